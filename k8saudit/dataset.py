@@ -1,0 +1,129 @@
+"""``k8saudit.open``: a dataset as DuckDB views and polars frames.
+
+The ``requests`` view (one row per API request, ``schema.REQUEST_SCHEMA``) reads exactly the
+Parquet parts the manifest lists, so a half-finished ingest is never visible. Every query,
+``k8saudit sql`` and the notebook API read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from k8saudit.errors import DatasetError, QueryError
+from k8saudit.store import Manifest, read_manifest, resolve_dataset
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+
+class Dataset:
+    """An ingested dataset, ready to query.
+
+    >>> ds = k8saudit.open("k8saudit-data")  # doctest: +SKIP
+    >>> ds.sql("SELECT verb, count(*) AS n FROM requests GROUP BY verb ORDER BY n DESC")  # doctest: +SKIP
+    shape: (5, 2) ...
+    """
+
+    def __init__(self, root: Path, manifest: Manifest) -> None:
+        self.root = root
+        self.manifest = manifest
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection holding the ``requests`` view (created on first use)."""
+        if self._con is None:
+            self._con = _connect(self)
+        return self._con
+
+    def sql(self, query: str, **params: Any) -> pl.DataFrame:
+        """Run SQL over the views with named parameters bound (``$name``), as a polars DataFrame.
+
+        >>> ds.sql("SELECT count(*) AS n FROM requests WHERE client = $c", c="kubelet")  # doctest: +SKIP
+        """
+        import duckdb
+        import polars as pl
+
+        try:
+            table = self.duckdb.sql(query, params=params or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryError(_first_line(exc)) from exc
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def requests(self) -> pl.LazyFrame:
+        """The request table as a polars LazyFrame (scans the Parquet parts lazily)."""
+        import polars as pl
+
+        from k8saudit.schema import REQUEST_SCHEMA
+
+        if not self.manifest.parts:
+            return pl.from_arrow(REQUEST_SCHEMA.empty_table()).lazy()  # type: ignore[union-attr]
+        files = [str(self.root / p["path"]) for p in self.manifest.parts]
+        return pl.scan_parquet(files, hive_partitioning=False).select(REQUEST_SCHEMA.names)
+
+    def rejects(self) -> Iterator[dict[str, Any]]:
+        """Rejected input records: ``{"file", "line", "reason", "text"}``, oldest run first."""
+        for name in self.manifest.rejects:
+            with (self.root / name).open() as fh:
+                for line in fh:
+                    yield json.loads(line)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    from k8saudit.schema import REQUEST_SCHEMA
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
+    if ds.manifest.parts:
+        files = [str(ds.root / p["path"]) for p in ds.manifest.parts]
+        con.execute(
+            f"CREATE VIEW requests AS SELECT {columns} FROM read_parquet("
+            f"{_list_literal(files)}, hive_partitioning = false)"
+        )
+    else:
+        con.register("_empty_requests", REQUEST_SCHEMA.empty_table())
+        con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM _empty_requests")
+    return con
+
+
+def _list_literal(values: list[str]) -> str:
+    # Views cannot hold bound parameters; the paths are the dataset's own files, quoted safely.
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = True) -> Dataset:  # noqa: A001
+    """Open a dataset (default: ``$K8SAUDIT_DATASET`` or ./k8saudit-data).
+
+    >>> ds = k8saudit.open()  # doctest: +SKIP
+    """
+    root = resolve_dataset(dataset)
+    if must_exist and not (root / "manifest.json").exists():
+        raise DatasetError(
+            f"{root}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"
+        )
+    return Dataset(root, read_manifest(root))

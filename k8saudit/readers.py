@@ -1,0 +1,348 @@
+"""Turning one input file into staged request rows, whatever its format.
+
+Each reader takes a discovered file and writes its rows, already shaped by ``sql/derive.sql``, to
+Parquet files in the run's work area (the "stage"), and accounts for every record it read:
+staged as an event, skipped (noise k8saudit has no use for) or rejected (kept with line and
+reason). The pipeline then merges all staged rows of a run into requests.
+
+Plain audit logs go straight through DuckDB's JSON reader (the fast path). Everything else is
+read record by record in Python: wrapped Events are unwrapped into a temporary JSON-lines file
+and then take the same SQL; GKE entries and access-log lines become Arrow tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+
+from k8saudit.formats import audit_json
+from k8saudit.formats.envelopes import Item, unwrap
+from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
+from k8saudit.sources import BOM, Format, SourceFile, iter_lines, open_text
+from k8saudit.sqlfiles import internal_sql
+
+REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input record that could not be read."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class FileResult:
+    """What reading one file produced."""
+
+    format: str
+    records: int = 0  # lines (or documents' items) read
+    events: int = 0  # rows staged
+    skipped: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    time_source: str | None = None  # where klog timestamps took their year from
+    stage_files: list[Path] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str, text: str) -> None:
+        self.rejects.append(Reject(line, reason, text[:REJECT_TEXT_LIMIT]))
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped += count
+        self.skip_reasons[reason] += count
+
+
+class Stager:
+    """Writes staged rows for one ingest run into ``work``; one DuckDB connection for all."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, work: Path) -> None:
+        self.con = con
+        self.work = work
+        self._n = 0
+
+    def _next_path(self, suffix: str) -> Path:
+        self._n += 1
+        return self.work / f"stage-{self._n:05d}.{suffix}"
+
+    def _copy(self, source_sql: str, params: dict[str, Any]) -> Path:
+        """Run ``derive.sql`` over the relation ``raw`` built by ``source_sql``; stage the rows."""
+        out = self._next_path("parquet")
+        query = (
+            f"COPY (WITH raw AS ({source_sql}) SELECT * FROM ({internal_sql('derive')})) "
+            "TO $out (FORMAT parquet, COMPRESSION lz4_raw)"
+        )
+        self.con.execute(query, {**params, "out": str(out)})
+        return out
+
+    def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str) -> Path:
+        """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
+        raw_sql = f"WITH src AS ({src_sql}) {internal_sql('audit_events')}"
+        return self._copy(raw_sql, {**params, "source_file": source_file, "key_prefix": key_prefix})
+
+    def arrow(self, table: pa.Table, key_prefix: str) -> Path:
+        """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``."""
+        self.con.register("_raw_arrow", table)
+        try:
+            return self._copy("SELECT *, true AS _valid FROM _raw_arrow", {"key_prefix": key_prefix})
+        finally:
+            self.con.unregister("_raw_arrow")
+
+
+def key_prefix_for(file_hash: str) -> str:
+    """Request keys of events without an audit ID: stable per file content and line."""
+    return f"~{file_hash[:16]}:"
+
+
+def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
+    """The fast path: DuckDB reads the whole audit log natively. Raises duckdb.Error on bad input."""
+    result = FileResult(Format.AUDIT_JSONL.value)
+    stage = stager.audit_events(
+        audit_json.plain_audit_source(source.compression),
+        {"path": str(source.path)},
+        source.display,
+        key_prefix_for(file_hash),
+    )
+    result.stage_files.append(stage)
+    counts = stager.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE _valid) FROM read_parquet($p)", {"p": str(stage)}
+    ).fetchone()
+    assert counts is not None
+    result.records, result.events = counts
+    if result.events < result.records:
+        bad = stager.con.execute(
+            "SELECT source_line FROM read_parquet($p) WHERE NOT _valid ORDER BY 1", {"p": str(stage)}
+        ).fetchall()
+        texts = _lines_text(source, {line for (line,) in bad})
+        for (line,) in bad:
+            result.reject(line, "not a Kubernetes audit event", texts.get(line, ""))
+    return result
+
+
+def _lines_text(source: SourceFile, wanted: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for number, line in enumerate(iter_lines(source), 1):
+        if number in wanted:
+            found[number] = line
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+class _ItemSink:
+    """Collects unwrapped items of one file: Events to a JSON-lines file, the rest to Arrow rows."""
+
+    def __init__(self, stager: Stager, source: SourceFile, file_hash: str, result: FileResult) -> None:
+        self.stager = stager
+        self.source = source
+        self.prefix = key_prefix_for(file_hash)
+        self.result = result
+        self.events_path = stager._next_path("jsonl")
+        self.events_file: IO[str] = open(self.events_path, "w")
+        self.event_lines: Counter[int] = Counter()
+        self.raw_rows: list[dict[str, Any]] = []
+        self.access_lines: list[tuple[int, str, str | None]] = []
+
+    def add(self, line: int, item: Item, text: str) -> None:
+        if item.kind == "event":
+            event = dict(item.value)
+            event.update(_line=line, _apiserver=item.apiserver, _wrapper=item.wrapper)
+            self.events_file.write(json.dumps(event, default=_json_default) + "\n")
+            self.event_lines[line] += 1
+        elif item.kind == "gke":
+            row = gke_entry_to_raw(item.value)
+            row.update(source_file=self.source.display, source_line=line, apiserver=item.apiserver)
+            self.raw_rows.append(row)
+        elif item.kind == "access":
+            self.access_lines.append((line, item.value, item.apiserver))
+        elif item.kind == "skip":
+            self.result.skip(item.reason)
+        else:
+            self.result.reject(line, item.reason, text)
+
+    def finish(self) -> None:
+        self.events_file.close()
+        result = self.result
+        if self.event_lines:
+            stage = self.stager.audit_events(
+                audit_json.unwrapped_audit_source(),
+                {"path": str(self.events_path)},
+                self.source.display,
+                self.prefix,
+            )
+            result.stage_files.append(stage)
+            read = Counter(
+                dict(
+                    self.stager.con.execute(
+                        "SELECT source_line, count(*) FROM read_parquet($p) GROUP BY 1",
+                        {"p": str(stage)},
+                    ).fetchall()
+                )
+            )
+            invalid = self.stager.con.execute(
+                "SELECT source_line FROM read_parquet($p) WHERE NOT _valid", {"p": str(stage)}
+            ).fetchall()
+            for (line,) in invalid:
+                result.reject(line, "not a Kubernetes audit event", "")
+            for line, count in (self.event_lines - read).items():
+                for _ in range(count):
+                    result.reject(line, "audit event with a field of an unexpected type", "")
+            result.events += sum(self.event_lines.values()) - (self.event_lines - read).total()
+            result.events -= len(invalid)
+        self.events_path.unlink(missing_ok=True)
+        if self.access_lines:
+            result.skip("access-log text inside JSON (not read yet)", len(self.access_lines))
+        if self.raw_rows:
+            table = raw_table(self.raw_rows)
+            result.stage_files.append(self.stager.arrow(table, self.prefix))
+            result.events += table.num_rows
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):  # YAML turns unquoted timestamps into datetimes
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.isoformat()
+    return str(value)
+
+
+def raw_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """An Arrow table of ``RAW_EVENT_SCHEMA`` from row dicts (missing keys are null)."""
+    columns = {name: [row.get(name) for row in rows] for name in RAW_EVENT_COLUMNS}
+    return pa.Table.from_pydict(columns, schema=RAW_EVENT_SCHEMA)
+
+
+def read_json_lines(stager: Stager, source: SourceFile, file_hash: str, fmt: Format) -> FileResult:
+    """Record-by-record reading of JSON lines: wrapped events, or audit logs with bad lines."""
+    result = FileResult(fmt.value)
+    sink = _ItemSink(stager, source, file_hash, result)
+    try:
+        for number, line in enumerate(iter_lines(source), 1):
+            if not line.strip():
+                result.skip("blank line")
+                continue
+            result.records += 1
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                result.reject(number, f"invalid JSON ({_short(exc)})", line)
+                continue
+            for item in unwrap(value):
+                sink.add(number, item, line)
+    finally:
+        sink.finish()
+    return result
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(":")[0]
+
+
+def read_json_document(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
+    """One or more (pretty-printed) JSON documents: EventList, AKS batch, a single Event..."""
+    result = FileResult(Format.JSON_DOCUMENT.value)
+    sink = _ItemSink(stager, source, file_hash, result)
+    with open_text(source) as fh:
+        text = fh.read().removeprefix(BOM)
+    decoder = json.JSONDecoder()
+    position = 0
+    try:
+        while True:
+            while position < len(text) and text[position].isspace():
+                position += 1
+            if position >= len(text):
+                break
+            line = text.count("\n", 0, position) + 1
+            result.records += 1
+            try:
+                value, position = decoder.raw_decode(text, position)
+            except ValueError as exc:
+                rest = text[position:]
+                result.reject(line, f"invalid JSON ({_short(exc)}); rest of file not read", rest)
+                break
+            for item in unwrap(value):
+                sink.add(line, item, "")
+    finally:
+        sink.finish()
+    return result
+
+
+_YAML_SEPARATOR = re.compile(r"^---\s*$", re.M)
+
+
+def read_yaml(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
+    """Audit Events or GKE LogEntries rendered as YAML documents."""
+    import yaml
+
+    result = FileResult(Format.YAML.value)
+    sink = _ItemSink(stager, source, file_hash, result)
+    with open_text(source) as fh:
+        text = fh.read().removeprefix(BOM)
+    try:
+        for start_line, chunk in _yaml_documents(text):
+            try:
+                value = yaml.safe_load(chunk)
+            except yaml.YAMLError as exc:
+                result.records += 1
+                result.reject(start_line, f"invalid YAML ({str(exc).splitlines()[0]})", chunk)
+                continue
+            if value is None:  # only comments
+                continue
+            result.records += 1
+            for item in unwrap(value):
+                sink.add(start_line, item, "")
+    finally:
+        sink.finish()
+    return result
+
+
+def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
+    start = 0
+    line = 1
+    for match in _YAML_SEPARATOR.finditer(text):
+        yield line, text[start : match.start()]
+        line = text.count("\n", 0, match.end()) + 2
+        start = match.end()
+    yield line, text[start:]
+
+
+def read_access_or_legacy(
+    stager: Stager, source: SourceFile, file_hash: str, fmt: Format, default_year: int
+) -> FileResult:
+    """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
+    from k8saudit.formats import access_log
+
+    result = FileResult(fmt.value)
+    lines = iter_lines(source)
+    if fmt is Format.LEGACY_AUDIT:
+        batches = access_log.parse_legacy_audit(lines, source_file=source.display)
+    else:
+        batches = access_log.parse_access_log(
+            lines, source_file=source.display, default_year=default_year
+        )
+    wrapper_time = default_year_lines = 0
+    for batch in batches:
+        result.records += batch.lines
+        result.skip("not an access-log line", batch.skipped)
+        for reject in batch.rejects:
+            result.reject(reject.line, reject.reason, reject.text)
+        wrapper_time += batch.wrapper_time_lines
+        default_year_lines += batch.default_year_lines
+        if batch.table.num_rows:
+            result.stage_files.append(stager.arrow(batch.table, key_prefix_for(file_hash)))
+            result.events += batch.table.num_rows
+    if default_year_lines:
+        result.time_source = f"year {default_year} assumed (no wrapper timestamp), UTC"
+    elif wrapper_time:
+        result.time_source = "log wrapper timestamps"
+    return result

@@ -1,0 +1,53 @@
+-- audit_events: kube-apiserver audit Events (any apiVersion) -> raw event rows.
+--
+-- Reads the relation `src`: the Event's own fields as columns (see formats/audit_json.py for the
+-- read_json column types) plus `_line` (source line), `_apiserver` and `_wrapper` (the envelope
+-- the event came in: '' for plain audit logs, 'eks', 'aks'...). `_valid` is false for JSON that is
+-- not an audit event; those rows become rejects.
+SELECT
+    auditID AS audit_id,
+    stage,
+    try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
+    try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,
+    "level",
+    lower(verb) AS verb,
+    NULL::VARCHAR AS http_method,
+    requestURI AS request_uri,
+    nullif(objectRef.apiGroup, '') AS api_group,
+    objectRef.apiVersion AS api_version,
+    objectRef.resource AS resource,
+    nullif(objectRef.subresource, '') AS subresource,
+    nullif(objectRef.namespace, '') AS namespace,
+    nullif(objectRef.name, '') AS name,
+    "user".username AS username,
+    "user".groups AS user_groups,
+    impersonatedUser.username AS impersonated_user,
+    userAgent AS user_agent,
+    sourceIPs[1] AS source_ip,
+    "user".extra."authentication.kubernetes.io/pod-name"[1] AS pod_name,
+    "user".extra."authentication.kubernetes.io/node-name"[1] AS node_name,
+    responseStatus.code::INTEGER AS code,
+    NULL::INTEGER AS grpc_code,
+    nullif(responseStatus.reason, '') AS reason,
+    annotations."authorization.k8s.io/decision" AS decision,
+    NULL::DOUBLE AS latency_ms,
+    NULL::VARCHAR AS apf_priority_level,
+    NULL::VARCHAR AS apf_flow_schema,
+    NULL::INTEGER AS apf_initial_seats,
+    NULL::INTEGER AS apf_final_seats,
+    NULL::DOUBLE AS apf_additional_latency_ms,
+    NULL::DOUBLE AS apf_execution_ms,
+    _apiserver AS apiserver,
+    _wrapper || CASE
+        WHEN apiVersion LIKE 'audit.k8s.io/%' THEN 'audit-' || split_part(apiVersion, '/', 2)
+        WHEN requestReceivedTimestamp IS NOT NULL THEN 'audit-v1'
+        ELSE 'audit-v1beta1'
+    END AS log_format,
+    $source_file AS source_file,
+    _line AS source_line,
+    (
+        requestURI IS NOT NULL
+        OR (auditID IS NOT NULL AND verb IS NOT NULL)
+        OR (kind = 'Event' AND (apiVersion LIKE 'audit.k8s.io/%' OR verb IS NOT NULL))
+    ) IS TRUE AND coalesce(kind, 'Event') = 'Event' AS _valid
+FROM src

@@ -1,0 +1,12 @@
+"""Loading the internal SQL of the ingest pipeline (``k8saudit/sql/*.sql``) from package data."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+
+@cache
+def internal_sql(name: str) -> str:
+    """The text of ``k8saudit/sql/<name>.sql`` (header comments included)."""
+    return resources.files("k8saudit.sql").joinpath(f"{name}.sql").read_text()

@@ -1,0 +1,127 @@
+"""The dataset on disk: day-partitioned Parquet, a manifest, rejects, a lock.
+
+Layout::
+
+    k8saudit-data/
+      manifest.json                      what is live: ingested files, Parquet parts, rejects
+      requests/day=2019-02-04/part-*.parquet
+      rejects/<run>.jsonl                lines that could not be read, with file:line and reason
+      .lock                              held by the one ingest allowed at a time
+      .tmp/<run>/                        work area of a running ingest
+
+The manifest is the single source of truth and is replaced atomically (write, fsync, rename), so
+a crash or Ctrl-C at any point leaves the dataset exactly as the last completed run left it.
+Parts the manifest does not list are debris of an interrupted run; the next ingest removes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from k8saudit.errors import DatasetError, DatasetLockedError
+
+DEFAULT_DATASET = "k8saudit-data"
+DATASET_ENV = "K8SAUDIT_DATASET"
+MANIFEST_VERSION = 1
+
+
+def resolve_dataset(dataset: str | os.PathLike[str] | None) -> Path:
+    """The dataset directory: the argument, else ``$K8SAUDIT_DATASET``, else ./k8saudit-data."""
+    if dataset is not None:
+        return Path(dataset)
+    return Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
+
+
+@dataclass
+class Manifest:
+    """What a dataset holds. Paths inside are relative to the dataset directory."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)  # one per ingested input file
+    parts: list[dict[str, Any]] = field(default_factory=list)  # {"path", "day", "rows"}
+    rejects: list[str] = field(default_factory=list)  # rejects/*.jsonl files
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def hashes(self) -> set[str]:
+        return {f["hash"] for f in self.files}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": MANIFEST_VERSION,
+            "files": self.files,
+            "parts": self.parts,
+            "rejects": self.rejects,
+            "runs": self.runs,
+        }
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of the dataset at ``root`` (empty when there is none yet)."""
+    path = root / "manifest.json"
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc})") from exc
+    if data.get("version") != MANIFEST_VERSION:
+        raise DatasetError(f"{path}: manifest version {data.get('version')} is not supported")
+    return Manifest(data["files"], data["parts"], data["rejects"], data["runs"])
+
+
+def write_manifest(root: Path, manifest: Manifest) -> None:
+    """Atomically replace the manifest (the commit point of an ingest run)."""
+    tmp = root / "manifest.json.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(manifest.to_json(), fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / "manifest.json")
+    with contextlib.suppress(OSError):  # make the rename durable where the platform allows
+        dir_fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the dataset's ingest lock, or fail at once if another ingest holds it."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatasetLockedError(
+                f"{root}: another k8saudit ingest is writing to this dataset",
+                hint="wait for it to finish",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def remove_debris(root: Path, manifest: Manifest) -> None:
+    """Delete parts, rejects and work areas left by an interrupted run (call under the lock)."""
+    shutil.rmtree(root / ".tmp", ignore_errors=True)
+    live = {p["path"] for p in manifest.parts} | set(manifest.rejects)
+    for sub in ("requests", "rejects"):
+        base = root / sub
+        if not base.exists():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.relative_to(root).as_posix() not in live:
+                path.unlink()
+        for path in sorted(base.rglob("*"), reverse=True):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
