@@ -1,17 +1,19 @@
-"""The typer application and its single error boundary.
+"""The typer application and its error boundary.
 
-``main()`` is the console-script entry point: it runs the typer app and turns every
-``K8sAuditError`` into one red stderr line plus the documented exit code. ``--debug`` (anywhere on
-the command line) lets the traceback through instead. Typer's pretty exceptions are disabled
-because they print local variables, and audit payloads can hold secrets.
+Every command is declared with ``@command(...)``, which turns a ``K8sAuditError`` into one red
+stderr line and the documented exit code (``k8saudit.errors.ExitCode``) and Ctrl-C into exit 130.
+``--debug`` lets tracebacks through instead. Typer's pretty exceptions are disabled because they
+print local variables, and audit payloads can hold secrets.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import click
 import typer
 
 from k8saudit.errors import ExitCode, K8sAuditError
@@ -25,6 +27,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+_debug = False
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 @app.callback()
 def _root(
@@ -32,42 +38,57 @@ def _root(
 ) -> None:
     """Find out who is overloading your Kubernetes API server, from its audit and access logs.
 
-    Start with `k8saudit ingest LOGS...` then `k8saudit info`. The dataset lives in ./k8saudit-data
-    unless --dataset or K8SAUDIT_DATASET says otherwise.
+    Start with `k8saudit ingest LOGS...`, then `k8saudit info`. The dataset lives in
+    ./k8saudit-data unless --dataset or K8SAUDIT_DATASET says otherwise.
     """
+    global _debug
+    _debug = debug
 
 
-def _error_line(message: str) -> None:
+def error_line(message: str) -> None:
+    """Print one error line on stderr (red on a terminal)."""
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     prefix = "\x1b[31merror:\x1b[0m " if color else "error: "
     sys.stderr.write(prefix + message + "\n")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the only place that maps exceptions to exit codes."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+def command(name: str, **kwargs: Any) -> Callable[[F], F]:
+    """Register a CLI command on ``app`` behind the error boundary."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kw: Any) -> Any:
+            try:
+                return fn(*args, **kw)
+            except K8sAuditError as exc:
+                if _debug:
+                    raise
+                error_line(str(exc))
+                raise typer.Exit(int(exc.exit_code)) from None
+            except KeyboardInterrupt:
+                if _debug:
+                    raise
+                error_line("interrupted; the dataset is as it was before this command")
+                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+        app.command(name, **kwargs)(wrapper)
+        return fn
+
+    return decorate
+
+
+def main() -> None:
+    """Console-script entry point."""
     try:
-        app(args=args, prog_name="k8saudit", standalone_mode=False)
-    except K8sAuditError as exc:
-        if debug:
-            raise
-        _error_line(str(exc))
-        sys.exit(int(exc.exit_code))
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        _error_line("interrupted; the dataset is as it was before this run")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except BrokenPipeError:
-        # stdout closed by `| head`: not an error
-        sys.stderr.close()
+        app(prog_name="k8saudit")
+    except BrokenPipeError:  # stdout closed early (`| head`): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         sys.exit(int(ExitCode.OK))
-    sys.exit(int(ExitCode.OK))
 
 
 # Commands register themselves on `app` when their module is imported.
-from . import dataset_commands  # noqa: E402, F401
+from . import dataset_commands, simulate_command  # noqa: E402
+
+simulate_command.register(app)
+__all__ = ["app", "command", "dataset_commands", "main"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,19 @@ from k8saudit.store import Manifest, read_manifest, resolve_dataset
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
+
+
+@dataclass
+class Info:
+    """A summary of what a dataset holds (``Dataset.info()``)."""
+
+    files: int
+    rejects: int
+    requests: int
+    first: datetime | None
+    last: datetime | None
+    time_notes: list[str] = field(default_factory=list)
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 class Dataset:
@@ -75,6 +90,43 @@ class Dataset:
                 for line in fh:
                     yield json.loads(line)
 
+    def rejects_frame(self, limit: int | None = None) -> pl.DataFrame:
+        """Rejected records as a DataFrame (file, line, reason, text), at most ``limit`` rows."""
+        import itertools
+
+        import polars as pl
+
+        rows = list(itertools.islice(self.rejects(), limit))
+        schema = {"file": pl.String, "line": pl.Int64, "reason": pl.String, "text": pl.String}
+        return pl.DataFrame(rows, schema=schema)
+
+    def info(self) -> Info:
+        """Time span, requests by format, top clients, apiservers, rejects.
+
+        >>> k8saudit.open().info().requests  # doctest: +SKIP
+        30573
+        """
+        span = self.sql("SELECT count(*) AS n, min(received_at) AS a, max(received_at) AS b FROM requests")
+        n, first, last = span.row(0)
+        notes = sorted(
+            {f"{f['path']}: {f['time_source']}" for f in self.manifest.files if f.get("time_source")}
+        )
+        tables = {
+            "requests by log format": self.sql(
+                "SELECT log_format, count(*) AS requests FROM requests GROUP BY ALL ORDER BY 2 DESC"
+            ),
+            "top clients": self.sql(
+                "SELECT coalesce(client, '(no user agent)') AS client, count(*) AS requests "
+                "FROM requests GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 10"
+            ),
+            "apiservers": self.sql(
+                "SELECT coalesce(apiserver, '(not stated)') AS apiserver, count(*) AS requests "
+                "FROM requests GROUP BY ALL ORDER BY 2 DESC, 1"
+            ),
+        }
+        rejects = sum(f.get("rejected", 0) for f in self.manifest.files)
+        return Info(len(self.manifest.files), rejects, n, first, last, notes, tables)
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -97,17 +149,17 @@ def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
     from k8saudit.schema import REQUEST_SCHEMA
 
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET TimeZone = 'UTC'").fetchall()
     columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
     if ds.manifest.parts:
         files = [str(ds.root / p["path"]) for p in ds.manifest.parts]
         con.execute(
             f"CREATE VIEW requests AS SELECT {columns} FROM read_parquet("
             f"{_list_literal(files)}, hive_partitioning = false)"
-        )
+        ).fetchall()
     else:
         con.register("_empty_requests", REQUEST_SCHEMA.empty_table())
-        con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM _empty_requests")
+        con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM _empty_requests").fetchall()
     return con
 
 

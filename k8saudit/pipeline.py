@@ -28,7 +28,7 @@ from k8saudit import readers
 from k8saudit.errors import InputError
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
-from k8saudit.sqlfiles import internal_sql
+from k8saudit.merge import merge_sql
 from k8saudit.store import (
     Manifest,
     locked,
@@ -123,9 +123,9 @@ def _read_file(
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET memory_limit = '1GB'")
-    con.execute("SET temp_directory = $t", {"t": str(work / "spill")})
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET memory_limit = '2GB'").fetchall()
+    con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     return con
 
 
@@ -266,16 +266,16 @@ def _commit(
 ) -> None:
     """Merge the run's staged rows into requests, reconcile with stored parts, swap manifest."""
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-    merge = internal_sql("merge_requests")
+    merge = merge_sql()
     out = work / "out"
     new_parts: list[dict[str, Any]] = []
     replaced: list[dict[str, Any]] = []
     if stage_files:
-        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET preserve_insertion_order = false").fetchall()
         staged = (
             "SELECT * EXCLUDE (_valid) FROM read_parquet($files, union_by_name=true) WHERE _valid"
         )
-        _write_parts(con, f"WITH rows AS ({staged}) SELECT {columns}, day FROM ({merge})",
+        _write_parts(con, f"WITH rows AS ({staged}) {merge}",
                      {"files": _parquet_list(stage_files)}, out, run_id)
         new_parts = _collect_parts(con, root, out)
         touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
@@ -285,7 +285,7 @@ def _commit(
             out2 = work / "out2"
             files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
             stored = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
-            _write_parts(con, f"WITH rows AS ({stored}) SELECT {columns}, day FROM ({merge})",
+            _write_parts(con, f"WITH rows AS ({stored}) {merge}",
                          {"files": _parquet_list(files)}, out2, run_id)
             new_parts = _collect_parts(con, root, out2)
             replaced = touched
@@ -319,7 +319,7 @@ def _write_parts(
         f"COPY ({query}) TO $out (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), "
         f"FILENAME_PATTERN 'part-{run_id}-{{i}}')",
         {**params, "out": str(out)},
-    )
+    ).fetchall()
 
 
 def _collect_parts(con: duckdb.DuckDBPyConnection, root: Path, out: Path) -> list[dict[str, Any]]:
@@ -328,8 +328,7 @@ def _collect_parts(con: duckdb.DuckDBPyConnection, root: Path, out: Path) -> lis
         return parts
     for path in sorted(out.rglob("*.parquet")):
         day = path.parent.name.removeprefix("day=")
-        row = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchone()
-        assert row is not None
+        (row,) = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchall()
         relative = Path("requests") / path.parent.name / path.name
         parts.append({"path": relative.as_posix(), "day": day, "rows": row[0], "abs": path})
     return parts
@@ -348,22 +347,22 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[dict[str, Any]]
 
 
 def _overlaps(con: duckdb.DuckDBPyConnection, new: list[Path], stored: list[Path]) -> bool:
-    row = con.execute(
+    ((found,),) = con.execute(
         "SELECT EXISTS (SELECT 1 FROM read_parquet($new) n "
         "SEMI JOIN read_parquet($old) o USING (request_key))",
         {"new": _parquet_list(new), "old": _parquet_list(stored)},
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(found)
 
 
 def _span(root: Path, manifest: Manifest) -> tuple[datetime | None, datetime | None]:
     if not manifest.parts:
         return None, None
     con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    row = con.execute(
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    ((first, last),) = con.execute(
         "SELECT min(received_at), max(received_at) FROM read_parquet($f)",
         {"f": [str(root / p["path"]) for p in manifest.parts]},
-    ).fetchone()
+    ).fetchall()
     con.close()
-    return (row[0], row[1]) if row else (None, None)
+    return first, last

@@ -83,7 +83,7 @@ class Stager:
             f"COPY (WITH raw AS ({source_sql}) SELECT * FROM ({internal_sql('derive')})) "
             "TO $out (FORMAT parquet, COMPRESSION lz4_raw)"
         )
-        self.con.execute(query, {**params, "out": str(out)})
+        self.con.execute(query, {**params, "out": str(out)}).fetchall()
         return out
 
     def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str) -> Path:
@@ -115,11 +115,9 @@ def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> File
         key_prefix_for(file_hash),
     )
     result.stage_files.append(stage)
-    counts = stager.con.execute(
+    ((result.records, result.events),) = stager.con.execute(
         "SELECT count(*), count(*) FILTER (WHERE _valid) FROM read_parquet($p)", {"p": str(stage)}
-    ).fetchone()
-    assert counts is not None
-    result.records, result.events = counts
+    ).fetchall()
     if result.events < result.records:
         bad = stager.con.execute(
             "SELECT source_line FROM read_parquet($p) WHERE NOT _valid ORDER BY 1", {"p": str(stage)}

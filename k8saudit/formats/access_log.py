@@ -24,6 +24,7 @@ microseconds until the Arrow column is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
@@ -40,9 +41,9 @@ from k8saudit.formats.httplog import (
 )
 from k8saudit.formats.klog import (
     KLOG_FAST_RE,
+    json_ts_us,
     klog_time_us,
     parse_klog_json,
-    json_ts_us,
     unwrap_line,
 )
 from k8saudit.formats.legacy_audit import (
@@ -60,6 +61,7 @@ MAX_REJECT_TEXT = 2000
 #: a CRI/docker partial line is joined until this many characters, then taken as it is
 _MAX_JOINED = 1 << 20
 _KLOG_SEVERITIES = frozenset("IWEF")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 #: legacy audit ids waiting for their response line before the oldest is emitted unanswered
 MAX_PENDING_LEGACY = 100_000
 
@@ -139,8 +141,28 @@ def rows_to_table(rows: list[tuple[Any, ...]], source_file: str) -> pa.Table:
         elif name in _INT64_TIME:
             arrays.append(pa.array(values, pa.int64()).cast(schema_field.type))
         else:
-            arrays.append(pa.array(values, schema_field.type))
+            try:
+                arrays.append(pa.array(values, schema_field.type))
+            except UnicodeEncodeError:  # lone surrogates (surrogateescape-decoded input)
+                arrays.append(pa.array(_clean_surrogates(values), schema_field.type))
     return pa.Table.from_arrays(arrays, schema=RAW_EVENT_SCHEMA)
+
+
+def _clean_surrogates(values: tuple[Any, ...]) -> list[Any]:
+    """Replace unencodable surrogates in string values (and string lists) with U+FFFD.
+
+    >>> _clean_surrogates(("a\\udcff", None, ["b"]))
+    ['a\ufffd', None, ['b']]
+    """
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return _SURROGATE_RE.sub("\ufffd", value)
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    return [clean(value) for value in values]
 
 
 def _reject(line_no: int, reason: str, text: str) -> Reject:
@@ -173,7 +195,7 @@ def looks_like_access_log(sample: str) -> bool:
     A kube-apiserver log with no request in its first ~64 KiB is not recognised (nothing to
     ingest from the sample); wrappers and all three eras are.
 
-    >>> looks_like_access_log("I0204 12:34:56.789012 1 wrap.go:47] GET /api: (1ms) 200 [[k] a:1]\\n")
+    >>> looks_like_access_log("I0204 12:34:56.789012 1 wrap.go:47] GET /a: (1ms) 200 [[k] a:1]\\n")
     True
     """
     for line in _sample_lines(sample):
@@ -302,8 +324,8 @@ def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, int, str, int | 
 
     Yields ``(first line number, physical line count, text, wrapper time us, host)``.
 
-    >>> list(_logical_lines(["2020-01-01T00:00:00Z stderr P ab", "2020-01-01T00:00:01Z stderr F c"]))
-    [(1, 2, 'abc', 1577836800000000, None)]
+    >>> list(_logical_lines(["2020-01-01T00:00:00Z stderr P a", "2020-01-01T00:00:01Z stderr F b"]))
+    [(1, 2, 'ab', 1577836800000000, None)]
     """
     header_match = KLOG_FAST_RE.match
     joined: list[str] = []
@@ -353,7 +375,7 @@ def parse_access_log(
     records) continue the access record before them, or are skipped when there is none.
 
     >>> batch, = parse_access_log(
-    ...     ["I0111 19:04:58.780758 1 wrap.go:47] GET /api/v1/nodes/n1: (174.269µs) 429 [k 1.2.3.4:5]",
+    ...     ["I0111 19:04:58.780758 1 wrap.go:47] GET /api/v1/nodes: (174.269µs) 429 [k 1.2.3.4:5]",
     ...      "I0111 19:04:58.790000 1 trace.go:81] something else"],
     ...     source_file="apiserver.log", default_year=2019)
     >>> batch.table.column("code").to_pylist(), batch.skipped, batch.default_year_lines
@@ -468,3 +490,159 @@ def _take_json_record(
     state.pending_cont = nphys - 1
     state.wrapper_time_lines += 1
     state.flush()
+
+
+# --------------------------------------------------------------------------- legacy audit
+
+
+class _LegacyRequest:
+    """A legacy audit request (one ``id``) waiting for its response line."""
+
+    __slots__ = ("code", "cont", "fields", "line", "received_us", "stage", "stage_us", "staged")
+
+    def __init__(self, parsed: LegacyAuditLine, line_no: int) -> None:
+        self.fields = parsed.fields
+        self.line = line_no
+        self.received_us = parsed.at_us
+        self.stage_us = parsed.at_us
+        self.staged = "stage" in parsed.fields
+        self.stage = parsed.fields.get("stage") or "RequestReceived"
+        self.code = response_code(parsed.fields.get("response"))
+        self.cont = 0
+
+    def update(self, parsed: LegacyAuditLine) -> None:
+        """Merge a later line of the same ``id`` (a response line or a later stage)."""
+        for key, value in parsed.fields.items():
+            if key not in self.fields or known(self.fields[key]) is None:
+                self.fields[key] = value
+        code = response_code(parsed.fields.get("response"))
+        if code is not None:
+            self.code = code
+        self.stage = parsed.fields.get("stage") or "ResponseComplete"
+        self.stage_us = parsed.at_us
+        self.cont += 1
+
+    def row(self) -> tuple[Any, ...]:
+        """The row tuple (``_ROW_COLUMNS`` layout) of this request."""
+        f = self.fields
+        method = known(f.get("method"))
+        # 1.8+ (stage=) lines print the Kubernetes verb; older ones the HTTP method
+        verb = method.lower() if method is not None and self.staged else None
+        http_method = method.upper() if method is not None and not self.staged else None
+        has_request = "uri" in f or "method" in f
+        return (
+            f.get("id"),
+            self.stage,
+            self.stage_us,
+            self.received_us if has_request else None,
+            verb,
+            http_method,
+            known(f.get("uri")),
+            known(f.get("namespace")),
+            known(f.get("user")),
+            parse_groups(f.get("groups")),
+            known(f.get("as")),
+            known(f.get("user-agent")),
+            known(f.get("ip")),
+            self.code,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "legacy-audit",
+            self.line,
+        )
+
+
+def parse_legacy_audit(
+    lines: Iterable[str],
+    *,
+    source_file: str,
+    batch_rows: int = 65536,
+) -> Iterator[ParsedBatch]:
+    """Parse a legacy text audit log into ``RAW_EVENT_SCHEMA`` batches, one row per ``id``.
+
+    The request line and the response line (or the stage lines) of an ``id`` become one row,
+    at the line number of the first; its ``response`` line counts as a continuation line. A
+    request with no response line by the end of the file is kept with ``stage="RequestReceived"``
+    and a null code; a response line whose request line is not in the file (rotation) is kept as
+    a ``ResponseComplete`` row holding only the id, time and code, for the pipeline to merge by
+    ``audit_id``. At most ``MAX_PENDING_LEGACY`` ids wait for a response; beyond that the oldest
+    is emitted unanswered (its later response line then becomes such a response-only row).
+    Timestamps always carry a date and an offset, so every row counts as ``wrapper_time_lines``.
+
+    >>> batch, = parse_legacy_audit([
+    ...     '2017-03-21T03:57:09.106841886-04:00 AUDIT: id="c9" ip="127.0.0.1" method="GET" '
+    ...     'user="admin" groups="\\\\"system:masters\\\\"" as="<self>" asgroups="<lookup>" '
+    ...     'namespace="default" uri="/api/v1/namespaces/default/pods"',
+    ...     '2017-03-21T03:57:09.108403639-04:00 AUDIT: id="c9" response="200"'],
+    ...     source_file="audit.log")
+    >>> batch.table.num_rows, batch.continuation, batch.table.column("code").to_pylist()
+    (1, 1, [200])
+    """
+    rows: list[tuple[Any, ...]] = []
+    rejects: list[Reject] = []
+    skipped = continuation = 0
+    pending: dict[str, _LegacyRequest] = {}
+    seen = False
+
+    def emit(request: _LegacyRequest) -> None:
+        nonlocal continuation
+        rows.append(request.row())
+        continuation += request.cont
+
+    def take() -> ParsedBatch:
+        nonlocal rows, rejects, skipped, continuation
+        table = rows_to_table(rows, source_file)
+        batch = ParsedBatch(
+            table=table,
+            lines=table.num_rows + continuation + skipped + len(rejects),
+            skipped=skipped,
+            rejects=rejects,
+            wrapper_time_lines=table.num_rows,
+            continuation=continuation,
+        )
+        rows, rejects = [], []
+        skipped = continuation = 0
+        return batch
+
+    for line_no, raw in enumerate(lines, 1):
+        seen = True
+        parsed = parse_legacy_audit_line(raw.lstrip("\ufeff") if line_no == 1 else raw)
+        if parsed is None:
+            skipped += 1
+            continue
+        if isinstance(parsed, str):
+            rejects.append(_reject(line_no, parsed, raw))
+        else:
+            audit_id = parsed.fields["id"]
+            waiting = pending.get(audit_id)
+            is_request = "uri" in parsed.fields or "method" in parsed.fields
+            staged = "stage" in parsed.fields
+            if waiting is not None and (staged or not is_request):
+                waiting.update(parsed)
+                if not staged or waiting.stage in ("ResponseComplete", "Panic"):
+                    emit(pending.pop(audit_id))
+            else:
+                if waiting is not None:  # the same id again: the first one never got an answer
+                    emit(pending.pop(audit_id))
+                request = _LegacyRequest(parsed, line_no)
+                if is_request and request.stage in ("RequestReceived", "ResponseStarted"):
+                    pending[audit_id] = request
+                    if len(pending) > MAX_PENDING_LEGACY:
+                        emit(pending.pop(next(iter(pending))))
+                else:
+                    if not staged:
+                        request.stage = "ResponseComplete"
+                    emit(request)
+        if len(rows) >= batch_rows or len(rejects) >= batch_rows:
+            yield take()
+    for request in pending.values():
+        emit(request)
+    pending.clear()
+    if seen:
+        yield take()

@@ -64,7 +64,7 @@ def plain_audit_source(compression: Compression) -> str:
     return (
         "SELECT *, ordinality AS _line, NULL::VARCHAR AS _apiserver, '' AS _wrapper "
         f"FROM read_json($path, format='newline_delimited', compression='{_compression_literal(compression)}', "
-        f"columns={_columns_literal(EVENT_COLUMNS)}, maximum_object_size=268435456) WITH ORDINALITY"
+        f"columns={_columns_literal(EVENT_COLUMNS)}) WITH ORDINALITY"
     )
 
 
@@ -77,5 +77,5 @@ def unwrapped_audit_source() -> str:
     columns = {**EVENT_COLUMNS, **INJECTED_COLUMNS}
     return (
         "SELECT * FROM read_json($path, format='newline_delimited', "
-        f"columns={_columns_literal(columns)}, ignore_errors=true, maximum_object_size=268435456)"
+        f"columns={_columns_literal(columns)}, ignore_errors=true)"
     )

@@ -21,7 +21,7 @@ _UNIT_NS: dict[str, int] = {
     "h": 3_600_000_000_000,
 }
 _COMPONENT = r"(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)"
-_DURATION_RE = re.compile(rf'([-+]?)((?:\d*(?:\.\d*)?(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0)')
+_DURATION_RE = re.compile(r"([-+]?)((?:\d*(?:\.\d*)?(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0)")
 _COMPONENT_RE = re.compile(_COMPONENT)
 _SIMPLE_RE = re.compile(r"(\d+)(?:\.(\d+))?(ms|\u00b5s|\u03bcs|us|s|ns)")
 

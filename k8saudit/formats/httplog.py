@@ -10,7 +10,7 @@ sometimes reported as ``panic.go``, so the emitting file is never relied on):
   replaces the code for exec/attach/port-forward. After an error status the status stack and the
   ``logging error output`` follow on *new lines*, and the ``[ua ip]`` trailer comes last, at the end
   of the final continuation line.
-* 1.18–1.19: ``verb="GET" URI="/healthz" latency=2.055089ms resp=200 UserAgent="..."
+* 1.18-1.19: ``verb="GET" URI="/healthz" latency=2.055089ms resp=200 UserAgent="..."
   srcIP="10.0.0.1:1234": <stack>``.
 * structured (1.20+): ``"HTTP" verb="LIST" URI="..." latency="1.2ms" userAgent="..." audit-ID="..."
   srcIP="..." apf_pl="..." ... resp=429`` with Go ``%q`` quoting, ``hijacked=true`` instead of
@@ -65,11 +65,21 @@ class HttpLogRecord(NamedTuple):
 
 #: the glog-era record: METHOD URI: (latency) CODE|hijacked [rest]
 _GLOG_RE = re.compile(r"([A-Z][A-Z_-]*) (\S+): \(([^()\s]+)\) (?:(\d+)|(hijacked))( ?)(.*)", re.S)
-_GLOG_LOOKS_RE = re.compile(r"[A-Z][A-Z_-]* /")
+#: what a glog access line looks like even when cut: METHOD /uri followed by ": (" or the end
+_GLOG_LOOKS_RE = re.compile(r"[A-Z][A-Z_-]* /\S*(?:: \(|$)", re.S)
 #: a glog trailer on a continuation line, alone on its line (after the error output)
 _TRAILER_LINE_RE = re.compile(r" ?\[(.*)\]")
 #: one key=value pair of klog's structured text format (Go %q strings, bare tokens, or ``<``)
-_KV_RE = re.compile(r' *([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|<$|[^\s"]*)', re.S)
+_KV_RE = re.compile(r' *([A-Za-z_][\w.\-]*)=("[^"\\]*(?:\\.[^"\\]*)*"|<$|[^\s"]*)', re.S)
+#: the same pairs for ``findall`` (one C call per line); used when the line's quotes balance
+_KV_ALL_RE = re.compile(r'([A-Za-z_][\w.\-]*)=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)', re.S)
+#: the canonical 1.20+ line with no escapes and nothing unusual: read in one regex match
+_STRUCTURED_FAST_RE = re.compile(
+    r'"HTTP" verb="([A-Z]+)" URI="([^"\\]*)" latency="([^"\\]*)" userAgent="([^"\\]*)" '
+    r'audit-ID="([^"\\]*)" srcIP="([^"\\]*)"(?: apf_pl="([^"\\]*)" apf_fs="([^"\\]*)" '
+    r'apf_iseats=(\d{1,9}) apf_fseats=(\d{1,9}) apf_additionalLatency="([^"\\]*)" '
+    r'apf_execution_time="([^"\\]*)")? resp=(\d{1,9})'
+)
 #: a key whose quoted value never closes: the line was cut inside it
 _OPEN_QUOTE_RE = re.compile(r' *[A-Za-z_][\w.\-]*="')
 _GO_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
@@ -110,7 +120,10 @@ def unquote_go(value: str) -> str:
         value = value[1:-1]
     if "\\" not in value:
         return value
-    return _GO_ESCAPE_RE.sub(_go_escape, value)
+    decoded = _GO_ESCAPE_RE.sub(_go_escape, value)
+    if "\\u" in value:  # join JSON-style surrogate pairs; a lone surrogate becomes U+FFFD
+        decoded = decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return decoded
 
 
 def _go_escape(match: re.Match[str]) -> str:
@@ -122,7 +135,10 @@ def _go_escape(match: re.Match[str]) -> str:
     esc = match.group(1)
     head = esc[0]
     if head in "xuU" and len(esc) > 1:
-        return chr(int(esc[1:], 16)) if int(esc[1:], 16) <= 0x10FFFF else "\ufffd"
+        code = int(esc[1:], 16)
+        if head == "U" and (code > 0x10FFFF or 0xD800 <= code <= 0xDFFF):
+            return "\ufffd"
+        return chr(code)
     if head in "01234567" and len(esc) == 3:
         return chr(int(esc, 8))
     return _SIMPLE_ESCAPES.get(esc, esc)
@@ -160,7 +176,7 @@ def split_glog_trailer(rest: str) -> tuple[str | None, str | None] | None:
     ua, sep, addr = inner.rpartition(" ")
     if not sep:
         ua, addr = "", inner
-    if len(ua) >= 2 and ua[0] == "[" and ua[-1] == "]" and ua.count("[") == ua.count("]"):
+    if len(ua) >= 2 and ua[0] == "[" and ua[-1] == "]":
         ua = ua[1:-1]
     if not addr:
         return None
@@ -202,21 +218,23 @@ def parse_glog_message(message: str) -> HttpLogRecord | str | None:
         if _GLOG_LOOKS_RE.match(message):
             return "truncated access line" if _looks_cut(message) else "unparseable access line"
         return None
-    method, uri, latency_text, code_text, hijacked, space, rest = m.groups()
+    method, uri, latency_text, code_text, _hijacked, space, rest = m.groups()
     latency = parse_go_duration(latency_text)
     if latency is None:
         return "bad latency"
     code = int(code_text) if code_text is not None else None
     if not space and not rest:
         # the line ends right after the code: an error stack follows (or the trailer is lost)
-        return HttpLogRecord("httplog-glog", method, None, uri, latency, code, None, None,
-                             needs_trailer=True)  # fmt: skip
+        return HttpLogRecord(
+            "httplog-glog", method, None, uri, latency, code, None, None, needs_trailer=True
+        )
     if code is not None and not space:
         return "unparseable access line"  # digits run into other text: not a status code
     trailer = split_glog_trailer(rest)
     if trailer is None:
-        return HttpLogRecord("httplog-glog", method, None, uri, latency, code, None, None,
-                             partial=True)  # fmt: skip
+        return HttpLogRecord(
+            "httplog-glog", method, None, uri, latency, code, None, None, partial=True
+        )
     return HttpLogRecord("httplog-glog", method, None, uri, latency, code, trailer[0], trailer[1])
 
 
@@ -323,7 +341,11 @@ def _as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = value.strip('"') if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return None
+    if value.isdigit() and value.isascii() and len(value) < 10:
+        return int(value)  # the common case: a bare small number
+    text = value.strip('"')
     if text.isascii() and (text.isdigit() or (text[:1] == "-" and text[1:].isdigit())):
         number = int(text)
         return number if -(2**31) <= number < 2**31 else None
@@ -344,7 +366,7 @@ def _duration(value: Any) -> float | None:
 
 
 def parse_structured_message(message: str) -> HttpLogRecord | str | None:
-    """Parse a 1.18–1.19 (``verb=...``) or structured (``"HTTP" verb=...``) access message.
+    """Parse a 1.18-1.19 (``verb=...``) or structured (``"HTTP" verb=...``) access message.
 
     >>> r = parse_structured_message('"HTTP" verb="WATCH" URI="/api/v1/pods?watch=1" '
     ...     'latency="5m0.1s" userAgent="a b" audit-ID="" srcIP="10.0.0.1:1" resp=200')
@@ -352,25 +374,81 @@ def parse_structured_message(message: str) -> HttpLogRecord | str | None:
     ('watch', 300100.0, 'a b', None, 'httplog-structured')
     """
     if message.startswith('"HTTP" '):
+        fast = _STRUCTURED_FAST_RE.fullmatch(message)
+        if fast is not None:
+            fast_record = _record_from_fast_match(fast)
+            if fast_record is not None:
+                return fast_record
         pos, log_format = 7, "httplog-structured"
     elif message.startswith("verb="):
         pos, log_format = 0, "httplog-1.18"
     else:
         return None
-    pairs, cut = _scan_kv(message, pos)
+    cut = False
+    if (message.count('"') - message.count('\\"')) % 2 == 0:
+        pairs = dict(_KV_ALL_RE.findall(message, pos))
+    else:  # unbalanced quotes (a cut line, or a value ending in a backslash): scan strictly
+        pairs, cut = _scan_kv(message, pos)
     if log_format == "httplog-1.18":
         if "resp" not in pairs and "hijacked" in message[len(message) - 12 :]:
             pairs["hijacked"] = "true"
-        if "verb" in pairs and pairs["verb"]:
+        record = _record_from_pairs(pairs, log_format, True)
+        if isinstance(record, HttpLogRecord):
             # 1.18 logs the raw HTTP method: never a Kubernetes verb
-            record = _record_from_pairs(pairs, log_format, True)
-            if isinstance(record, HttpLogRecord):
-                return record._replace(http_method=unquote_go(pairs["verb"]).upper(), verb=None)
-            return _cut_reason(record, cut, message)
+            method = record.http_method or (record.verb or "").upper()
+            return record._replace(
+                http_method=unquote_go(pairs["verb"]).upper() or method, verb=None
+            )
+        return _cut_reason(record, cut, message)
     record = _record_from_pairs(pairs, log_format, True)
     if isinstance(record, str):
         return _cut_reason(record, cut, message)
     return record
+
+
+def _record_from_fast_match(m: re.Match[str]) -> HttpLogRecord | None:
+    """The record of a ``_STRUCTURED_FAST_RE`` match; None to fall back to the general path.
+
+    >>> _record_from_fast_match(_STRUCTURED_FAST_RE.match('"HTTP" verb="LIST" URI="/a" '
+    ...     'latency="1ms" userAgent="k" audit-ID="" srcIP="1.2.3.4:5" resp=200')).verb
+    'list'
+    """
+    verb_raw, uri, latency_raw, ua, audit_id, src, pl, fs, iseats, fseats, add, exe, resp = (
+        m.groups()
+    )
+    latency = parse_go_duration(latency_raw)
+    if latency is None:
+        return None
+    verb = _K8S_VERBS.get(verb_raw)
+    if pl is None:
+        return HttpLogRecord(
+            "httplog-structured",
+            None if verb else verb_raw,
+            verb,
+            uri,
+            latency,
+            int(resp),
+            ua or None,
+            host_of(src),
+            audit_id or None,
+        )
+    return HttpLogRecord(
+        "httplog-structured",
+        None if verb else verb_raw,
+        verb,
+        uri,
+        latency,
+        int(resp),
+        ua or None,
+        host_of(src),
+        audit_id or None,
+        pl or None,
+        fs or None,
+        int(iseats),
+        int(fseats),
+        parse_go_duration(add),
+        parse_go_duration(exe),
+    )
 
 
 def _cut_reason(reason: str, cut: bool, message: str) -> str:

@@ -87,9 +87,9 @@ def unwrap_line(line: str) -> Unwrapped:
 
     Lines without a wrapper come back unchanged with ``wrapper=""``.
 
-    >>> u = unwrap_line("2023-08-23T08:55:54.331196195Z stderr F I0823 08:55:54.330840 1 x.go:1] hi")
+    >>> u = unwrap_line("2023-08-23T08:55:54.331196195Z stderr F I0823 08:55:54.330840 1 x.go:1] h")
     >>> u.text, u.wrapper_us, u.wrapper
-    ('I0823 08:55:54.330840 1 x.go:1] hi', 1692780954331196, 'cri')
+    ('I0823 08:55:54.330840 1 x.go:1] h', 1692780954331196, 'cri')
     """
     if not line:
         return Unwrapped(line, None, None, False, "")

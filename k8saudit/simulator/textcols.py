@@ -14,9 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 # every byte value as two lowercase hex digits, and every number below 1000 as three digits
-_HEX_PAIRS = np.frombuffer(
-    "".join(f"{b:02x}" for b in range(256)).encode("ascii"), dtype=np.uint16
-)
+_HEX_PAIRS = np.frombuffer("".join(f"{b:02x}" for b in range(256)).encode("ascii"), dtype=np.uint16)
 _THREE_DIGITS = np.frombuffer(
     "".join(f"{d:03d}" for d in range(1000)).encode("ascii"), dtype=np.uint8
 ).reshape(1000, 3)
@@ -85,7 +83,8 @@ def klog_header_time(us: np.ndarray, start: dt.datetime) -> pl.Series:
 def go_duration(us: pl.Expr) -> pl.Expr:
     """Go's ``time.Duration.String()`` of a whole number of microseconds.
 
-    ``1500`` -> ``'1.5ms'``, ``12`` -> ``'12µs'``, ``61_250_000`` -> ``'1m1.25s'``, ``0`` -> ``'0s'``.
+    ``1500`` -> ``'1.5ms'``, ``12`` -> ``'12µs'``, ``61_250_000`` -> ``'1m1.25s'``,
+    ``0`` -> ``'0s'``.
     """
 
     def fraction(value: pl.Expr, digits: int) -> pl.Expr:

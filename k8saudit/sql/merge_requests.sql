@@ -1,36 +1,43 @@
 -- merge_requests: request-shaped rows (relation `rows`) -> exactly one row per request_key.
 --
 -- The stages of one request (RequestReceived, ResponseStarted, ResponseComplete, Panic), copies of
--- the same event, and the access-log line of the same audit-ID all collapse here, whichever file
--- or ingest run they came from. Each column takes its value from the most authoritative row that
--- has one (arg_max skips NULLs): audit events outrank access-log lines, later stages outrank
--- earlier ones; the access log still fills what audit events never carry (APF columns).
+-- the same event, rows stored by earlier runs and the access-log line of the same audit-ID all
+-- collapse here. The best audit row (latest stage) is joined with the best access-log row, and
+-- each column takes the audit value when there is one, else the access-log value; the access log
+-- alone knows the APF columns. A row already merged from both sources stands on both sides.
+-- The per-column coalesce list is generated from schema.REQUEST_SCHEMA by merge.py.
 WITH ranked AS (
     SELECT
         *,
-        CASE stage
-            WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3
-        END AS _stage_rank,
-        CASE WHEN has_audit THEN 1 + _stage_rank ELSE 1 END AS _rank
+        CASE stage WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3 END
+            AS _stage_rank
     FROM rows
 ),
-merged AS (
+best_audit AS (
+    SELECT * FROM ranked WHERE has_audit
+    QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY _stage_rank DESC) = 1
+),
+best_access AS (
+    SELECT * FROM ranked WHERE has_access
+    QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY _stage_rank DESC) = 1
+),
+joined AS (
     SELECT
         request_key,
-        arg_max(
-            COLUMNS(* EXCLUDE (
-                request_key, stage, is_complete, has_audit, has_access, _stage_rank, _rank
-            )),
-            _rank
-        ),
-        arg_max(stage, _stage_rank) AS stage,
-        bool_or(is_complete) AS is_complete,
-        bool_or(has_audit) AS has_audit,
-        bool_or(has_access) AS has_access
-    FROM ranked
-    GROUP BY request_key
+        /*MERGED_COLUMNS*/,
+        coalesce(
+            CASE WHEN a.is_complete THEN a.stage END,
+            CASE WHEN x.is_complete THEN x.stage END,
+            a.stage,
+            x.stage
+        ) AS stage,
+        coalesce(a.is_complete, false) OR coalesce(x.is_complete, false) AS is_complete,
+        a.request_key IS NOT NULL OR coalesce(x.has_audit, false) AS has_audit,
+        x.request_key IS NOT NULL OR coalesce(a.has_access, false) AS has_access
+    FROM best_audit AS a
+    FULL OUTER JOIN best_access AS x USING (request_key)
 )
 SELECT
     *,
-    coalesce(strftime(received_at, '%Y-%m-%d'), 'unknown') AS day
-FROM merged
+    received_at::DATE AS day
+FROM joined

@@ -1,0 +1,33 @@
+"""Options shared by many commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from k8saudit.store import DATASET_ENV, DEFAULT_DATASET
+
+DATASET = typer.Option(
+    None,
+    "--dataset",
+    "-d",
+    envvar=DATASET_ENV,
+    help=f"Dataset directory [default: ./{DEFAULT_DATASET}; env {DATASET_ENV}].",
+    show_default=False,
+)
+FORMAT = typer.Option("table", "--format", "-f", help="table, csv, json, parquet or markdown.")
+OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.")
+
+
+def emit(frame: object, fmt: str, output: Path | None) -> None:
+    """Render a result frame to stdout or ``output``."""
+    import polars as pl
+
+    from k8saudit.render import write_output
+
+    assert isinstance(frame, pl.DataFrame)
+    text = write_output(frame, fmt, output)
+    if text is not None:
+        typer.echo(text, nl=False)
