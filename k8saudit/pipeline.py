@@ -110,8 +110,8 @@ def _read_file(
     if fmt is Format.AUDIT_JSONL and not has_blank:
         try:
             return readers.read_plain_audit(stager, source, file_hash)
-        except duckdb.Error as exc:
-            print("FASTPATH", str(exc)[:300])  # a malformed line somewhere: read it record by record to find and keep it
+        except duckdb.Error:
+            pass  # a malformed line somewhere: read the file record by record to find it  # a malformed line somewhere: read it record by record to find and keep it
     if fmt in (Format.AUDIT_JSONL, Format.JSON_LINES):
         return readers.read_json_lines(stager, source, file_hash, fmt)
     if fmt is Format.JSON_DOCUMENT:
@@ -237,6 +237,14 @@ def _ingest_one(
         result = readers.read_access_or_legacy(stager, source, file_hash, fmt, year)
     else:
         result = _read_file(stager, source, file_hash, has_blank, fmt)
+    if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
+        # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
+        # logs) is not a log file with bad records: report it as unreadable, ingest nothing.
+        for stage in result.stage_files:
+            stage.unlink(missing_ok=True)
+        report = FileReport(source.display, fmt.value, "unreadable", source.size)
+        report.message = "JSON, but no audit events or known log envelope in it"
+        return report, None, file_hash
     report = FileReport(
         source.display,
         result.format,

@@ -1,0 +1,85 @@
+-- name: top_talkers
+-- Who sends the API server the most work: per client (or --by user, user_agent, source_ip...)
+-- requests, req/s over the window, share of requests and of API-server time (latency of
+-- non-long-running requests), 429s, 5xx share, p50/p99 latency, distinct source IPs and the
+-- dominant verb + resource + scope. Ranked by requests unless --sort says otherwise.
+-- filters: common
+-- param: sort VARCHAR = 'requests' IN (requests, req_per_s, request_share, time_share, throttled, throttled_share, error_5xx_share, p50_ms, p99_ms, sources)  -- rank by this column
+-- param: limit INTEGER = NULL  -- at most this many rows
+WITH window_bounds AS (
+    SELECT
+        greatest(
+            epoch(coalesce($until, max(received_at)) - coalesce($since, min(received_at))), 1
+        ) AS seconds,
+        count(*) AS requests,
+        sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
+        count(*) FILTER (WHERE code = 429) AS throttled
+    FROM filtered
+),
+per_group AS (
+    SELECT
+        grp,
+        count(*) AS requests,
+        sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
+        count(*) FILTER (WHERE code = 429) AS throttled,
+        count(*) FILTER (WHERE code >= 500) AS errors_5xx,
+        quantile_cont(latency_ms, 0.5) FILTER (WHERE NOT is_long_running) AS p50_ms,
+        quantile_cont(latency_ms, 0.99) FILTER (WHERE NOT is_long_running) AS p99_ms,
+        count(DISTINCT source_ip) AS sources
+    FROM filtered
+    GROUP BY grp
+),
+dominant AS (
+    SELECT grp, concat_ws(' ', verb, coalesce(resource, '-'), scope) AS top_operation
+    FROM filtered
+    GROUP BY grp, verb, resource, scope
+    QUALIFY row_number() OVER (PARTITION BY grp ORDER BY count(*) DESC, verb, resource, scope) = 1
+),
+ranked AS (
+    SELECT
+        g.grp,
+        g.requests,
+        g.requests / w.seconds AS req_per_s,
+        g.requests / w.requests AS request_share,
+        coalesce(g.busy_ms / nullif(w.busy_ms, 0), 0) AS time_share,
+        g.throttled,
+        coalesce(g.throttled / nullif(w.throttled, 0), 0) AS throttled_share,
+        g.errors_5xx / g.requests AS error_5xx_share,
+        g.p50_ms,
+        g.p99_ms,
+        g.sources,
+        d.top_operation
+    FROM per_group AS g
+    CROSS JOIN window_bounds AS w
+    LEFT JOIN dominant AS d USING (grp)
+)
+SELECT
+    CAST(grp AS VARCHAR) AS grp,
+    CAST(requests AS BIGINT) AS requests,
+    CAST(round(req_per_s, 3) AS DOUBLE) AS req_per_s,
+    CAST(round(request_share, 5) AS DOUBLE) AS request_share,
+    CAST(round(time_share, 5) AS DOUBLE) AS time_share,
+    CAST(throttled AS BIGINT) AS throttled,
+    CAST(round(throttled_share, 5) AS DOUBLE) AS throttled_share,
+    CAST(round(error_5xx_share, 5) AS DOUBLE) AS error_5xx_share,
+    CAST(round(p50_ms, 1) AS DOUBLE) AS p50_ms,
+    CAST(round(p99_ms, 1) AS DOUBLE) AS p99_ms,
+    CAST(sources AS BIGINT) AS sources,
+    CAST(top_operation AS VARCHAR) AS top_operation
+FROM ranked
+ORDER BY
+    CASE $sort
+        WHEN 'requests' THEN requests
+        WHEN 'req_per_s' THEN req_per_s
+        WHEN 'request_share' THEN request_share
+        WHEN 'time_share' THEN time_share
+        WHEN 'throttled' THEN throttled
+        WHEN 'throttled_share' THEN throttled_share
+        WHEN 'error_5xx_share' THEN error_5xx_share
+        WHEN 'p50_ms' THEN p50_ms
+        WHEN 'p99_ms' THEN p99_ms
+        WHEN 'sources' THEN sources
+    END DESC NULLS LAST,
+    requests DESC,
+    grp
+LIMIT $limit
