@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from k8saudit.analyses import Analyses
 from k8saudit.errors import DatasetError, QueryError
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
@@ -36,7 +37,7 @@ class Info:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
-class Dataset:
+class Dataset(Analyses):
     """An ingested dataset, ready to query.
 
     >>> ds = k8saudit.open("k8saudit-data")  # doctest: +SKIP

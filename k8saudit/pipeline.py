@@ -147,8 +147,8 @@ def ingest(
     started = time.monotonic()
     if not paths:
         raise InputError("no input paths given")
-    sources = discover(list(paths))
     root = resolve_dataset(dataset)
+    sources = discover(list(paths), exclude=root.resolve())
     report = IngestReport(dataset=root)
     total_bytes = sum(s.size for s in sources)
     with locked(root):

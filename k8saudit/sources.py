@@ -55,8 +55,12 @@ class SourceFile:
     compression: Compression
 
 
-def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
+def discover(
+    paths: list[str | os.PathLike[str]], *, exclude: Path | None = None
+) -> list[SourceFile]:
     """Expand files, directories (recursively) and globs into a sorted list of input files.
+
+    ``exclude`` is a directory never descended into (the dataset itself).
 
     >>> discover(["sample_logs/"])  # doctest: +SKIP
     [SourceFile(path=PosixPath('sample_logs/apiserver-1/audit.log.gz'), ...)]
@@ -74,7 +78,12 @@ def discover(paths: list[str | os.PathLike[str]]) -> list[SourceFile]:
         for candidate in candidates:
             if candidate.is_dir():
                 for root, dirs, files in os.walk(candidate):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    dirs[:] = sorted(
+                        d
+                        for d in dirs
+                        if not d.startswith(".")
+                        and (exclude is None or (Path(root) / d).resolve() != exclude)
+                    )
                     for name in sorted(files):
                         if not name.startswith("."):
                             child = Path(root) / name
@@ -164,11 +173,11 @@ def sniff(source: SourceFile) -> Format:
     """Tell a file's format from its first 64 KiB of content."""
     with open_binary(source) as fh:
         sample = fh.read(SNIFF_BYTES)
-    if _looks_binary(sample):
-        return Format.UNKNOWN
     text = sample.decode("utf-8", errors="replace").removeprefix(BOM)
     stripped = text.lstrip()
-    if not stripped:
+    # A log with a binary line somewhere is still a log: only a file that does not even start
+    # like one is judged by its bytes.
+    if not stripped or (stripped[0] not in "{[" and _looks_binary(sample)):
         return Format.UNKNOWN
     if stripped[0] == "[":
         return Format.JSON_DOCUMENT

@@ -1,0 +1,299 @@
+"""Ingest behaviour on hand-made inputs: bad lines, re-runs, split stages, joins, crash safety."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+
+import k8saudit
+from k8saudit import store
+from k8saudit.errors import DatasetLockedError, InputError
+
+
+def event(audit_id: str, stage: str = "ResponseComplete", **extra: Any) -> dict[str, Any]:
+    """A v1 audit Event as kube-apiserver writes it."""
+    base: dict[str, Any] = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "Metadata",
+        "auditID": audit_id,
+        "stage": stage,
+        "requestURI": "/api/v1/namespaces/default/pods?limit=500",
+        "verb": "list",
+        "user": {"username": "system:serviceaccount:logging:fluentd", "groups": ["a"]},
+        "sourceIPs": ["10.0.0.7"],
+        "userAgent": "rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57",
+        "objectRef": {"resource": "pods", "namespace": "default", "apiVersion": "v1"},
+        "requestReceivedTimestamp": "2019-02-04T12:00:00.000000Z",
+        "stageTimestamp": "2019-02-04T12:00:00.250000Z",
+    }
+    if stage != "RequestReceived":
+        base["responseStatus"] = {"metadata": {}, "code": 200}
+    base.update(extra)
+    return base
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def jsonl(path: Path, events: list[dict[str, Any]]) -> Path:
+    return write_lines(path, [json.dumps(e) for e in events])
+
+
+def rows(dataset: Path, query: str = "SELECT * FROM requests ORDER BY audit_id") -> list[dict[str, Any]]:
+    return k8saudit.open(dataset).sql(query).to_dicts()
+
+
+def test_garbage_lines_are_rejected_with_their_line_numbers(tmp_path: Path) -> None:
+    lines = [json.dumps(event(f"id-{i}")) for i in range(5)]
+    lines.insert(1, '{"kind":"Event","auditID":"trunc')  # truncated JSON
+    lines.insert(3, "\x00\x01\x02 binary \xff junk")
+    lines.insert(5, '{"hello": "world"}')  # JSON, but not an audit event
+    log = write_lines(tmp_path / "audit.log", lines)
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.rejected, report.skipped) == (5, 3, 0)
+    rejects = list(k8saudit.open(tmp_path / "ds").rejects())
+    assert [(r["line"], r["reason"].split(" (")[0]) for r in rejects] == [
+        (2, "invalid JSON"),
+        (4, "invalid JSON"),
+        (6, "not a Kubernetes audit event"),
+    ]
+    assert rejects[2]["text"] == '{"hello": "world"}'
+    lines_of = [r["source_line"] for r in rows(tmp_path / "ds")]
+    assert lines_of == [1, 3, 5, 7, 8]
+
+
+def test_reingest_is_a_noop(tmp_path: Path) -> None:
+    log = jsonl(tmp_path / "audit.log", [event("a"), event("b")])
+    first = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    manifest = (tmp_path / "ds" / "manifest.json").read_text()
+    again = k8saudit.ingest([log, tmp_path], dataset=tmp_path / "ds")
+    assert (first.requests_added, again.requests_added, again.requests_after) == (2, 0, 2)
+    assert {f.status for f in again.files} == {"duplicate"}
+    assert (tmp_path / "ds" / "manifest.json").read_text() == manifest
+
+
+def test_stages_split_across_runs_merge_into_one_request(tmp_path: Path) -> None:
+    received = jsonl(tmp_path / "a.log", [event(i, "RequestReceived") for i in ("x", "y", "z")])
+    completed = jsonl(tmp_path / "b.log", [event(i) for i in ("x", "y")])
+    ds = tmp_path / "ds"
+    k8saudit.ingest([received], dataset=ds)
+    assert [(r["audit_id"], r["is_complete"]) for r in rows(ds)] == [
+        ("x", False),
+        ("y", False),
+        ("z", False),
+    ]
+    report = k8saudit.ingest([completed], dataset=ds)
+    assert (report.requests_added, report.requests_after) == (0, 3)
+    got = [(r["audit_id"], r["stage"], r["code"], r["latency_ms"]) for r in rows(ds)]
+    assert got == [
+        ("x", "ResponseComplete", 200, 250.0),
+        ("y", "ResponseComplete", 200, 250.0),
+        ("z", "RequestReceived", None, None),
+    ]
+    assert len(k8saudit.open(ds).manifest.parts) == 1  # the day was re-compacted
+
+
+def test_stages_in_two_files_of_one_run(tmp_path: Path) -> None:
+    jsonl(tmp_path / "logs" / "1.log" if (tmp_path / "logs").mkdir() is None else tmp_path,
+          [event("w", "RequestReceived", verb="watch")])
+    jsonl(tmp_path / "logs" / "2.log", [event("w", "ResponseStarted", verb="watch"),
+                                        event("w", "ResponseComplete", verb="watch",
+                                              stageTimestamp="2019-02-04T12:05:00Z")])
+    k8saudit.ingest([tmp_path / "logs"], dataset=tmp_path / "ds")
+    (row,) = rows(tmp_path / "ds")
+    assert (row["stage"], row["is_watch"], row["is_long_running"]) == ("ResponseComplete", True, True)
+    assert row["latency_ms"] == 300_000.0
+
+
+def test_audit_and_access_log_of_the_same_request_are_one_request(tmp_path: Path) -> None:
+    audit = jsonl(tmp_path / "audit.log", [event("0f6b2f0e-1111-2222-3333-444455556666")])
+    access = write_lines(
+        tmp_path / "kube-apiserver.log",
+        [
+            'I0204 12:00:00.250000      11 httplog.go:132] "HTTP" verb="LIST" '
+            'URI="/api/v1/namespaces/default/pods?limit=500" latency="250ms" '
+            'userAgent="rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57" '
+            'audit-ID="0f6b2f0e-1111-2222-3333-444455556666" srcIP="10.0.0.7:4321" '
+            'apf_pl="workload-low" apf_fs="service-accounts" apf_iseats=1 apf_fseats=0 '
+            'apf_additionalLatency="0s" apf_execution_time="249ms" resp=200',
+            'I0204 12:00:01.000000      11 httplog.go:132] "HTTP" verb="GET" URI="/healthz" '
+            'latency="1ms" userAgent="kube-probe/1.28" audit-ID="" srcIP="10.0.0.1:1" resp=200',
+        ],
+    )
+    report = k8saudit.ingest([audit, access], dataset=tmp_path / "ds")
+    assert report.requests_after == 2
+    merged, probe = rows(tmp_path / "ds", "SELECT * FROM requests ORDER BY path")
+    assert (merged["has_audit"], merged["has_access"], merged["log_format"]) == (True, True, "audit-v1")
+    assert (merged["apf_priority_level"], merged["apf_flow_schema"]) == ("workload-low", "service-accounts")
+    assert merged["apf_execution_ms"] == 249.0 and merged["username"].endswith(":fluentd")
+    assert merged["client"] == "rest-client (logging:fluentd)"
+    assert (probe["has_audit"], probe["verb"], probe["audit_id"]) == (False, "get", None)
+
+
+def test_access_log_arriving_in_a_later_run_fills_apf(tmp_path: Path) -> None:
+    audit = jsonl(tmp_path / "audit.log", [event("abc")])
+    access = write_lines(
+        tmp_path / "access.log",
+        ['2019-02-04T12:00:00.250000Z stderr F '
+         'I0204 12:00:00.250000 11 httplog.go:132] "HTTP" verb="LIST" URI="/api/v1/pods" '
+         'latency="250ms" userAgent="x" audit-ID="abc" srcIP="10.0.0.7:1" apf_pl="exempt" resp=200'],
+    )
+    k8saudit.ingest([audit], dataset=tmp_path / "ds")
+    k8saudit.ingest([access], dataset=tmp_path / "ds")
+    (row,) = rows(tmp_path / "ds")
+    assert (row["apf_priority_level"], row["has_access"], row["user_agent"][:11]) == (
+        "exempt",
+        True,
+        "rest-client",
+    )
+
+
+@pytest.mark.parametrize("compress", ["gzip", "zstd"])
+def test_compressed_inputs_are_detected_by_content(tmp_path: Path, compress: str) -> None:
+    data = "".join(json.dumps(event(f"id{i}")) + "\n" for i in range(3)).encode()
+    blob = gzip.compress(data) if compress == "gzip" else zstandard.ZstdCompressor().compress(data)
+    (tmp_path / "audit.log").write_bytes(blob)  # no telling suffix
+    report = k8saudit.ingest([tmp_path / "audit.log"], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.files[0].format) == (3, "audit-jsonl")
+
+
+def test_blank_lines_keep_line_numbers_exact(tmp_path: Path) -> None:
+    log = write_lines(tmp_path / "a.log", [json.dumps(event("a")), "", json.dumps(event("b"))])
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.skipped) == (2, 1)
+    assert [r["source_line"] for r in rows(tmp_path / "ds")] == [1, 3]
+
+
+def test_wrapped_formats(tmp_path: Path) -> None:
+    inner = [event(f"w{i}") for i in range(4)]
+    (tmp_path / "eventlist.json").write_text(
+        json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": inner[:2]}, indent=2)
+    )
+    write_lines(tmp_path / "cloudwatch.jsonl",
+                [json.dumps({"timestamp": 1, "message": json.dumps(inner[2])})])
+    batch = {"messageType": "DATA_MESSAGE", "logStream": "kube-apiserver-audit-1",
+             "logEvents": [{"id": "1", "timestamp": 1, "message": json.dumps(inner[3])}]}
+    write_lines(tmp_path / "subscription.jsonl", [json.dumps(batch)])
+    k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
+    got = rows(tmp_path / "ds", "SELECT audit_id, log_format, apiserver FROM requests ORDER BY 1")
+    assert [tuple(r.values()) for r in got] == [
+        ("w0", "eventlist-audit-v1", None),
+        ("w1", "eventlist-audit-v1", None),
+        ("w2", "eks-audit-v1", None),
+        ("w3", "eks-audit-v1", "kube-apiserver-audit-1"),
+    ]
+
+
+def test_uri_derivation_for_access_rows(tmp_path: Path) -> None:
+    methods = [
+        ("GET", "/api/v1/namespaces/ns1/pods", "list", "namespace", "pods", None),
+        ("GET", "/api/v1/pods?watch=true&resourceVersion=5", "watch", "cluster", "pods", None),
+        ("GET", "/api/v1/watch/namespaces/ns1/pods", "watch", "namespace", "pods", None),
+        ("GET", "/api/v1/namespaces/ns1", "get", "object", "namespaces", "ns1"),
+        ("PUT", "/api/v1/namespaces/ns1/finalize", "update", "object", "namespaces", "ns1"),
+        ("DELETE", "/apis/apps/v1/namespaces/ns1/deployments", "deletecollection", "namespace",
+         "deployments", None),
+        ("POST", "/api/v1/namespaces/ns1/pods/p1/exec?command=sh", "create", "object", "pods", "p1"),
+        ("GET", "/healthz", "get", None, None, None),
+    ]
+    lines = [
+        f'I0204 12:00:0{i}.000000 1 wrap.go:47] {m} {uri}: (1.5ms) 200 [[kubectl/v1.14.0] 10.0.0.{i}:80]'
+        for i, (m, uri, *_rest) in enumerate(methods)
+    ]
+    write_lines(tmp_path / "kube-apiserver.log", lines)
+    k8saudit.ingest([tmp_path / "kube-apiserver.log"], dataset=tmp_path / "ds")
+    got = rows(tmp_path / "ds", "SELECT http_method, path, verb, scope, resource, name, is_long_running "
+               "FROM requests ORDER BY source_line")
+    assert [(r["verb"], r["scope"], r["resource"], r["name"]) for r in got] == [
+        (verb, scope, resource, name) for _m, _u, verb, scope, resource, name in methods
+    ]
+    assert [r["is_long_running"] for r in got] == [False, True, True, False, False, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("agent", "username", "client", "version"),
+    [
+        ("datadog-agent/7.50.0 (linux/amd64)", "system:serviceaccount:datadog:datadog-agent",
+         "datadog-agent", "7.50.0"),
+        ("kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/abc123/system:serviceaccount:"
+         "kube-system:replicaset-controller", "system:serviceaccount:kube-system:replicaset-controller",
+         "kube-controller-manager/replicaset-controller", "v1.28.0"),
+        ("kubelet/v1.11.7 (linux/amd64) kubernetes/65ecaf0", "system:node:ip-10-0-1-2", "kubelet",
+         "v1.11.7"),
+        ("rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57", "system:serviceaccount:logging:fluentd",
+         "rest-client (logging:fluentd)", "2.0.2"),
+        ("Go-http-client/1.1", "system:node:ip-10-0-1-2", "Go-http-client (system:node:*)", "1.1"),
+        ("curl/8.1", "alice", "curl (alice)", "8.1"),
+        ("", "alice", None, None),
+    ],
+)
+def test_client_normalization(
+    tmp_path: Path, agent: str, username: str, client: str | None, version: str | None
+) -> None:
+    jsonl(tmp_path / "a.log", [event("c", userAgent=agent, user={"username": username})])
+    k8saudit.ingest([tmp_path / "a.log"], dataset=tmp_path / "ds")
+    (row,) = rows(tmp_path / "ds")
+    assert (row["client"], row["client_version"], row["user_agent"]) == (client, version, agent)
+
+
+def test_second_ingest_waits_for_no_one(tmp_path: Path) -> None:
+    log = jsonl(tmp_path / "a.log", [event("a")])
+    with store.locked(tmp_path / "ds"), pytest.raises(DatasetLockedError):
+        k8saudit.ingest([log], dataset=tmp_path / "ds")
+
+
+def test_crash_before_commit_leaves_the_dataset_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "a.log", [event("a")])], dataset=ds)
+    before = (ds / "manifest.json").read_text()
+
+    def crash(root: Path, manifest: store.Manifest) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("k8saudit.pipeline.write_manifest", crash)
+    with pytest.raises(KeyboardInterrupt):
+        k8saudit.ingest([jsonl(tmp_path / "b.log", [event("a"), event("b")])], dataset=ds)
+    monkeypatch.undo()
+    assert (ds / "manifest.json").read_text() == before
+    assert [r["audit_id"] for r in rows(ds)] == ["a"]
+    # the next run clears the debris and ingests b.log as new
+    report = k8saudit.ingest([tmp_path / "b.log"], dataset=ds)
+    assert report.requests_after == 2
+    parts = sorted(p.relative_to(ds).as_posix() for p in (ds / "requests").rglob("*.parquet"))
+    assert parts == sorted(p["path"] for p in k8saudit.open(ds).manifest.parts)
+
+
+def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        k8saudit.ingest([tmp_path / "nope.log"], dataset=tmp_path / "ds")
+
+
+def test_unknown_files_are_reported_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello\nworld\n")
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    jsonl(tmp_path / "a.log", [event("a")])
+    report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
+    assert sorted((Path(f.path).name, f.status) for f in report.files) == [
+        ("a.log", "ingested"),
+        ("blob.bin", "unreadable"),
+        ("notes.txt", "unreadable"),
+    ]
+
+
+def test_empty_dataset_has_the_full_schema(tmp_path: Path) -> None:
+    from k8saudit.schema import REQUEST_COLUMNS
+
+    ds = k8saudit.open(tmp_path, must_exist=False)
+    frame = ds.sql("SELECT * FROM requests")
+    assert (frame.height, tuple(frame.columns)) == (0, REQUEST_COLUMNS)
+    assert ds.requests().collect().columns == list(REQUEST_COLUMNS)
