@@ -34,7 +34,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks instead of one-line errors."
+    ),
 ) -> None:
     """Find out who is overloading your Kubernetes API server, from its audit and access logs.
 

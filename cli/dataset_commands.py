@@ -78,7 +78,9 @@ def ingest_command(
         f"{report.events:,} log events",
     ]
     if report.first and report.last:
-        lines.append(f"time span   {report.first:%Y-%m-%d %H:%M:%S} .. {report.last:%Y-%m-%d %H:%M:%S} UTC")
+        lines.append(
+            f"time span   {report.first:%Y-%m-%d %H:%M:%S} .. {report.last:%Y-%m-%d %H:%M:%S} UTC"
+        )
     lines.append(f"skipped     {report.skipped:,} records (not API requests)")
     lines.append(f"rejected    {report.rejected:,} records")
     lines.append(
@@ -105,7 +107,9 @@ def info_command(dataset: Path | None = DATASET) -> None:
         typer.echo(f"files      {info.files} ingested, {info.rejects} rejected records")
         typer.echo(f"requests   {info.requests:,}")
         if info.first and info.last:
-            typer.echo(f"time span  {info.first:%Y-%m-%d %H:%M:%S} .. {info.last:%Y-%m-%d %H:%M:%S} UTC")
+            typer.echo(
+                f"time span  {info.first:%Y-%m-%d %H:%M:%S} .. {info.last:%Y-%m-%d %H:%M:%S} UTC"
+            )
         for note in info.time_notes:
             typer.echo(f"note       {note}")
         for title, frame in info.tables.items():

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from k8saudit.errors import UsageError
-from k8saudit.queries import get_query
+from k8saudit.query_loader import get_query
 
 if TYPE_CHECKING:
     import polars as pl

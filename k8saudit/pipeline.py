@@ -26,9 +26,9 @@ import xxhash
 
 from k8saudit import readers
 from k8saudit.errors import InputError
+from k8saudit.merge import merge_sql
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
-from k8saudit.merge import merge_sql
 from k8saudit.store import (
     Manifest,
     locked,
@@ -111,7 +111,7 @@ def _read_file(
         try:
             return readers.read_plain_audit(stager, source, file_hash)
         except duckdb.Error:
-            pass  # a malformed line somewhere: read the file record by record to find it  # a malformed line somewhere: read it record by record to find and keep it
+            pass  # a malformed line somewhere: read the file record by record to find it
     if fmt in (Format.AUDIT_JSONL, Format.JSON_LINES):
         return readers.read_json_lines(stager, source, file_hash, fmt)
     if fmt is Format.JSON_DOCUMENT:
@@ -283,18 +283,30 @@ def _commit(
         staged = (
             "SELECT * EXCLUDE (_valid) FROM read_parquet($files, union_by_name=true) WHERE _valid"
         )
-        _write_parts(con, f"WITH rows AS ({staged}) {merge}",
-                     {"files": _parquet_list(stage_files)}, out, run_id)
+        _write_parts(
+            con,
+            f"WITH rows AS ({staged}) {merge}",
+            {"files": _parquet_list(stage_files)},
+            out,
+            run_id,
+        )
         new_parts = _collect_parts(con, root, out)
         touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
-        if touched and _overlaps(con, [p["abs"] for p in new_parts], [root / p["path"] for p in touched]):
+        if touched and _overlaps(
+            con, [p["abs"] for p in new_parts], [root / p["path"] for p in touched]
+        ):
             # Some requests of this run are already stored (their other stages came earlier):
             # merge the stored parts of those days with the new rows and replace them.
             out2 = work / "out2"
             files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
             stored = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
-            _write_parts(con, f"WITH rows AS ({stored}) {merge}",
-                         {"files": _parquet_list(files)}, out2, run_id)
+            _write_parts(
+                con,
+                f"WITH rows AS ({stored}) {merge}",
+                {"files": _parquet_list(files)},
+                out2,
+                run_id,
+            )
             new_parts = _collect_parts(con, root, out2)
             replaced = touched
     # Move the new parts and rejects into place, then commit by replacing the manifest.
@@ -331,7 +343,7 @@ def _write_parts(
 
 
 def _collect_parts(con: duckdb.DuckDBPyConnection, root: Path, out: Path) -> list[dict[str, Any]]:
-    parts = []
+    parts: list[dict[str, Any]] = []
     if not out.exists():
         return parts
     for path in sorted(out.rglob("*.parquet")):

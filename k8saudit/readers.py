@@ -86,7 +86,9 @@ class Stager:
         self.con.execute(query, {**params, "out": str(out)}).fetchall()
         return out
 
-    def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str) -> Path:
+    def audit_events(
+        self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str
+    ) -> Path:
         """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
         raw_sql = f"WITH src AS ({src_sql}) {internal_sql('audit_events')}"
         return self._copy(raw_sql, {**params, "source_file": source_file, "key_prefix": key_prefix})
@@ -95,7 +97,9 @@ class Stager:
         """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``."""
         self.con.register("_raw_arrow", table)
         try:
-            return self._copy("SELECT *, true AS _valid FROM _raw_arrow", {"key_prefix": key_prefix})
+            return self._copy(
+                "SELECT *, true AS _valid FROM _raw_arrow", {"key_prefix": key_prefix}
+            )
         finally:
             self.con.unregister("_raw_arrow")
 
@@ -106,7 +110,7 @@ def key_prefix_for(file_hash: str) -> str:
 
 
 def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
-    """The fast path: DuckDB reads the whole audit log natively. Raises duckdb.Error on bad input."""
+    """The fast path: DuckDB reads the whole audit log natively (duckdb.Error on bad input)."""
     result = FileResult(Format.AUDIT_JSONL.value)
     stage = stager.audit_events(
         audit_json.plain_audit_source(source.compression),
@@ -120,7 +124,8 @@ def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> File
     ).fetchall()
     if result.events < result.records:
         bad = stager.con.execute(
-            "SELECT source_line FROM read_parquet($p) WHERE NOT _valid ORDER BY 1", {"p": str(stage)}
+            "SELECT source_line FROM read_parquet($p) WHERE NOT _valid ORDER BY 1",
+            {"p": str(stage)},
         ).fetchall()
         texts = _lines_text(source, {line for (line,) in bad})
         for (line,) in bad:
@@ -141,13 +146,15 @@ def _lines_text(source: SourceFile, wanted: set[int]) -> dict[int, str]:
 class _ItemSink:
     """Collects unwrapped items of one file: Events to a JSON-lines file, the rest to Arrow rows."""
 
-    def __init__(self, stager: Stager, source: SourceFile, file_hash: str, result: FileResult) -> None:
+    def __init__(
+        self, stager: Stager, source: SourceFile, file_hash: str, result: FileResult
+    ) -> None:
         self.stager = stager
         self.source = source
         self.prefix = key_prefix_for(file_hash)
         self.result = result
         self.events_path = stager._next_path("jsonl")
-        self.events_file: IO[str] = open(self.events_path, "w")
+        self.events_file: IO[str] = open(self.events_path, "w")  # noqa: SIM115 (closed in finish)
         self.event_lines: Counter[int] = Counter()
         self.raw_rows: list[dict[str, Any]] = []
         self.access_lines: list[tuple[int, str, str | None]] = []

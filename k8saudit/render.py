@@ -73,7 +73,10 @@ def render_table(frame: pl.DataFrame) -> str:
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
 
     def line(cells: list[str]) -> str:
-        parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)]
+        parts = [
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     out = [line(list(names)), "  ".join("-" * w for w in widths)]

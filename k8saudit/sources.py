@@ -110,7 +110,7 @@ def discover(
 def open_binary(source: SourceFile) -> IO[bytes]:
     """Open a source for reading its decompressed bytes as a stream."""
     if source.compression is Compression.GZIP:
-        return gzip.open(source.path, "rb")
+        return gzip.GzipFile(source.path, "rb")  # type: ignore[return-value]
     if source.compression is Compression.ZSTD:
         import zstandard
 

@@ -47,7 +47,9 @@ def jsonl(path: Path, events: list[dict[str, Any]]) -> Path:
     return write_lines(path, [json.dumps(e) for e in events])
 
 
-def rows(dataset: Path, query: str = "SELECT * FROM requests ORDER BY audit_id") -> list[dict[str, Any]]:
+def rows(
+    dataset: Path, query: str = "SELECT * FROM requests ORDER BY audit_id"
+) -> list[dict[str, Any]]:
     return k8saudit.open(dataset).sql(query).to_dicts()
 
 
@@ -102,14 +104,17 @@ def test_stages_split_across_runs_merge_into_one_request(tmp_path: Path) -> None
 
 
 def test_stages_in_two_files_of_one_run(tmp_path: Path) -> None:
-    jsonl(tmp_path / "logs" / "1.log" if (tmp_path / "logs").mkdir() is None else tmp_path,
-          [event("w", "RequestReceived", verb="watch")])
-    jsonl(tmp_path / "logs" / "2.log", [event("w", "ResponseStarted", verb="watch"),
-                                        event("w", "ResponseComplete", verb="watch",
-                                              stageTimestamp="2019-02-04T12:05:00Z")])
+    (tmp_path / "logs").mkdir()
+    jsonl(tmp_path / "logs" / "1.log", [event("w", "RequestReceived", verb="watch")])
+    finished = event("w", "ResponseComplete", verb="watch", stageTimestamp="2019-02-04T12:05:00Z")
+    jsonl(tmp_path / "logs" / "2.log", [event("w", "ResponseStarted", verb="watch"), finished])
     k8saudit.ingest([tmp_path / "logs"], dataset=tmp_path / "ds")
     (row,) = rows(tmp_path / "ds")
-    assert (row["stage"], row["is_watch"], row["is_long_running"]) == ("ResponseComplete", True, True)
+    assert (row["stage"], row["is_watch"], row["is_long_running"]) == (
+        "ResponseComplete",
+        True,
+        True,
+    )
     assert row["latency_ms"] == 300_000.0
 
 
@@ -131,8 +136,15 @@ def test_audit_and_access_log_of_the_same_request_are_one_request(tmp_path: Path
     report = k8saudit.ingest([audit, access], dataset=tmp_path / "ds")
     assert report.requests_after == 2
     merged, probe = rows(tmp_path / "ds", "SELECT * FROM requests ORDER BY path")
-    assert (merged["has_audit"], merged["has_access"], merged["log_format"]) == (True, True, "audit-v1")
-    assert (merged["apf_priority_level"], merged["apf_flow_schema"]) == ("workload-low", "service-accounts")
+    assert (merged["has_audit"], merged["has_access"], merged["log_format"]) == (
+        True,
+        True,
+        "audit-v1",
+    )
+    assert (merged["apf_priority_level"], merged["apf_flow_schema"]) == (
+        "workload-low",
+        "service-accounts",
+    )
     assert merged["apf_execution_ms"] == 249.0 and merged["username"].endswith(":fluentd")
     assert merged["client"] == "rest-client (logging:fluentd)"
     assert (probe["has_audit"], probe["verb"], probe["audit_id"]) == (False, "get", None)
@@ -142,9 +154,12 @@ def test_access_log_arriving_in_a_later_run_fills_apf(tmp_path: Path) -> None:
     audit = jsonl(tmp_path / "audit.log", [event("abc")])
     access = write_lines(
         tmp_path / "access.log",
-        ['2019-02-04T12:00:00.250000Z stderr F '
-         'I0204 12:00:00.250000 11 httplog.go:132] "HTTP" verb="LIST" URI="/api/v1/pods" '
-         'latency="250ms" userAgent="x" audit-ID="abc" srcIP="10.0.0.7:1" apf_pl="exempt" resp=200'],
+        [
+            "2019-02-04T12:00:00.250000Z stderr F "
+            'I0204 12:00:00.250000 11 httplog.go:132] "HTTP" verb="LIST" URI="/api/v1/pods" '
+            'latency="250ms" userAgent="x" audit-ID="abc" srcIP="10.0.0.7:1" apf_pl="exempt" '
+            "resp=200"
+        ],
     )
     k8saudit.ingest([audit], dataset=tmp_path / "ds")
     k8saudit.ingest([access], dataset=tmp_path / "ds")
@@ -175,12 +190,19 @@ def test_blank_lines_keep_line_numbers_exact(tmp_path: Path) -> None:
 def test_wrapped_formats(tmp_path: Path) -> None:
     inner = [event(f"w{i}") for i in range(4)]
     (tmp_path / "eventlist.json").write_text(
-        json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": inner[:2]}, indent=2)
+        json.dumps(
+            {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": inner[:2]}, indent=2
+        )
     )
-    write_lines(tmp_path / "cloudwatch.jsonl",
-                [json.dumps({"timestamp": 1, "message": json.dumps(inner[2])})])
-    batch = {"messageType": "DATA_MESSAGE", "logStream": "kube-apiserver-audit-1",
-             "logEvents": [{"id": "1", "timestamp": 1, "message": json.dumps(inner[3])}]}
+    write_lines(
+        tmp_path / "cloudwatch.jsonl",
+        [json.dumps({"timestamp": 1, "message": json.dumps(inner[2])})],
+    )
+    batch = {
+        "messageType": "DATA_MESSAGE",
+        "logStream": "kube-apiserver-audit-1",
+        "logEvents": [{"id": "1", "timestamp": 1, "message": json.dumps(inner[3])}],
+    }
     write_lines(tmp_path / "subscription.jsonl", [json.dumps(batch)])
     k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
     got = rows(tmp_path / "ds", "SELECT audit_id, log_format, apiserver FROM requests ORDER BY 1")
@@ -199,37 +221,79 @@ def test_uri_derivation_for_access_rows(tmp_path: Path) -> None:
         ("GET", "/api/v1/watch/namespaces/ns1/pods", "watch", "namespace", "pods", None),
         ("GET", "/api/v1/namespaces/ns1", "get", "object", "namespaces", "ns1"),
         ("PUT", "/api/v1/namespaces/ns1/finalize", "update", "object", "namespaces", "ns1"),
-        ("DELETE", "/apis/apps/v1/namespaces/ns1/deployments", "deletecollection", "namespace",
-         "deployments", None),
-        ("POST", "/api/v1/namespaces/ns1/pods/p1/exec?command=sh", "create", "object", "pods", "p1"),
+        (
+            "DELETE",
+            "/apis/apps/v1/namespaces/ns1/deployments",
+            "deletecollection",
+            "namespace",
+            "deployments",
+            None,
+        ),
+        (
+            "POST",
+            "/api/v1/namespaces/ns1/pods/p1/exec?command=sh",
+            "create",
+            "object",
+            "pods",
+            "p1",
+        ),
         ("GET", "/healthz", "get", None, None, None),
     ]
     lines = [
-        f'I0204 12:00:0{i}.000000 1 wrap.go:47] {m} {uri}: (1.5ms) 200 [[kubectl/v1.14.0] 10.0.0.{i}:80]'
+        f"I0204 12:00:0{i}.000000 1 wrap.go:47] {m} {uri}: (1.5ms) 200 "
+        f"[[kubectl/v1.14.0] 10.0.0.{i}:80]"
         for i, (m, uri, *_rest) in enumerate(methods)
     ]
     write_lines(tmp_path / "kube-apiserver.log", lines)
     k8saudit.ingest([tmp_path / "kube-apiserver.log"], dataset=tmp_path / "ds")
-    got = rows(tmp_path / "ds", "SELECT http_method, path, verb, scope, resource, name, is_long_running "
-               "FROM requests ORDER BY source_line")
+    got = rows(
+        tmp_path / "ds",
+        "SELECT http_method, path, verb, scope, resource, name, is_long_running "
+        "FROM requests ORDER BY source_line",
+    )
     assert [(r["verb"], r["scope"], r["resource"], r["name"]) for r in got] == [
         (verb, scope, resource, name) for _m, _u, verb, scope, resource, name in methods
     ]
-    assert [r["is_long_running"] for r in got] == [False, True, True, False, False, False, True, False]
+    assert [r["is_long_running"] for r in got] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
     ("agent", "username", "client", "version"),
     [
-        ("datadog-agent/7.50.0 (linux/amd64)", "system:serviceaccount:datadog:datadog-agent",
-         "datadog-agent", "7.50.0"),
-        ("kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/abc123/system:serviceaccount:"
-         "kube-system:replicaset-controller", "system:serviceaccount:kube-system:replicaset-controller",
-         "kube-controller-manager/replicaset-controller", "v1.28.0"),
-        ("kubelet/v1.11.7 (linux/amd64) kubernetes/65ecaf0", "system:node:ip-10-0-1-2", "kubelet",
-         "v1.11.7"),
-        ("rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57", "system:serviceaccount:logging:fluentd",
-         "rest-client (logging:fluentd)", "2.0.2"),
+        (
+            "datadog-agent/7.50.0 (linux/amd64)",
+            "system:serviceaccount:datadog:datadog-agent",
+            "datadog-agent",
+            "7.50.0",
+        ),
+        (
+            "kube-controller-manager/v1.28.0 (linux/amd64) kubernetes/abc123/system:serviceaccount:"
+            "kube-system:replicaset-controller",
+            "system:serviceaccount:kube-system:replicaset-controller",
+            "kube-controller-manager/replicaset-controller",
+            "v1.28.0",
+        ),
+        (
+            "kubelet/v1.11.7 (linux/amd64) kubernetes/65ecaf0",
+            "system:node:ip-10-0-1-2",
+            "kubelet",
+            "v1.11.7",
+        ),
+        (
+            "rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57",
+            "system:serviceaccount:logging:fluentd",
+            "rest-client (logging:fluentd)",
+            "2.0.2",
+        ),
         ("Go-http-client/1.1", "system:node:ip-10-0-1-2", "Go-http-client (system:node:*)", "1.1"),
         ("curl/8.1", "alice", "curl (alice)", "8.1"),
         ("", "alice", None, None),

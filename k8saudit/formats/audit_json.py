@@ -47,7 +47,9 @@ INJECTED_COLUMNS: dict[str, str] = {
 
 
 def _columns_literal(columns: dict[str, str]) -> str:
-    items = ", ".join(f"'{name}': '{kind.replace(chr(39), chr(39) * 2)}'" for name, kind in columns.items())
+    items = ", ".join(
+        f"'{name}': '{kind.replace(chr(39), chr(39) * 2)}'" for name, kind in columns.items()
+    )
     return "{" + items + "}"
 
 
@@ -63,7 +65,8 @@ def plain_audit_source(compression: Compression) -> str:
     """
     return (
         "SELECT *, ordinality AS _line, NULL::VARCHAR AS _apiserver, '' AS _wrapper "
-        f"FROM read_json($path, format='newline_delimited', compression='{_compression_literal(compression)}', "
+        "FROM read_json($path, format='newline_delimited', "
+        f"compression='{_compression_literal(compression)}', "
         f"columns={_columns_literal(EVENT_COLUMNS)}) WITH ORDINALITY"
     )
 

@@ -180,13 +180,15 @@ def parse_query(text: str, path: str, filters: Query | None = None) -> Query:
     body = "\n".join(lines[body_start:]).strip()
     if not body:
         raise QueryError(f"{path}: no SQL after the header")
-    _check_params(path, lines, body_start, params)
+    inherited: dict[str, Param] = {}
     if uses_filters:
         if filters is None:
             raise QueryError(f"{path}: uses the common filters but {FILTERS_FILE} is missing")
         if not re.search(r"\bfiltered\b", body):
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
-        params = {**filters.params, **params}
+        inherited = filters.params
+    _check_params(path, lines, body_start, params, inherited)
+    params = {**inherited, **params}
     return Query(name, " ".join(description), path, body, params, uses_filters)
 
 
@@ -207,13 +209,20 @@ def _parse_param(content: str, path: str, number: int) -> Param:
     )
 
 
-def _check_params(path: str, lines: list[str], body_start: int, params: dict[str, Param]) -> None:
+def _check_params(
+    path: str,
+    lines: list[str],
+    body_start: int,
+    params: dict[str, Param],
+    inherited: dict[str, Param],
+) -> None:
+    # inherited (common filter) parameters may be used; the file's own ones must be
     used: dict[str, int] = {}
     for number, raw in enumerate(lines[body_start:], start=body_start + 1):
         for match in _PLACEHOLDER.finditer(_NOT_CODE.sub("", raw)):
             used.setdefault(match[1], number)
     for name, number in used.items():
-        if name not in params:
+        if name not in params and name not in inherited:
             raise QueryError(f"{path}:{number}: parameter ${name} is used but not declared")
     for name, param in params.items():
         if name not in used:
@@ -234,9 +243,7 @@ def load_query_file(path: str | Path, filters: Query | None = None) -> Query:
 def load_all() -> dict[str, Query]:
     """Every file of the packaged query library by file name, ``_filters.sql`` included."""
     folder = resources.files("k8saudit.queries")
-    files: dict[str, Traversable] = {
-        f.name: f for f in folder.iterdir() if f.name.endswith(".sql")
-    }
+    files: dict[str, Traversable] = {f.name: f for f in folder.iterdir() if f.name.endswith(".sql")}
     loaded: dict[str, Query] = {}
     filters = None
     if FILTERS_FILE in files:
