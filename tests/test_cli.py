@@ -1,0 +1,127 @@
+"""The command line: thin commands, one-line errors with documented exit codes, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from k8saudit.cli import app
+from k8saudit.errors import ExitCode
+
+runner = CliRunner()
+
+EVENT = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "level": "Metadata",
+    "auditID": "a1",
+    "stage": "ResponseComplete",
+    "requestURI": "/api/v1/services",
+    "verb": "list",
+    "user": {"username": "system:serviceaccount:datadog:datadog-agent"},
+    "sourceIPs": ["10.1.2.3"],
+    "userAgent": "datadog-agent/7.50.0 (linux/amd64)",
+    "objectRef": {"resource": "services", "apiVersion": "v1"},
+    "responseStatus": {"code": 429},
+    "requestReceivedTimestamp": "2019-02-04T12:00:00Z",
+    "stageTimestamp": "2019-02-04T12:00:00.001Z",
+}
+
+
+def make_log(tmp_path: Path) -> Path:
+    log = tmp_path / "audit.log"
+    log.write_text(json.dumps(EVENT) + "\nnot json\n")
+    return log
+
+
+def test_ingest_info_sql_rejects(tmp_path: Path) -> None:
+    ds = str(tmp_path / "ds")
+    result = runner.invoke(app, ["ingest", str(make_log(tmp_path)), "-d", ds])
+    assert result.exit_code == 0, result.output
+    assert "requests    +1 (now 1)" in result.stdout
+    assert "rejected    1 records" in result.stdout
+    assert "`k8saudit rejects`" in result.stderr
+
+    info = runner.invoke(app, ["info", "-d", ds])
+    assert info.exit_code == 0 and "datadog-agent" in info.stdout
+
+    sql = runner.invoke(
+        app, ["sql", "SELECT client, code FROM requests WHERE verb = $v", "-p", "v=list",
+              "--format", "csv", "-d", ds],
+    )  # fmt: skip
+    assert (sql.exit_code, sql.stdout) == (0, "client,code\ndatadog-agent,429\n")
+
+    rejects = runner.invoke(app, ["rejects", "-d", ds, "--format", "json"])
+    (row,) = json.loads(rejects.stdout)
+    assert (row["line"], row["text"]) == (2, "not json")
+
+
+def test_dataset_from_environment(tmp_path: Path, monkeypatch: object) -> None:
+    ds = tmp_path / "envds"
+    env = {"K8SAUDIT_DATASET": str(ds)}
+    assert runner.invoke(app, ["ingest", str(make_log(tmp_path))], env=env).exit_code == 0
+    result = runner.invoke(app, ["sql", "SELECT count(*) AS n FROM requests", "-f", "csv"], env=env)
+    assert result.stdout == "n\n1\n"
+
+
+def test_user_mistakes_are_one_line_with_exit_codes(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "-d", str(tmp_path / "ds")])
+    assert missing.exit_code == ExitCode.INPUT
+    assert missing.stderr.strip().endswith("no such file or directory")
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+    no_dataset = runner.invoke(app, ["info", "-d", str(tmp_path / "empty")])
+    assert no_dataset.exit_code == ExitCode.DATASET
+    assert "no k8saudit dataset here" in no_dataset.stderr
+
+    runner.invoke(app, ["ingest", str(make_log(tmp_path)), "-d", str(tmp_path / "ds")])
+    bad_sql = runner.invoke(app, ["sql", "SELEC nope", "-d", str(tmp_path / "ds")])
+    assert bad_sql.exit_code == ExitCode.QUERY
+    assert len(bad_sql.stderr.strip().splitlines()) == 1
+
+    bad_format = runner.invoke(app, ["sql", "SELECT 1", "-f", "xml", "-d", str(tmp_path / "ds")])
+    assert bad_format.exit_code == ExitCode.USAGE and "unknown output format" in bad_format.stderr
+
+
+def test_injection_through_a_parameter_is_just_a_value(tmp_path: Path) -> None:
+    ds = str(tmp_path / "ds")
+    runner.invoke(app, ["ingest", str(make_log(tmp_path)), "-d", ds])
+    result = runner.invoke(
+        app,
+        ["sql", "SELECT count(*) AS n FROM requests WHERE username = $u", "-p",
+         "u=x' OR 1=1 --", "-f", "csv", "-d", ds],
+    )  # fmt: skip
+    assert result.stdout == "n\n0\n"
+
+
+def test_terminal_output_escapes_control_characters(tmp_path: Path) -> None:
+    evil = dict(EVENT, userAgent="evil\x1b[2J/1.0")
+    log = tmp_path / "evil.log"
+    log.write_text(json.dumps(evil) + "\n")
+    ds = str(tmp_path / "ds")
+    runner.invoke(app, ["ingest", str(log), "-d", ds])
+    result = runner.invoke(app, ["sql", "SELECT user_agent FROM requests", "-d", ds])
+    assert "\x1b" not in result.stdout and "evil\\x1b[2J/1.0" in result.stdout
+
+
+def test_every_command_has_help() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("ingest", "info", "sql", "rejects", "simulate"):
+        sub = runner.invoke(app, [name, "--help"])
+        assert sub.exit_code == 0 and len(sub.stdout) > 80, name
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys\n"
+        "from k8saudit.cli import app\n"
+        "heavy = {'duckdb', 'polars', 'pyarrow', 'altair', 'numpy'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
