@@ -172,10 +172,27 @@ def interval_seconds(every: str) -> int:
     return int(seconds)
 
 
+#: short table headings for the result columns of the library's queries
+_LABELS = {
+    "requests": "reqs",
+    "req_per_s": "req/s",
+    "request_share": "req%",
+    "time_share": "time%",
+    "throttled": "429s",
+    "throttled_share": "429%",
+    "throttled_request_share": "429/req%",
+    "error_5xx_share": "5xx%",
+    "peak_per_minute": "peak/min",
+    "interval_start": "interval",
+}
+_GROUP_WIDTH = 30
+
+
 def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
     """``frame`` formatted for the terminal: shares as %, rates as ``/s``; fits ``width`` columns.
 
-    Columns that do not fit are left out (csv/json/parquet keep them all, with raw numbers).
+    Headings get short labels, the first (group) column is cut to 30 characters, and columns that
+    do not fit are left out (csv/json/parquet keep them all, with raw numbers).
 
     >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]}))  # doctest: +SKIP
     """
@@ -184,18 +201,19 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
     from k8saudit.render import MAX_CELL
 
     def text(values: pl.Expr, fmt: str) -> pl.Expr:
-        return values.map_elements(
-            lambda v: "" if v is None else fmt.format(v), return_dtype=pl.String
-        )
+        return values.map_elements(lambda v: fmt.format(v), return_dtype=pl.String)
 
     columns: list[pl.Expr] = []
-    for name in frame.columns:
+    for index, name in enumerate(frame.columns):
+        column = pl.col(name)
         if name.endswith("_share"):
-            columns.append(text(pl.col(name) * 100, "{:.1f}%").alias(name))
+            column = text(column * 100, "{:.1f}%")
         elif name.endswith("_per_s"):
-            columns.append(text(pl.col(name), "{:.1f}/s").alias(name))
-        else:
-            columns.append(pl.col(name))
+            column = text(column, "{:.1f}/s")
+        elif index == 0 and frame.schema[name] == pl.String:
+            cut = column.str.slice(0, _GROUP_WIDTH - 1) + "…"
+            column = pl.when(column.str.len_chars() > _GROUP_WIDTH).then(cut).otherwise(column)
+        columns.append(column.alias(_LABELS.get(name, name)))
     shown = frame.select(columns)
     kept: list[str] = []
     used = 0

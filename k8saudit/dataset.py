@@ -157,6 +157,7 @@ def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET enable_progress_bar = false").fetchall()
     columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
     if ds.manifest.parts:
         files = [str(ds.root / p["path"]) for p in ds.manifest.parts]

@@ -122,8 +122,10 @@ def _read_file(
 
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
+    # DuckDB's own progress bar writes to stdout, which must stay parseable: keep it off.
+    con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET enable_progress_bar = false").fetchall()
     con.execute("SET memory_limit = '2GB'").fetchall()
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     return con
@@ -380,6 +382,7 @@ def _span(root: Path, manifest: Manifest) -> tuple[datetime | None, datetime | N
         return None, None
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET enable_progress_bar = false").fetchall()
     ((first, last),) = con.execute(
         "SELECT min(received_at), max(received_at) FROM read_parquet($f)",
         {"f": [str(root / p["path"]) for p in manifest.parts]},

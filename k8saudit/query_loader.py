@@ -232,7 +232,8 @@ def _check_params(
 def load_query_file(path: str | Path, filters: Query | None = None) -> Query:
     """Load and check one ``.sql`` file from disk (the path-based entry point, for tests/tools).
 
-    >>> load_query_file("queries/top_talkers.sql", load_all()["_filters.sql"]).name  # doctest: +SKIP
+    >>> filters = load_all()["_filters.sql"]
+    >>> load_query_file("queries/top_talkers.sql", filters).name  # doctest: +SKIP
     'top_talkers'
     """
     file = Path(path)

@@ -1,0 +1,97 @@
+"""Ingest throughput against a raw DuckDB baseline, on the same generated audit log.
+
+Generates an uncompressed audit log with the simulator (cached under bench/out/), then, each in
+its own process so peak memory is measured separately:
+
+* baseline: DuckDB ``read_json`` of the file straight into one Parquet file (no normalization);
+* k8saudit: the full ``k8saudit.ingest`` into a fresh dataset.
+
+Prints MB/s, events/s, requests/s and peak RSS for both, and the ratio. Usage::
+
+    python bench/ingest.py [--nodes 700] [--duration 1h]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+BASELINE = """
+import duckdb, sys
+con = duckdb.connect()
+# read_json infers its schema at bind time, so the path is a literal here (the bench's own file)
+path = sys.argv[1].replace("'", "''")
+con.execute(f"COPY (SELECT * FROM read_json('{path}', format='newline_delimited', "
+            "maximum_depth=1)) TO $o "
+            "(FORMAT parquet)", {"o": sys.argv[2]}).fetchall()
+"""
+
+OURS = """
+import k8saudit, sys
+report = k8saudit.ingest([sys.argv[1]], dataset=sys.argv[2])
+print(report.requests_after)
+"""
+
+
+def generate(nodes: int, duration: str) -> tuple[Path, int]:
+    from k8saudit.simulator import simulate
+
+    target = OUT / f"sim-{nodes}n-{duration}"
+    merged = target / "audit-all.log"
+    if not merged.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        result = simulate(target / "logs", nodes=nodes, duration=duration, seed=7, apiservers=1,
+                          rotate_mb=1_000_000)  # fmt: skip
+        (log,) = [f for f in result.files if Path(f).name == "audit.log"]
+        Path(log).rename(merged)
+    events = sum(1 for _ in merged.open("rb"))
+    return merged, events
+
+
+def timed(code: str, *args: str) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
+                         text=True)  # fmt: skip
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kb, out.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=700)
+    parser.add_argument("--duration", default="1h")
+    args = parser.parse_args()
+    log, events = generate(args.nodes, args.duration)
+    size_mb = log.stat().st_size / 1e6
+    print(f"input: {log} ({size_mb:,.0f} MB, {events:,} events)")
+    work = OUT / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    base_s, base_kb, _ = timed(BASELINE, str(log), str(work / "baseline.parquet"))
+    # RUSAGE_CHILDREN is a high-water mark over all children: run ours second, report both
+    ours_s, ours_kb, requests = timed(OURS, str(log), str(work / "dataset"))
+    rows = [
+        ("duckdb read_json -> parquet", base_s, base_kb, None),
+        ("k8saudit ingest", ours_s, ours_kb, int(requests)),
+    ]
+    for name, seconds, kb, reqs in rows:
+        extra = f", {reqs / seconds:,.0f} requests/s" if reqs else ""
+        print(
+            f"{name:30s} {seconds:6.2f} s  {size_mb / seconds:6.0f} MB/s  "
+            f"{events / seconds:,.0f} events/s{extra}  peak RSS <= {kb / 1024:,.0f} MiB"
+        )
+    print(f"ratio (k8saudit / baseline throughput): {base_s / ours_s:.2f}")
+    print(json.dumps({"baseline_s": base_s, "ours_s": ours_s, "mb": size_mb}))
+
+
+if __name__ == "__main__":
+    main()

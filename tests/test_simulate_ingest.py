@@ -1,0 +1,37 @@
+"""The simulator's ground truth equals what ingesting its logs gives: exact, per client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import k8saudit
+
+from .conftest import SAMPLE_LOGS
+
+
+def test_sample_logs_match_their_ground_truth(tmp_path: Path) -> None:
+    truth = json.loads((SAMPLE_LOGS / "ground_truth.json").read_text())
+    report = k8saudit.ingest([SAMPLE_LOGS], dataset=tmp_path)
+    assert (report.requests_after, report.rejected) == (truth["totals"]["requests"], 0)
+    ds = k8saudit.open(tmp_path)
+    totals = ds.sql(
+        "SELECT count(*) FILTER (WHERE code = 429) AS throttled, "
+        "count(*) FILTER (WHERE is_complete) AS complete, "
+        "count(*) FILTER (WHERE has_access) AS with_access FROM requests"
+    ).row(0, named=True)
+    assert totals["throttled"] == truth["totals"]["throttled_429"]
+    assert totals["complete"] == truth["totals"]["complete"]
+    # every completed request's access-log line joined its audit events on audit-ID
+    assert totals["with_access"] == truth["totals"]["complete"]
+    got = {
+        row["client"]: (row["requests"], row["throttled"], row["sources"])
+        for row in ds.sql(
+            "SELECT client, count(*) AS requests, count(*) FILTER (WHERE code = 429) AS throttled,"
+            " count(DISTINCT source_ip) AS sources FROM requests GROUP BY client"
+        ).to_dicts()
+    }
+    expected = {
+        c["client"]: (c["requests"], c["throttled_429"], c["sources"]) for c in truth["clients"]
+    }
+    assert got == expected
