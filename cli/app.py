@@ -90,7 +90,8 @@ def main() -> None:
 
 
 # Commands register themselves on `app` when their module is imported.
-from . import dataset_commands, simulate_command  # noqa: E402
+from . import analysis_commands, dataset_commands, simulate_command  # noqa: E402
 
+analysis_commands.register(app)
 simulate_command.register(app)
 __all__ = ["app", "command", "dataset_commands", "main"]

@@ -144,6 +144,33 @@ class Analyses:
         """
         return self.query("throttling", by=by, limit=limit, **filters)
 
+    def latency(
+        self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
+    ) -> pl.DataFrame:
+        """Latency percentiles and busy time of non-long-running requests, per group.
+
+        >>> ds.latency(by="verb")  # doctest: +SKIP
+        """
+        return self.query("latency", by=by, limit=limit, **filters)
+
+    def errors(
+        self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
+    ) -> pl.DataFrame:
+        """4xx/5xx counts and shares, 429s, denials and the most frequent error code, per group.
+
+        >>> ds.errors(by="resource", limit=5)  # doctest: +SKIP
+        """
+        return self.query("errors", by=by, limit=limit, **filters)
+
+    def watches(
+        self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
+    ) -> pl.DataFrame:
+        """Watches started, per minute, sources, cluster-wide watches and relisting, per group.
+
+        >>> ds.watches()  # doctest: +SKIP
+        """
+        return self.query("watches", by=by, limit=limit, **filters)
+
     def timeline(
         self,
         by: str = "client",
@@ -184,6 +211,13 @@ _LABELS = {
     "error_5xx_share": "5xx%",
     "peak_per_minute": "peak/min",
     "interval_start": "interval",
+    "errors_4xx": "4xx",
+    "error_4xx_share": "4xx%",
+    "errors_5xx": "5xx",
+    "top_error_code": "top code",
+    "watches_per_min": "/min",
+    "cluster_wide": "cluster",
+    "lists_per_watch": "list/watch",
 }
 _GROUP_WIDTH = 30
 
@@ -210,6 +244,8 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
             column = text(column * 100, "{:.1f}%")
         elif name.endswith("_per_s"):
             column = text(column, "{:.1f}/s")
+        elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
+            column = column.round(0).cast(pl.Int64)
         elif index == 0 and frame.schema[name] == pl.String:
             cut = column.str.slice(0, _GROUP_WIDTH - 1) + "…"
             column = pl.when(column.str.len_chars() > _GROUP_WIDTH).then(cut).otherwise(column)

@@ -2,7 +2,8 @@
 -- The common filters and the grouping key every analysis applies, declared once: the loader
 -- makes this the `filtered` relation of each query whose header says `-- filters: common`.
 -- `grp` is the value of the --by grouping: up to three whitelisted columns, chosen by bound
--- parameters (never by formatting SQL), joined with ' | '.
+-- parameters (never by formatting SQL), joined with ' | '. Grouping by user uses `identity`
+-- (node names collapsed to system:node:*); the --user filter matches the raw username.
 -- param: since TIMESTAMPTZ = NULL  -- only requests received at or after this time
 -- param: until TIMESTAMPTZ = NULL  -- only requests received before this time
 -- param: verb VARCHAR = NULL  -- only this verb (get, list, watch, create...)
@@ -21,7 +22,7 @@ SELECT
         ' | ',
         CASE $by1
             WHEN 'client' THEN coalesce(client, '-')
-            WHEN 'user' THEN coalesce(username, '-')
+            WHEN 'user' THEN coalesce(identity, '-')
             WHEN 'user_agent' THEN coalesce(user_agent, '-')
             WHEN 'source_ip' THEN coalesce(source_ip, '-')
             WHEN 'verb' THEN coalesce(verb, '-')
@@ -31,7 +32,7 @@ SELECT
         END,
         CASE $by2
             WHEN 'client' THEN coalesce(client, '-')
-            WHEN 'user' THEN coalesce(username, '-')
+            WHEN 'user' THEN coalesce(identity, '-')
             WHEN 'user_agent' THEN coalesce(user_agent, '-')
             WHEN 'source_ip' THEN coalesce(source_ip, '-')
             WHEN 'verb' THEN coalesce(verb, '-')
@@ -41,7 +42,7 @@ SELECT
         END,
         CASE $by3
             WHEN 'client' THEN coalesce(client, '-')
-            WHEN 'user' THEN coalesce(username, '-')
+            WHEN 'user' THEN coalesce(identity, '-')
             WHEN 'user_agent' THEN coalesce(user_agent, '-')
             WHEN 'source_ip' THEN coalesce(source_ip, '-')
             WHEN 'verb' THEN coalesce(verb, '-')

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from k8saudit.cli import app
 from typer.testing import CliRunner
 
-from k8saudit.cli import app
 from k8saudit.errors import ExitCode
 
 runner = CliRunner()

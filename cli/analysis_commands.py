@@ -1,0 +1,194 @@
+"""``top-talkers``, ``throttling``, ``latency``, ``errors``, ``watches``, ``timeline``,
+``queries`` and ``query``: the load analyses.
+
+Thin skins over the ``Dataset`` methods of ``k8saudit.analyses``: each command parses the common
+filter options (declared once below), calls one method, and renders. For the terminal table the
+result goes through ``table_view`` (shares as %, rates as /s, 80 columns); csv/json/parquet keep the
+raw numbers and every column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from .options import DATASET, FORMAT, OUTPUT, emit
+
+SINCE = typer.Option(
+    None, "--since", help="Only requests from this time: RFC3339 or relative to the end (30m, 2h)."
+)
+UNTIL = typer.Option(None, "--until", help="Only requests before this time (RFC3339, or 10m...).")
+VERB = typer.Option(None, "--verb", help="Only this verb (get, list, watch...).")
+RESOURCE = typer.Option(None, "--resource", help="Only this resource (pods, services...).")
+NAMESPACE = typer.Option(None, "--namespace", "-n", help="Only this namespace.")
+USER = typer.Option(None, "--user", help="Only this username.")
+CLIENT = typer.Option(None, "--client", help="Only this client (as `info` names them).")
+CODE = typer.Option(None, "--code", help="Only this HTTP status code.")
+SOURCE = typer.Option("all", "--source", help="Requests seen in: audit, access or all logs.")
+BY = typer.Option(
+    "client",
+    "--by",
+    help="Group by client, user, user_agent, source_ip, verb, resource, namespace, "
+    "apf_flow_schema, or a comma list of up to three.",
+)
+LIMIT = typer.Option(None, "--limit", "-l", help="At most N rows.")
+
+
+def _filters(**options: Any) -> dict[str, Any]:
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _show(frame: Any, fmt: str, output: Path | None) -> None:
+    from k8saudit.analyses import table_view
+
+    emit(table_view(frame) if fmt == "table" and output is None else frame, fmt, output)
+
+
+#: commands that group requests and take the common filters: name -> --help text
+_GROUPED = {
+    "throttling": "Who got 429s: count, share of its own requests, share of all 429s, peak "
+    "minute, APF priority level and flow schema.",
+    "latency": "Latency percentiles (p50/p90/p99/max) and busy time of non-long-running "
+    "requests, per client or --by group.",
+    "errors": "4xx/5xx counts and shares, 429s, 401/403 denials and the most frequent error "
+    "code, per client or --by group.",
+    "watches": "Watches started, per minute, sources, cluster-wide watches and LISTs "
+    "(relisting), per client or --by group.",
+}
+
+
+def _register_grouped(command: Any, name: str, summary: str) -> None:
+    @command(name, help=summary)
+    def grouped_command(
+        by: str = BY,
+        limit: int | None = LIMIT,
+        since: str | None = SINCE,
+        until: str | None = UNTIL,
+        verb: str | None = VERB,
+        resource: str | None = RESOURCE,
+        namespace: str | None = NAMESPACE,
+        user: str | None = USER,
+        client: str | None = CLIENT,
+        code: int | None = CODE,
+        source: str = SOURCE,
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        import k8saudit
+
+        filters = _filters(
+            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
+            user=user, client=client, code=code, source=source,
+        )  # fmt: skip
+        with k8saudit.open(dataset) as ds:
+            frame = getattr(ds, name)(by=by, limit=limit, **filters)
+        _show(frame, fmt, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analysis commands to ``app`` (behind the CLI's error boundary)."""
+    from .app import command
+
+    @command("top-talkers")
+    def top_talkers_command(
+        by: str = BY,
+        sort: str = typer.Option("requests", "--sort", help="Rank by this result column."),
+        limit: int | None = typer.Option(20, "--limit", "-l", help="At most N rows (0: all)."),
+        since: str | None = SINCE,
+        until: str | None = UNTIL,
+        verb: str | None = VERB,
+        resource: str | None = RESOURCE,
+        namespace: str | None = NAMESPACE,
+        user: str | None = USER,
+        client: str | None = CLIENT,
+        code: int | None = CODE,
+        source: str = SOURCE,
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """Who sends the API server the most work: requests, req/s, shares of requests and of
+        API-server time, 429s, 5xx, p50/p99 latency, sources, dominant operation."""
+        import k8saudit
+
+        filters = _filters(
+            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
+            user=user, client=client, code=code, source=source,
+        )  # fmt: skip
+        with k8saudit.open(dataset) as ds:
+            frame = ds.top_talkers(by=by, sort=sort, limit=limit or None, **filters)
+        _show(frame, fmt, output)
+
+    for name, summary in _GROUPED.items():
+        _register_grouped(command, name, summary)
+
+    @command("timeline")
+    def timeline_command(
+        by: str = BY,
+        every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
+        limit: int | None = typer.Option(5, "--limit", "-l", help="Follow the N busiest groups."),
+        since: str | None = SINCE,
+        until: str | None = UNTIL,
+        verb: str | None = VERB,
+        resource: str | None = RESOURCE,
+        namespace: str | None = NAMESPACE,
+        user: str | None = USER,
+        client: str | None = CLIENT,
+        code: int | None = CODE,
+        source: str = SOURCE,
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """Requests, req/s and 429s per interval for the busiest clients (or --by groups)."""
+        import k8saudit
+
+        filters = _filters(
+            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
+            user=user, client=client, code=code, source=source,
+        )  # fmt: skip
+        with k8saudit.open(dataset) as ds:
+            frame = ds.timeline(by=by, every=every, limit=limit, **filters)
+        _show(frame, fmt, output)
+
+    @command("queries")
+    def queries_command(fmt: str = FORMAT, output: Path | None = OUTPUT) -> None:
+        """List the query library: names, parameters and descriptions."""
+        import polars as pl
+
+        from k8saudit.query_loader import list_queries
+
+        rows = [
+            {"name": q.name, "parameters": ", ".join(q.params), "description": q.description}
+            for q in list_queries()
+        ]
+        schema = {"name": pl.String, "parameters": pl.String, "description": pl.String}
+        frame = pl.DataFrame(rows, schema=schema)
+        emit(frame.select("name", "description") if fmt == "table" else frame, fmt, output)
+
+    @command("query")
+    def query_command(
+        name: str = typer.Argument(..., help="A query of `k8saudit queries`."),
+        param: list[str] = typer.Option(
+            [], "--param", "-p", help="Set a parameter: -p NAME=VALUE."
+        ),
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """Run a library query by name with -p NAME=VALUE parameters (see `k8saudit queries`)."""
+        import k8saudit
+        from k8saudit.errors import UsageError
+
+        params: dict[str, str] = {}
+        for item in param:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"--param {item!r}: expected NAME=VALUE")
+            params[key] = value
+        with k8saudit.open(dataset) as ds:
+            frame = ds.query(name, **params)
+        _show(frame, fmt, output)

@@ -1,0 +1,103 @@
+"""The analysis commands as a user types them: output shape, filters, errors, formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from k8saudit.cli import app
+from typer.testing import CliRunner
+
+import k8saudit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("cli") / "ds"
+    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
+    return str(root)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_top_talkers_table_fits_80_columns(dataset: str) -> None:
+    code, out, _ = run("top-talkers", "-d", dataset, "--limit", "5")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["client", "reqs", "req/s"]
+    assert lines[2].split()[0] == "kubelet" and "56.1/s" in lines[2] and "55.1%" in lines[2]
+    assert len(lines) == 7
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_top_talkers_csv_keeps_raw_numbers(dataset: str) -> None:
+    code, out, _ = run("top-talkers", "-d", dataset, "-f", "csv", "--by", "user", "--limit", "2")
+    assert code == 0
+    header, first, *_ = out.splitlines()
+    assert header.startswith("user,requests,req_per_s,request_share,time_share,throttled")
+    assert first.startswith("system:node:*,")
+
+
+def test_filters_reach_the_query(dataset: str) -> None:
+    args = ["top-talkers", "-d", dataset, "-f", "json", "--verb", "list", "--since", "2m"]
+    code, out, _ = run(*args, "--resource", "services", "--source", "audit")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows[0]["client"] == "datadog-agent"
+    assert all(row["top_operation"] == "list services cluster" for row in rows)
+
+
+def test_sql_injection_in_a_filter_returns_nothing(dataset: str) -> None:
+    code, out, _ = run("top-talkers", "-d", dataset, "--user", "x' OR 1=1 --")
+    assert code == 0
+    assert "(no rows)" in out
+
+
+def test_unknown_by_lists_the_choices(dataset: str) -> None:
+    code, out, err = run("top-talkers", "-d", dataset, "--by", "client,hostname")
+    assert code == 2 and out == ""
+    assert "choose from client, user, user_agent, source_ip" in err
+
+
+def test_bad_since_is_a_usage_error(dataset: str) -> None:
+    code, _, err = run("throttling", "-d", dataset, "--since", "yesterday")
+    assert code == 2 and "bad time 'yesterday'" in err
+
+
+def test_throttling_and_timeline(dataset: str) -> None:
+    code, out, _ = run("throttling", "-d", dataset, "-f", "csv")
+    assert code == 0 and out.splitlines()[1].startswith("datadog-agent,227,")
+    code, out, _ = run("timeline", "-d", dataset, "--every", "5m", "--limit", "1", "-f", "csv")
+    assert code == 0
+    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.113,157"]
+
+
+def test_queries_lists_the_library() -> None:
+    code, out, _ = run("queries")
+    assert code == 0
+    assert {"top_talkers", "throttling", "timeline"} <= {
+        line.split()[0] for line in out.splitlines()
+    }
+    assert "_filters" not in out
+
+
+def test_query_by_name_with_params(dataset: str) -> None:
+    code, out, _ = run("query", "top_talkers", "-d", dataset, "-p", "limit=1", "-f", "csv")
+    assert code == 0 and out.splitlines()[1].startswith("kubelet,16834,")
+    code, _, err = run("query", "top_talkers", "-d", dataset, "-p", "nope=1")
+    assert code == 2 and "unknown parameter 'nope'" in err
+    code, _, err = run("query", "missing", "-d", dataset)
+    assert code == 5 and "no query named 'missing'" in err
+
+
+@pytest.mark.parametrize("command", ["throttling", "latency", "errors", "watches", "timeline"])
+def test_every_analysis_command_fits_80_columns(dataset: str, command: str) -> None:
+    code, out, _ = run(command, "-d", dataset, "--by", "client,verb")
+    assert code == 0 and out.startswith(("client,verb", "interval"))
+    assert max(len(line) for line in out.splitlines()) <= 80

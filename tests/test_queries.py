@@ -1,0 +1,196 @@
+"""The query library: every ``queries/*.sql`` loads, has help, runs, and matches its golden CSV.
+
+Golden results live in ``tests/golden/queries/NAME.csv``; regenerate them after an intended change
+with ``K8SAUDIT_UPDATE_GOLDEN=1 pytest tests/test_queries.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import k8saudit
+from k8saudit.analyses import group_params, interval_seconds, parse_time
+from k8saudit.dataset import Dataset
+from k8saudit.errors import QueryError, UsageError
+from k8saudit.query_loader import get_query, list_queries, load_all, load_query_file
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).parent / "golden" / "queries"
+UPDATE_GOLDEN = os.environ.get("K8SAUDIT_UPDATE_GOLDEN") == "1"
+QUERY_NAMES = [q.name for q in list_queries()]
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """sample_logs/ ingested once per session."""
+    root = tmp_path_factory.mktemp("sample") / "ds"
+    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
+    return k8saudit.open(root)
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Dataset:
+    return k8saudit.open(tmp_path / "empty", must_exist=False)
+
+
+def test_library_is_not_empty() -> None:
+    assert {"top_talkers", "throttling", "timeline"} <= set(QUERY_NAMES)
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_query_has_help(name: str) -> None:
+    query = get_query(name)
+    assert len(query.description) > 40
+    assert all(p.description for p in query.params.values()), "every parameter is described"
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_query_runs_on_an_empty_dataset(name: str, empty: Dataset) -> None:
+    frame = empty.query(name)
+    assert frame.height == 0
+    assert frame.columns
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_query_matches_golden(name: str, sample: Dataset) -> None:
+    actual = sample.query(name).write_csv()
+    golden = GOLDEN / f"{name}.csv"
+    if UPDATE_GOLDEN or not golden.exists():
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual)
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"{golden} was missing and has been written; review and commit it")
+    assert actual == golden.read_text()
+
+
+def _ground_truth() -> dict:
+    return json.loads((REPO / "sample_logs" / "ground_truth.json").read_text())
+
+
+def test_top_talkers_matches_ground_truth(sample: Dataset) -> None:
+    truth = _ground_truth()["clients"]
+    frame = sample.top_talkers()
+    found = {row["client"]: row for row in frame.iter_rows(named=True)}
+    for client in truth:
+        row = found[client["client"]]
+        assert (row["requests"], row["throttled"]) == (
+            client["requests"],
+            client["throttled_429"],
+        ), client["client"]
+    assert frame["client"].to_list()[: len(truth)] == [c["client"] for c in truth]
+    assert frame["requests"].sum() == _ground_truth()["totals"]["requests"]
+
+
+def test_throttling_counts_every_429(sample: Dataset) -> None:
+    frame = sample.throttling()
+    assert frame["throttled"].sum() == _ground_truth()["totals"]["throttled_429"]
+    assert frame["throttled_share"].sum() == pytest.approx(1, abs=1e-3)
+
+
+def test_filters_and_relative_time(sample: Dataset) -> None:
+    everything = sample.top_talkers(by="verb")
+    last_minute = sample.top_talkers(by="verb", since="1m")
+    assert last_minute["requests"].sum() < everything["requests"].sum()
+    lists = sample.top_talkers(by="resource", verb="list")
+    assert lists["requests"].sum() == everything.filter(verb="list")["requests"].item()
+    assert sample.top_talkers(code=429)["requests"].sum() == 528
+    by_two = sample.top_talkers(by="client,verb", limit=3)
+    assert by_two.columns[0] == "client,verb" and by_two.height == 3
+    assert " | " in by_two[0, 0]
+
+
+def test_source_filter_splits_by_log(sample: Dataset) -> None:
+    total = sample.top_talkers()["requests"].sum()
+    audit = sample.top_talkers(source="audit")["requests"].sum()
+    access = sample.top_talkers(source="access")["requests"].sum()
+    assert 0 < audit <= total and 0 < access <= total
+    with pytest.raises(UsageError, match="audit, access, all"):
+        sample.top_talkers(source="syslog")
+
+
+def test_injection_is_just_a_value(sample: Dataset) -> None:
+    assert sample.top_talkers(user="x' OR 1=1 --").height == 0
+    with pytest.raises(UsageError, match="choose from client, user"):
+        sample.top_talkers(by="client; DROP TABLE requests")
+    with pytest.raises(UsageError, match="not allowed"):
+        sample.top_talkers(sort="requests DESC; --")
+
+
+def test_timeline_follows_top_groups(sample: Dataset) -> None:
+    frame = sample.timeline(every="1m", limit=2)
+    assert set(frame["client"]) == {"kubelet", "datadog-agent"}
+    assert frame["requests"].sum() == 16834 + 7994
+
+
+def test_query_by_name_converts_strings(sample: Dataset) -> None:
+    frame = sample.query("top-talkers", limit="2", sort="throttled")
+    assert frame["client"].to_list() == ["datadog-agent", "kubelet"]
+    with pytest.raises(UsageError, match="unknown parameter 'bogus'"):
+        sample.query("top_talkers", bogus="1")
+    with pytest.raises(QueryError, match="no query named"):
+        get_query("nope")
+
+
+def test_parse_time_and_intervals() -> None:
+    end = datetime(2019, 2, 4, 12, 30, tzinfo=UTC)
+    assert parse_time("2h", end) == datetime(2019, 2, 4, 10, 30, tzinfo=UTC)
+    assert parse_time("2019-02-04T12:00:00Z", end) == datetime(2019, 2, 4, 12, tzinfo=UTC)
+    assert parse_time("30m", None) is None
+    with pytest.raises(UsageError, match="bad time"):
+        parse_time("yesterday", end)
+    assert interval_seconds("10s") == 10
+    with pytest.raises(UsageError):
+        interval_seconds("0s")
+    assert group_params("user")["by1"] == "user"
+    with pytest.raises(UsageError, match="at most 3"):
+        group_params("client,user,verb,resource")
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.sql"
+    path.write_text(text)
+    return path
+
+
+def test_loader_rejects_undeclared_parameter(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "bad",
+        "-- name: bad\n-- A bad query.\n-- param: limit INTEGER = 5  -- rows\n"
+        "SELECT *\nFROM requests\nWHERE verb = $verb\nLIMIT $limit\n",
+    )
+    with pytest.raises(QueryError, match=rf"{path}:6: parameter \$verb is used but not declared"):
+        load_query_file(path)
+
+
+def test_loader_rejects_unused_parameter(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "unused",
+        "-- name: unused\n-- Unused.\n-- param: limit INTEGER = 5  -- rows\nSELECT 1 -- $limit\n",
+    )
+    with pytest.raises(
+        QueryError, match=rf"{path}:3: parameter 'limit' is declared but never used"
+    ):
+        load_query_file(path)
+
+
+def test_loader_checks_the_header(tmp_path: Path) -> None:
+    filters = load_all()["_filters.sql"]
+    cases = {
+        "-- name: other\n-- Text.\nSELECT 1": "differs from the file name",
+        "-- name: h\nSELECT 1": "no description",
+        "-- name: h\n-- Text.\n-- param: x BLOB = 1  -- x\nSELECT $x": "unknown type",
+        "-- name: h\n-- Text.\n-- filters: common\nSELECT 1": "never reads `filtered`",
+    }
+    for text, message in cases.items():
+        with pytest.raises(QueryError, match=message):
+            load_query_file(_write(tmp_path, "h", text), filters)
+    good = "-- name: h\n-- Text.\n-- filters: common\nSELECT count(*) AS n FROM filtered"
+    query = load_query_file(_write(tmp_path, "h", good), filters)
+    assert "since" in query.params and query.sql.startswith("WITH filtered AS")
