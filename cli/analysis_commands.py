@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from .options import DATASET, FORMAT, OUTPUT, emit
+from .options import DATASET, FORMAT, OUTPUT, emit, parse_params
 
 SINCE = typer.Option(
     None, "--since", help="Only requests from this time: RFC3339 or relative to the end (30m, 2h)."
@@ -181,14 +181,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a library query by name with -p NAME=VALUE parameters (see `k8saudit queries`)."""
         import k8saudit
-        from k8saudit.errors import UsageError
 
-        params: dict[str, str] = {}
-        for item in param:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise UsageError(f"--param {item!r}: expected NAME=VALUE")
-            params[key] = value
         with k8saudit.open(dataset) as ds:
-            frame = ds.query(name, **params)
+            frame = ds.query(name, **parse_params(param))
         _show(frame, fmt, output)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from .app import command
-from .options import DATASET, FORMAT, OUTPUT, QUIET, emit
+from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
 
 
 def _human_bytes(n: float) -> str:
@@ -127,16 +127,9 @@ def sql_command(
 ) -> None:
     """Run ad-hoc SQL against the `requests` view (DuckDB dialect)."""
     import k8saudit
-    from k8saudit.errors import UsageError
 
-    params: dict[str, str] = {}
-    for item in param:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--param {item!r}: expected NAME=VALUE")
-        params[name] = value
     with k8saudit.open(dataset) as ds:
-        emit(ds.sql(query, **params), fmt, output)
+        emit(ds.sql(query, **parse_params(param)), fmt, output)
 
 
 @command("rejects")

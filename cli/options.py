@@ -21,6 +21,19 @@ OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of std
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.")
 
 
+def parse_params(items: list[str]) -> dict[str, str]:
+    """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error."""
+    from k8saudit.errors import UsageError
+
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE")
+        params[name] = value
+    return params
+
+
 def emit(frame: object, fmt: str, output: Path | None) -> None:
     """Render a result frame to stdout or ``output``."""
     import polars as pl

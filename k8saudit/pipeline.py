@@ -9,6 +9,7 @@ the manifest is replaced. Until that rename nothing the queries read has changed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -108,10 +109,10 @@ def _read_file(
     stager: readers.Stager, source: SourceFile, file_hash: str, has_blank: bool, fmt: Format
 ) -> readers.FileResult:
     if fmt is Format.AUDIT_JSONL and not has_blank:
-        try:
+        # On duckdb.Error (a malformed line somewhere) fall through: read the file record by
+        # record below to find that line and keep it as a reject.
+        with contextlib.suppress(duckdb.Error):
             return readers.read_plain_audit(stager, source, file_hash)
-        except duckdb.Error:
-            pass  # a malformed line somewhere: read the file record by record to find it
     if fmt in (Format.AUDIT_JSONL, Format.JSON_LINES):
         return readers.read_json_lines(stager, source, file_hash, fmt)
     if fmt is Format.JSON_DOCUMENT:
