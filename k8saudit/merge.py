@@ -1,4 +1,4 @@
-"""The SQL that collapses request rows to one per request, with its column list filled in.
+"""The SQL that turns a run's staged events into one row per request.
 
 ``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log row;
 which side wins is a per-column rule, so the select list is generated here from
@@ -25,6 +25,29 @@ ACCESS_FIRST = frozenset(
 )
 #: columns the merge query computes itself
 COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_access"})
+
+
+#: the valid raw rows an ingest run staged (see readers.Stager)
+STAGED_EVENTS = "SELECT * EXCLUDE (_valid, _batch) FROM staged WHERE _valid"
+
+
+@cache
+def run_requests_sql(simple: bool) -> str:
+    """The requests of one run, from the ``staged`` table: REQUEST columns plus ``day``.
+
+    ``simple`` (see ``sql/run_is_simple.sql``) picks the cheap path: keep each request's latest
+    audit event, then derive columns for those rows only. Otherwise every event is derived and
+    merged by ``merge_sql``.
+    """
+    derive = internal_sql("derive")
+    events = f"WITH events AS ({STAGED_EVENTS})"
+    if simple:
+        columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+        return (
+            f"{events}, raw AS ({internal_sql('latest_stage')}) "
+            f"SELECT {columns}, received_at::DATE AS day FROM ({derive})"
+        )
+    return f"{events}, raw AS (SELECT * FROM events), rows AS ({derive}) {merge_sql()}"
 
 
 @cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -27,9 +28,10 @@ import xxhash
 
 from k8saudit import readers
 from k8saudit.errors import InputError
-from k8saudit.merge import merge_sql
+from k8saudit.merge import STAGED_EVENTS, merge_sql, run_requests_sql
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
+from k8saudit.sqlfiles import internal_sql
 from k8saudit.store import (
     Manifest,
     locked,
@@ -40,6 +42,8 @@ from k8saudit.store import (
 )
 
 HASH_CHUNK = 16 << 20
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of null values
+_BLANK_LINE = re.compile(rb"\n\r?\n")  # one regex pass beats two `in` scans by ~4x
 
 
 @dataclass
@@ -96,10 +100,8 @@ def _hash_and_scan(source: SourceFile) -> tuple[str, bool]:
         while chunk := fh.read(HASH_CHUNK):
             digest.update(chunk)
             if source.compression is Compression.NONE and not blank:
-                blank = (
-                    b"\n\n" in chunk
-                    or b"\n\r\n" in chunk
-                    or (previous_end == b"\n" and chunk[:1] in (b"\n", b"\r"))
+                blank = bool(_BLANK_LINE.search(chunk)) or (
+                    previous_end == b"\n" and chunk[:1] in (b"\n", b"\r")
                 )
                 previous_end = chunk[-1:]
     return digest.hexdigest(), blank
@@ -127,6 +129,8 @@ def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()
+    # Line numbers come from WITH ORDINALITY, computed at the scan: output order is free.
+    con.execute("SET preserve_insertion_order = false").fetchall()
     con.execute("SET memory_limit = '2GB'").fetchall()
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     return con
@@ -165,7 +169,6 @@ def ingest(
             con = _connect(work)
             stager = readers.Stager(con, work)
             seen = manifest.hashes
-            stage_files: list[Path] = []
             rejects: list[dict[str, Any]] = []
             new_files: list[dict[str, Any]] = []
             done_bytes = 0
@@ -178,7 +181,6 @@ def ingest(
                 if result is None:
                     continue
                 seen.add(file_hash)
-                stage_files += result.stage_files
                 rejects += [
                     {"file": source.display, "line": r.line, "reason": r.reason, "text": r.text}
                     for r in result.rejects
@@ -205,7 +207,7 @@ def ingest(
             report.skipped = sum(f.skipped for f in report.files)
             report.rejected = len(rejects)
             if new_files:
-                _commit(con, root, work, run_id, manifest, stage_files, rejects, new_files)
+                _commit(con, root, work, run_id, manifest, rejects, new_files)
                 report.rejects_file = root / "rejects" / f"{run_id}.jsonl" if rejects else None
             con.close()
         finally:
@@ -231,6 +233,7 @@ def _ingest_one(
         report.message = "already ingested (same content)"
         return report, None, file_hash
     fmt = sniff(source)
+    mark = stager.mark()
     if fmt is Format.UNKNOWN:
         report = FileReport(source.display, fmt.value, "unreadable", source.size)
         report.message = "not a log format k8saudit knows (binary or unrecognised text)"
@@ -243,8 +246,7 @@ def _ingest_one(
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
         # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
         # logs) is not a log file with bad records: report it as unreadable, ingest nothing.
-        for stage in result.stage_files:
-            stage.unlink(missing_ok=True)
+        stager.discard_after(mark)
         report = FileReport(source.display, fmt.value, "unreadable", source.size)
         report.message = "JSON, but no audit events or known log envelope in it"
         return report, None, file_hash
@@ -271,47 +273,30 @@ def _commit(
     work: Path,
     run_id: str,
     manifest: Manifest,
-    stage_files: list[Path],
     rejects: list[dict[str, Any]],
     new_files: list[dict[str, Any]],
 ) -> None:
     """Merge the run's staged rows into requests, reconcile with stored parts, swap manifest."""
-    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-    merge = merge_sql()
-    out = work / "out"
-    new_parts: list[dict[str, Any]] = []
+    ((simple,),) = con.execute(
+        f"WITH events AS ({STAGED_EVENTS}) {internal_sql('run_is_simple')}"
+    ).fetchall()
+    new_parts = _write_days(con, "run_requests", run_requests_sql(simple), {}, work, run_id)
     replaced: list[dict[str, Any]] = []
-    if stage_files:
-        con.execute("SET preserve_insertion_order = false").fetchall()
-        staged = (
-            "SELECT * EXCLUDE (_valid) FROM read_parquet($files, union_by_name=true) WHERE _valid"
-        )
-        _write_parts(
-            con,
-            f"WITH rows AS ({staged}) {merge}",
-            {"files": _parquet_list(stage_files)},
-            out,
-            run_id,
-        )
-        new_parts = _collect_parts(con, root, out)
-        touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
-        if touched and _overlaps(
-            con, [p["abs"] for p in new_parts], [root / p["path"] for p in touched]
-        ):
-            # Some requests of this run are already stored (their other stages came earlier):
-            # merge the stored parts of those days with the new rows and replace them.
-            out2 = work / "out2"
-            files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
-            stored = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
-            _write_parts(
-                con,
-                f"WITH rows AS ({stored}) {merge}",
-                {"files": _parquet_list(files)},
-                out2,
-                run_id,
-            )
-            new_parts = _collect_parts(con, root, out2)
-            replaced = touched
+    touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
+    if touched and _overlaps(con, [root / p["path"] for p in touched]):
+        # Some requests of this run are already stored (their other stages came earlier):
+        # merge the stored parts of those days with the new rows and replace them.
+        columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+        stored = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
+        rows = f"SELECT {columns} FROM run_requests UNION ALL {stored}"
+        files = _parquet_list([root / p["path"] for p in touched])
+        for part in new_parts:
+            part.pop("abs").unlink()
+        new_parts = _write_days(
+            con, "merged_requests", f"WITH rows AS ({rows}) {merge_sql()}", {"files": files},
+            work, run_id,
+        )  # fmt: skip
+        replaced = touched
     # Move the new parts and rejects into place, then commit by replacing the manifest.
     for part in new_parts:
         target = root / part["path"]
@@ -335,25 +320,34 @@ def _commit(
         (root / path).unlink(missing_ok=True)
 
 
-def _write_parts(
-    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any], out: Path, run_id: str
-) -> None:
-    con.execute(
-        f"COPY ({query}) TO $out (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), "
-        f"FILENAME_PATTERN 'part-{run_id}-{{i}}')",
-        {**params, "out": str(out)},
-    ).fetchall()
+def _write_days(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    query: str,
+    params: dict[str, Any],
+    work: Path,
+    run_id: str,
+) -> list[dict[str, Any]]:
+    """Materialize ``query`` (REQUEST columns + ``day``) as temp ``table``, one Parquet per day.
 
-
-def _collect_parts(con: duckdb.DuckDBPyConnection, root: Path, out: Path) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    if not out.exists():
-        return parts
-    for path in sorted(out.rglob("*.parquet")):
-        day = path.parent.name.removeprefix("day=")
-        (row,) = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(path)}).fetchall()
-        relative = Path("requests") / path.parent.name / path.name
-        parts.append({"path": relative.as_posix(), "day": day, "rows": row[0], "abs": path})
+    Faster than DuckDB's PARTITION_BY (which spills badly under a memory limit) for the usual
+    one or two days per run. Returns manifest part entries, with ``abs`` the written file.
+    """
+    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}", params).fetchall()
+    days = con.execute(f"SELECT day, count(*) FROM {table} GROUP BY day ORDER BY day").fetchall()
+    parts = []
+    for day, rows in days:
+        name = day.isoformat() if day is not None else HIVE_NULL
+        path = work / table / f"day={name}" / f"part-{run_id}.parquet"
+        path.parent.mkdir(parents=True)
+        con.execute(
+            f"COPY (SELECT {columns} FROM {table} WHERE day IS NOT DISTINCT FROM $day) "
+            "TO $out (FORMAT parquet, COMPRESSION zstd)",
+            {"day": day, "out": str(path)},
+        ).fetchall()
+        relative = f"requests/day={name}/{path.name}"
+        parts.append({"path": relative, "day": name, "rows": rows, "abs": path})
     return parts
 
 
@@ -369,11 +363,12 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[dict[str, Any]]
     return [p for p in manifest.parts if p["day"] in wanted]
 
 
-def _overlaps(con: duckdb.DuckDBPyConnection, new: list[Path], stored: list[Path]) -> bool:
+def _overlaps(con: duckdb.DuckDBPyConnection, stored: list[Path]) -> bool:
+    """Does any request of this run (temp table ``run_requests``) already sit in ``stored``?"""
     ((found,),) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM read_parquet($new) n "
+        "SELECT EXISTS (SELECT 1 FROM run_requests n "
         "SEMI JOIN read_parquet($old) o USING (request_key))",
-        {"new": _parquet_list(new), "old": _parquet_list(stored)},
+        {"old": _parquet_list(stored)},
     ).fetchall()
     return bool(found)
 

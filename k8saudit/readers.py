@@ -54,7 +54,6 @@ class FileResult:
     rejects: list[Reject] = field(default_factory=list)
     skip_reasons: Counter[str] = field(default_factory=Counter)
     time_source: str | None = None  # where klog timestamps took their year from
-    stage_files: list[Path] = field(default_factory=list)
 
     def reject(self, line: int, reason: str, text: str) -> None:
         self.rejects.append(Reject(line, reason, text[:REJECT_TEXT_LIMIT]))
@@ -65,43 +64,86 @@ class FileResult:
 
 
 class Stager:
-    """Writes staged rows for one ingest run into ``work``; one DuckDB connection for all."""
+    """Collects the raw event rows of one ingest run in the DuckDB table ``staged``.
+
+    Each insert is one *batch* (a file, or a part of one) with its own number, so a reader can
+    count and inspect what its file contributed. The table lives in the run's DuckDB connection
+    (in memory, spilling to the work area beyond the memory limit) and is gone with it.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, work: Path) -> None:
         self.con = con
         self.work = work
-        self._n = 0
+        self._batches = 0
+        self._files = 0
+        con.register("_raw_schema", RAW_EVENT_SCHEMA.empty_table())
+        con.execute(
+            "CREATE TEMP TABLE staged AS SELECT *, NULL::VARCHAR AS request_key, "
+            "NULL::BOOLEAN AS _valid, NULL::INTEGER AS _batch FROM _raw_schema"
+        ).fetchall()
+        con.unregister("_raw_schema")
 
-    def _next_path(self, suffix: str) -> Path:
-        self._n += 1
-        return self.work / f"stage-{self._n:05d}.{suffix}"
+    def temp_path(self, suffix: str) -> Path:
+        """A fresh file name in the run's work area."""
+        self._files += 1
+        return self.work / f"stage-{self._files:05d}.{suffix}"
 
-    def _copy(self, source_sql: str, params: dict[str, Any]) -> Path:
-        """Run ``derive.sql`` over the relation ``raw`` built by ``source_sql``; stage the rows."""
-        out = self._next_path("parquet")
-        query = (
-            f"COPY (WITH raw AS ({source_sql}) SELECT * FROM ({internal_sql('derive')})) "
-            "TO $out (FORMAT parquet, COMPRESSION lz4_raw)"
-        )
-        self.con.execute(query, {**params, "out": str(out)}).fetchall()
-        return out
+    def _insert(self, raw_sql: str, params: dict[str, Any], key_prefix: str) -> int:
+        """Insert the raw rows of ``raw_sql`` (RAW_EVENT columns plus ``_valid``) as a batch."""
+        self._batches += 1
+        self.con.execute(
+            "INSERT INTO staged BY NAME SELECT *, "
+            "coalesce(audit_id, $key_prefix || source_line::VARCHAR) AS request_key, "
+            f"$batch AS _batch FROM ({raw_sql})",
+            {**params, "key_prefix": key_prefix, "batch": self._batches},
+        ).fetchall()
+        return self._batches
 
     def audit_events(
         self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str
-    ) -> Path:
+    ) -> int:
         """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
         raw_sql = f"WITH src AS ({src_sql}) {internal_sql('audit_events')}"
-        return self._copy(raw_sql, {**params, "source_file": source_file, "key_prefix": key_prefix})
+        return self._insert(raw_sql, {**params, "source_file": source_file}, key_prefix)
 
-    def arrow(self, table: pa.Table, key_prefix: str) -> Path:
+    def arrow(self, table: pa.Table, key_prefix: str) -> int:
         """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``."""
         self.con.register("_raw_arrow", table)
         try:
-            return self._copy(
-                "SELECT *, true AS _valid FROM _raw_arrow", {"key_prefix": key_prefix}
-            )
+            return self._insert("SELECT *, true AS _valid FROM _raw_arrow", {}, key_prefix)
         finally:
             self.con.unregister("_raw_arrow")
+
+    def mark(self) -> int:
+        """The last batch number so far; ``discard_after(mark)`` undoes everything since."""
+        return self._batches
+
+    def discard_after(self, mark: int) -> None:
+        """Drop the rows of every batch staged after ``mark``."""
+        self.con.execute("DELETE FROM staged WHERE _batch > $m", {"m": mark}).fetchall()
+
+    def counts(self, batch: int) -> tuple[int, int]:
+        """Rows of a batch, and how many of them are valid events."""
+        ((rows, valid),) = self.con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE _valid) FROM staged WHERE _batch = $b",
+            {"b": batch},
+        ).fetchall()
+        return rows, valid
+
+    def invalid_lines(self, batch: int) -> list[int]:
+        """Source lines of the rows of a batch that are JSON but not audit events."""
+        rows = self.con.execute(
+            "SELECT source_line FROM staged WHERE _batch = $b AND NOT _valid ORDER BY 1",
+            {"b": batch},
+        ).fetchall()
+        return [line for (line,) in rows]
+
+    def lines_read(self, batch: int) -> Counter[int]:
+        """How many rows of a batch came from each source line."""
+        rows = self.con.execute(
+            "SELECT source_line, count(*) FROM staged WHERE _batch = $b GROUP BY 1", {"b": batch}
+        ).fetchall()
+        return Counter(dict(rows))
 
 
 def key_prefix_for(file_hash: str) -> str:
@@ -112,23 +154,17 @@ def key_prefix_for(file_hash: str) -> str:
 def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
     """The fast path: DuckDB reads the whole audit log natively (duckdb.Error on bad input)."""
     result = FileResult(Format.AUDIT_JSONL.value)
-    stage = stager.audit_events(
+    batch = stager.audit_events(
         audit_json.plain_audit_source(source.compression),
         {"path": str(source.path)},
         source.display,
         key_prefix_for(file_hash),
     )
-    result.stage_files.append(stage)
-    ((result.records, result.events),) = stager.con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE _valid) FROM read_parquet($p)", {"p": str(stage)}
-    ).fetchall()
+    result.records, result.events = stager.counts(batch)
     if result.events < result.records:
-        bad = stager.con.execute(
-            "SELECT source_line FROM read_parquet($p) WHERE NOT _valid ORDER BY 1",
-            {"p": str(stage)},
-        ).fetchall()
-        texts = _lines_text(source, {line for (line,) in bad})
-        for (line,) in bad:
+        bad = stager.invalid_lines(batch)
+        texts = _lines_text(source, set(bad))
+        for line in bad:
             result.reject(line, "not a Kubernetes audit event", texts.get(line, ""))
     return result
 
@@ -153,7 +189,7 @@ class _ItemSink:
         self.source = source
         self.prefix = key_prefix_for(file_hash)
         self.result = result
-        self.events_path = stager._next_path("jsonl")
+        self.events_path = stager.temp_path("jsonl")
         self.events_file: IO[str] = open(self.events_path, "w")  # noqa: SIM115 (closed in finish)
         self.event_lines: Counter[int] = Counter()
         self.raw_rows: list[dict[str, Any]] = []
@@ -180,25 +216,15 @@ class _ItemSink:
         self.events_file.close()
         result = self.result
         if self.event_lines:
-            stage = self.stager.audit_events(
+            batch = self.stager.audit_events(
                 audit_json.unwrapped_audit_source(),
                 {"path": str(self.events_path)},
                 self.source.display,
                 self.prefix,
             )
-            result.stage_files.append(stage)
-            read = Counter(
-                dict(
-                    self.stager.con.execute(
-                        "SELECT source_line, count(*) FROM read_parquet($p) GROUP BY 1",
-                        {"p": str(stage)},
-                    ).fetchall()
-                )
-            )
-            invalid = self.stager.con.execute(
-                "SELECT source_line FROM read_parquet($p) WHERE NOT _valid", {"p": str(stage)}
-            ).fetchall()
-            for (line,) in invalid:
+            read = self.stager.lines_read(batch)
+            invalid = self.stager.invalid_lines(batch)
+            for line in invalid:
                 result.reject(line, "not a Kubernetes audit event", "")
             for line, count in (self.event_lines - read).items():
                 for _ in range(count):
@@ -210,7 +236,7 @@ class _ItemSink:
             result.skip("access-log text inside JSON (not read yet)", len(self.access_lines))
         if self.raw_rows:
             table = raw_table(self.raw_rows)
-            result.stage_files.append(self.stager.arrow(table, self.prefix))
+            self.stager.arrow(table, self.prefix)
             result.events += table.num_rows
 
 
@@ -344,7 +370,7 @@ def read_access_or_legacy(
         wrapper_time += batch.wrapper_time_lines
         default_year_lines += batch.default_year_lines
         if batch.table.num_rows:
-            result.stage_files.append(stager.arrow(batch.table, key_prefix_for(file_hash)))
+            stager.arrow(batch.table, key_prefix_for(file_hash))
             result.events += batch.table.num_rows
     if default_year_lines:
         result.time_source = f"year {default_year} assumed (no wrapper timestamp), UTC"

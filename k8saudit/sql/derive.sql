@@ -1,4 +1,4 @@
--- derive: raw event rows (relation `raw`, schema.RAW_EVENT_SCHEMA) -> request-shaped rows.
+-- derive: raw event rows (relation `raw`: schema.RAW_EVENT_SCHEMA + request_key) -> request rows.
 --
 -- Everything a source does not state but the request implies is computed here, once, at ingest:
 -- path parts parsed from the URI the way kube-apiserver's RequestInfoFactory does (for sources
@@ -148,7 +148,7 @@ SELECT
     source_file,
     source_line,
     -- additions
-    coalesce(audit_id, $key_prefix || source_line::VARCHAR) AS request_key,
+    request_key,
     coalesce(stage IN ('ResponseComplete', 'Panic'), false) AS is_complete,
     _identity AS identity,
     http_method,
@@ -158,6 +158,5 @@ SELECT
     apf_additional_latency_ms,
     apf_execution_ms,
     NOT starts_with(log_format, 'httplog') AS has_audit,
-    starts_with(log_format, 'httplog') AS has_access,
-    _valid  -- false: not an audit event; the reader turns the row into a reject
+    starts_with(log_format, 'httplog') AS has_access
 FROM verbs
