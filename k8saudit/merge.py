@@ -29,25 +29,32 @@ COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_a
 
 #: the valid raw rows an ingest run staged (see readers.Stager)
 STAGED_EVENTS = "SELECT * EXCLUDE (_valid, _batch) FROM staged WHERE _valid"
+#: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
+DAY_FILTER = "day IS NOT DISTINCT FROM $day"
 
 
 @cache
 def run_requests_sql(simple: bool) -> str:
-    """The requests of one run, from the ``staged`` table: REQUEST columns plus ``day``.
+    """The requests of one run received on day ``$day``, from the ``staged`` table.
 
-    ``simple`` (see ``sql/run_is_simple.sql``) picks the cheap path: keep each request's latest
-    audit event, then derive columns for those rows only. Otherwise every event is derived and
-    merged by ``merge_sql``.
+    Yields REQUEST columns plus ``day``. ``simple`` (see ``sql/run_is_simple.sql``) picks the
+    cheap path: keep each request's latest audit event, then derive columns for those rows only;
+    all stages of a request share its received time, so the day filter applies to the events.
+    Otherwise every event is derived and merged by ``merge_sql`` before the filter.
     """
     derive = internal_sql("derive")
-    events = f"WITH events AS ({STAGED_EVENTS})"
     if simple:
         columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+        events = f"{STAGED_EVENTS} AND received_at::DATE IS NOT DISTINCT FROM $day"
         return (
-            f"{events}, raw AS ({internal_sql('latest_stage')}) "
+            f"WITH events AS ({events}), raw AS ({internal_sql('latest_stage')}) "
             f"SELECT {columns}, received_at::DATE AS day FROM ({derive})"
         )
-    return f"{events}, raw AS (SELECT * FROM events), rows AS ({derive}) {merge_sql()}"
+    merged = (
+        f"WITH events AS ({STAGED_EVENTS}), raw AS (SELECT * FROM events), rows AS ({derive}) "
+        f"{merge_sql()}"
+    )
+    return f"SELECT * FROM ({merged}) WHERE {DAY_FILTER}"
 
 
 @cache

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import xxhash
 
 from k8saudit import readers
 from k8saudit.errors import InputError
-from k8saudit.merge import STAGED_EVENTS, merge_sql, run_requests_sql
+from k8saudit.merge import DAY_FILTER, STAGED_EVENTS, merge_sql, run_requests_sql
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
 from k8saudit.sqlfiles import internal_sql
@@ -280,22 +280,24 @@ def _commit(
     ((simple,),) = con.execute(
         f"WITH events AS ({STAGED_EVENTS}) {internal_sql('run_is_simple')}"
     ).fetchall()
-    new_parts = _write_days(con, "run_requests", run_requests_sql(simple), {}, work, run_id)
+    days = [d for (d,) in con.execute(f"SELECT DISTINCT received_at::DATE FROM ({STAGED_EVENTS})")
+            .fetchall()]  # fmt: skip
+    new_parts = _write_days(con, run_requests_sql(simple), {}, days, work / "out", run_id)
     replaced: list[dict[str, Any]] = []
     touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
-    if touched and _overlaps(con, [root / p["path"] for p in touched]):
+    if touched and _overlaps(
+        con, [p["abs"] for p in new_parts], [root / p["path"] for p in touched]
+    ):
         # Some requests of this run are already stored (their other stages came earlier):
         # merge the stored parts of those days with the new rows and replace them.
         columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-        stored = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
-        rows = f"SELECT {columns} FROM run_requests UNION ALL {stored}"
-        files = _parquet_list([root / p["path"] for p in touched])
-        for part in new_parts:
-            part.pop("abs").unlink()
+        files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
+        rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
+        merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
+        all_days = sorted({_parse_day(p["day"]) for p in new_parts + touched}, key=str)
         new_parts = _write_days(
-            con, "merged_requests", f"WITH rows AS ({rows}) {merge_sql()}", {"files": files},
-            work, run_id,
-        )  # fmt: skip
+            con, merged, {"files": _parquet_list(files)}, all_days, work / "merged", run_id
+        )
         replaced = touched
     # Move the new parts and rejects into place, then commit by replacing the manifest.
     for part in new_parts:
@@ -320,34 +322,39 @@ def _commit(
         (root / path).unlink(missing_ok=True)
 
 
+def _parse_day(name: str) -> date | None:
+    return None if name == HIVE_NULL else date.fromisoformat(name)
+
+
 def _write_days(
     con: duckdb.DuckDBPyConnection,
-    table: str,
     query: str,
     params: dict[str, Any],
-    work: Path,
+    days: list[date | None],
+    out: Path,
     run_id: str,
 ) -> list[dict[str, Any]]:
-    """Materialize ``query`` (REQUEST columns + ``day``) as temp ``table``, one Parquet per day.
+    """Write ``query`` (REQUEST columns + ``day``, filtered by ``$day``) to one Parquet per day.
 
-    Faster than DuckDB's PARTITION_BY (which spills badly under a memory limit) for the usual
-    one or two days per run. Returns manifest part entries, with ``abs`` the written file.
+    Streams each day straight into its file: faster and lighter than materializing the run or
+    DuckDB's PARTITION_BY, both of which spill badly under the memory limit. Runs usually span
+    one or two days. Returns manifest part entries, ``abs`` being the written file.
     """
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}", params).fetchall()
-    days = con.execute(f"SELECT day, count(*) FROM {table} GROUP BY day ORDER BY day").fetchall()
     parts = []
-    for day, rows in days:
+    for day in days:
         name = day.isoformat() if day is not None else HIVE_NULL
-        path = work / table / f"day={name}" / f"part-{run_id}.parquet"
+        path = out / f"day={name}" / f"part-{run_id}.parquet"
         path.parent.mkdir(parents=True)
-        con.execute(
-            f"COPY (SELECT {columns} FROM {table} WHERE day IS NOT DISTINCT FROM $day) "
-            "TO $out (FORMAT parquet, COMPRESSION zstd)",
-            {"day": day, "out": str(path)},
+        ((rows,),) = con.execute(
+            f"COPY (SELECT {columns} FROM ({query})) TO $out (FORMAT parquet, COMPRESSION zstd)",
+            {**params, "day": day, "out": str(path)},
         ).fetchall()
-        relative = f"requests/day={name}/{path.name}"
-        parts.append({"path": relative, "day": name, "rows": rows, "abs": path})
+        if rows:
+            relative = f"requests/day={name}/{path.name}"
+            parts.append({"path": relative, "day": name, "rows": rows, "abs": path})
+        else:
+            path.unlink()
     return parts
 
 
@@ -363,12 +370,12 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[dict[str, Any]]
     return [p for p in manifest.parts if p["day"] in wanted]
 
 
-def _overlaps(con: duckdb.DuckDBPyConnection, stored: list[Path]) -> bool:
-    """Does any request of this run (temp table ``run_requests``) already sit in ``stored``?"""
+def _overlaps(con: duckdb.DuckDBPyConnection, new: list[Path], stored: list[Path]) -> bool:
+    """Does any request of this run already sit in the stored parts?"""
     ((found,),) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM run_requests n "
+        "SELECT EXISTS (SELECT 1 FROM read_parquet($new) n "
         "SEMI JOIN read_parquet($old) o USING (request_key))",
-        {"old": _parquet_list(stored)},
+        {"new": _parquet_list(new), "old": _parquet_list(stored)},
     ).fetchall()
     return bool(found)
 
