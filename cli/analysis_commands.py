@@ -1,5 +1,5 @@
-"""``top-talkers``, ``throttling``, ``latency``, ``errors``, ``watches``, ``timeline``,
-``queries`` and ``query``: the load analyses.
+"""``top-talkers``, ``throttling``, ``throttled-minutes``, ``latency``, ``errors``, ``watches``,
+``timeline``, ``queries`` and ``query``: the load analyses.
 
 Thin skins over the ``Dataset`` methods of ``k8saudit.analyses``: each command parses the common
 filter options (declared once below), calls one method, and renders. For the terminal table the
@@ -41,15 +41,22 @@ def _filters(**options: Any) -> dict[str, Any]:
 
 
 def _show(frame: Any, fmt: str, output: Path | None) -> None:
+    if fmt != "table" or output is not None:
+        emit(frame, fmt, output)
+        return
     from k8saudit.analyses import table_view
+    from k8saudit.render import render_table
 
-    emit(table_view(frame) if fmt == "table" and output is None else frame, fmt, output)
+    view = table_view(frame)
+    typer.echo(render_table(view.frame, view.right_aligned), nl=False)
 
 
 #: commands that group requests and take the common filters: name -> --help text
 _GROUPED = {
     "throttling": "Who got 429s: count, share of its own requests, share of all 429s, peak "
     "minute, APF priority level and flow schema.",
+    "throttled-minutes": "Who filled the API server in the minutes that had 429s: requests and "
+    "their share then, 429s received, busy time and its share, per client or --by group.",
     "latency": "Latency percentiles (p50/p90/p99/max) and busy time of non-long-running "
     "requests, per client or --by group.",
     "errors": "4xx/5xx counts and shares, 429s, 401/403 denials and the most frequent error "
@@ -84,7 +91,7 @@ def _register_grouped(command: Any, name: str, summary: str) -> None:
             user=user, client=client, code=code, source=source,
         )  # fmt: skip
         with k8saudit.open(dataset) as ds:
-            frame = getattr(ds, name)(by=by, limit=limit, **filters)
+            frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit, **filters)
         _show(frame, fmt, output)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, Unpack
 
 from k8saudit.errors import UsageError
 from k8saudit.query_loader import get_query
@@ -144,6 +144,16 @@ class Analyses:
         """
         return self.query("throttling", by=by, limit=limit, **filters)
 
+    def throttled_minutes(
+        self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
+    ) -> pl.DataFrame:
+        """Who filled the API server in the minutes that had 429s: requests, shares, busy time.
+
+        >>> ds.throttled_minutes(limit=3)["client"].to_list()  # doctest: +SKIP
+        ['kubelet', 'datadog-agent', 'rest-client (logging:fluentd)']
+        """
+        return self.query("throttled_minutes", by=by, limit=limit, **filters)
+
     def latency(
         self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
     ) -> pl.DataFrame:
@@ -218,17 +228,28 @@ _LABELS = {
     "watches_per_min": "/min",
     "cluster_wide": "cluster",
     "lists_per_watch": "list/watch",
+    "minutes": "mins",
 }
 _GROUP_WIDTH = 30
 
 
-def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
+class TableView(NamedTuple):
+    """A result formatted for the terminal, and its text columns that align like numbers."""
+
+    frame: pl.DataFrame
+    right_aligned: frozenset[str]
+
+
+def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
     """``frame`` formatted for the terminal: shares as %, rates as ``/s``; fits ``width`` columns.
 
     Headings get short labels, the first (group) column is cut to 30 characters, and columns that
-    do not fit are left out (csv/json/parquet keep them all, with raw numbers).
+    do not fit are left out (csv/json/parquet keep them all, with raw numbers). The % and /s
+    columns are text, so the view names them for ``render_table`` to right-align.
 
-    >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]}))  # doctest: +SKIP
+    >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]})).right_aligned
+    ... # doctest: +SKIP
+    frozenset({'req%'})
     """
     import polars as pl
 
@@ -238,18 +259,22 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
         return values.map_elements(lambda v: fmt.format(v), return_dtype=pl.String)
 
     columns: list[pl.Expr] = []
+    formatted: set[str] = set()
     for index, name in enumerate(frame.columns):
         column = pl.col(name)
+        label = _LABELS.get(name, name)
         if name.endswith("_share"):
             column = text(column * 100, "{:.1f}%")
+            formatted.add(label)
         elif name.endswith("_per_s"):
             column = text(column, "{:.1f}/s")
+            formatted.add(label)
         elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
             column = column.round(0).cast(pl.Int64)
         elif index == 0 and frame.schema[name] == pl.String:
             cut = column.str.slice(0, _GROUP_WIDTH - 1) + "…"
             column = pl.when(column.str.len_chars() > _GROUP_WIDTH).then(cut).otherwise(column)
-        columns.append(column.alias(_LABELS.get(name, name)))
+        columns.append(column.alias(label))
     shown = frame.select(columns)
     kept: list[str] = []
     used = 0
@@ -260,4 +285,4 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> pl.DataFrame:
             break
         kept.append(name)
         used += cell_width + (2 if len(kept) > 1 else 0)
-    return shown.select(kept)
+    return TableView(shown.select(kept), frozenset(formatted & set(kept)))

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from k8saudit.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     import polars as pl
 
 
@@ -65,10 +67,20 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_table(frame: pl.DataFrame) -> str:
-    """A plain-text table with a header rule; numbers right-aligned."""
+def render_table(frame: pl.DataFrame, right_aligned: Collection[str] = ()) -> str:
+    """A plain-text table with a header rule; numbers right-aligned.
+
+    ``right_aligned`` names text columns that hold numbers already formatted for reading
+    (``55.1%``, ``56.1/s``), which align like numbers.
+
+    >>> frame = pl.DataFrame({"c": ["a"], "share": ["5.0%"]})  # doctest: +SKIP
+    >>> print(render_table(frame, {"share"}))  # doctest: +SKIP
+    c  share
+    -  -----
+    a   5.0%
+    """
     names = frame.columns
-    numeric = [frame.schema[n].is_numeric() for n in names]
+    numeric = [frame.schema[n].is_numeric() or n in right_aligned for n in names]
     rows = [[_cut(_cell(v), MAX_CELL) for v in row] for row in frame.iter_rows()]
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
 

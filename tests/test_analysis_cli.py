@@ -36,6 +36,17 @@ def test_top_talkers_table_fits_80_columns(dataset: str) -> None:
     assert max(len(line) for line in lines) <= 80
 
 
+def test_percent_and_rate_cells_are_right_aligned(dataset: str) -> None:
+    code, out, _ = run("top-talkers", "-d", dataset, "--limit", "5")
+    assert code == 0
+    header, _, *rows = out.splitlines()
+    for label, unit in [("req/s", "/s"), ("req%", "%"), ("time%", "%")]:
+        end = header.index(f" {label} ") + 1 + len(label)  # the header's right edge
+        cells = [row[:end].rsplit(" ", 1)[-1] for row in rows]
+        assert all(cell.endswith(unit) for cell in cells), (label, cells)
+        assert all(row[end] == " " for row in rows), label
+
+
 def test_top_talkers_csv_keeps_raw_numbers(dataset: str) -> None:
     code, out, _ = run("top-talkers", "-d", dataset, "-f", "csv", "--by", "user", "--limit", "2")
     assert code == 0
@@ -78,6 +89,14 @@ def test_throttling_and_timeline(dataset: str) -> None:
     assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.113,157"]
 
 
+def test_throttled_minutes_names_who_filled_the_server(dataset: str) -> None:
+    code, out, _ = run("throttled-minutes", "-d", dataset, "-f", "csv", "--limit", "2")
+    assert code == 0
+    header, first, second = out.splitlines()
+    assert header == "client,requests,request_share,throttled,busy_s,time_share,minutes"
+    assert first.startswith("kubelet,6871,") and second.startswith("datadog-agent,3198,")
+
+
 def test_queries_lists_the_library() -> None:
     code, out, _ = run("queries")
     assert code == 0
@@ -96,7 +115,9 @@ def test_query_by_name_with_params(dataset: str) -> None:
     assert code == 5 and "no query named 'missing'" in err
 
 
-@pytest.mark.parametrize("command", ["throttling", "latency", "errors", "watches", "timeline"])
+@pytest.mark.parametrize(
+    "command", ["throttling", "throttled-minutes", "latency", "errors", "watches", "timeline"]
+)
 def test_every_analysis_command_fits_80_columns(dataset: str, command: str) -> None:
     code, out, _ = run(command, "-d", dataset, "--by", "client,verb")
     assert code == 0 and out.startswith(("client,verb", "interval"))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ from k8saudit.analyses import group_params, interval_seconds, parse_time
 from k8saudit.dataset import Dataset
 from k8saudit.errors import QueryError, UsageError
 from k8saudit.query_loader import get_query, list_queries, load_all, load_query_file
+
+from .test_ingest import event, jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "queries"
@@ -90,6 +93,55 @@ def test_throttling_counts_every_429(sample: Dataset) -> None:
     frame = sample.throttling()
     assert frame["throttled"].sum() == _ground_truth()["totals"]["throttled_429"]
     assert frame["throttled_share"].sum() == pytest.approx(1, abs=1e-3)
+
+
+def test_throttled_minutes_counts_only_the_minutes_with_429s(sample: Dataset) -> None:
+    frame = sample.throttled_minutes()
+    assert frame["throttled"].sum() == _ground_truth()["totals"]["throttled_429"]
+    assert frame["request_share"].sum() == pytest.approx(1, abs=1e-3)
+    assert frame["time_share"].sum() == pytest.approx(1, abs=1e-3)
+    # sample_logs has 429s in two of its five minutes only
+    assert 0 < frame["requests"].sum() < _ground_truth()["totals"]["requests"]
+
+
+def test_throttled_minutes_rows_in_rows_out(tmp_path: Path) -> None:
+    kubelet: dict[str, Any] = {
+        "userAgent": "kubelet/v1.13.2 (linux/amd64) kubernetes/cff46ab",
+        "user": {"username": "system:node:n1", "groups": ["system:nodes"]},
+    }
+
+    def request(audit_id: str, minute: int, latency_ms: int, code: int = 200, **extra: Any) -> dict:
+        start = datetime(2019, 2, 4, 12, minute, 10, tzinfo=UTC)
+        end = start + timedelta(milliseconds=latency_ms)
+        return event(
+            audit_id,
+            requestReceivedTimestamp=start.isoformat().replace("+00:00", "Z"),
+            stageTimestamp=end.isoformat().replace("+00:00", "Z"),
+            responseStatus={"metadata": {}, "code": code},
+            **extra,
+        )
+
+    events = [
+        # 12:00, a minute with a 429: kubelet 3 requests (one a watch), fluentd 1
+        request("k1", 0, 100, **kubelet),
+        request("k2", 0, 0, 429, **kubelet),
+        request("k3", 0, 60_000, verb="watch", **kubelet),
+        request("f1", 0, 300),
+        # 12:01, no 429: left out whoever sent what
+        request("f2", 1, 900),
+        request("f3", 1, 900),
+        # 12:02, fluentd throttled
+        request("f4", 2, 100, 429),
+        request("k4", 2, 700, **kubelet),
+    ]
+    root = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "audit.log", events)], dataset=root)
+    frame = k8saudit.open(root).throttled_minutes()
+    assert frame.rows() == [
+        # requests, share of the 6 requests, 429s, busy s (watch excluded), share of 1.2 s, mins
+        ("kubelet", 4, 0.66667, 1, 0.8, 0.66667, 2),
+        ("rest-client (logging:fluentd)", 2, 0.33333, 1, 0.4, 0.33333, 2),
+    ]
 
 
 def test_filters_and_relative_time(sample: Dataset) -> None:
