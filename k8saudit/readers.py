@@ -78,7 +78,7 @@ class Stager:
         self._files = 0
         con.register("_raw_schema", RAW_EVENT_SCHEMA.empty_table())
         con.execute(
-            "CREATE TEMP TABLE staged AS SELECT *, NULL::VARCHAR AS request_key, "
+            "CREATE TABLE staged AS SELECT *, NULL::VARCHAR AS request_key, "
             "NULL::BOOLEAN AS _valid, NULL::INTEGER AS _batch FROM _raw_schema"
         ).fetchall()
         con.unregister("_raw_schema")
