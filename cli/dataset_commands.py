@@ -48,6 +48,12 @@ class _ProgressLine:
 def ingest_command(
     paths: list[str] = typer.Argument(..., help="Log files, directories or globs."),
     dataset: Path | None = DATASET,
+    year: int | None = typer.Option(
+        None, "--year", help="Year of access-log lines without a full timestamp (klog has none)."
+    ),
+    tz: str | None = typer.Option(
+        None, "--tz", help="Zone of those lines' clock, e.g. Europe/Berlin [default: UTC]."
+    ),
     quiet: bool = QUIET,
 ) -> None:
     """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
@@ -60,12 +66,14 @@ def ingest_command(
 
     progress = _ProgressLine(not quiet)
     try:
-        report = k8saudit.ingest(paths, dataset=dataset, progress=progress)
+        report = k8saudit.ingest(paths, dataset=dataset, year=year, tz=tz, progress=progress)
     finally:
         progress.close()
     for f in report.files:
         if f.status == "unreadable":
             typer.echo(f"warning: {escape_text(f.path)}: {f.message}; skipped", err=True)
+        elif f.status == "ingested" and f.message:
+            typer.echo(f"note: {escape_text(f.path)}: {f.message}", err=True)
     duplicates = sum(1 for f in report.files if f.status == "duplicate")
     ingested = [f for f in report.files if f.status == "ingested"]
     formats = ", ".join(f"{name} {n}" for name, n in sorted(report.formats.items()))

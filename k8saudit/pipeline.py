@@ -19,15 +19,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import xxhash
 
 from k8saudit import readers
-from k8saudit.errors import InputError
+from k8saudit.errors import InputError, UsageError
 from k8saudit.merge import DAY_FILTER, STAGED_EVENTS, merge_sql, run_requests_sql
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
@@ -145,9 +146,14 @@ def ingest(
     paths: Sequence[str | os.PathLike[str]],
     dataset: str | os.PathLike[str] | None = None,
     *,
+    year: int | None = None,
+    tz: str | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest audit logs into the dataset and return what happened.
+
+    ``year`` and ``tz`` say how to read access-log (klog) timestamps that have no wrapper
+    timestamp: klog writes neither (default: the file's modification year, UTC).
 
     Files already ingested (same content) are skipped, so running the same command twice is a
     no-op. Unknown or unreadable files are reported, not fatal; bad lines are kept as rejects.
@@ -159,6 +165,7 @@ def ingest(
     started = time.monotonic()
     if not paths:
         raise InputError("no input paths given")
+    clock = readers.KlogClock(year, _zone(tz))
     root = resolve_dataset(dataset)
     sources = discover(list(paths), exclude=root.resolve())
     report = IngestReport(dataset=root)
@@ -172,7 +179,7 @@ def ingest(
         work.mkdir(parents=True)
         try:
             con = _connect(work)
-            stager = readers.Stager(con, work)
+            stager = readers.Stager(con, work, clock)
             seen = manifest.hashes
             rejects: list[dict[str, Any]] = []
             new_files: list[dict[str, Any]] = []
@@ -224,6 +231,15 @@ def ingest(
     return report
 
 
+def _zone(name: str | None) -> tzinfo:
+    if name is None:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--tz {name!r}: not a time zone name (e.g. UTC, Europe/Berlin)") from None
+
+
 def _remove_if_empty(path: Path) -> None:
     if path.exists() and not any(path.iterdir()):
         path.rmdir()
@@ -244,8 +260,7 @@ def _ingest_one(
         report.message = "not a log format k8saudit knows (binary or unrecognised text)"
         return report, None, file_hash
     if fmt in (Format.ACCESS_LOG, Format.LEGACY_AUDIT):
-        year = datetime.fromtimestamp(source.path.stat().st_mtime, UTC).year
-        result = readers.read_access_or_legacy(stager, source, file_hash, fmt, year)
+        result = readers.read_access_or_legacy(stager, source, file_hash, fmt)
     else:
         result = _read_file(stager, source, file_hash, has_blank, fmt)
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
@@ -265,6 +280,11 @@ def _ingest_one(
         skipped=result.skipped,
         rejected=len(result.rejects),
     )
+    if fmt is Format.ACCESS_LOG and not result.events:
+        report.message = (
+            "a kube-apiserver log without access lines: the API server logs each request only "
+            "at -v=3 or higher (-v=2 before 1.18)"
+        )
     return report, result, file_hash
 
 

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,6 +63,29 @@ class FileResult:
         self.skip_reasons[reason] += count
 
 
+@dataclass(frozen=True)
+class KlogClock:
+    """How to read klog timestamps, which carry neither a year nor a zone.
+
+    A wrapper's full timestamp (CRI, docker, JSON logging) always wins; otherwise the year is
+    ``year`` (``ingest --year``), else the one its envelope states, else the file's mtime year,
+    and the clock is read in ``tz`` (``ingest --tz``, default UTC).
+    """
+
+    year: int | None = None
+    tz: tzinfo = UTC
+
+    def resolve(self, source: SourceFile, stated: int | None = None) -> tuple[int, str]:
+        """The year to use for ``source`` and a sentence saying where it came from."""
+        zone = str(self.tz)
+        if self.year is not None:
+            return self.year, f"year {self.year} from --year, zone {zone}"
+        if stated is not None:
+            return stated, f"year {stated} from the log records' own timestamps, zone {zone}"
+        year = datetime.fromtimestamp(source.path.stat().st_mtime, UTC).year
+        return year, f"year {year} from the file's modification time, zone {zone}"
+
+
 class Stager:
     """Collects the raw event rows of one ingest run in the DuckDB table ``staged``.
 
@@ -71,9 +94,12 @@ class Stager:
     (in memory, spilling to the work area beyond the memory limit) and is gone with it.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, work: Path, clock: KlogClock | None = None
+    ) -> None:
         self.con = con
         self.work = work
+        self.clock = clock or KlogClock()
         self._batches = 0
         self._files = 0
         con.register("_raw_schema", RAW_EVENT_SCHEMA.empty_table())
@@ -194,6 +220,7 @@ class _ItemSink:
         self.event_lines: Counter[int] = Counter()
         self.raw_rows: list[dict[str, Any]] = []
         self.access_lines: list[tuple[int, str, str | None]] = []
+        self.access_years: Counter[int] = Counter()
 
     def add(self, line: int, item: Item, text: str) -> None:
         if item.kind == "event":
@@ -207,6 +234,8 @@ class _ItemSink:
             self.raw_rows.append(row)
         elif item.kind == "access":
             self.access_lines.append((line, item.value, item.apiserver))
+            if item.year is not None:
+                self.access_years[item.year] += 1
         elif item.kind == "skip":
             self.result.skip(item.reason)
         else:
@@ -233,11 +262,47 @@ class _ItemSink:
             result.events -= len(invalid)
         self.events_path.unlink(missing_ok=True)
         if self.access_lines:
-            result.skip("access-log text inside JSON (not read yet)", len(self.access_lines))
+            self._finish_access()
         if self.raw_rows:
             table = raw_table(self.raw_rows)
             self.stager.arrow(table, self.prefix)
             result.events += table.num_rows
+
+    def _finish_access(self) -> None:
+        """Read the access-log text found inside JSON records (AKS, docker json-file)."""
+        from k8saudit.formats import access_log
+
+        origin = self.access_lines  # position i+1 in the parser's numbering -> (line, _, apiserver)
+        stated = self.access_years.most_common(1)[0][0] if self.access_years else None
+        year, year_source = self.stager.clock.resolve(self.source, stated)
+        batches = access_log.parse_access_log(
+            (text for _, text, _ in origin),
+            source_file=self.source.display,
+            default_year=year,
+            tz=self.stager.clock.tz,
+        )
+        for batch in batches:
+            self.result.skip("not an access-log line", batch.skipped)
+            for reject in batch.rejects:
+                line, text, _ = origin[reject.line - 1]
+                self.result.reject(line, reject.reason, text)
+            table = batch.table
+            if table.num_rows:
+                positions = table.column("source_line").to_pylist()
+                lines = pa.array([origin[p - 1][0] for p in positions], pa.int64())
+                servers = pa.array(
+                    [s if s is not None else origin[p - 1][2] for p, s in
+                     zip(positions, table.column("apiserver").to_pylist(), strict=True)],
+                    pa.string(),
+                )  # fmt: skip
+                table = table.set_column(table.schema.get_field_index("source_line"),
+                                         "source_line", lines)  # fmt: skip
+                table = table.set_column(table.schema.get_field_index("apiserver"),
+                                         "apiserver", servers)  # fmt: skip
+                self.stager.arrow(table, self.prefix)
+                self.result.events += table.num_rows
+            if batch.default_year_lines:
+                self.result.time_source = year_source
 
 
 def _json_default(value: object) -> str:
@@ -348,18 +413,19 @@ def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
 
 
 def read_access_or_legacy(
-    stager: Stager, source: SourceFile, file_hash: str, fmt: Format, default_year: int
+    stager: Stager, source: SourceFile, file_hash: str, fmt: Format
 ) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
     from k8saudit.formats import access_log
 
     result = FileResult(fmt.value)
     lines = iter_lines(source)
+    default_year, year_source = stager.clock.resolve(source)
     if fmt is Format.LEGACY_AUDIT:
         batches = access_log.parse_legacy_audit(lines, source_file=source.display)
     else:
         batches = access_log.parse_access_log(
-            lines, source_file=source.display, default_year=default_year
+            lines, source_file=source.display, default_year=default_year, tz=stager.clock.tz
         )
     wrapper_time = default_year_lines = 0
     for batch in batches:
@@ -373,7 +439,7 @@ def read_access_or_legacy(
             stager.arrow(batch.table, key_prefix_for(file_hash))
             result.events += batch.table.num_rows
     if default_year_lines:
-        result.time_source = f"year {default_year} assumed (no wrapper timestamp), UTC"
+        result.time_source = year_source
     elif wrapper_time:
         result.time_source = "log wrapper timestamps"
     return result

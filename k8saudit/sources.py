@@ -200,6 +200,6 @@ def sniff(source: SourceFile) -> Format:
 
     if access_log.looks_like_legacy_audit(text):
         return Format.LEGACY_AUDIT
-    if access_log.looks_like_access_log(text):
+    if access_log.looks_like_access_log(text) or access_log.looks_like_klog(text):
         return Format.ACCESS_LOG
     return Format.UNKNOWN

@@ -12,7 +12,7 @@ import zstandard
 
 import k8saudit
 from k8saudit import store
-from k8saudit.errors import DatasetLockedError, InputError
+from k8saudit.errors import DatasetLockedError, InputError, UsageError
 
 
 def event(audit_id: str, stage: str = "ResponseComplete", **extra: Any) -> dict[str, Any]:
@@ -361,3 +361,61 @@ def test_empty_dataset_has_the_full_schema(tmp_path: Path) -> None:
     frame = ds.sql("SELECT * FROM requests")
     assert (frame.height, tuple(frame.columns)) == (0, REQUEST_COLUMNS)
     assert ds.requests().collect().columns == list(REQUEST_COLUMNS)
+
+
+def test_apiserver_log_without_access_lines_says_why(tmp_path: Path) -> None:
+    log = write_lines(
+        tmp_path / "kube-apiserver.log",
+        [
+            "I0204 12:00:00.000000       1 controller.go:47] Starting controller",
+            "W0204 12:00:02.000000       1 reflector.go:3] watch closed",
+        ],
+    )
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    (file_report,) = report.files
+    assert (file_report.format, report.requests_after, report.skipped) == ("access-log", 0, 2)
+    assert "-v=3" in file_report.message
+
+
+def test_access_text_inside_json_records(tmp_path: Path) -> None:
+    line = (
+        'I0823 08:55:54.331196 1 httplog.go:132] "HTTP" verb="GET" URI="/api/v1/nodes/n1" '
+        'latency="1ms" userAgent="kubelet/v1.28.0" audit-ID="b1" srcIP="10.0.0.1:443" resp=200'
+    )
+    aks = {
+        "records": [
+            {
+                "category": "kube-apiserver",
+                "time": "2023-08-23T08:55:54.0000000Z",
+                "properties": {"log": line + "\nI0823 08:55:54.400000 1 x.go:1] hi\n", "pod": "p1"},
+            }
+        ]
+    }
+    docker = {"log": line.replace("b1", "b2") + "\n", "stream": "stderr",
+              "time": "2023-08-23T08:55:55.5Z"}  # fmt: skip
+    write_lines(tmp_path / "export.json", [json.dumps(aks), json.dumps(docker)])
+    report = k8saudit.ingest([tmp_path / "export.json"], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.skipped, report.rejected) == (2, 1, 0)
+    query = "SELECT audit_id, apiserver, source_line, received_at FROM requests ORDER BY 1"
+    got = rows(tmp_path / "ds", query)
+    assert [(r["audit_id"], r["apiserver"], r["source_line"]) for r in got] == [
+        ("b1", "p1", 1),
+        ("b2", None, 2),
+    ]
+    assert got[0]["received_at"].isoformat() == "2023-08-23T08:55:54.330196+00:00"
+    assert got[1]["received_at"].isoformat() == "2023-08-23T08:55:55.499000+00:00"
+
+
+def test_year_and_zone_of_klog_lines(tmp_path: Path) -> None:
+    log = write_lines(
+        tmp_path / "kube-apiserver.log",
+        ['I1126 22:24:17.000000 1 wrap.go:42] GET /api/v1/endpoints: (2ms) 429 [[kube-proxy] '
+         "10.0.0.1:1]"],
+    )  # fmt: skip
+    k8saudit.ingest([log], dataset=tmp_path / "ds", year=2018, tz="America/New_York")
+    (row,) = rows(tmp_path / "ds")
+    assert row["completed_at"].isoformat() == "2018-11-27T03:24:17+00:00"
+    files = k8saudit.open(tmp_path / "ds").manifest.files
+    assert files[0]["time_source"] == "year 2018 from --year, zone America/New_York"
+    with pytest.raises(UsageError, match="not a time zone"):
+        k8saudit.ingest([log], dataset=tmp_path / "ds2", tz="Mars/Base")

@@ -43,6 +43,7 @@ from k8saudit.formats.klog import (
     KLOG_FAST_RE,
     json_ts_us,
     klog_time_us,
+    parse_klog_header,
     parse_klog_json,
     unwrap_line,
 )
@@ -202,6 +203,26 @@ def looks_like_access_log(sample: str) -> bool:
         if isinstance(parse_httplog_line(line.lstrip("\ufeff")), HttpLogRecord):
             return True
     return False
+
+
+def looks_like_klog(sample: str) -> bool:
+    """True when most sample lines are klog lines (wrapped or not): a kube-apiserver log.
+
+    Such a log may hold no access line at all (the API server runs below ``-v=3``); it is still
+    read, so that the report can say why it yielded no requests.
+
+    >>> looks_like_klog("I0204 12:34:56.789012 1 controller.go:47] Starting\n")
+    True
+    """
+    lines = [line for line in _sample_lines(sample) if line.strip()]
+    if not lines:
+        return False
+    klog = sum(
+        1
+        for line in lines
+        if parse_klog_header(unwrap_line(line.lstrip("\ufeff")).text) is not None
+    )
+    return klog * 2 > len(lines)
 
 
 def looks_like_legacy_audit(sample: str) -> bool:

@@ -34,6 +34,7 @@ class Item:
     wrapper: str = ""
     apiserver: str | None = None
     reason: str = ""
+    year: int | None = None  # for klog text: the year its envelope says it was written in
 
 
 def _json_string(text: str, wrapper: str, apiserver: str | None) -> Iterator[Item]:
@@ -95,7 +96,8 @@ def unwrap(value: Any, *, wrapper: str = "", apiserver: str | None = None) -> It
             yield from _json_or_text(value[key], "eks-", value.get("logStreamName") or apiserver)
             return
     if isinstance(value.get("log"), str) and "stream" in value:  # docker json-file log line
-        yield Item("access", value["log"].rstrip("\n"), wrapper, apiserver)
+        # handed over whole: the access-log reader unwraps it and takes its full timestamp
+        yield Item("access", json.dumps(value), wrapper, apiserver)
         return
     yield Item("reject", reason="not a Kubernetes audit event")
 
@@ -120,7 +122,10 @@ def _aks_record(record: dict[str, Any]) -> Iterator[Item]:
         else:
             yield Item("reject", reason=f"AKS {category} record without properties.log")
     elif category == "kube-apiserver" and isinstance(log, str):
+        # klog lines carry no year: the record's own time supplies it
+        stamp = record.get("time")
+        year = int(stamp[:4]) if isinstance(stamp, str) and stamp[:4].isdigit() else None
         for line in log.splitlines():
-            yield Item("access", line, "aks-", pod)
+            yield Item("access", line, "aks-", pod, year=year)
     else:
         yield Item("skip", reason=f"AKS record of category {category}")
