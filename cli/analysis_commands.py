@@ -26,7 +26,12 @@ NAMESPACE = typer.Option(None, "--namespace", "-n", help="Only this namespace.")
 USER = typer.Option(None, "--user", help="Only this username.")
 CLIENT = typer.Option(None, "--client", help="Only this client (as `info` names them).")
 CODE = typer.Option(None, "--code", help="Only this HTTP status code.")
-SOURCE = typer.Option("all", "--source", help="Requests seen in: audit, access or all logs.")
+SOURCE = typer.Option(
+    "auto",
+    "--source",
+    help="auto (each request once, even with audit and access logs of the same period), "
+    "audit, access or all.",
+)
 BY = typer.Option(
     "client",
     "--by",

@@ -114,12 +114,34 @@ class Analyses:
                 end = self.sql("SELECT max(received_at) AS end FROM requests").item()
                 for key in ("since", "until"):
                     values[key] = parse_time(values.get(key), end)
+            if values.get("source", "auto") == "auto":
+                values.update(self._audit_span())
         elif by is not None:
             values["by"] = by
         frame = self.sql(spec.sql, **spec.bind(values))
         if spec.uses_filters and "grp" in frame.columns:
             frame = frame.rename({"grp": by or "client"})
         return frame
+
+    def _audit_span(self) -> dict[str, datetime | None]:
+        """For ``--source auto``: the period audit logs cover, when access-log requests without
+        an audit-ID exist (those inside it are the audit log's requests seen a second time).
+
+        Computed once per opened dataset: what the manifest lists does not change under it.
+        """
+        cached: dict[str, datetime | None] | None = getattr(self, "_audit_span_cache", None)
+        if cached is not None:
+            return cached
+        row = self.sql(
+            "SELECT min(received_at) FILTER (WHERE has_audit) AS audit_from, "
+            "max(received_at) FILTER (WHERE has_audit) AS audit_to, "
+            "bool_or(NOT has_audit AND audit_id IS NULL) AS unjoined FROM requests"
+        ).row(0, named=True)
+        span = {"audit_from": row["audit_from"], "audit_to": row["audit_to"]}
+        if not row["unjoined"]:
+            span = {"audit_from": None, "audit_to": None}
+        self._audit_span_cache = span
+        return span
 
     def top_talkers(
         self,

@@ -246,3 +246,32 @@ def test_loader_checks_the_header(tmp_path: Path) -> None:
     good = "-- name: h\n-- Text.\n-- filters: common\nSELECT count(*) AS n FROM filtered"
     query = load_query_file(_write(tmp_path, "h", good), filters)
     assert "since" in query.params and query.sql.startswith("WITH filtered AS")
+
+
+def test_source_auto_counts_old_access_logs_once(tmp_path: Path) -> None:
+    """An audit log and an old-format access log (no audit-IDs) of the same period."""
+    audit = jsonl(
+        tmp_path / "audit.log",
+        [
+            event(f"id{i}", requestReceivedTimestamp=f"2019-02-04T12:00:0{3 * i}Z",
+                  stageTimestamp=f"2019-02-04T12:00:0{3 * i}.5Z")
+            for i in range(3)
+        ],
+    )  # fmt: skip
+    access = tmp_path / "kube-apiserver.log"
+    lines = [
+        f"I0204 12:00:0{i + 1}.000000 1 wrap.go:47] GET /api/v1/namespaces/default/pods: (1ms) 200 "
+        f"[[rest-client/2.0.2] 10.0.0.7:80]"
+        for i in range(3)
+    ]
+    lines.append(  # an hour later: the audit log does not cover it
+        "I0204 13:00:00.000000 1 wrap.go:47] GET /api/v1/nodes: (1ms) 200 [[kubelet/v1] 10.0.0.9:1]"
+    )
+    access.write_text("\n".join(lines) + "\n")
+    k8saudit.ingest([audit, access], dataset=tmp_path / "ds", year=2019)
+    ds = k8saudit.open(tmp_path / "ds")
+
+    def total(source: str) -> int:
+        return int(ds.top_talkers(source=source)["requests"].sum())
+
+    assert (total("auto"), total("audit"), total("access"), total("all")) == (4, 3, 4, 7)
