@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from k8saudit.progress import IngestProgress
 
 from .app import command
 from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
@@ -27,14 +31,19 @@ class _ProgressLine:
         self.enabled = enabled and sys.stderr.isatty()
         self.started = time.monotonic()
 
-    def __call__(self, files_done: int, files_total: int, done: int, total: int) -> None:
+    def __call__(self, at: IngestProgress) -> None:
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = _human_bytes(done / elapsed) + "/s"
+        rate = _human_bytes(at.bytes_done / elapsed) + "/s"
+        if at.phase == "merging":
+            plural = "" if at.files_total == 1 else "s"
+            where = f"merging the requests of {at.files_total} file{plural}"
+        else:
+            where = f"reading file {min(at.files_done + 1, at.files_total)}/{at.files_total}"
         sys.stderr.write(
-            f"\r\x1b[Kingesting: file {min(files_done + 1, files_total)}/{files_total}  "
-            f"{_human_bytes(done)} of {_human_bytes(total)}  {rate}"
+            f"\r\x1b[K{where}  {_human_bytes(at.bytes_done)} of {_human_bytes(at.bytes_total)}"
+            f"  {rate}"
         )
         sys.stderr.flush()
 

@@ -17,7 +17,7 @@ import secrets
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -30,6 +30,7 @@ import xxhash
 from k8saudit import readers
 from k8saudit.errors import InputError, UsageError
 from k8saudit.merge import DAY_FILTER, STAGED_EVENTS, merge_sql, run_requests_sql
+from k8saudit.progress import FileTicker, IngestProgress, Progress
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
 from k8saudit.sqlfiles import internal_sql
@@ -90,10 +91,6 @@ class IngestReport:
         return Counter(f.format for f in self.files if f.status == "ingested")
 
 
-#: progress(files_done, files_total, bytes_done, bytes_total)
-Progress = Callable[[int, int, int, int], None]
-
-
 def _hash_and_scan(source: SourceFile) -> tuple[str, bool]:
     """Content hash of the file as stored, and whether an uncompressed file has blank lines."""
     digest = xxhash.xxh3_128()
@@ -128,10 +125,12 @@ def _read_file(
 
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
-    # DuckDB's own progress bar writes to stdout, which must stay parseable: keep it off.
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
+    # Track query progress (progress.FileTicker polls it) but never print DuckDB's own bar:
+    # it writes to stdout, which must stay parseable.
+    con.execute("SET enable_progress_bar = true").fetchall()
+    con.execute("SET enable_progress_bar_print = false").fetchall()
     # Line numbers come from WITH ORDINALITY, computed at the scan: output order is free.
     con.execute("SET preserve_insertion_order = false").fetchall()
     # Staged events beyond this spill to the work area: peak RSS stays near 1.4 GB at any input
@@ -185,9 +184,9 @@ def ingest(
             new_files: list[dict[str, Any]] = []
             done_bytes = 0
             for index, source in enumerate(sources):
-                if progress:
-                    progress(index, len(sources), done_bytes, total_bytes)
-                file_report, result, file_hash = _ingest_one(stager, source, seen)
+                at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
+                with FileTicker(con, progress, at, source.size):
+                    file_report, result, file_hash = _ingest_one(stager, source, seen)
                 report.files.append(file_report)
                 done_bytes += source.size
                 if result is None:
@@ -214,7 +213,8 @@ def ingest(
                 )
                 report.bytes_read += source.size
             if progress:
-                progress(len(sources), len(sources), done_bytes, total_bytes)
+                progress(IngestProgress("merging", len(sources), len(sources), done_bytes,
+                                        total_bytes))  # fmt: skip
             report.events = sum(f.events for f in report.files)
             report.skipped = sum(f.skipped for f in report.files)
             report.rejected = len(rejects)

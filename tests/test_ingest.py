@@ -419,3 +419,17 @@ def test_year_and_zone_of_klog_lines(tmp_path: Path) -> None:
     assert files[0]["time_source"] == "year 2018 from --year, zone America/New_York"
     with pytest.raises(UsageError, match="not a time zone"):
         k8saudit.ingest([log], dataset=tmp_path / "ds2", tz="Mars/Base")
+
+
+def test_progress_reports_reading_then_merging(tmp_path: Path) -> None:
+    from k8saudit.progress import IngestProgress
+
+    seen: list[IngestProgress] = []
+    logs = [jsonl(tmp_path / f"{n}.log", [event(n)]) for n in ("a", "b")]
+    k8saudit.ingest(logs, dataset=tmp_path / "ds", progress=seen.append)
+    total = sum(p.stat().st_size for p in logs)
+    assert [(p.phase, p.files_done, p.bytes_total) for p in seen[:1] + seen[-1:]] == [
+        ("reading", 0, total),
+        ("merging", 2, total),
+    ]
+    assert seen[-1].bytes_done == total
