@@ -136,7 +136,10 @@ def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     # Staged events beyond this spill to the work area: peak RSS stays near 1.4 GB at any input
     # size (measured on 2.2 GB of audit log). More memory makes big runs faster.
     limit = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_LIMIT)
-    con.execute("SET memory_limit = $m", {"m": limit}).fetchall()
+    try:
+        con.execute("SET memory_limit = $m", {"m": limit}).fetchall()
+    except duckdb.Error:
+        raise UsageError(f"{MEMORY_ENV}={limit!r} is not a memory size (e.g. 1200MB, 4GB)") from None
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     return con
 
