@@ -139,7 +139,9 @@ def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     try:
         con.execute("SET memory_limit = $m", {"m": limit}).fetchall()
     except duckdb.Error:
-        raise UsageError(f"{MEMORY_ENV}={limit!r} is not a memory size (e.g. 1200MB, 4GB)") from None
+        raise UsageError(
+            f"{MEMORY_ENV}={limit!r} is not a memory size (e.g. 1200MB, 4GB)"
+        ) from None
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     return con
 
