@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.main import get_command
-
 from k8saudit.cli import app
+from typer.main import get_command
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
