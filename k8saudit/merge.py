@@ -28,7 +28,7 @@ COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_a
 
 
 #: the valid raw rows an ingest run staged (see readers.Stager)
-STAGED_EVENTS = "SELECT * EXCLUDE (_valid, _batch) FROM staged WHERE _valid"
+STAGED_EVENTS = "SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE _status = 'ok'"
 #: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
 DAY_FILTER = "day IS NOT DISTINCT FROM $day"
 

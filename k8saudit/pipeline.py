@@ -9,7 +9,6 @@ the manifest is replaced. Until that rename nothing the queries read has changed
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -108,19 +107,19 @@ def _hash_and_scan(source: SourceFile) -> tuple[str, bool]:
 
 
 def _read_file(
-    stager: readers.Stager, source: SourceFile, file_hash: str, has_blank: bool, fmt: Format
+    stager: readers.Stager, source: SourceFile, has_blank: bool, fmt: Format
 ) -> readers.FileResult:
-    if fmt is Format.AUDIT_JSONL and not has_blank:
-        # On duckdb.Error (a malformed line somewhere) fall through: read the file record by
-        # record below to find that line and keep it as a reject.
-        with contextlib.suppress(duckdb.Error):
-            return readers.read_plain_audit(stager, source, file_hash)
-    if fmt in (Format.AUDIT_JSONL, Format.JSON_LINES):
-        return readers.read_json_lines(stager, source, file_hash, fmt)
+    if fmt is Format.AUDIT_JSONL:
+        clean = source.compression is Compression.NONE and not has_blank
+        return readers.read_audit_lines(stager, source, clean=clean)
+    if fmt is Format.JSON_LINES:
+        return readers.read_json_lines(stager, source)
     if fmt is Format.JSON_DOCUMENT:
-        return readers.read_json_document(stager, source, file_hash)
+        return readers.read_json_document(stager, source)
     if fmt is Format.YAML:
-        return readers.read_yaml(stager, source, file_hash)
+        return readers.read_yaml(stager, source)
+    if fmt in (Format.ACCESS_LOG, Format.LEGACY_AUDIT):
+        return readers.read_access_or_legacy(stager, source, fmt)
     raise AssertionError(fmt)
 
 
@@ -264,10 +263,7 @@ def _ingest_one(
         report = FileReport(source.display, fmt.value, "unreadable", source.size)
         report.message = "not a log format k8saudit knows (binary or unrecognised text)"
         return report, None, file_hash
-    if fmt in (Format.ACCESS_LOG, Format.LEGACY_AUDIT):
-        result = readers.read_access_or_legacy(stager, source, file_hash, fmt)
-    else:
-        result = _read_file(stager, source, file_hash, has_blank, fmt)
+    result = _read_file(stager, source, has_blank, fmt)
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
         # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
         # logs) is not a log file with bad records: report it as unreadable, ingest nothing.

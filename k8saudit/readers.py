@@ -32,6 +32,7 @@ from k8saudit.sources import BOM, Format, SourceFile, iter_lines, open_text
 from k8saudit.sqlfiles import internal_sql
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
+ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,12 @@ class Stager:
         self.clock = clock or KlogClock()
         self._batches = 0
         self._files = 0
+        self._counts: dict[int, tuple[int, int, int]] = {}
         con.register("_raw_schema", RAW_EVENT_SCHEMA.empty_table())
         con.execute(
-            "CREATE TABLE staged AS SELECT *, NULL::VARCHAR AS request_key, "
-            "NULL::BOOLEAN AS _valid, NULL::INTEGER AS _batch FROM _raw_schema"
+            "CREATE TABLE staged AS SELECT *, NULL::INTEGER AS _item, NULL::VARCHAR AS _status, "
+            "NULL::VARCHAR AS _reject_text, NULL::VARCHAR AS request_key, "
+            "NULL::INTEGER AS _batch FROM _raw_schema"
         ).fetchall()
         con.unregister("_raw_schema")
 
@@ -114,29 +117,58 @@ class Stager:
         self._files += 1
         return self.work / f"stage-{self._files:05d}.{suffix}"
 
-    def _insert(self, raw_sql: str, params: dict[str, Any], key_prefix: str) -> int:
-        """Insert the raw rows of ``raw_sql`` (RAW_EVENT columns plus ``_valid``) as a batch."""
+    def _insert(self, raw_sql: str, params: dict[str, Any]) -> int:
+        """Insert the rows of ``raw_sql`` (RAW_EVENT columns, ``_item``, ``_status``,
+        ``_reject_text``) as a new batch, and give each request its key."""
         self._batches += 1
+        batch = self._batches
         self.con.execute(
-            "INSERT INTO staged BY NAME SELECT *, "
-            "coalesce(audit_id, $key_prefix || source_line::VARCHAR) AS request_key, "
+            "INSERT INTO staged BY NAME SELECT *, audit_id AS request_key, "
             f"$batch AS _batch FROM ({raw_sql})",
-            {**params, "key_prefix": key_prefix, "batch": self._batches},
+            {**params, "batch": batch},
         ).fetchall()
-        return self._batches
+        ((rows, valid, blank, keyless),) = self.con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE _status = 'ok'), "
+            "count(*) FILTER (WHERE _status = 'blank'), "
+            "count(*) FILTER (WHERE _status = 'ok' AND audit_id IS NULL) "
+            "FROM staged WHERE _batch = $b",
+            {"b": batch},
+        ).fetchall()
+        self._counts[batch] = (rows, valid, blank)
+        if keyless:
+            self._key_by_content(batch)
+        return batch
 
-    def audit_events(
-        self, src_sql: str, params: dict[str, Any], source_file: str, key_prefix: str
-    ) -> int:
+    def _key_by_content(self, batch: int) -> None:
+        """Key the events of a batch that have no audit ID (old access logs, trimmed exports)
+        by what they say, plus their rank among identical ones in the file: the same line read
+        again (a grown or recompressed file) gets the same key and is not counted twice."""
+        self.con.execute(
+            "UPDATE staged SET request_key = k.key FROM ("
+            "  SELECT r, '~' || h::VARCHAR || '.' || "
+            "    row_number() OVER (PARTITION BY h ORDER BY source_line, _item) AS key"
+            f"  FROM (SELECT rowid AS r, hash({CONTENT_COLUMNS}) AS h, source_line, _item"
+            "        FROM staged WHERE _batch = $batch AND audit_id IS NULL AND _status = 'ok')"
+            ") AS k WHERE staged.rowid = k.r",
+            {"batch": batch},
+        ).fetchall()
+
+    def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str) -> int:
         """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
         raw_sql = f"WITH src AS ({src_sql}) {internal_sql('audit_events')}"
-        return self._insert(raw_sql, {**params, "source_file": source_file}, key_prefix)
+        return self._insert(raw_sql, {**params, "source_file": source_file})
 
-    def arrow(self, table: pa.Table, key_prefix: str) -> int:
-        """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``."""
-        self.con.register("_raw_arrow", table)
+    def arrow(self, table: pa.Table, items: list[int] | None = None) -> int:
+        """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``.
+
+        ``items`` ranks each row among the rows of the same source line (default: all 0).
+        """
+        ranks = pa.array(items if items is not None else [0] * table.num_rows, pa.int32())
+        self.con.register("_raw_arrow", table.append_column("_item", ranks))
         try:
-            return self._insert("SELECT *, true AS _valid FROM _raw_arrow", {}, key_prefix)
+            return self._insert(
+                "SELECT *, 'ok' AS _status, NULL::VARCHAR AS _reject_text FROM _raw_arrow", {}
+            )
         finally:
             self.con.unregister("_raw_arrow")
 
@@ -148,50 +180,67 @@ class Stager:
         """Drop the rows of every batch staged after ``mark``."""
         self.con.execute("DELETE FROM staged WHERE _batch > $m", {"m": mark}).fetchall()
 
-    def counts(self, batch: int) -> tuple[int, int]:
-        """Rows of a batch, and how many of them are valid events."""
-        ((rows, valid),) = self.con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE _valid) FROM staged WHERE _batch = $b",
+    def counts(self, batch: int) -> tuple[int, int, int]:
+        """Rows of a batch: all, valid events, blank lines."""
+        return self._counts[batch]
+
+    def rejects(self, batch: int) -> list[tuple[int, str, str | None]]:
+        """(line, reason, text or None) of the rejected rows of a batch, in line order."""
+        rows = self.con.execute(
+            "SELECT source_line, _status, _reject_text FROM staged "
+            "WHERE _batch = $b AND _status NOT IN ('ok', 'blank') ORDER BY source_line, _item",
             {"b": batch},
         ).fetchall()
-        return rows, valid
-
-    def invalid_lines(self, batch: int) -> list[int]:
-        """Source lines of the rows of a batch that are JSON but not audit events."""
-        rows = self.con.execute(
-            "SELECT source_line FROM staged WHERE _batch = $b AND NOT _valid ORDER BY 1",
-            {"b": batch},
-        ).fetchall()
-        return [line for (line,) in rows]
-
-    def lines_read(self, batch: int) -> Counter[int]:
-        """How many rows of a batch came from each source line."""
-        rows = self.con.execute(
-            "SELECT source_line, count(*) FROM staged WHERE _batch = $b GROUP BY 1", {"b": batch}
-        ).fetchall()
-        return Counter(dict(rows))
+        return [(line, reason, text) for line, reason, text in rows]
 
 
-def key_prefix_for(file_hash: str) -> str:
-    """Request keys of events without an audit ID: stable per file content and line."""
-    return f"~{file_hash[:16]}:"
+#: what identifies an event that has no audit ID: everything it says, but where it was written
+CONTENT_COLUMNS = ", ".join(
+    f'"{c}"' for c in RAW_EVENT_COLUMNS if c not in ("audit_id", "source_file", "source_line")
+)
 
 
-def read_plain_audit(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
-    """The fast path: DuckDB reads the whole audit log natively (duckdb.Error on bad input)."""
+def read_audit_lines(stager: Stager, source: SourceFile, *, clean: bool) -> FileResult:
+    """A JSON-lines audit log, read by DuckDB without Python touching a line.
+
+    ``clean`` (uncompressed, no blank line seen) tries ``read_json`` first, the fastest reader;
+    otherwise, or when that fails on a malformed line, every line is read with its number and
+    text kept, so bad lines become exact rejects. Only what DuckDB cannot read at all (a line
+    over ``MAX_LINE_BYTES``) goes record by record through Python.
+    """
     result = FileResult(Format.AUDIT_JSONL.value)
-    batch = stager.audit_events(
-        audit_json.plain_audit_source(source.compression),
-        {"path": str(source.path)},
-        source.display,
-        key_prefix_for(file_hash),
-    )
-    result.records, result.events = stager.counts(batch)
-    if result.events < result.records:
-        bad = stager.invalid_lines(batch)
-        texts = _lines_text(source, set(bad))
-        for line in bad:
-            result.reject(line, "not a Kubernetes audit event", texts.get(line, ""))
+    mark = stager.mark()
+    batch = None
+    if clean:
+        try:
+            batch = stager.audit_events(
+                audit_json.plain_audit_source(source.compression),
+                {"path": str(source.path)},
+                source.display,
+            )
+        except duckdb.Error:
+            stager.discard_after(mark)
+    if batch is None:
+        try:
+            batch = stager.audit_events(
+                audit_json.audit_lines_source(source.compression),
+                {"path": str(source.path), "schema": audit_json.event_schema(unwrapped=False)},
+                source.display,
+            )
+        except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
+            stager.discard_after(mark)
+            fallback = read_json_lines(stager, source)
+            fallback.format = result.format
+            return fallback
+    rows, result.events, blank = stager.counts(batch)
+    result.records = rows - blank
+    if blank:
+        result.skip("blank line", blank)
+    rejects = stager.rejects(batch)
+    missing = {line for line, _, text in rejects if text is None}
+    texts = _lines_text(source, missing) if missing else {}
+    for line, reason, text in rejects:
+        result.reject(line, reason, text if text is not None else texts.get(line, ""))
     return result
 
 
@@ -206,34 +255,41 @@ def _lines_text(source: SourceFile, wanted: set[int]) -> dict[int, str]:
 
 
 class _ItemSink:
-    """Collects unwrapped items of one file: Events to a JSON-lines file, the rest to Arrow rows."""
+    """Collects unwrapped items of one file: Events to a JSON-lines file, the rest to Arrow rows.
 
-    def __init__(
-        self, stager: Stager, source: SourceFile, file_hash: str, result: FileResult
-    ) -> None:
+    Every item is numbered within its source line (``_item``), so several requests found on one
+    line (a batch of records, an array) stay distinct.
+    """
+
+    def __init__(self, stager: Stager, source: SourceFile, result: FileResult) -> None:
         self.stager = stager
         self.source = source
-        self.prefix = key_prefix_for(file_hash)
         self.result = result
         self.events_path = stager.temp_path("jsonl")
         self.events_file: IO[str] = open(self.events_path, "w")  # noqa: SIM115 (closed in finish)
-        self.event_lines: Counter[int] = Counter()
+        self.events = 0
+        self.items: Counter[int] = Counter()  # items seen so far per source line
         self.raw_rows: list[dict[str, Any]] = []
-        self.access_lines: list[tuple[int, str, str | None]] = []
+        self.access_lines: list[tuple[int, int, str, str | None]] = []  # line, item, text, server
         self.access_years: Counter[int] = Counter()
 
     def add(self, line: int, item: Item, text: str) -> None:
+        rank = self.items[line]
+        self.items[line] += 1
         if item.kind == "event":
             event = dict(item.value)
-            event.update(_line=line, _apiserver=item.apiserver, _wrapper=item.wrapper)
+            event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
             self.events_file.write(json.dumps(event, default=_json_default) + "\n")
-            self.event_lines[line] += 1
+            self.events += 1
         elif item.kind == "gke":
             row = gke_entry_to_raw(item.value)
             row.update(source_file=self.source.display, source_line=line, apiserver=item.apiserver)
+            row["_item"] = rank
             self.raw_rows.append(row)
+            if len(self.raw_rows) >= ARROW_BATCH_ROWS:
+                self._flush_rows()
         elif item.kind == "access":
-            self.access_lines.append((line, item.value, item.apiserver))
+            self.access_lines.append((line, rank, item.value, item.apiserver))
             if item.year is not None:
                 self.access_years[item.year] += 1
         elif item.kind == "skip":
@@ -241,42 +297,41 @@ class _ItemSink:
         else:
             self.result.reject(line, item.reason, text)
 
+    def _flush_rows(self) -> None:
+        table = raw_table(self.raw_rows)
+        self.stager.arrow(table, [row["_item"] for row in self.raw_rows])
+        self.result.events += table.num_rows
+        self.raw_rows = []
+
     def finish(self) -> None:
         self.events_file.close()
-        result = self.result
-        if self.event_lines:
+        if self.events:
             batch = self.stager.audit_events(
                 audit_json.unwrapped_audit_source(),
-                {"path": str(self.events_path)},
+                {"path": str(self.events_path), "schema": audit_json.event_schema(unwrapped=True)},
                 self.source.display,
-                self.prefix,
             )
-            read = self.stager.lines_read(batch)
-            invalid = self.stager.invalid_lines(batch)
-            for line in invalid:
-                result.reject(line, "not a Kubernetes audit event", "")
-            for line, count in (self.event_lines - read).items():
-                for _ in range(count):
-                    result.reject(line, "audit event with a field of an unexpected type", "")
-            result.events += sum(self.event_lines.values()) - (self.event_lines - read).total()
-            result.events -= len(invalid)
+            _, valid, _ = self.stager.counts(batch)
+            self.result.events += valid
+            rejects = self.stager.rejects(batch)
+            texts = _lines_text(self.source, {line for line, _, _ in rejects}) if rejects else {}
+            for line, reason, _ in rejects:
+                self.result.reject(line, reason, texts.get(line, ""))
         self.events_path.unlink(missing_ok=True)
         if self.access_lines:
             self._finish_access()
         if self.raw_rows:
-            table = raw_table(self.raw_rows)
-            self.stager.arrow(table, self.prefix)
-            result.events += table.num_rows
+            self._flush_rows()
 
     def _finish_access(self) -> None:
         """Read the access-log text found inside JSON records (AKS, docker json-file)."""
         from k8saudit.formats import access_log
 
-        origin = self.access_lines  # position i+1 in the parser's numbering -> (line, _, apiserver)
+        origin = self.access_lines  # the parser numbers them 1.. in this order
         stated = self.access_years.most_common(1)[0][0] if self.access_years else None
         year, year_source = self.stager.clock.resolve(self.source, stated)
         batches = access_log.parse_access_log(
-            (text for _, text, _ in origin),
+            (text for _, _, text, _ in origin),
             source_file=self.source.display,
             default_year=year,
             tz=self.stager.clock.tz,
@@ -284,22 +339,23 @@ class _ItemSink:
         for batch in batches:
             self.result.skip("not an access-log line", batch.skipped)
             for reject in batch.rejects:
-                line, text, _ = origin[reject.line - 1]
+                line, _, text, _ = origin[reject.line - 1]
                 self.result.reject(line, reject.reason, text)
             table = batch.table
             if table.num_rows:
-                positions = table.column("source_line").to_pylist()
-                lines = pa.array([origin[p - 1][0] for p in positions], pa.int64())
+                found = [origin[p - 1] for p in table.column("source_line").to_pylist()]
+                stated_servers = table.column("apiserver").to_pylist()
+                lines = pa.array([o[0] for o in found], pa.int64())
                 servers = pa.array(
-                    [s if s is not None else origin[p - 1][2] for p, s in
-                     zip(positions, table.column("apiserver").to_pylist(), strict=True)],
+                    [s if s is not None else o[3] for o, s in
+                     zip(found, stated_servers, strict=True)],
                     pa.string(),
                 )  # fmt: skip
                 table = table.set_column(table.schema.get_field_index("source_line"),
                                          "source_line", lines)  # fmt: skip
                 table = table.set_column(table.schema.get_field_index("apiserver"),
                                          "apiserver", servers)  # fmt: skip
-                self.stager.arrow(table, self.prefix)
+                self.stager.arrow(table, [o[1] for o in found])
                 self.result.events += table.num_rows
             if batch.default_year_lines:
                 self.result.time_source = year_source
@@ -318,10 +374,10 @@ def raw_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=RAW_EVENT_SCHEMA)
 
 
-def read_json_lines(stager: Stager, source: SourceFile, file_hash: str, fmt: Format) -> FileResult:
+def read_json_lines(stager: Stager, source: SourceFile) -> FileResult:
     """Record-by-record reading of JSON lines: wrapped events, or audit logs with bad lines."""
-    result = FileResult(fmt.value)
-    sink = _ItemSink(stager, source, file_hash, result)
+    result = FileResult(Format.JSON_LINES.value)
+    sink = _ItemSink(stager, source, result)
     try:
         for number, line in enumerate(iter_lines(source), 1):
             if not line.strip():
@@ -344,10 +400,10 @@ def _short(exc: Exception) -> str:
     return str(exc).split(":")[0]
 
 
-def read_json_document(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
+def read_json_document(stager: Stager, source: SourceFile) -> FileResult:
     """One or more (pretty-printed) JSON documents: EventList, AKS batch, a single Event..."""
     result = FileResult(Format.JSON_DOCUMENT.value)
-    sink = _ItemSink(stager, source, file_hash, result)
+    sink = _ItemSink(stager, source, result)
     with open_text(source) as fh:
         text = fh.read().removeprefix(BOM)
     decoder = json.JSONDecoder()
@@ -376,12 +432,12 @@ def read_json_document(stager: Stager, source: SourceFile, file_hash: str) -> Fi
 _YAML_SEPARATOR = re.compile(r"^---\s*$", re.M)
 
 
-def read_yaml(stager: Stager, source: SourceFile, file_hash: str) -> FileResult:
+def read_yaml(stager: Stager, source: SourceFile) -> FileResult:
     """Audit Events or GKE LogEntries rendered as YAML documents."""
     import yaml
 
     result = FileResult(Format.YAML.value)
-    sink = _ItemSink(stager, source, file_hash, result)
+    sink = _ItemSink(stager, source, result)
     with open_text(source) as fh:
         text = fh.read().removeprefix(BOM)
     try:
@@ -412,9 +468,7 @@ def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
     yield line, text[start:]
 
 
-def read_access_or_legacy(
-    stager: Stager, source: SourceFile, file_hash: str, fmt: Format
-) -> FileResult:
+def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
     from k8saudit.formats import access_log
 
@@ -436,7 +490,7 @@ def read_access_or_legacy(
         wrapper_time += batch.wrapper_time_lines
         default_year_lines += batch.default_year_lines
         if batch.table.num_rows:
-            stager.arrow(batch.table, key_prefix_for(file_hash))
+            stager.arrow(batch.table)
             result.events += batch.table.num_rows
     if default_year_lines:
         result.time_source = year_source

@@ -433,3 +433,46 @@ def test_progress_reports_reading_then_merging(tmp_path: Path) -> None:
         ("merging", 2, total),
     ]
     assert seen[-1].bytes_done == total
+
+
+def test_compressed_log_with_blank_and_bad_lines_keeps_exact_lines(tmp_path: Path) -> None:
+    lines = [json.dumps(event("a")), json.dumps(event("b")), "", json.dumps(event("c")),
+             '{"truncated', json.dumps(event("d")), '{"not": "an event"}']  # fmt: skip
+    (tmp_path / "audit.log.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    report = k8saudit.ingest([tmp_path / "audit.log.gz"], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.skipped, report.rejected) == (4, 1, 2)
+    assert [r["source_line"] for r in rows(tmp_path / "ds")] == [1, 2, 4, 6]
+    rejects = [
+        (r["line"], r["reason"], r["text"]) for r in k8saudit.open(tmp_path / "ds").rejects()
+    ]
+    assert rejects == [
+        (5, "invalid JSON", '{"truncated'),
+        (7, "not a Kubernetes audit event", '{"not": "an event"}'),
+    ]
+
+
+def test_requests_without_audit_id_on_one_line_stay_distinct(tmp_path: Path) -> None:
+    """Several GKE entries without an operation id in one JSON array: one request each."""
+    entries = [
+        {"protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.list",
+                          "resourceName": "core/v1/namespaces/ns/pods"},
+         "timestamp": "2024-01-19T13:47:18Z"}
+        for _ in range(3)
+    ]  # fmt: skip
+    (tmp_path / "gke.json").write_text(json.dumps(entries))
+    report = k8saudit.ingest([tmp_path / "gke.json"], dataset=tmp_path / "ds")
+    assert (report.events, report.requests_after) == (3, 3)
+
+
+def test_grown_access_log_is_not_counted_twice(tmp_path: Path) -> None:
+    """Old-format access lines have no audit ID: a re-read line must find its earlier self."""
+    lines = [
+        f"I0204 12:00:0{i}.000000 1 wrap.go:47] GET /api/v1/nodes/n{i}: (1ms) 200 "
+        f"[[kubelet/v1.14] 10.0.0.{i}:1]"
+        for i in range(3)
+    ]
+    log = write_lines(tmp_path / "kube-apiserver.log", lines[:2])
+    k8saudit.ingest([log], dataset=tmp_path / "ds", year=2019)
+    write_lines(log, lines)  # the file grew: new content hash, two old lines and a new one
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds", year=2019)
+    assert (report.requests_before, report.requests_after) == (2, 3)

@@ -2,12 +2,16 @@
 
 A plain audit log (one ``audit.k8s.io`` Event per line, the common case and the big one) is read
 by DuckDB straight from the file, gzip/zstd included, with explicit column types, so no Python
-touches a line. Events that arrive wrapped (EKS, AKS, EventList, YAML...) are unwrapped in Python
-into a temporary JSON-lines file of plain Events carrying their source line, then read the same
-way. Either way ``k8saudit/sql/audit_events.sql`` turns them into raw event rows.
+touches a line: with ``read_json`` when the file is clean, else line by line with
+``json_transform`` so that blank and malformed lines keep exact line numbers and their text.
+Events that arrive wrapped (EKS, AKS, EventList, YAML...) are unwrapped in Python into a temporary
+JSON-lines file of plain Events carrying their source line, then read the same way. Either way
+``k8saudit/sql/audit_events.sql`` turns them into raw event rows.
 """
 
 from __future__ import annotations
+
+import json
 
 from k8saudit.sources import Compression
 
@@ -41,9 +45,14 @@ EVENT_COLUMNS: dict[str, str] = {
 #: extra keys the Python unwrapper injects into each Event it writes to the temporary file
 INJECTED_COLUMNS: dict[str, str] = {
     "_line": "BIGINT",
+    "_item": "INTEGER",
     "_apiserver": "VARCHAR",
     "_wrapper": "VARCHAR",
 }
+
+#: the longest line read line by line (an Event at level RequestResponse can carry a large
+#: object); the buffer per reading thread is twice that
+MAX_LINE_BYTES = 16 << 20
 
 
 def _columns_literal(columns: dict[str, str]) -> str:
@@ -60,25 +69,63 @@ def _compression_literal(compression: Compression) -> str:
 def plain_audit_source(compression: Compression) -> str:
     """SQL for the relation `src` over a plain audit log (bound parameter ``$path``).
 
-    Line numbers come from ``WITH ORDINALITY``: DuckDB skips blank lines, so the caller only uses
-    this path for files it has checked have none (see ``pipeline``).
+    The fastest reader, but ``WITH ORDINALITY`` does not count the blank lines it skips and one
+    malformed line fails the whole query: the caller uses it only for uncompressed files it has
+    seen to have no blank line, and falls back to ``audit_lines_source`` on an error.
     """
     return (
-        "SELECT *, ordinality AS _line, NULL::VARCHAR AS _apiserver, '' AS _wrapper "
+        "SELECT *, ordinality AS _line, NULL::VARCHAR AS _apiserver, '' AS _wrapper, "
+        "0 AS _item, false AS _unparsed, NULL::VARCHAR AS _text "
         "FROM read_json($path, format='newline_delimited', "
         f"compression='{_compression_literal(compression)}', "
         f"columns={_columns_literal(EVENT_COLUMNS)}) WITH ORDINALITY"
     )
 
 
-def unwrapped_audit_source() -> str:
-    """SQL for `src` over the temporary file written by the unwrapper (``$path``).
+def _lines(compression: Compression) -> str:
+    """Every physical line of ``$path`` as ``line`` (NULL when blank), numbered ``ordinality``.
 
-    Lines whose field types do not fit are dropped by ``ignore_errors``; the caller finds them by
-    their missing ``_line`` and reports them as rejects.
+    read_csv with a delimiter that valid JSON never holds unescaped (U+0001) and no quoting: one
+    column per line, blank lines kept, so line numbers are exact.
     """
-    columns = {**EVENT_COLUMNS, **INJECTED_COLUMNS}
     return (
-        "SELECT * FROM read_json($path, format='newline_delimited', "
-        f"columns={_columns_literal(columns)}, ignore_errors=true)"
+        "read_csv($path, columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='', "
+        "escape='', auto_detect=false, strict_mode=false, null_padding=true, "
+        f"max_line_size={MAX_LINE_BYTES}, buffer_size={2 * MAX_LINE_BYTES}, "
+        f"compression='{_compression_literal(compression)}') "
+        "WITH ORDINALITY"
     )
+
+
+def audit_lines_source(compression: Compression) -> str:
+    """SQL for `src` over any audit log, line by line (``$path``, ``$schema``): exact and robust.
+
+    Each line is parsed with ``try(json_transform(...))``: a malformed line becomes a row with
+    ``_unparsed`` and its ``_text`` (a reject), a blank line a row with NULL text (skipped), a
+    field of an unexpected type a NULL field. Compressed files are read this way too.
+    """
+    return (
+        "SELECT unnest(_e), _e IS NULL AS _unparsed, CASE WHEN _e IS NULL THEN line END AS _text, "
+        "ordinality AS _line, NULL::VARCHAR AS _apiserver, '' AS _wrapper, 0 AS _item "
+        "FROM (SELECT try(json_transform(line, $schema)) AS _e, line, ordinality "
+        f"FROM {_lines(compression)})"
+    )
+
+
+def unwrapped_audit_source() -> str:
+    """SQL for `src` over the temporary file written by the unwrapper (``$path``, ``$schema``).
+
+    Its lines are Events that k8saudit itself wrote, each carrying ``_line`` (where it was in the
+    source), ``_item`` (its rank among the Events of that line), ``_apiserver`` and ``_wrapper``.
+    """
+    return (
+        "SELECT unnest(_e), false AS _unparsed, NULL::VARCHAR AS _text "
+        "FROM (SELECT json_transform(line, $schema) AS _e "
+        f"FROM {_lines(Compression.NONE)})"
+    )
+
+
+def event_schema(*, unwrapped: bool) -> str:
+    """The ``$schema`` (json_transform structure) for the sources above."""
+    columns = {**EVENT_COLUMNS, **INJECTED_COLUMNS} if unwrapped else EVENT_COLUMNS
+    return json.dumps(columns)

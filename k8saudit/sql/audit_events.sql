@@ -1,9 +1,10 @@
 -- audit_events: kube-apiserver audit Events (any apiVersion) -> raw event rows.
 --
 -- Reads the relation `src`: the Event's own fields as columns (see formats/audit_json.py for the
--- read_json column types) plus `_line` (source line), `_apiserver` and `_wrapper` (the envelope
--- the event came in: '' for plain audit logs, 'eks', 'aks'...). `_valid` is false for JSON that is
--- not an audit event; those rows become rejects.
+-- column types) plus `_line` (source line), `_item` (rank among the Events of that line),
+-- `_apiserver`, `_wrapper` (the envelope the event came in: '' for plain audit logs, 'eks-',
+-- 'aks-'...), `_unparsed` (the line is not a JSON object) and `_text` (the line, when unparsed).
+-- `_status` says what the row is: ok, blank (skipped), or a reject reason.
 SELECT
     auditID AS audit_id,
     stage,
@@ -45,9 +46,17 @@ SELECT
     END AS log_format,
     $source_file AS source_file,
     _line AS source_line,
-    (
-        requestURI IS NOT NULL
-        OR (auditID IS NOT NULL AND verb IS NOT NULL)
-        OR (kind = 'Event' AND (apiVersion LIKE 'audit.k8s.io/%' OR verb IS NOT NULL))
-    ) IS TRUE AND coalesce(kind, 'Event') = 'Event' AS _valid
+    _item,
+    CASE
+        WHEN _unparsed AND trim(coalesce(_text, '')) = '' THEN 'blank'
+        WHEN _unparsed AND json_valid(_text) THEN 'not a Kubernetes audit event (not an object)'
+        WHEN _unparsed THEN 'invalid JSON'
+        WHEN (
+            requestURI IS NOT NULL
+            OR (auditID IS NOT NULL AND verb IS NOT NULL)
+            OR (kind = 'Event' AND (apiVersion LIKE 'audit.k8s.io/%' OR verb IS NOT NULL))
+        ) IS TRUE AND coalesce(kind, 'Event') = 'Event' THEN 'ok'
+        ELSE 'not a Kubernetes audit event'
+    END AS _status,
+    _text AS _reject_text
 FROM src
