@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import xxhash
+import zstandard
 
 from k8saudit import readers
 from k8saudit.errors import InputError, UsageError
@@ -43,6 +45,8 @@ from k8saudit.store import (
 )
 
 HASH_CHUNK = 16 << 20
+#: what reading a damaged compressed or unreadable file raises
+DAMAGED_INPUT = (OSError, EOFError, zlib.error, zstandard.ZstdError, duckdb.IOException)
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1200MB"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of null values
@@ -257,13 +261,21 @@ def _ingest_one(
         report = FileReport(source.display, "", "duplicate", source.size)
         report.message = "already ingested (same content)"
         return report, None, file_hash
-    fmt = sniff(source)
     mark = stager.mark()
-    if fmt is Format.UNKNOWN:
-        report = FileReport(source.display, fmt.value, "unreadable", source.size)
-        report.message = "not a log format k8saudit knows (binary or unrecognised text)"
+    try:
+        fmt = sniff(source)
+        if fmt is Format.UNKNOWN:
+            report = FileReport(source.display, fmt.value, "unreadable", source.size)
+            report.message = "not a log format k8saudit knows (binary or unrecognised text)"
+            return report, None, file_hash
+        result = _read_file(stager, source, has_blank, fmt)
+    except DAMAGED_INPUT as exc:
+        # A truncated .gz (a copy taken while it was written) or a corrupt file: ingest
+        # nothing from it, so that the whole file can be ingested once it is complete.
+        stager.discard_after(mark)
+        report = FileReport(source.display, "", "unreadable", source.size)
+        report.message = f"damaged or truncated file ({type(exc).__name__}: {exc})"
         return report, None, file_hash
-    result = _read_file(stager, source, has_blank, fmt)
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
         # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
         # logs) is not a log file with bad records: report it as unreadable, ingest nothing.

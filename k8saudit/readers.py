@@ -408,13 +408,16 @@ def read_json_document(stager: Stager, source: SourceFile) -> FileResult:
         text = fh.read().removeprefix(BOM)
     decoder = json.JSONDecoder()
     position = 0
+    line = 1
+    counted = 0  # newlines are counted incrementally: documents can be many
     try:
         while True:
             while position < len(text) and text[position].isspace():
                 position += 1
             if position >= len(text):
                 break
-            line = text.count("\n", 0, position) + 1
+            line += text.count("\n", counted, position)
+            counted = position
             result.records += 1
             try:
                 value, position = decoder.raw_decode(text, position)

@@ -76,13 +76,18 @@ def discover(
         else:
             candidates = [Path(text)]
         for candidate in candidates:
+            if exclude is not None and candidate.resolve().is_relative_to(exclude):
+                continue  # the dataset itself (`ingest *` run next to it)
             if candidate.is_dir():
                 for root, dirs, files in os.walk(candidate):
                     dirs[:] = sorted(
                         d
                         for d in dirs
                         if not d.startswith(".")
-                        and (exclude is None or (Path(root) / d).resolve() != exclude)
+                        and (
+                            exclude is None
+                            or not (Path(root) / d).resolve().is_relative_to(exclude)
+                        )
                     )
                     for name in sorted(files):
                         if not name.startswith("."):

@@ -112,7 +112,19 @@ def locked(root: Path) -> Iterator[None]:
 
 
 def remove_debris(root: Path, manifest: Manifest) -> None:
-    """Delete parts, rejects and work areas left by an interrupted run (call under the lock)."""
+    """Delete parts, rejects and work areas left by an interrupted run (call under the lock).
+
+    A directory with data but no manifest is not a dataset this code wrote (or its manifest was
+    lost): refuse rather than delete anything.
+    """
+    if not (root / "manifest.json").exists():
+        for sub in ("requests", "rejects"):
+            if (root / sub).exists() and any((root / sub).iterdir()):
+                raise DatasetError(
+                    f"{root}: holds {sub}/ but no manifest.json, so it is not a k8saudit "
+                    "dataset (or its manifest was lost); nothing was changed",
+                    hint="ingest into a new --dataset directory",
+                )
     shutil.rmtree(root / ".tmp", ignore_errors=True)
     live = {p["path"] for p in manifest.parts} | set(manifest.rejects)
     for sub in ("requests", "rejects"):

@@ -12,7 +12,7 @@ import zstandard
 
 import k8saudit
 from k8saudit import store
-from k8saudit.errors import DatasetLockedError, InputError, UsageError
+from k8saudit.errors import DatasetError, DatasetLockedError, InputError, UsageError
 
 
 def event(audit_id: str, stage: str = "ResponseComplete", **extra: Any) -> dict[str, Any]:
@@ -476,3 +476,37 @@ def test_grown_access_log_is_not_counted_twice(tmp_path: Path) -> None:
     write_lines(log, lines)  # the file grew: new content hash, two old lines and a new one
     report = k8saudit.ingest([log], dataset=tmp_path / "ds", year=2019)
     assert (report.requests_before, report.requests_after) == (2, 3)
+
+
+def test_truncated_gzip_is_reported_and_ingests_nothing(tmp_path: Path) -> None:
+    data = "".join(json.dumps(event(f"id{i}")) + "\n" for i in range(5000)).encode()
+    blob = gzip.compress(data)
+    (tmp_path / "audit.log.gz").write_bytes(blob[: len(blob) // 2])
+    jsonl(tmp_path / "ok.log", [event("fine")])
+    report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
+    status = {Path(f.path).name: (f.status, f.message.split(" (")[0]) for f in report.files}
+    assert status == {
+        "audit.log.gz": ("unreadable", "damaged or truncated file"),
+        "ok.log": ("ingested", ""),
+    }
+    assert report.requests_after == 1
+
+
+def test_the_dataset_is_never_read_as_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    jsonl(tmp_path / "audit.log", [event("a"), {"bad": 1}])
+    k8saudit.ingest(["audit.log"])  # the default ./k8saudit-data, with a rejects file
+    report = k8saudit.ingest([str(p) for p in sorted(tmp_path.iterdir())])  # `ingest *`
+    assert [(Path(f.path).name, f.status) for f in report.files] == [("audit.log", "duplicate")]
+
+
+def test_a_directory_with_data_but_no_manifest_is_left_alone(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "a.log", [event("a")])], dataset=ds)
+    (ds / "manifest.json").unlink()
+    parts = sorted((ds / "requests").rglob("*.parquet"))
+    with pytest.raises(DatasetError, match="no manifest.json"):
+        k8saudit.ingest([jsonl(tmp_path / "b.log", [event("b")])], dataset=ds)
+    assert sorted((ds / "requests").rglob("*.parquet")) == parts
