@@ -507,6 +507,6 @@ def test_a_directory_with_data_but_no_manifest_is_left_alone(tmp_path: Path) -> 
     k8saudit.ingest([jsonl(tmp_path / "a.log", [event("a")])], dataset=ds)
     (ds / "manifest.json").unlink()
     parts = sorted((ds / "requests").rglob("*.parquet"))
-    with pytest.raises(DatasetError, match="no manifest.json"):
+    with pytest.raises(DatasetError, match=r"no manifest\.json"):
         k8saudit.ingest([jsonl(tmp_path / "b.log", [event("b")])], dataset=ds)
     assert sorted((ds / "requests").rglob("*.parquet")) == parts
