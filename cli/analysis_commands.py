@@ -38,7 +38,7 @@ BY = typer.Option(
     help="Group by client, user, user_agent, source_ip, verb, resource, namespace, "
     "apf_flow_schema, or a comma list of up to three.",
 )
-LIMIT = typer.Option(None, "--limit", "-l", help="At most N rows.")
+LIMIT = typer.Option(None, "--limit", "-l", min=0, help="At most N rows (0: all).")
 
 
 def _filters(**options: Any) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def _register_grouped(command: Any, name: str, summary: str) -> None:
             user=user, client=client, code=code, source=source,
         )  # fmt: skip
         with k8saudit.open(dataset) as ds:
-            frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit, **filters)
+            frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit or None, **filters)
         _show(frame, fmt, output)
 
 
@@ -108,7 +108,9 @@ def register(app: typer.Typer) -> None:
     def top_talkers_command(
         by: str = BY,
         sort: str = typer.Option("requests", "--sort", help="Rank by this result column."),
-        limit: int | None = typer.Option(20, "--limit", "-l", help="At most N rows (0: all)."),
+        limit: int | None = typer.Option(
+            20, "--limit", "-l", min=0, help="At most N rows (0: all)."
+        ),
         since: str | None = SINCE,
         until: str | None = UNTIL,
         verb: str | None = VERB,
@@ -141,7 +143,9 @@ def register(app: typer.Typer) -> None:
     def timeline_command(
         by: str = BY,
         every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
-        limit: int | None = typer.Option(5, "--limit", "-l", help="Follow the N busiest groups."),
+        limit: int | None = typer.Option(
+            5, "--limit", "-l", min=0, help="Follow the N busiest groups (0: all)."
+        ),
         since: str | None = SINCE,
         until: str | None = UNTIL,
         verb: str | None = VERB,
@@ -163,7 +167,7 @@ def register(app: typer.Typer) -> None:
             user=user, client=client, code=code, source=source,
         )  # fmt: skip
         with k8saudit.open(dataset) as ds:
-            frame = ds.timeline(by=by, every=every, limit=limit, **filters)
+            frame = ds.timeline(by=by, every=every, limit=limit or None, **filters)
         _show(frame, fmt, output)
 
     @command("queries")

@@ -116,7 +116,7 @@ def ingest_command(
 def info_command(dataset: Path | None = DATASET) -> None:
     """What the dataset holds: time span, requests by format, clients, apiservers, rejects."""
     import k8saudit
-    from k8saudit.render import render_table
+    from k8saudit.render import escape_text, render_table
 
     with k8saudit.open(dataset) as ds:
         info = ds.info()
@@ -128,7 +128,7 @@ def info_command(dataset: Path | None = DATASET) -> None:
                 f"time span  {info.first:%Y-%m-%d %H:%M:%S} .. {info.last:%Y-%m-%d %H:%M:%S} UTC"
             )
         for note in info.time_notes:
-            typer.echo(f"note       {note}")
+            typer.echo(f"note       {escape_text(note)}")
         for title, frame in info.tables.items():
             typer.echo(f"\n{title}")
             typer.echo(render_table(frame), nl=False)
@@ -154,7 +154,7 @@ def rejects_command(
     dataset: Path | None = DATASET,
     fmt: str = FORMAT,
     output: Path | None = OUTPUT,
-    limit: int = typer.Option(50, "--limit", "-n", help="Show at most N rejects (0: all)."),
+    limit: int = typer.Option(50, "--limit", "-l", min=0, help="Show at most N rejects (0: all)."),
 ) -> None:
     """Show the input records that could not be read, with file, line and reason."""
     import k8saudit

@@ -73,8 +73,10 @@ def parse_time(value: str | datetime | None, end: datetime | None) -> datetime |
     >>> parse_time("30m", datetime(2019, 2, 4, 12, 30, tzinfo=UTC))
     datetime.datetime(2019, 2, 4, 12, 0, tzinfo=datetime.timezone.utc)
     """
-    if value is None or isinstance(value, datetime):
-        return value.astimezone(UTC) if isinstance(value, datetime) else None
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # naive means UTC, as for strings: never the machine's zone
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     relative = _RELATIVE.match(value.strip())
     if relative:
         if end is None:  # an empty dataset: nothing to count back from

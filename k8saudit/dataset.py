@@ -82,7 +82,15 @@ class Dataset(Analyses):
         if not self.manifest.parts:
             return pl.from_arrow(REQUEST_SCHEMA.empty_table()).lazy()  # type: ignore[union-attr]
         files = [str(self.root / p["path"]) for p in self.manifest.parts]
-        return pl.scan_parquet(files, hive_partitioning=False).select(REQUEST_SCHEMA.names)
+        # parts written before a column was added lack it: it reads as nulls
+        schema = pl.from_arrow(REQUEST_SCHEMA.empty_table()).schema  # type: ignore[union-attr]
+        return pl.scan_parquet(
+            files,
+            hive_partitioning=False,
+            schema=schema,
+            missing_columns="insert",
+            extra_columns="ignore",
+        )
 
     def rejects(self) -> Iterator[dict[str, Any]]:
         """Rejected input records: ``{"file", "line", "reason", "text"}``, oldest run first."""
@@ -159,15 +167,17 @@ def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()
     columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
+    # The empty table of the current schema is the base: columns that parts written by an older
+    # k8saudit lack read as NULL (UNION ALL BY NAME), so adding a column never breaks a dataset.
+    con.register("_request_schema", REQUEST_SCHEMA.empty_table())
+    source = "SELECT * FROM _request_schema"
     if ds.manifest.parts:
         files = [str(ds.root / p["path"]) for p in ds.manifest.parts]
-        con.execute(
-            f"CREATE VIEW requests AS SELECT {columns} FROM read_parquet("
-            f"{_list_literal(files)}, hive_partitioning = false)"
-        ).fetchall()
-    else:
-        con.register("_empty_requests", REQUEST_SCHEMA.empty_table())
-        con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM _empty_requests").fetchall()
+        source += (
+            " UNION ALL BY NAME SELECT * FROM read_parquet("
+            f"{_list_literal(files)}, hive_partitioning = false, union_by_name = true)"
+        )
+    con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM ({source})").fetchall()
     return con
 
 

@@ -31,16 +31,22 @@ COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_a
 STAGED_EVENTS = "SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE _status = 'ok'"
 #: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
 DAY_FILTER = "day IS NOT DISTINCT FROM $day"
+#: rows that can belong to a request of day ``$day``: its events may straddle midnight
+NEAR_DAY = (
+    "(received_at IS NULL AND $day IS NULL) OR received_at::DATE BETWEEN $day - 1 AND $day + 1"
+)
 
 
 @cache
 def run_requests_sql(simple: bool) -> str:
-    """The requests of one run received on day ``$day``, from the ``staged`` table.
+    """The requests of one run, from the ``staged`` table (simple: of day ``$day`` only).
 
     Yields REQUEST columns plus ``day``. ``simple`` (see ``sql/run_is_simple.sql``) picks the
     cheap path: keep each request's latest audit event, then derive columns for those rows only;
     all stages of a request share its received time, so the day filter applies to the events.
-    Otherwise every event is derived and merged by ``merge_sql`` before the filter.
+    Otherwise all events are derived and merged by ``merge_sql`` (an audit event and its
+    access-log line meet on their audit-ID whatever dates they carry: klog lines often have to
+    guess their year), and the caller materializes that once before writing day by day.
     """
     derive = internal_sql("derive")
     if simple:
@@ -50,11 +56,7 @@ def run_requests_sql(simple: bool) -> str:
             f"WITH events AS ({events}), raw AS ({internal_sql('latest_stage')}) "
             f"SELECT {columns}, received_at::DATE AS day FROM ({derive})"
         )
-    merged = (
-        f"WITH events AS ({STAGED_EVENTS}), raw AS (SELECT * FROM events), rows AS ({derive}) "
-        f"{merge_sql()}"
-    )
-    return f"SELECT * FROM ({merged}) WHERE {DAY_FILTER}"
+    return f"WITH raw AS ({STAGED_EVENTS}), rows AS ({derive}) {merge_sql()}"
 
 
 @cache

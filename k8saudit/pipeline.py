@@ -29,8 +29,9 @@ import xxhash
 import zstandard
 
 from k8saudit import readers
+from k8saudit.dataset import Dataset
 from k8saudit.errors import InputError, UsageError
-from k8saudit.merge import DAY_FILTER, STAGED_EVENTS, merge_sql, run_requests_sql
+from k8saudit.merge import DAY_FILTER, NEAR_DAY, STAGED_EVENTS, merge_sql, run_requests_sql
 from k8saudit.progress import FileTicker, IngestProgress, Progress
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
@@ -234,7 +235,11 @@ def ingest(
             shutil.rmtree(work, ignore_errors=True)
             _remove_if_empty(root / ".tmp")
         report.requests_after = sum(p["rows"] for p in manifest.parts)
-        report.first, report.last = _span(root, manifest)
+        if manifest.parts:
+            with Dataset(root, manifest) as ds:
+                report.first, report.last = ds.sql(
+                    "SELECT min(received_at), max(received_at) FROM requests"
+                ).row(0)
     report.seconds = time.monotonic() - started
     return report
 
@@ -320,7 +325,14 @@ def _commit(
     ).fetchall()
     days = [d for (d,) in con.execute(f"SELECT DISTINCT received_at::DATE FROM ({STAGED_EVENTS})")
             .fetchall()]  # fmt: skip
-    new_parts = _write_days(con, run_requests_sql(simple), {}, days, work / "out", run_id)
+    if simple:
+        query = run_requests_sql(simple=True)
+    else:
+        merged = run_requests_sql(simple=False)
+        con.execute(f"CREATE TEMP TABLE run_requests AS {merged}").fetchall()
+        query = f"SELECT * FROM run_requests WHERE {DAY_FILTER}"
+        days = [d for (d,) in con.execute("SELECT DISTINCT day FROM run_requests").fetchall()]
+    new_parts = _write_days(con, query, {}, days, work / "out", run_id)
     replaced: list[dict[str, Any]] = []
     touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
     if touched and _overlaps(
@@ -330,7 +342,7 @@ def _commit(
         # merge the stored parts of those days with the new rows and replace them.
         columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
         files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
-        rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true)"
+        rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true) WHERE {NEAR_DAY}"
         merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
         all_days = sorted({_parse_day(p["day"]) for p in new_parts + touched}, key=str)
         new_parts = _write_days(
@@ -416,17 +428,3 @@ def _overlaps(con: duckdb.DuckDBPyConnection, new: list[Path], stored: list[Path
         {"new": _parquet_list(new), "old": _parquet_list(stored)},
     ).fetchall()
     return bool(found)
-
-
-def _span(root: Path, manifest: Manifest) -> tuple[datetime | None, datetime | None]:
-    if not manifest.parts:
-        return None, None
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
-    ((first, last),) = con.execute(
-        "SELECT min(received_at), max(received_at) FROM read_parquet($f)",
-        {"f": [str(root / p["path"]) for p in manifest.parts]},
-    ).fetchall()
-    con.close()
-    return first, last

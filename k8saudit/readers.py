@@ -1,13 +1,14 @@
-"""Turning one input file into staged request rows, whatever its format.
+"""Turning one input file into staged raw event rows, whatever its format.
 
-Each reader takes a discovered file and writes its rows, already shaped by ``sql/derive.sql``, to
-Parquet files in the run's work area (the "stage"), and accounts for every record it read:
-staged as an event, skipped (noise k8saudit has no use for) or rejected (kept with line and
-reason). The pipeline then merges all staged rows of a run into requests.
+Each reader takes a discovered file, inserts its raw event rows (``schema.RAW_EVENT_SCHEMA``)
+into the run's DuckDB table ``staged`` (see ``Stager``), and accounts for every record it read:
+an event, skipped (noise k8saudit has no use for, blank lines) or rejected (kept with line,
+reason and text). At commit the pipeline derives and merges the staged rows into requests.
 
-Plain audit logs go straight through DuckDB's JSON reader (the fast path). Everything else is
-read record by record in Python: wrapped Events are unwrapped into a temporary JSON-lines file
-and then take the same SQL; GKE entries and access-log lines become Arrow tables.
+Audit logs in JSON lines go through DuckDB alone (``read_json``, or line by line with
+``json_transform`` when a file is compressed or messy). Everything else is read record by record
+in Python: wrapped Events are unwrapped into a temporary JSON-lines file and then take the same
+SQL; GKE entries and access-log lines become Arrow tables.
 """
 
 from __future__ import annotations
@@ -76,14 +77,21 @@ class KlogClock:
     year: int | None = None
     tz: tzinfo = UTC
 
-    def resolve(self, source: SourceFile, stated: int | None = None) -> tuple[int, str]:
-        """The year to use for ``source`` and a sentence saying where it came from."""
+    def resolve(
+        self, source: SourceFile, stated: int | None = None, first_month: int | None = None
+    ) -> tuple[int, str]:
+        """The year of the first klog line of ``source``, and a sentence saying where it came from.
+
+        The modification time is when the *last* line was written: a log whose first line is
+        in a later month than that (December lines, January mtime) began the year before.
+        """
         zone = str(self.tz)
         if self.year is not None:
             return self.year, f"year {self.year} from --year, zone {zone}"
         if stated is not None:
             return stated, f"year {stated} from the log records' own timestamps, zone {zone}"
-        year = datetime.fromtimestamp(source.path.stat().st_mtime, UTC).year
+        modified = datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
+        year = modified.year - (1 if first_month and first_month > modified.month else 0)
         return year, f"year {year} from the file's modification time, zone {zone}"
 
 
@@ -471,13 +479,26 @@ def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
     yield line, text[start:]
 
 
+def _first_klog_month(source: SourceFile, lines: int = 1000) -> int | None:
+    """The month of the first klog line among the first ``lines`` of the file, if any."""
+    from k8saudit.formats.klog import parse_klog_header, unwrap_line
+
+    for number, line in enumerate(iter_lines(source)):
+        header = parse_klog_header(unwrap_line(line).text)
+        if header is not None:
+            return header.month
+        if number >= lines:
+            break
+    return None
+
+
 def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
     from k8saudit.formats import access_log
 
     result = FileResult(fmt.value)
     lines = iter_lines(source)
-    default_year, year_source = stager.clock.resolve(source)
+    default_year, year_source = stager.clock.resolve(source, first_month=_first_klog_month(source))
     if fmt is Format.LEGACY_AUDIT:
         batches = access_log.parse_legacy_audit(lines, source_file=source.display)
     else:

@@ -149,8 +149,11 @@ def write_output(frame: pl.DataFrame, fmt: str | OutputFormat, output: Path | No
         if isinstance(data, bytes):
             raise UsageError("--format parquet needs --output FILE")
         return data
-    if isinstance(data, bytes):
-        output.write_bytes(data)
-    else:
-        output.write_text(data)
+    try:
+        if isinstance(data, bytes):
+            output.write_bytes(data)
+        else:
+            output.write_text(data)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror or exc}") from None
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +511,34 @@ def test_a_directory_with_data_but_no_manifest_is_left_alone(tmp_path: Path) -> 
     with pytest.raises(DatasetError, match=r"no manifest\.json"):
         k8saudit.ingest([jsonl(tmp_path / "b.log", [event("b")])], dataset=ds)
     assert sorted((ds / "requests").rglob("*.parquet")) == parts
+
+
+def test_parts_written_before_a_column_existed_still_read(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    k8saudit.ingest([jsonl(tmp_path / "a.log", [event("a")])], dataset=tmp_path / "ds")
+    (part,) = (tmp_path / "ds" / "requests").rglob("*.parquet")
+    pq.write_table(pq.read_table(part).drop_columns(["apf_execution_ms"]), part)
+    ds = k8saudit.open(tmp_path / "ds")
+    assert ds.sql("SELECT audit_id, apf_execution_ms FROM requests").rows() == [("a", None)]
+    assert ds.requests().select("audit_id", "apf_execution_ms").collect().rows() == [("a", None)]
+
+
+def test_klog_year_from_mtime_is_the_year_of_the_last_line(tmp_path: Path) -> None:
+    import os
+
+    log = write_lines(
+        tmp_path / "kube-apiserver.log",
+        [
+            "I1231 23:59:59.000000 1 wrap.go:47] GET /api/v1/nodes: (1ms) 200 [[k/1] 10.0.0.1:1]",
+            "I0101 00:00:01.000000 1 wrap.go:47] GET /api/v1/pods: (1ms) 200 [[k/1] 10.0.0.1:1]",
+        ],
+    )
+    stamp = datetime(2020, 1, 1, 0, 5, tzinfo=UTC).timestamp()
+    os.utime(log, (stamp, stamp))
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    got = rows(tmp_path / "ds", "SELECT completed_at FROM requests ORDER BY 1")
+    assert [r["completed_at"].isoformat() for r in got] == [
+        "2019-12-31T23:59:59+00:00",
+        "2020-01-01T00:00:01+00:00",
+    ]

@@ -59,7 +59,9 @@ def gke_entry_to_raw(entry: dict[str, Any]) -> dict[str, Any]:
     grpc = status.get("code", 0 if "status" in payload else None)
     grpc_code = grpc if isinstance(grpc, int) else None
     audit_id = operation.get("id") if isinstance(operation.get("id"), str) else None
-    last = operation.get("last", True) if operation else True
+    # an operation's first entry (without `last`) is the request received; one marked last, or
+    # a lone entry, is the complete request
+    last = bool(operation.get("last")) or not operation.get("first")
     return {
         "audit_id": audit_id,
         "stage": "ResponseComplete" if last else "RequestReceived",

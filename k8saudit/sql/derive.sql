@@ -149,7 +149,7 @@ SELECT
     source_line,
     -- additions
     request_key,
-    coalesce(stage IN ('ResponseComplete', 'Panic'), false) AS is_complete,
+    coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic') AS is_complete,
     _identity AS identity,
     http_method,
     grpc_code,

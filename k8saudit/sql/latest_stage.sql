@@ -15,7 +15,8 @@ open_requests AS (
     WHERE coalesce(stage, 'ResponseComplete') NOT IN ('ResponseComplete', 'Panic')
         AND NOT EXISTS (SELECT 1 FROM complete AS c WHERE c.request_key = e.request_key)
     QUALIFY row_number() OVER (
-        PARTITION BY request_key ORDER BY (stage = 'ResponseStarted') DESC
+        PARTITION BY request_key
+        ORDER BY (stage = 'ResponseStarted') DESC, source_file, source_line, _item
     ) = 1
 )
 SELECT * FROM complete

@@ -13,13 +13,22 @@ WITH ranked AS (
             AS _stage_rank
     FROM rows
 ),
+-- ties (copies of one event, a stored row merged earlier) break on what the row knows, then on
+-- where it came from, so that the same input always gives the same row
 best_audit AS (
     SELECT * FROM ranked WHERE has_audit
-    QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY _stage_rank DESC) = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY request_key
+        ORDER BY _stage_rank DESC, has_access DESC, completed_at DESC NULLS LAST, source_file,
+            source_line
+    ) = 1
 ),
 best_access AS (
     SELECT * FROM ranked WHERE has_access
-    QUALIFY row_number() OVER (PARTITION BY request_key ORDER BY _stage_rank DESC) = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY request_key
+        ORDER BY _stage_rank DESC, completed_at DESC NULLS LAST, source_file, source_line
+    ) = 1
 ),
 joined AS (
     SELECT
