@@ -26,14 +26,50 @@ _LAZY = {
     "Dataset": "k8saudit.dataset",
     "K8sAuditError": "k8saudit.errors",
     "ExitCode": "k8saudit.errors",
+    **{
+        name: "k8saudit.shortcuts"
+        for name in (
+            "top_talkers",
+            "throttling",
+            "throttled_minutes",
+            "latency",
+            "watches",
+            "timeline",
+            "query",
+        )
+    },
 }
 
 if TYPE_CHECKING:
     from k8saudit.dataset import Dataset, open
     from k8saudit.errors import ExitCode, K8sAuditError
     from k8saudit.pipeline import IngestReport, ingest
+    from k8saudit.shortcuts import (
+        latency,
+        query,
+        throttled_minutes,
+        throttling,
+        timeline,
+        top_talkers,
+        watches,
+    )
 
-__all__ = ["Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "ingest", "open"]
+__all__ = [
+    "Dataset",
+    "ExitCode",
+    "IngestReport",
+    "K8sAuditError",
+    "__version__",
+    "ingest",
+    "latency",
+    "open",
+    "query",
+    "throttled_minutes",
+    "throttling",
+    "timeline",
+    "top_talkers",
+    "watches",
+]
 
 
 def __getattr__(name: str) -> Any:

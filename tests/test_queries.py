@@ -275,3 +275,9 @@ def test_source_auto_counts_old_access_logs_once(tmp_path: Path) -> None:
         return int(ds.top_talkers(source=source)["requests"].sum())
 
     assert (total("auto"), total("audit"), total("access"), total("all")) == (4, 3, 4, 7)
+
+
+def test_module_level_shortcuts(sample: Dataset) -> None:
+    frame = k8saudit.top_talkers(sample.root, limit=3)
+    assert frame.equals(sample.top_talkers(limit=3))
+    assert k8saudit.query(sample.root, "throttling", limit="2").height == 2
