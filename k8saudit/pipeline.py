@@ -187,11 +187,13 @@ def ingest(
         work.mkdir(parents=True)
         try:
             con = _connect(work)
-            stager = readers.Stager(con, work, clock)
+            stager = readers.Stager(con, work, clock, _stored_audit_end(root, manifest))
             seen = manifest.hashes
             rejects: list[dict[str, Any]] = []
             new_files: list[dict[str, Any]] = []
             done_bytes = 0
+            # access logs last: their klog lines take their year from the audit events
+            sources.sort(key=lambda s: _is_klog(s))
             for index, source in enumerate(sources):
                 at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
                 with FileTicker(con, progress, at, source.size):
@@ -242,6 +244,23 @@ def ingest(
                 ).row(0)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _is_klog(source: SourceFile) -> bool:
+    try:
+        return sniff(source) is Format.ACCESS_LOG
+    except DAMAGED_INPUT:
+        return False  # reported when its turn comes
+
+
+def _stored_audit_end(root: Path, manifest: Manifest) -> datetime | None:
+    if not manifest.parts:
+        return None
+    with Dataset(root, manifest) as ds:
+        end: datetime | None = ds.sql(
+            "SELECT max(received_at) FROM requests WHERE has_audit"
+        ).item()
+        return end
 
 
 def _zone(name: str | None) -> tzinfo:

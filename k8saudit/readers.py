@@ -70,29 +70,39 @@ class KlogClock:
     """How to read klog timestamps, which carry neither a year nor a zone.
 
     A wrapper's full timestamp (CRI, docker, JSON logging) always wins; otherwise the year is
-    ``year`` (``ingest --year``), else the one its envelope states, else the file's mtime year,
-    and the clock is read in ``tz`` (``ingest --tz``, default UTC).
+    ``year`` (``ingest --year``), else the one its envelope states, else that of the audit events
+    ingested with it (same cluster, same period), else the file's mtime year; the clock is read
+    in ``tz`` (``ingest --tz``, default UTC).
     """
 
     year: int | None = None
     tz: tzinfo = UTC
 
     def resolve(
-        self, source: SourceFile, stated: int | None = None, first_month: int | None = None
+        self,
+        source: SourceFile,
+        stated: int | None = None,
+        first_month: int | None = None,
+        audit_end: datetime | None = None,
     ) -> tuple[int, str]:
         """The year of the first klog line of ``source``, and a sentence saying where it came from.
 
-        The modification time is when the *last* line was written: a log whose first line is
-        in a later month than that (December lines, January mtime) began the year before.
+        Both ``audit_end`` (the last audit event) and the modification time mark the *end* of
+        the log: a log whose first line is in a later month than that (December lines, January
+        end) began the year before.
         """
         zone = str(self.tz)
         if self.year is not None:
             return self.year, f"year {self.year} from --year, zone {zone}"
         if stated is not None:
             return stated, f"year {stated} from the log records' own timestamps, zone {zone}"
-        modified = datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
-        year = modified.year - (1 if first_month and first_month > modified.month else 0)
-        return year, f"year {year} from the file's modification time, zone {zone}"
+        if audit_end is not None:
+            end, origin = audit_end, "the audit events ingested with it"
+        else:
+            end = datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
+            origin = "the file's modification time"
+        year = end.year - (1 if first_month and first_month > end.month else 0)
+        return year, f"year {year} from {origin}, zone {zone}"
 
 
 class Stager:
@@ -104,11 +114,16 @@ class Stager:
     """
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, work: Path, clock: KlogClock | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        work: Path,
+        clock: KlogClock | None = None,
+        stored_audit_end: datetime | None = None,
     ) -> None:
         self.con = con
         self.work = work
         self.clock = clock or KlogClock()
+        self.stored_audit_end = stored_audit_end
         self._batches = 0
         self._files = 0
         self._counts: dict[int, tuple[int, int, int]] = {}
@@ -179,6 +194,15 @@ class Stager:
             )
         finally:
             self.con.unregister("_raw_arrow")
+
+    def audit_end(self) -> datetime | None:
+        """When the last audit event of this run or of the dataset was received."""
+        ((staged,),) = self.con.execute(
+            "SELECT max(received_at) FROM staged "
+            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog')"
+        ).fetchall()
+        ends = [t for t in (staged, self.stored_audit_end) if t is not None]
+        return max(ends) if ends else None
 
     def mark(self) -> int:
         """The last batch number so far; ``discard_after(mark)`` undoes everything since."""
@@ -337,7 +361,9 @@ class _ItemSink:
 
         origin = self.access_lines  # the parser numbers them 1.. in this order
         stated = self.access_years.most_common(1)[0][0] if self.access_years else None
-        year, year_source = self.stager.clock.resolve(self.source, stated)
+        year, year_source = self.stager.clock.resolve(
+            self.source, stated, audit_end=self.stager.audit_end()
+        )
         batches = access_log.parse_access_log(
             (text for _, _, text, _ in origin),
             source_file=self.source.display,
@@ -498,7 +524,9 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
 
     result = FileResult(fmt.value)
     lines = iter_lines(source)
-    default_year, year_source = stager.clock.resolve(source, first_month=_first_klog_month(source))
+    default_year, year_source = stager.clock.resolve(
+        source, first_month=_first_klog_month(source), audit_end=stager.audit_end()
+    )
     if fmt is Format.LEGACY_AUDIT:
         batches = access_log.parse_legacy_audit(lines, source_file=source.display)
     else:

@@ -542,3 +542,23 @@ def test_klog_year_from_mtime_is_the_year_of_the_last_line(tmp_path: Path) -> No
         "2019-12-31T23:59:59+00:00",
         "2020-01-01T00:00:01+00:00",
     ]
+
+
+def test_klog_year_from_the_audit_events_ingested_with_it(tmp_path: Path) -> None:
+    audit = jsonl(tmp_path / "audit.log", [event("abc")])  # 2019-02-04
+    access = write_lines(
+        tmp_path / "kube-apiserver.log",  # no wrapper, no year; mtime is today
+        ['I0204 12:00:00.250000 11 httplog.go:132] "HTTP" verb="LIST" URI="/api/v1/pods" '
+         'latency="250ms" userAgent="x" audit-ID="abc" srcIP="10.0.0.7:1" apf_pl="exempt" '
+         "resp=200"],
+    )  # fmt: skip
+    k8saudit.ingest([audit], dataset=tmp_path / "ds")
+    k8saudit.ingest([access], dataset=tmp_path / "ds")  # a later run
+    (row,) = rows(tmp_path / "ds")
+    assert (row["audit_id"], row["apf_priority_level"], row["has_access"]) == (
+        "abc",
+        "exempt",
+        True,
+    )
+    (_, access_file) = k8saudit.open(tmp_path / "ds").manifest.files
+    assert access_file["time_source"].startswith("year 2019 from the audit events ingested with")
