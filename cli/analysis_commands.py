@@ -1,5 +1,5 @@
 """``top-talkers``, ``throttling``, ``throttled-minutes``, ``latency``, ``errors``, ``watches``,
-``timeline``, ``queries`` and ``query``: the load analyses.
+``timeline``, ``open-watches``, ``queries`` and ``query``: the load analyses.
 
 Thin skins over the ``Dataset`` methods of ``k8saudit.analyses``: each command parses the common
 filter options (declared once below), calls one method, and renders. For the terminal table the
@@ -66,8 +66,9 @@ _GROUPED = {
     "requests, per client or --by group.",
     "errors": "4xx/5xx counts and shares, 429s, 401/403 denials and the most frequent error "
     "code, per client or --by group.",
-    "watches": "Watches started, per minute, sources, cluster-wide watches and LISTs "
-    "(relisting), per client or --by group.",
+    "watches": "Watches started, the most open at once, per minute, sources, cluster-wide "
+    "watches, LISTs (relisting), restarts per hour, selector-scoped watches and median duration, "
+    "per client or --by group.",
 }
 
 
@@ -97,6 +98,53 @@ def _register_grouped(command: Any, name: str, summary: str) -> None:
         )  # fmt: skip
         with k8saudit.open(dataset) as ds:
             frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit or None, **filters)
+        _show(frame, fmt, output)
+
+
+#: commands with one row per interval (--every) for the top --limit groups: name -> (--help text,
+#: --limit help)
+_OVER_TIME = {
+    "timeline": (
+        "Requests, req/s and 429s per interval for the busiest clients (or --by groups).",
+        "Follow the N busiest groups (0: all).",
+    ),
+    "open-watches": (
+        "Watches open at the start of each interval and watches started in it, for the clients "
+        "(or --by groups) holding the most watches open at once: a relist storm is the open "
+        "count dropping and coming back.",
+        "Follow the N groups with the most watches open at once (0: all).",
+    ),
+}
+
+
+def _register_over_time(command: Any, name: str, summary: str, limit_help: str) -> None:
+    @command(name, help=summary)
+    def over_time_command(
+        by: str = BY,
+        every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
+        limit: int | None = typer.Option(5, "--limit", "-l", min=0, help=limit_help),
+        since: str | None = SINCE,
+        until: str | None = UNTIL,
+        verb: str | None = VERB,
+        resource: str | None = RESOURCE,
+        namespace: str | None = NAMESPACE,
+        user: str | None = USER,
+        client: str | None = CLIENT,
+        code: int | None = CODE,
+        source: str = SOURCE,
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        import k8saudit
+
+        filters = _filters(
+            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
+            user=user, client=client, code=code, source=source,
+        )  # fmt: skip
+        with k8saudit.open(dataset) as ds:
+            analysis = getattr(ds, name.replace("-", "_"))
+            frame = analysis(by=by, every=every, limit=limit or None, **filters)
         _show(frame, fmt, output)
 
 
@@ -139,36 +187,8 @@ def register(app: typer.Typer) -> None:
     for name, summary in _GROUPED.items():
         _register_grouped(command, name, summary)
 
-    @command("timeline")
-    def timeline_command(
-        by: str = BY,
-        every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
-        limit: int | None = typer.Option(
-            5, "--limit", "-l", min=0, help="Follow the N busiest groups (0: all)."
-        ),
-        since: str | None = SINCE,
-        until: str | None = UNTIL,
-        verb: str | None = VERB,
-        resource: str | None = RESOURCE,
-        namespace: str | None = NAMESPACE,
-        user: str | None = USER,
-        client: str | None = CLIENT,
-        code: int | None = CODE,
-        source: str = SOURCE,
-        dataset: Path | None = DATASET,
-        fmt: str = FORMAT,
-        output: Path | None = OUTPUT,
-    ) -> None:
-        """Requests, req/s and 429s per interval for the busiest clients (or --by groups)."""
-        import k8saudit
-
-        filters = _filters(
-            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
-            user=user, client=client, code=code, source=source,
-        )  # fmt: skip
-        with k8saudit.open(dataset) as ds:
-            frame = ds.timeline(by=by, every=every, limit=limit or None, **filters)
-        _show(frame, fmt, output)
+    for name, (summary, limit_help) in _OVER_TIME.items():
+        _register_over_time(command, name, summary, limit_help)
 
     @command("queries")
     def queries_command(fmt: str = FORMAT, output: Path | None = OUTPUT) -> None:

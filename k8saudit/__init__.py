@@ -34,6 +34,7 @@ _LAZY = {
             "throttled_minutes",
             "latency",
             "watches",
+            "open_watches",
             "timeline",
             "query",
         )
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from k8saudit.pipeline import IngestReport, ingest
     from k8saudit.shortcuts import (
         latency,
+        open_watches,
         query,
         throttled_minutes,
         throttling,
@@ -63,6 +65,7 @@ __all__ = [
     "ingest",
     "latency",
     "open",
+    "open_watches",
     "query",
     "throttled_minutes",
     "throttling",

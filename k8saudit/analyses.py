@@ -199,11 +199,30 @@ class Analyses:
     def watches(
         self, by: str = "client", limit: int | None = None, **filters: Unpack[Filters]
     ) -> pl.DataFrame:
-        """Watches started, per minute, sources, cluster-wide watches and relisting, per group.
+        """Watches started, most open at once, per minute and per hour, sources, cluster-wide and
+        selector-scoped watches, relisting and median duration, per group: see watches.sql.
 
-        >>> ds.watches()  # doctest: +SKIP
+        >>> ds.watches(limit=1)["peak_open"].to_list()  # doctest: +SKIP
+        [2518]
         """
         return self.query("watches", by=by, limit=limit, **filters)
+
+    def open_watches(
+        self,
+        by: str = "client",
+        every: str = "1m",
+        limit: int | None = 5,
+        **filters: Unpack[Filters],
+    ) -> pl.DataFrame:
+        """Watches open at the start of each interval (``every``: 10s, 1m, 5m...) and watches
+        started in it, for the top ``limit`` groups by peak open watches: a relist storm is the
+        open count dropping and coming back.
+
+        >>> ds.open_watches(every="5m", limit=1).rows()  # doctest: +SKIP
+        [(datetime(2019, 2, 4, 12, 0, tzinfo=UTC), 'kubelet', 0, 2518)]
+        """
+        seconds = interval_seconds(every)
+        return self.query("open_watches", by=by, every_s=seconds, limit=limit, **filters)
 
     def timeline(
         self,
@@ -253,6 +272,11 @@ _LABELS = {
     "cluster_wide": "cluster",
     "lists_per_watch": "list/watch",
     "minutes": "mins",
+    "peak_open": "peak",
+    "restarts_per_hour": "/hour",
+    "selector_scoped": "selector",
+    "median_duration_s": "median s",
+    "open_watches": "open",
 }
 _GROUP_WIDTH = 30
 
@@ -267,8 +291,9 @@ class TableView(NamedTuple):
 def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
     """``frame`` formatted for the terminal: shares as %, rates as ``/s``; fits ``width`` columns.
 
-    Headings get short labels, the first (group) column is cut to 30 characters, and columns that
-    do not fit are left out (csv/json/parquet keep them all, with raw numbers). The % and /s
+    Headings get short labels, the group column (the first column, or the second after
+    ``interval_start``) is cut to 30 characters, and columns that do not fit are left out
+    (csv/json/parquet keep them all, with raw numbers). The % and /s
     columns are text, so the view names them for ``render_table`` to right-align.
 
     >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]})).right_aligned
@@ -284,7 +309,8 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
 
     columns: list[pl.Expr] = []
     formatted: set[str] = set()
-    for index, name in enumerate(frame.columns):
+    group = next((name for name in frame.columns[:2] if frame.schema[name] == pl.String), None)
+    for name in frame.columns:
         column = pl.col(name)
         label = _LABELS.get(name, name)
         if name.endswith("_share"):
@@ -295,7 +321,7 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
             formatted.add(label)
         elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
             column = column.round(0).cast(pl.Int64)
-        elif index == 0 and frame.schema[name] == pl.String:
+        elif name == group:
             cut = column.str.slice(0, _GROUP_WIDTH - 1) + "…"
             column = pl.when(column.str.len_chars() > _GROUP_WIDTH).then(cut).otherwise(column)
         columns.append(column.alias(label))

@@ -1,7 +1,9 @@
 -- name: watches
--- Who holds watches open, per client (or --by resource, user...): watch requests started,
--- starts per minute, distinct sources (one per node means a DaemonSet), cluster-wide watches,
--- and the LISTs the same clients sent (a high list-to-watch ratio is a relist storm).
+-- Who holds watches open, per client (or --by resource, user...): watch requests started, the
+-- most open at once, starts per minute, distinct sources (one per node means a DaemonSet),
+-- cluster-wide watches, the LISTs the same clients sent (a high list-to-watch ratio is a relist
+-- storm), restarts per hour (a steady informer restarts a few times, a relist storm constantly),
+-- watches with a label or field selector and the median duration of the watches that ended.
 -- filters: common
 -- param: limit INTEGER = NULL  -- at most this many rows
 WITH window_bounds AS (
@@ -17,20 +19,55 @@ per_group AS (
         count(*) FILTER (WHERE is_watch) AS watches,
         count(DISTINCT source_ip) FILTER (WHERE is_watch) AS sources,
         count(*) FILTER (WHERE is_watch AND scope = 'cluster') AS cluster_wide,
-        count(*) FILTER (WHERE verb = 'list') AS lists
+        count(*) FILTER (
+            WHERE is_watch AND (label_selector IS NOT NULL OR field_selector IS NOT NULL)
+        ) AS selector_scoped,
+        count(*) FILTER (WHERE verb = 'list') AS lists,
+        median(epoch(completed_at - received_at))
+            FILTER (WHERE is_watch AND completed_at IS NOT NULL) AS median_duration_s
     FROM filtered
+    GROUP BY grp
+),
+watch_events AS (
+    -- a watch is open from received_at until completed_at; one that never completed stays open
+    -- to the end of the data, so it has no closing event
+    SELECT grp, received_at AS event_at, 1 AS delta
+    FROM filtered
+    WHERE is_watch
+    UNION ALL
+    SELECT grp, greatest(completed_at, received_at) AS event_at, -1 AS delta
+    FROM filtered
+    WHERE is_watch AND completed_at IS NOT NULL
+),
+open_counts AS (
+    -- the events of one instant net out first (a watch closing as another opens is no overlap);
+    -- the running sum is then the number of watches open from that instant on
+    SELECT
+        grp,
+        sum(sum(delta)) OVER (PARTITION BY grp ORDER BY event_at) AS open_watches
+    FROM watch_events
+    GROUP BY grp, event_at
+),
+peaks AS (
+    SELECT grp, max(open_watches) AS peak_open
+    FROM open_counts
     GROUP BY grp
 )
 SELECT
     CAST(g.grp AS VARCHAR) AS grp,
     CAST(g.watches AS BIGINT) AS watches,
+    CAST(p.peak_open AS BIGINT) AS peak_open,
     CAST(round(g.watches / w.minutes, 3) AS DOUBLE) AS watches_per_min,
     CAST(g.sources AS BIGINT) AS sources,
     CAST(g.cluster_wide AS BIGINT) AS cluster_wide,
     CAST(g.lists AS BIGINT) AS lists,
-    CAST(round(g.lists / g.watches, 3) AS DOUBLE) AS lists_per_watch
+    CAST(round(g.lists / g.watches, 3) AS DOUBLE) AS lists_per_watch,
+    CAST(round(g.watches / (w.minutes / 60), 3) AS DOUBLE) AS restarts_per_hour,
+    CAST(g.selector_scoped AS BIGINT) AS selector_scoped,
+    CAST(round(g.median_duration_s, 3) AS DOUBLE) AS median_duration_s
 FROM per_group AS g
 CROSS JOIN window_bounds AS w
+LEFT JOIN peaks AS p USING (grp)
 WHERE g.watches > 0
 ORDER BY watches DESC, grp
 LIMIT $limit

@@ -115,10 +115,28 @@ def test_query_by_name_with_params(dataset: str) -> None:
     assert code == 5 and "no query named 'missing'" in err
 
 
+def test_watches_and_open_watches(dataset: str) -> None:
+    code, out, _ = run("watches", "-d", dataset, "-f", "csv", "--limit", "1")
+    assert code == 0
+    assert out.splitlines() == [
+        "client,watches,peak_open,watches_per_min,sources,cluster_wide,lists,lists_per_watch,"
+        "restarts_per_hour,selector_scoped,median_duration_s",
+        "kubelet,2518,2518,503.629,200,238,0,0.0,30217.748,2398,",
+    ]
+    code, out, _ = run("open-watches", "-d", dataset, "--every", "5m", "--limit", "2", "-f", "csv")
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "2019-02-04T12:00:00.000000+0000,kubelet,0,2518",
+        "2019-02-04T12:00:00.000000+0000,kube-proxy,0,229",
+    ]
+
+
 @pytest.mark.parametrize(
-    "command", ["throttling", "throttled-minutes", "latency", "errors", "watches", "timeline"]
+    "command",
+    ["throttling", "throttled-minutes", "latency", "errors", "watches", "timeline", "open-watches"],
 )
 def test_every_analysis_command_fits_80_columns(dataset: str, command: str) -> None:
     code, out, _ = run(command, "-d", dataset, "--by", "client,verb")
     assert code == 0 and out.startswith(("client,verb", "interval"))
+    assert "client,verb" in out.splitlines()[0], "the group column fits, cut to 30 characters"
     assert max(len(line) for line in out.splitlines()) <= 80

@@ -144,6 +144,92 @@ def test_throttled_minutes_rows_in_rows_out(tmp_path: Path) -> None:
     ]
 
 
+def _watch_events() -> list[dict]:
+    """Two clients' watches over 12:00-12:30 (a LIST at 12:30 ends the data).
+
+    fluentd: w1 12:00-12:12 and w2 12:05-12:20 overlap (2 open); w3 opens as w2 closes (12:20,
+    still 2 at most) and never completes. kubelet: k1 12:10 and k2 12:15, neither completes.
+    """
+    kubelet: dict[str, Any] = {
+        "userAgent": "kubelet/v1.13.2 (linux/amd64) kubernetes/cff46ab",
+        "user": {"username": "system:node:n1", "groups": ["system:nodes"]},
+        "sourceIPs": ["10.0.0.9"],
+    }
+    cluster_pods = {"objectRef": {"resource": "pods", "apiVersion": "v1"}}
+
+    def at(minute: int) -> str:
+        return f"2019-02-04T12:{minute:02d}:00.000000Z"
+
+    def watch(audit_id: str, start: int, end: int | None, query: str = "", **extra: Any) -> dict:
+        namespaced = "objectRef" not in extra
+        path = "/api/v1/namespaces/default/pods" if namespaced else "/api/v1/pods"
+        return event(
+            audit_id,
+            "ResponseComplete" if end is not None else "ResponseStarted",
+            verb="watch",
+            requestURI=f"{path}?watch=true{query}",
+            requestReceivedTimestamp=at(start),
+            stageTimestamp=at(end if end is not None else start),
+            **extra,
+        )
+
+    return [
+        watch("w1", 0, 12),
+        watch("w2", 5, 20, "&labelSelector=app%3Dweb", **cluster_pods),
+        watch("w3", 20, None, "&fieldSelector=status.phase%3DRunning", **cluster_pods),
+        event("l1", requestReceivedTimestamp=at(30), stageTimestamp=at(30)),
+        watch("k1", 10, None, "&fieldSelector=spec.nodeName%3Dn1", **cluster_pods, **kubelet),
+        watch("k2", 15, None, **kubelet),
+    ]
+
+
+def test_watches_rows_in_rows_out(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "audit.log", _watch_events())], dataset=root)
+    frame = k8saudit.open(root).watches()
+    assert frame.columns == [
+        "client", "watches", "peak_open", "watches_per_min", "sources", "cluster_wide", "lists",
+        "lists_per_watch", "restarts_per_hour", "selector_scoped", "median_duration_s",
+    ]  # fmt: skip
+    assert frame.rows() == [
+        # 3 watches in the 30-minute window: 0.1/min, 6/hour; w2 and w3 scoped by selectors;
+        # completed w1 (720 s) and w2 (900 s): median 810 s
+        ("rest-client (logging:fluentd)", 3, 2, 0.1, 1, 2, 1, 0.333, 6.0, 2, 810.0),
+        # never completed: both still open at the end of the data
+        ("kubelet", 2, 2, 0.067, 1, 1, 0, 0.0, 4.0, 1, None),
+    ]
+
+
+def test_open_watches_rows_in_rows_out(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "audit.log", _watch_events())], dataset=root)
+    ds = k8saudit.open(root)
+    frame = ds.open_watches(every="10m")
+    fluentd = "rest-client (logging:fluentd)"
+
+    def at(minute: int) -> datetime:
+        return datetime(2019, 2, 4, 12, minute, tzinfo=UTC)
+
+    # open at each interval's start, then watches started in the interval; both groups peak at
+    # 2 open, so the tie breaks by name
+    assert frame.rows() == [
+        (at(0), "kubelet", 0, 0),
+        (at(0), fluentd, 1, 2),  # w1 opened at 12:00:00 exactly
+        (at(10), "kubelet", 1, 2),  # k1 opened at 12:10:00 exactly
+        (at(10), fluentd, 2, 0),  # w1 and w2
+        (at(20), "kubelet", 2, 0),
+        (at(20), fluentd, 1, 1),  # w2 closed as w3 opened
+        (at(30), "kubelet", 2, 0),
+        (at(30), fluentd, 1, 0),  # w3 never completed: open to the end
+    ]
+    assert frame.columns == ["interval_start", "client", "open_watches", "started"]
+    assert ds.open_watches(every="10m", limit=1)["client"].unique().to_list() == ["kubelet"]
+    assert ds.open_watches(every="30m", client=fluentd).rows() == [
+        (at(0), fluentd, 1, 3),
+        (at(30), fluentd, 1, 0),
+    ]
+
+
 def test_filters_and_relative_time(sample: Dataset) -> None:
     everything = sample.top_talkers(by="verb")
     last_minute = sample.top_talkers(by="verb", since="1m")
@@ -171,6 +257,20 @@ def test_injection_is_just_a_value(sample: Dataset) -> None:
         sample.top_talkers(by="client; DROP TABLE requests")
     with pytest.raises(UsageError, match="not allowed"):
         sample.top_talkers(sort="requests DESC; --")
+
+
+def test_open_watches_on_the_sample(sample: Dataset) -> None:
+    """sample_logs' watches never complete: each group's open count only grows, and the watches
+    started before an interval are the ones open at its start."""
+    frame = sample.open_watches(every="1m", limit=3)
+    assert frame["client"].unique(maintain_order=True).to_list() == [
+        "kubelet", "kube-proxy", "kube2iam"
+    ]  # fmt: skip
+    kubelet = frame.filter(client="kubelet")
+    started_before = kubelet["started"].cum_sum().shift(1, fill_value=0)
+    assert kubelet["open_watches"].to_list() == started_before.to_list()
+    peaks = sample.watches().filter(client="kubelet")
+    assert peaks["peak_open"].item() == peaks["watches"].item() == kubelet["started"].sum()
 
 
 def test_timeline_follows_top_groups(sample: Dataset) -> None:
