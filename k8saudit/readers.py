@@ -160,6 +160,7 @@ class Stager:
         self._counts[batch] = (rows, valid, blank)
         if keyless:
             self._key_by_content(batch)
+        self.con.execute("CHECKPOINT").fetchall()  # compresses the new rows (see pipeline)
         return batch
 
     def _key_by_content(self, batch: int) -> None:
