@@ -9,8 +9,11 @@ raw numbers and every column.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -41,8 +44,40 @@ BY = typer.Option(
 LIMIT = typer.Option(None, "--limit", "-l", min=0, help="At most N rows (0: all).")
 
 
-def _filters(**options: Any) -> dict[str, Any]:
-    return {name: value for name, value in options.items() if value is not None}
+#: the common filters (queries/_filters.sql) as CLI options: name -> (type, typer option)
+FILTER_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "since": (str | None, SINCE),
+    "until": (str | None, UNTIL),
+    "verb": (str | None, VERB),
+    "resource": (str | None, RESOURCE),
+    "namespace": (str | None, NAMESPACE),
+    "user": (str | None, USER),
+    "client": (str | None, CLIENT),
+    "code": (int | None, CODE),
+    "source": (str, SOURCE),
+}
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def with_filters(fn: F) -> F:
+    """Give a command the common filter options, declared once; it receives them as one
+    ``filters`` dict (unset ones left out)."""
+    signature = inspect.signature(fn, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "filters"]
+    common = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in FILTER_OPTIONS.items()
+    ]
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+
+    @functools.wraps(fn)
+    def wrapper(**options: Any) -> None:
+        filters = {name: options.pop(name) for name in FILTER_OPTIONS}
+        fn(filters={k: v for k, v in filters.items() if v is not None}, **options)
+
+    wrapper.__signature__ = signature.replace(parameters=own + common)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def _show(frame: Any, fmt: str, output: Path | None) -> None:
@@ -74,28 +109,17 @@ _GROUPED = {
 
 def _register_grouped(command: Any, name: str, summary: str) -> None:
     @command(name, help=summary)
+    @with_filters
     def grouped_command(
+        filters: dict[str, Any],
         by: str = BY,
         limit: int | None = LIMIT,
-        since: str | None = SINCE,
-        until: str | None = UNTIL,
-        verb: str | None = VERB,
-        resource: str | None = RESOURCE,
-        namespace: str | None = NAMESPACE,
-        user: str | None = USER,
-        client: str | None = CLIENT,
-        code: int | None = CODE,
-        source: str = SOURCE,
         dataset: Path | None = DATASET,
         fmt: str = FORMAT,
         output: Path | None = OUTPUT,
     ) -> None:
         import k8saudit
 
-        filters = _filters(
-            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
-            user=user, client=client, code=code, source=source,
-        )  # fmt: skip
         with k8saudit.open(dataset) as ds:
             frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit or None, **filters)
         _show(frame, fmt, output)
@@ -119,29 +143,18 @@ _OVER_TIME = {
 
 def _register_over_time(command: Any, name: str, summary: str, limit_help: str) -> None:
     @command(name, help=summary)
+    @with_filters
     def over_time_command(
+        filters: dict[str, Any],
         by: str = BY,
         every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
         limit: int | None = typer.Option(5, "--limit", "-l", min=0, help=limit_help),
-        since: str | None = SINCE,
-        until: str | None = UNTIL,
-        verb: str | None = VERB,
-        resource: str | None = RESOURCE,
-        namespace: str | None = NAMESPACE,
-        user: str | None = USER,
-        client: str | None = CLIENT,
-        code: int | None = CODE,
-        source: str = SOURCE,
         dataset: Path | None = DATASET,
         fmt: str = FORMAT,
         output: Path | None = OUTPUT,
     ) -> None:
         import k8saudit
 
-        filters = _filters(
-            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
-            user=user, client=client, code=code, source=source,
-        )  # fmt: skip
         with k8saudit.open(dataset) as ds:
             analysis = getattr(ds, name.replace("-", "_"))
             frame = analysis(by=by, every=every, limit=limit or None, **filters)
@@ -153,21 +166,14 @@ def register(app: typer.Typer) -> None:
     from .app import command
 
     @command("top-talkers")
+    @with_filters
     def top_talkers_command(
+        filters: dict[str, Any],
         by: str = BY,
         sort: str = typer.Option("requests", "--sort", help="Rank by this result column."),
         limit: int | None = typer.Option(
             20, "--limit", "-l", min=0, help="At most N rows (0: all)."
         ),
-        since: str | None = SINCE,
-        until: str | None = UNTIL,
-        verb: str | None = VERB,
-        resource: str | None = RESOURCE,
-        namespace: str | None = NAMESPACE,
-        user: str | None = USER,
-        client: str | None = CLIENT,
-        code: int | None = CODE,
-        source: str = SOURCE,
         dataset: Path | None = DATASET,
         fmt: str = FORMAT,
         output: Path | None = OUTPUT,
@@ -176,10 +182,6 @@ def register(app: typer.Typer) -> None:
         API-server time, 429s, 5xx, p50/p99 latency, sources, dominant operation."""
         import k8saudit
 
-        filters = _filters(
-            since=since, until=until, verb=verb, resource=resource, namespace=namespace,
-            user=user, client=client, code=code, source=source,
-        )  # fmt: skip
         with k8saudit.open(dataset) as ds:
             frame = ds.top_talkers(by=by, sort=sort, limit=limit or None, **filters)
         _show(frame, fmt, output)
