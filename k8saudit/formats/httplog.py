@@ -420,19 +420,7 @@ def _record_from_fast_match(m: re.Match[str]) -> HttpLogRecord | None:
     if latency is None:
         return None
     verb = _K8S_VERBS.get(verb_raw)
-    if pl is None:
-        return HttpLogRecord(
-            "httplog-structured",
-            None if verb else verb_raw,
-            verb,
-            uri,
-            latency,
-            int(resp),
-            ua or None,
-            host_of(src),
-            audit_id or None,
-        )
-    return HttpLogRecord(
+    record = HttpLogRecord(
         "httplog-structured",
         None if verb else verb_raw,
         verb,
@@ -442,12 +430,16 @@ def _record_from_fast_match(m: re.Match[str]) -> HttpLogRecord | None:
         ua or None,
         host_of(src),
         audit_id or None,
-        pl or None,
-        fs or None,
-        int(iseats),
-        int(fseats),
-        parse_go_duration(add),
-        parse_go_duration(exe),
+    )
+    if pl is None:  # no APF fields (a request rejected before APF, or APF off)
+        return record
+    return record._replace(
+        apf_priority_level=pl or None,
+        apf_flow_schema=fs or None,
+        apf_initial_seats=int(iseats),
+        apf_final_seats=int(fseats),
+        apf_additional_latency_ms=parse_go_duration(add),
+        apf_execution_ms=parse_go_duration(exe),
     )
 
 
