@@ -109,6 +109,8 @@ class Analyses:
         spec = get_query(name)
         values = dict(params)
         by = values.pop("by", None)
+        if str(values.get("limit")) == "0":  # 0 means all, as on the command line
+            values["limit"] = None
         if spec.uses_filters:
             if by is not None:
                 values.update(group_params(by))
@@ -122,7 +124,8 @@ class Analyses:
             values["by"] = by
         frame = self.sql(spec.sql, **spec.bind(values))
         if spec.uses_filters and "grp" in frame.columns:
-            frame = frame.rename({"grp": by or "client"})
+            named = [values[k] for k in ("by1", "by2", "by3") if values.get(k)]
+            frame = frame.rename({"grp": by or ",".join(named) or "client"})
         return frame
 
     def _audit_span(self) -> dict[str, datetime | None]:

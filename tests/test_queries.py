@@ -381,3 +381,10 @@ def test_module_level_shortcuts(sample: Dataset) -> None:
     frame = k8saudit.top_talkers(sample.root, limit=3)
     assert frame.equals(sample.top_talkers(limit=3))
     assert k8saudit.query(sample.root, "throttling", limit="2").height == 2
+
+
+def test_query_by_name_takes_limit_zero_and_by1(sample: Dataset) -> None:
+    everything = sample.query("throttling", limit="0")
+    assert everything.height == sample.query("throttling").height > 2
+    frame = sample.query("top_talkers", by1="resource", limit="3")
+    assert frame.columns[0] == "resource" and frame.height == 3
