@@ -148,8 +148,8 @@ def _connect(work: Path) -> duckdb.DuckDBPyConnection:
         ) from None
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     # Staged events live in a compressed in-memory database: after a CHECKPOINT (the Stager
-    # takes one per file) they take ~15x less memory than plain tables, so big runs stop
-    # spilling to disk.
+    # takes one when they grow large) they take ~15x less memory than plain tables, so big runs
+    # stop spilling to disk.
     con.execute("ATTACH ':memory:' AS stage (COMPRESS)").fetchall()
     con.execute("USE stage").fetchall()
     return con
