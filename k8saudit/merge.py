@@ -1,5 +1,10 @@
-"""The SQL that turns a run's staged events into one row per request.
+"""The SQL that turns a run's events into one row per request.
 
+A *simple* run (``sql/run_is_simple.sql``: audit events only, no request completed twice, the
+usual case) needs no merge: each request is its one complete event, or, while it is still open,
+its latest event (``sql/open_pick.sql``). Those are picked from the events' keys alone, and only
+they are derived and written; files read in place are read once more for exactly those rows.
+Any other run goes through the general merge:
 ``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log row;
 which side wins is a per-column rule, so the select list is generated here from
 ``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from k8saudit.formats import audit_json
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sqlfiles import internal_sql
 
@@ -29,34 +35,103 @@ COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_a
 
 #: the valid raw rows an ingest run staged (see readers.Stager)
 STAGED_EVENTS = "SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE _status = 'ok'"
+#: every valid event of the run, staged or in a file read in place: key, stage, time
+RUN_KEYS = (
+    "SELECT request_key, stage, received_at FROM staged WHERE _status = 'ok' "
+    "UNION ALL SELECT audit_id, stage, received_at FROM direct_keys"
+)
 #: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
 DAY_FILTER = "day IS NOT DISTINCT FROM $day"
 #: rows that can belong to a request of day ``$day``: its events may straddle midnight
 NEAR_DAY = (
     "(received_at IS NULL AND $day IS NULL) OR received_at::DATE BETWEEN $day - 1 AND $day + 1"
 )
+#: joins in the simple path are written build side last: the planner would otherwise build its
+#: hash table from read_json, whose few-rows estimate hides millions of wide rows
+FIXED_JOINS = "join_order,build_side_probe_side"
+
+
+def _complete(stage: str) -> str:
+    return f"coalesce({stage}, 'ResponseComplete') IN ('ResponseComplete', 'Panic')"
+
+
+def _event_day(alias: str) -> str:
+    return f"{alias}.received_at::DATE IS NOT DISTINCT FROM $day"
+
+
+def run_shape_sql() -> list[str]:
+    """Statements that create the temp tables ``key_summary`` and ``open_pick`` for this run,
+    then one that says whether it is simple (``run_is_simple.sql``)."""
+    candidates = (
+        "WITH open_keys AS (SELECT request_key FROM key_summary WHERE completes = 0), "
+        "candidates AS ("
+        "  SELECT request_key, stage, source_file, source_line, _item, NULL::INTEGER AS _direct"
+        "  FROM staged WHERE _status = 'ok' AND request_key IN (FROM open_keys)"
+        "  UNION ALL"
+        "  SELECT k.audit_id, k.stage, f.display, k.source_line, 0, k._batch"
+        "  FROM direct_keys AS k JOIN direct_files AS f USING (_batch)"
+        "  WHERE k.audit_id IN (FROM open_keys)"
+        ") "
+    )
+    return [
+        f"CREATE TEMP TABLE key_summary AS WITH keys AS ({RUN_KEYS}) "
+        + internal_sql("key_summary"),
+        "CREATE TEMP TABLE open_pick AS " + candidates + internal_sql("open_pick"),
+        internal_sql("run_is_simple"),
+    ]
 
 
 @cache
-def run_requests_sql(simple: bool) -> str:
-    """The requests of one run, from the ``staged`` table (simple: of day ``$day`` only).
+def simple_requests_sql(direct: bool) -> str:
+    """The requests of day ``$day`` of a simple run (``run_is_simple.sql``), REQUEST columns
+    plus ``day``: each request's complete event, or its ``open_pick`` while it is open.
 
-    Yields REQUEST columns plus ``day``. ``simple`` (see ``sql/run_is_simple.sql``) picks the
-    cheap path: keep each request's latest audit event, then derive columns for those rows only;
-    all stages of a request share its received time, so the day filter applies to the events.
-    Otherwise all events are derived and merged by ``merge_sql`` (an audit event and its
-    access-log line meet on their audit-ID whatever dates they carry: klog lines often have to
-    guess their year), and the caller materializes that once before writing day by day.
+    ``direct``: also read the files read in place that have events that day (``$paths``),
+    keeping only the events the keys say are wanted (``slots``) and giving them back the line
+    the keys recorded. All stages of a request share its received time, so filtering events by
+    day filters requests by day.
     """
-    derive = internal_sql("derive")
-    if simple:
-        columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-        events = f"{STAGED_EVENTS} AND received_at::DATE IS NOT DISTINCT FROM $day"
-        return (
-            f"WITH events AS ({events}), raw AS ({internal_sql('latest_stage')}) "
-            f"SELECT {columns}, received_at::DATE AS day FROM ({derive})"
+    staged = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
+    events = [
+        f"{staged} WHERE s._status = 'ok' AND {_complete('s.stage')} AND {_event_day('s')}",
+        f"{staged} SEMI JOIN (SELECT * FROM open_pick WHERE _direct IS NULL) AS p"
+        "  ON s.request_key = p.request_key AND s.source_file = p.source_file"
+        "  AND s.source_line IS NOT DISTINCT FROM p.source_line AND s._item = p._item"
+        f" WHERE s._status = 'ok' AND {_event_day('s')}",
+    ]
+    if direct:
+        read = f"WITH src AS ({audit_json.direct_audit_source()}) {internal_sql('audit_events')}"
+        events.append(
+            "WITH slots AS ("
+            "  SELECT _batch, audit_id, '' AS slot, source_line FROM direct_keys"
+            f"  WHERE {_complete('stage')}"
+            "  UNION ALL"
+            "  SELECT _direct, request_key, stage, source_line FROM open_pick"
+            "  WHERE _direct IS NOT NULL"
+            ") "
+            "SELECT e.* EXCLUDE (_status, _reject_text)"
+            "  REPLACE (f.display AS source_file, k.source_line AS source_line),"
+            "  e.audit_id AS request_key "
+            f"FROM ({read}) AS e "
+            "JOIN direct_files AS f ON e.source_file = f.path "
+            "JOIN slots AS k ON k._batch = f._batch AND k.audit_id = e.audit_id"
+            f"  AND k.slot = CASE WHEN {_complete('e.stage')} THEN '' ELSE e.stage END "
+            f"WHERE {_event_day('e')}"
         )
-    return f"WITH raw AS ({STAGED_EVENTS}), rows AS ({derive}) {merge_sql()}"
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
+    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+    return (
+        f"WITH raw AS ({union}) "
+        f"SELECT {columns}, received_at::DATE AS day FROM ({internal_sql('derive')})"
+    )
+
+
+def general_requests_sql() -> str:
+    """The requests of one run that is not simple, from the ``staged`` table: REQUEST columns
+    plus ``day``. All events are derived and merged by ``merge_sql`` (an audit event and its
+    access-log line meet on their audit-ID whatever dates they carry: klog lines often have to
+    guess their year); the caller materializes that once before writing day by day."""
+    return f"WITH raw AS ({STAGED_EVENTS}), rows AS ({internal_sql('derive')}) {merge_sql()}"
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 import time
@@ -25,17 +24,26 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
+import numpy as np
 import xxhash
 import zstandard
 
 from k8saudit import readers
 from k8saudit.dataset import Dataset
 from k8saudit.errors import InputError, UsageError
-from k8saudit.merge import DAY_FILTER, NEAR_DAY, STAGED_EVENTS, merge_sql, run_requests_sql
+from k8saudit.merge import (
+    DAY_FILTER,
+    FIXED_JOINS,
+    NEAR_DAY,
+    RUN_KEYS,
+    general_requests_sql,
+    merge_sql,
+    run_shape_sql,
+    simple_requests_sql,
+)
 from k8saudit.progress import FileTicker, IngestProgress, Progress
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
-from k8saudit.sqlfiles import internal_sql
 from k8saudit.store import (
     Manifest,
     locked,
@@ -51,7 +59,7 @@ DAMAGED_INPUT = (OSError, EOFError, zlib.error, zstandard.ZstdError, duckdb.IOEx
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1200MB"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of null values
-_BLANK_LINE = re.compile(rb"\n\r?\n")  # one regex pass beats two `in` scans by ~4x
+NEWLINE = ord("\n")
 
 
 @dataclass
@@ -95,28 +103,27 @@ class IngestReport:
         return Counter(f.format for f in self.files if f.status == "ingested")
 
 
-def _hash_and_scan(source: SourceFile) -> tuple[str, bool]:
-    """Content hash of the file as stored, and whether an uncompressed file has blank lines."""
+def _hash_and_count(source: SourceFile) -> tuple[str, int | None]:
+    """Content hash of the file as stored and, when it is uncompressed, its number of lines."""
     digest = xxhash.xxh3_128()
-    blank = False
-    previous_end = b"\n"
+    newlines = 0
+    last = b"\n"
+    count = source.compression is Compression.NONE
     with open(source.path, "rb") as fh:
         while chunk := fh.read(HASH_CHUNK):
             digest.update(chunk)
-            if source.compression is Compression.NONE and not blank:
-                blank = bool(_BLANK_LINE.search(chunk)) or (
-                    previous_end == b"\n" and chunk[:1] in (b"\n", b"\r")
-                )
-                previous_end = chunk[-1:]
-    return digest.hexdigest(), blank
+            if count:  # numpy counts ~4x faster than bytes.count
+                newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
+                last = chunk[-1:]
+    lines = newlines + (last != b"\n") if count else None
+    return digest.hexdigest(), lines
 
 
 def _read_file(
-    stager: readers.Stager, source: SourceFile, has_blank: bool, fmt: Format
+    stager: readers.Stager, source: SourceFile, lines: int | None, fmt: Format
 ) -> readers.FileResult:
     if fmt is Format.AUDIT_JSONL:
-        clean = source.compression is Compression.NONE and not has_blank
-        return readers.read_audit_lines(stager, source, clean=clean)
+        return readers.read_audit_lines(stager, source, lines)
     if fmt is Format.JSON_LINES:
         return readers.read_json_lines(stager, source)
     if fmt is Format.JSON_DOCUMENT:
@@ -235,7 +242,7 @@ def ingest(
             report.skipped = sum(f.skipped for f in report.files)
             report.rejected = len(rejects)
             if new_files:
-                _commit(con, root, work, run_id, manifest, rejects, new_files)
+                _commit(stager, root, work, run_id, manifest, rejects, new_files)
                 report.rejects_file = root / "rejects" / f"{run_id}.jsonl" if rejects else None
             con.close()
         finally:
@@ -285,7 +292,7 @@ def _remove_if_empty(path: Path) -> None:
 def _ingest_one(
     stager: readers.Stager, source: SourceFile, seen: set[str]
 ) -> tuple[FileReport, readers.FileResult | None, str]:
-    file_hash, has_blank = _hash_and_scan(source)
+    file_hash, lines = _hash_and_count(source)
     if file_hash in seen:
         report = FileReport(source.display, "", "duplicate", source.size)
         report.message = "already ingested (same content)"
@@ -297,7 +304,7 @@ def _ingest_one(
             report = FileReport(source.display, fmt.value, "unreadable", source.size)
             report.message = "not a log format k8saudit knows (binary or unrecognised text)"
             return report, None, file_hash
-        result = _read_file(stager, source, has_blank, fmt)
+        result = _read_file(stager, source, lines, fmt)
     except DAMAGED_INPUT as exc:
         # A truncated .gz (a copy taken while it was written) or a corrupt file: ingest
         # nothing from it, so that the whole file can be ingested once it is complete.
@@ -335,7 +342,7 @@ def _parquet_list(paths: Sequence[Path | str]) -> list[str]:
 
 
 def _commit(
-    con: duckdb.DuckDBPyConnection,
+    stager: readers.Stager,
     root: Path,
     work: Path,
     run_id: str,
@@ -343,20 +350,31 @@ def _commit(
     rejects: list[dict[str, Any]],
     new_files: list[dict[str, Any]],
 ) -> None:
-    """Merge the run's staged rows into requests, reconcile with stored parts, swap manifest."""
-    ((simple,),) = con.execute(
-        f"WITH events AS ({STAGED_EVENTS}) {internal_sql('run_is_simple')}"
-    ).fetchall()
-    days = [d for (d,) in con.execute(f"SELECT DISTINCT received_at::DATE FROM ({STAGED_EVENTS})")
-            .fetchall()]  # fmt: skip
+    """Merge the run's events into requests, reconcile with stored parts, swap manifest."""
+    con = stager.con
+    *shape, is_simple = run_shape_sql()
+    for statement in shape:
+        con.execute(statement).fetchall()
+    ((simple,),) = con.execute(is_simple).fetchall()
+    out = work / "out"
     if simple:
-        query = run_requests_sql(simple=True)
+        days = [d for (d,) in con.execute(f"SELECT DISTINCT received_at::DATE FROM ({RUN_KEYS})")
+                .fetchall()]  # fmt: skip
+        con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
+        new_parts = []
+        for day in days:
+            paths = stager.direct_paths(day)
+            query = simple_requests_sql(direct=bool(paths))
+            new_parts += _write_days(con, query, {"paths": paths} if paths else {}, [day], out,
+                                     run_id)  # fmt: skip
+        con.execute("RESET disabled_optimizers").fetchall()
     else:
-        merged = run_requests_sql(simple=False)
+        stager.stage_direct_files()
+        merged = general_requests_sql()
         con.execute(f"CREATE TEMP TABLE run_requests AS {merged}").fetchall()
         query = f"SELECT * FROM run_requests WHERE {DAY_FILTER}"
         days = [d for (d,) in con.execute("SELECT DISTINCT day FROM run_requests").fetchall()]
-    new_parts = _write_days(con, query, {}, days, work / "out", run_id)
+        new_parts = _write_days(con, query, {}, days, out, run_id)
     replaced: list[dict[str, Any]] = []
     touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
     if touched and _overlaps(

@@ -5,8 +5,10 @@ into the run's DuckDB table ``staged`` (see ``Stager``), and accounts for every 
 an event, skipped (noise k8saudit has no use for, blank lines) or rejected (kept with line,
 reason and text). At commit the pipeline derives and merges the staged rows into requests.
 
-Audit logs in JSON lines go through DuckDB alone (``read_json``, or line by line with
-``json_transform`` when a file is compressed or messy). Everything else is read record by record
+Audit logs in JSON lines go through DuckDB alone. A clean uncompressed one is read *in place*
+(``Stager.direct_audit_file``): only each event's key, stage and time are staged, and the commit
+reads the file again for the events it keeps. A compressed or messy one is read line by line with
+``json_transform`` and staged whole. Everything else is read record by record
 in Python: wrapped Events are unwrapped into a temporary JSON-lines file and then take the same
 SQL; GKE entries and access-log lines become Arrow tables.
 """
@@ -18,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,7 +31,7 @@ from k8saudit.formats import audit_json
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
-from k8saudit.sources import BOM, Format, SourceFile, iter_lines, open_text
+from k8saudit.sources import BOM, Compression, Format, SourceFile, iter_lines, open_text
 from k8saudit.sqlfiles import internal_sql
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
@@ -106,12 +108,25 @@ class KlogClock:
         return year, f"year {year} from {origin}, zone {zone}"
 
 
+@dataclass(frozen=True)
+class DirectFile:
+    """A clean plain audit log read in place: its events are keyed in ``direct_keys``."""
+
+    batch: int
+    path: str  # as given to read_json, which reports it as `filename`
+    display: str
+
+
 class Stager:
     """Collects the raw event rows of one ingest run in the DuckDB table ``staged``.
 
     Each insert is one *batch* (a file, or a part of one) with its own number, so a reader can
     count and inspect what its file contributed. The table lives in the run's DuckDB connection
     (in memory, spilling to the work area beyond the memory limit) and is gone with it.
+
+    Clean plain audit logs are not copied: ``direct_keys`` holds each of their events' request
+    key, stage, received time and line, and ``direct_files`` their paths (see
+    ``direct_audit_file``). ``merge.run_keys_sql`` is every valid event of the run, either way.
     """
 
     def __init__(
@@ -135,6 +150,14 @@ class Stager:
             "NULL::INTEGER AS _batch FROM _raw_schema"
         ).fetchall()
         con.unregister("_raw_schema")
+        con.execute(
+            "CREATE TABLE direct_keys (_batch INTEGER, audit_id VARCHAR, stage VARCHAR, "
+            "received_at TIMESTAMPTZ, source_line BIGINT)"
+        ).fetchall()
+        con.execute(
+            "CREATE TABLE direct_files (_batch INTEGER, path VARCHAR, display VARCHAR)"
+        ).fetchall()
+        self.direct: dict[int, DirectFile] = {}
 
     def temp_path(self, suffix: str) -> Path:
         """A fresh file name in the run's work area."""
@@ -188,6 +211,74 @@ class Stager:
             {"batch": batch},
         ).fetchall()
 
+    def direct_audit_file(self, source: SourceFile, lines: int) -> int | None:
+        """Key the events of a plain uncompressed audit log without staging them.
+
+        ``read_json`` reads the file on every core in file order (``preserve_insertion_order``),
+        so the n-th row is line n, provided the file has no blank line: its ``lines`` (counted
+        while hashing) must equal the events read. Returns the number of events, or None when
+        the file is not that clean (a malformed line, a blank line, an object that is not an
+        audit event, an event without audit ID): nothing is kept then, and the caller reads it
+        line by line.
+        """
+        self._batches += 1
+        batch = self._batches
+        scan = f"WITH src AS ({audit_json.direct_audit_source()}) {internal_sql('audit_events')}"
+        path = str(source.path)
+        self.con.execute("SET preserve_insertion_order = true").fetchall()
+        try:
+            self.con.execute(
+                "CREATE TEMP TABLE _direct_scan AS "
+                f"SELECT audit_id, stage, received_at, _status FROM ({scan})",
+                {"paths": [path]},
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false").fetchall()
+        try:
+            ((events, unfit),) = self.con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE _status <> 'ok' OR audit_id IS NULL) "
+                "FROM _direct_scan"
+            ).fetchall()
+            if events != lines or unfit:
+                return None
+            self.con.execute(
+                "INSERT INTO direct_keys SELECT $batch, audit_id, stage, received_at, rowid + 1 "
+                "FROM _direct_scan",
+                {"batch": batch},
+            ).fetchall()
+        finally:
+            self.con.execute("DROP TABLE _direct_scan").fetchall()
+        self.con.execute(
+            "INSERT INTO direct_files VALUES ($batch, $path, $display)",
+            {"batch": batch, "path": path, "display": source.display},
+        ).fetchall()
+        self.direct[batch] = DirectFile(batch, path, source.display)
+        self._compress_when_large()
+        return int(events)
+
+    def direct_paths(self, day: date | None) -> list[str]:
+        """The files read in place that have events received on ``day`` (None: no time)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT _batch FROM direct_keys "
+            "WHERE received_at::DATE IS NOT DISTINCT FROM $day ORDER BY _batch",
+            {"day": day},
+        ).fetchall()
+        return [self.direct[batch].path for (batch,) in rows]
+
+    def stage_direct_files(self) -> None:
+        """Stage the events of every file read in place, as any other file's (the general
+        merge needs them all): read once more, numbered, now that they are known to be clean."""
+        for direct in self.direct.values():
+            self.audit_events(
+                audit_json.plain_audit_source(Compression.NONE), {"path": direct.path},
+                direct.display,
+            )  # fmt: skip
+        self.con.execute("DELETE FROM direct_keys").fetchall()
+        self.con.execute("DELETE FROM direct_files").fetchall()
+        self.direct.clear()
+
     def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str) -> int:
         """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
         raw_sql = f"WITH src AS ({src_sql}) {internal_sql('audit_events')}"
@@ -210,8 +301,9 @@ class Stager:
     def audit_end(self) -> datetime | None:
         """When the last audit event of this run or of the dataset was received."""
         ((staged,),) = self.con.execute(
-            "SELECT max(received_at) FROM staged "
-            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog')"
+            "SELECT max(t) FROM (SELECT max(received_at) AS t FROM staged "
+            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog') "
+            "UNION ALL SELECT max(received_at) FROM direct_keys)"
         ).fetchall()
         ends = [t for t in (staged, self.stored_audit_end) if t is not None]
         return max(ends) if ends else None
@@ -222,7 +314,10 @@ class Stager:
 
     def discard_after(self, mark: int) -> None:
         """Drop the rows of every batch staged after ``mark``."""
-        self.con.execute("DELETE FROM staged WHERE _batch > $m", {"m": mark}).fetchall()
+        for table in ("staged", "direct_keys", "direct_files"):
+            self.con.execute(f"DELETE FROM {table} WHERE _batch > $m", {"m": mark}).fetchall()
+        for batch in [b for b in self.direct if b > mark]:
+            del self.direct[batch]
 
     def counts(self, batch: int) -> tuple[int, int, int]:
         """Rows of a batch: all, valid events, blank lines."""
@@ -244,38 +339,33 @@ CONTENT_COLUMNS = ", ".join(
 )
 
 
-def read_audit_lines(stager: Stager, source: SourceFile, *, clean: bool) -> FileResult:
+def read_audit_lines(stager: Stager, source: SourceFile, lines: int | None) -> FileResult:
     """A JSON-lines audit log, read by DuckDB without Python touching a line.
 
-    ``clean`` (uncompressed, no blank line seen) tries ``read_json`` first, the fastest reader;
-    otherwise, or when that fails on a malformed line, every line is read with its number and
-    text kept, so bad lines become exact rejects. Only what DuckDB cannot read at all (a line
-    over ``MAX_LINE_BYTES``) goes record by record through Python.
+    An uncompressed file (``lines``: its line count) is first read in place, the fastest way
+    (``Stager.direct_audit_file``). A compressed one, or one that is not clean, is read line by
+    line with its numbers and text kept, so blank lines are counted and bad lines become exact
+    rejects. Only what DuckDB cannot read at all (a line over ``MAX_LINE_BYTES``) goes record by
+    record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
+    if lines is not None:
+        events = stager.direct_audit_file(source, lines)
+        if events is not None:
+            result.records = result.events = events
+            return result
     mark = stager.mark()
-    batch = None
-    if clean:
-        try:
-            batch = stager.audit_events(
-                audit_json.plain_audit_source(source.compression),
-                {"path": str(source.path)},
-                source.display,
-            )
-        except duckdb.Error:
-            stager.discard_after(mark)
-    if batch is None:
-        try:
-            batch = stager.audit_events(
-                audit_json.audit_lines_source(source.compression),
-                {"path": str(source.path), "schema": audit_json.event_schema(unwrapped=False)},
-                source.display,
-            )
-        except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
-            stager.discard_after(mark)
-            fallback = read_json_lines(stager, source)
-            fallback.format = result.format
-            return fallback
+    try:
+        batch = stager.audit_events(
+            audit_json.audit_lines_source(source.compression),
+            {"path": str(source.path), "schema": audit_json.event_schema(unwrapped=False)},
+            source.display,
+        )
+    except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
+        stager.discard_after(mark)
+        fallback = read_json_lines(stager, source)
+        fallback.format = result.format
+        return fallback
     rows, result.events, blank = stager.counts(batch)
     result.records = rows - blank
     if blank:

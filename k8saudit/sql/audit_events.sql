@@ -2,8 +2,9 @@
 --
 -- Reads the relation `src`: the Event's own fields as columns (see formats/audit_json.py for the
 -- column types) plus `_line` (source line), `_item` (rank among the Events of that line),
--- `_apiserver`, `_wrapper` (the envelope the event came in: '' for plain audit logs, 'eks-',
--- 'aks-'...), `_unparsed` (the line is not a JSON object) and `_text` (the line, when unparsed).
+-- `_source_file` (the file as shown to users), `_apiserver`, `_wrapper` (the envelope the event
+-- came in: '' for plain audit logs, 'eks-', 'aks-'...), `_unparsed` (the line is not a JSON
+-- object) and `_text` (the line, when unparsed).
 -- `_status` says what the row is: ok, blank (skipped), or a reject reason.
 SELECT
     auditID AS audit_id,
@@ -44,7 +45,7 @@ SELECT
         WHEN requestReceivedTimestamp IS NOT NULL THEN 'audit-v1'
         ELSE 'audit-v1beta1'
     END AS log_format,
-    $source_file AS source_file,
+    _source_file AS source_file,
     _line AS source_line,
     _item,
     CASE

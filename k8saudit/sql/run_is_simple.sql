@@ -1,9 +1,18 @@
--- run_is_simple: can latest_stage.sql stand in for the general merge for this run's events?
+-- run_is_simple: can each request of this run be its one complete event (or, while still open,
+-- its latest event: open_pick.sql)? Otherwise the general merge_requests.sql runs.
 --
--- Yes when no event comes from an access log (those must be joined column by column) and no
--- request has two complete events (copies of one event, e.g. overlapping cloud exports).
+-- No when an event comes from an access log (those are joined column by column), when a
+-- request has two complete events (key_summary.sql), or when an open request's chosen event has
+-- a twin of the same stage in a file read in place (rows there are told apart by key and stage).
 SELECT
-    NOT coalesce(bool_or(starts_with(log_format, 'httplog')), false)
-    AND count(*) = count(DISTINCT request_key) AS simple
-FROM events
-WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
+    NOT EXISTS (
+        SELECT 1 FROM staged WHERE _status = 'ok' AND starts_with(log_format, 'httplog')
+    )
+    AND NOT EXISTS (SELECT 1 FROM key_summary WHERE completes > 1)
+    AND NOT EXISTS (
+        SELECT 1
+        FROM direct_keys AS k
+        JOIN open_pick AS p
+            ON k._batch = p._direct AND k.audit_id = p.request_key AND k.stage = p.stage
+        WHERE k.source_line <> p.source_line
+    ) AS simple

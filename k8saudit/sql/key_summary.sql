@@ -1,0 +1,13 @@
+-- key_summary: the requests of a run that do not have exactly one complete audit event.
+--
+-- Reads the relation `keys` (request_key, stage): every valid event of the run. A request still
+-- open when the logs end has completes = 0; one with completes > 1 (copies of one event, e.g.
+-- overlapping cloud exports) needs the general merge. The rest, nearly every request, has one
+-- complete event that says everything its earlier stages said, and is not listed.
+SELECT
+    request_key,
+    count(*) FILTER (WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic'))
+        AS completes
+FROM keys
+GROUP BY request_key
+HAVING completes <> 1

@@ -1,0 +1,167 @@
+"""Clean plain audit logs are read in place (readers.Stager.direct_audit_file): only their keys
+are staged, and the commit reads the file again for the events it keeps. These tests pin that
+the result is exactly what the line-by-line reader gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import k8saudit
+from k8saudit import readers
+from k8saudit.simulator import simulate
+from tests.test_ingest import event, jsonl, rows, write_lines
+
+
+@pytest.fixture
+def in_place(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the display name of every file read in place."""
+    read: list[str] = []
+    original = readers.Stager.direct_audit_file
+
+    def spy(self: readers.Stager, source: Any, lines: int) -> int | None:
+        events = original(self, source, lines)
+        if events is not None:
+            read.append(Path(source.display).name)
+        return events
+
+    monkeypatch.setattr(readers.Stager, "direct_audit_file", spy)
+    return read
+
+
+def test_a_large_log_read_in_place_equals_the_line_by_line_read(
+    tmp_path: Path, in_place: list[str]
+) -> None:
+    # ~40 MB: several read_json buffers, read on both cores, must still come out in file order
+    result = simulate(tmp_path / "sim", nodes=300, duration="150s", apiservers=1, rotate_mb=1e6)
+    (log,) = [Path(f) for f in result.files if Path(f).name == "audit.log"]
+    assert log.stat().st_size > 30e6
+    messy = tmp_path / "messy" / "audit.log"  # a blank last line: read line by line
+    messy.parent.mkdir()
+    messy.write_bytes(log.read_bytes() + b"\n")
+    fast = k8saudit.ingest([log], dataset=tmp_path / "fast")
+    exact = k8saudit.ingest([messy], dataset=tmp_path / "exact")
+    assert in_place == ["audit.log"]  # the first only
+    assert fast.requests_after == exact.requests_after == result.ground_truth["totals"]["requests"]
+    query = "SELECT * EXCLUDE (source_file) FROM requests ORDER BY request_key"
+    assert rows(tmp_path / "fast", query) == rows(tmp_path / "exact", query)
+
+
+def test_open_requests_keep_their_latest_event(tmp_path: Path, in_place: list[str]) -> None:
+    log = jsonl(
+        tmp_path / "audit.log",
+        [
+            event("w", "RequestReceived", verb="watch"),  # 1
+            event("done", "RequestReceived"),  # 2
+            event("w", "ResponseStarted", verb="watch"),  # 3
+            event("done"),  # 4
+            event("new", "RequestReceived"),  # 5
+        ],
+    )
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert in_place == ["audit.log"]
+    got = [
+        (r["audit_id"], r["stage"], r["is_complete"], r["source_line"])
+        for r in rows(tmp_path / "ds")
+    ]
+    assert got == [
+        ("done", "ResponseComplete", True, 4),
+        ("new", "RequestReceived", False, 5),
+        ("w", "ResponseStarted", False, 3),
+    ]
+
+
+def test_twin_events_of_an_open_request_take_the_first(tmp_path: Path, in_place: list[str]) -> None:
+    twin = event("t", "RequestReceived", userAgent="first/1.0")
+    later = event("t", "RequestReceived", userAgent="second/1.0")
+    log = jsonl(tmp_path / "audit.log", [event("a"), twin, later, event("b")])
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert in_place == ["audit.log"]
+    got = [(r["audit_id"], r["client_version"], r["source_line"]) for r in rows(tmp_path / "ds")]
+    assert got == [("a", "2.0.2", 1), ("b", "2.0.2", 4), ("t", "1.0", 2)]
+    assert rows(tmp_path / "ds")[2]["client"] == "first"
+
+
+def test_copies_of_a_complete_event_in_two_files_are_one_request(
+    tmp_path: Path, in_place: list[str]
+) -> None:
+    events = [event("x", "RequestReceived"), event("x"), event("y")]
+    (tmp_path / "a").mkdir()
+    first = jsonl(tmp_path / "a" / "audit.log", events)
+    copy = jsonl(tmp_path / "b.log", [event("z"), *events])  # the same events, one line lower
+    report = k8saudit.ingest([first, copy], dataset=tmp_path / "ds")
+    assert sorted(in_place) == ["audit.log", "b.log"]
+    assert report.requests_after == 3
+    got = [
+        (r["audit_id"], r["source_file"].split("/")[-1], r["source_line"])
+        for r in rows(tmp_path / "ds")
+    ]
+    assert got == [("x", "audit.log", 2), ("y", "audit.log", 3), ("z", "b.log", 1)]
+
+
+def test_a_log_spanning_midnight_is_split_by_day(tmp_path: Path, in_place: list[str]) -> None:
+    late = {"requestReceivedTimestamp": "2019-02-04T23:59:59.900000Z",
+            "stageTimestamp": "2019-02-05T00:00:00.100000Z"}  # fmt: skip
+    early = {"requestReceivedTimestamp": "2019-02-05T00:00:01.000000Z",
+             "stageTimestamp": "2019-02-05T00:00:01.010000Z"}  # fmt: skip
+    log = jsonl(
+        tmp_path / "audit.log",
+        [event("a", "RequestReceived", **late), event("b", **early), event("a", **late)],
+    )
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert in_place == ["audit.log"]
+    ds = k8saudit.open(tmp_path / "ds")
+    assert sorted((p["day"], p["rows"]) for p in ds.manifest.parts) == [
+        ("2019-02-04", 1),
+        ("2019-02-05", 1),
+    ]
+    got = [(r["audit_id"], r["source_line"], r["latency_ms"]) for r in rows(tmp_path / "ds")]
+    assert got == [("a", 3, 200.0), ("b", 2, 10.0)]
+
+
+def test_logs_read_in_place_join_their_access_lines(tmp_path: Path, in_place: list[str]) -> None:
+    audit_id = "0f6b2f0e-1111-2222-3333-444455556666"
+    audit = jsonl(tmp_path / "audit.log", [event("other"), event(audit_id, "RequestReceived"),
+                                           event(audit_id)])  # fmt: skip
+    access = write_lines(
+        tmp_path / "kube-apiserver.log",
+        [
+            'I0204 12:00:00.250000      11 httplog.go:132] "HTTP" verb="LIST" '
+            'URI="/api/v1/namespaces/default/pods?limit=500" latency="250ms" '
+            'userAgent="rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57" '
+            f'audit-ID="{audit_id}" srcIP="10.0.0.7:1234" apf_pl="workload-low" '
+            'apf_fs="service-accounts" resp=200'
+        ],
+    )
+    k8saudit.ingest([audit, access], dataset=tmp_path / "ds", year=2019)
+    assert in_place == ["audit.log"]  # read in place, then staged for the general merge
+    got = [(r["audit_id"], r["source_line"], r["has_access"], r["apf_priority_level"])
+           for r in rows(tmp_path / "ds")]  # fmt: skip
+    assert got == [(audit_id, 3, True, "workload-low"), ("other", 1, False, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "a blank line"),
+        ('{"kind": "Event", "auditID": "trunc', "a malformed line"),
+        ('{"hello": "world"}', "an object that is not an event"),
+        (json.dumps(event("q") | {"auditID": None}), "an event without audit ID"),
+    ],
+)
+def test_logs_that_are_not_clean_are_read_line_by_line(
+    tmp_path: Path, in_place: list[str], text: str, reason: str
+) -> None:
+    log = write_lines(
+        tmp_path / "audit.log", [json.dumps(event("a")), text, json.dumps(event("b"))]
+    )
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert in_place == [], reason
+    assert report.requests_after == 2 + (reason == "an event without audit ID")
+    assert [
+        r["source_line"]
+        for r in rows(tmp_path / "ds", "SELECT * FROM requests ORDER BY source_line")
+    ][-1] == 3
