@@ -250,10 +250,10 @@ def ingest(
             _remove_if_empty(root / ".tmp")
         report.requests_after = sum(p["rows"] for p in manifest.parts)
         if manifest.parts:
-            with Dataset(root, manifest) as ds:
-                report.first, report.last = ds.sql(
+            with Dataset(root, manifest) as ds:  # its DuckDB connection: polars is not needed
+                ((report.first, report.last),) = ds.duckdb.execute(
                     "SELECT min(received_at), max(received_at) FROM requests"
-                ).row(0)
+                ).fetchall()
     report.seconds = time.monotonic() - started
     return report
 
@@ -269,9 +269,9 @@ def _stored_audit_end(root: Path, manifest: Manifest) -> datetime | None:
     if not manifest.parts:
         return None
     with Dataset(root, manifest) as ds:
-        end: datetime | None = ds.sql(
+        ((end,),) = ds.duckdb.execute(
             "SELECT max(received_at) FROM requests WHERE has_audit"
-        ).item()
+        ).fetchall()
         return end
 
 

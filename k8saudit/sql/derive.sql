@@ -18,17 +18,18 @@ WITH uri AS (
 matched AS (
     SELECT
         *,
-        regexp_extract(
+        -- only where the source did not say what the path addresses, or it may say /watch/
+        CASE WHEN resource IS NULL OR contains(_path, '/watch') THEN regexp_extract(
             _path, '^/(?:api|apis/([^/]+))/([^/]+)(/watch)?((?:/[^/]+)*)/?$',
             ['grp', 'ver', 'watch', 'rest']
-        ) AS _m
+        ) END AS _m
     FROM uri
 ),
 split AS (
     SELECT
         *,
-        CASE WHEN _m['ver'] <> '' AND _m['rest'] <> '' THEN string_split(_m['rest'][2:], '/') END
-            AS _p0
+        CASE WHEN resource IS NULL AND _m['ver'] <> '' AND _m['rest'] <> ''
+            THEN string_split(_m['rest'][2:], '/') END AS _p0
     FROM matched
 ),
 parts AS (
@@ -51,7 +52,9 @@ fields AS (
         coalesce(namespace, CASE WHEN resource IS NULL THEN _ns END) AS _namespace,
         coalesce(name, CASE WHEN resource IS NULL THEN _p[2] END) AS _name,
         coalesce(subresource, CASE WHEN resource IS NULL THEN _p[3] END) AS _subresource,
-        lower(regexp_extract(_query, '(?:^|&)watch=([^&]*)', 1)) IN ('true', '1')
+        -- NULL where neither says watch; each regex runs only where its text occurs
+        CASE WHEN contains(_query, 'watch=')
+            THEN lower(regexp_extract(_query, '(?:^|&)watch=([^&]*)', 1)) IN ('true', '1') END
             OR _m['watch'] <> '' AS _watch_param
     FROM parts
 ),
@@ -71,9 +74,13 @@ verbs AS (
             WHEN upper(http_method) = 'DELETE' THEN 'delete'
             ELSE lower(http_method)
         END) AS _verb,
-        regexp_replace(username, '^system:node:.+$', 'system:node:*') AS _identity,
+        CASE WHEN starts_with(username, 'system:node:')
+            THEN regexp_replace(username, '^system:node:.+$', 'system:node:*') ELSE username END
+            AS _identity,
         regexp_extract(user_agent, '^([^/\s]+)', 1) AS _product,
-        nullif(regexp_extract(user_agent, 'kubernetes/[^/\s]+/(\S+)$', 1), '') AS _ua_suffix,
+        CASE WHEN contains(user_agent, 'kubernetes/')
+            THEN nullif(regexp_extract(user_agent, 'kubernetes/[^/\s]+/(\S+)$', 1), '') END
+            AS _ua_suffix,
         nullif(regexp_extract(username, '^system:serviceaccount:([^:]+:[^:]+)$', 1), '') AS _sa
     FROM fields
 )
@@ -109,13 +116,17 @@ SELECT
         WHEN _namespace IS NOT NULL THEN 'namespace'
         ELSE 'cluster'
     END AS scope,
-    url_decode(nullif(regexp_extract(_query, '(?:^|&)labelSelector=([^&]*)', 1), ''))
+    CASE WHEN contains(_query, 'labelSelector=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)labelSelector=([^&]*)', 1), '')) END
         AS label_selector,
-    url_decode(nullif(regexp_extract(_query, '(?:^|&)fieldSelector=([^&]*)', 1), ''))
+    CASE WHEN contains(_query, 'fieldSelector=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)fieldSelector=([^&]*)', 1), '')) END
         AS field_selector,
-    url_decode(nullif(regexp_extract(_query, '(?:^|&)resourceVersion=([^&]*)', 1), ''))
+    CASE WHEN contains(_query, 'resourceVersion=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)resourceVersion=([^&]*)', 1), '')) END
         AS resource_version,
-    try_cast(nullif(regexp_extract(_query, '(?:^|&)limit=([^&]*)', 1), '') AS BIGINT)
+    CASE WHEN contains(_query, 'limit=')
+        THEN try_cast(nullif(regexp_extract(_query, '(?:^|&)limit=([^&]*)', 1), '') AS BIGINT) END
         AS limit_param,
     _verb = 'watch' OR coalesce(_watch_param, false) AS is_watch,
     username,
