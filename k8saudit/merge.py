@@ -51,6 +51,14 @@ NEAR_DAY = (
 FIXED_JOINS = "join_order,build_side_probe_side"
 
 
+#: when the earliest open request of a file read in place that is not ResponseStarted was
+#: received (``simple_requests_sql`` reads the events before it only when complete)
+OPEN_FROM = (
+    "SELECT min(received_at) FROM open_pick "
+    "WHERE _direct IS NOT NULL AND stage IS DISTINCT FROM 'ResponseStarted'"
+)
+
+
 def _complete(stage: str) -> str:
     return f"coalesce({stage}, 'ResponseComplete') IN ('ResponseComplete', 'Panic')"
 
@@ -65,10 +73,11 @@ def run_shape_sql() -> list[str]:
     candidates = (
         "WITH open_keys AS (SELECT request_key FROM key_summary WHERE completes = 0), "
         "candidates AS ("
-        "  SELECT request_key, stage, source_file, source_line, _item, NULL::INTEGER AS _direct"
+        "  SELECT request_key, stage, received_at, source_file, source_line, _item,"
+        "    NULL::INTEGER AS _direct"
         "  FROM staged WHERE _status = 'ok' AND request_key IN (FROM open_keys)"
         "  UNION ALL"
-        "  SELECT k.audit_id, k.stage, f.display, k.source_line, 0, k._batch"
+        "  SELECT k.audit_id, k.stage, k.received_at, f.display, k.source_line, 0, k._batch"
         "  FROM direct_keys AS k JOIN direct_files AS f USING (_batch)"
         "  WHERE k.audit_id IN (FROM open_keys)"
         ") "
@@ -88,8 +97,8 @@ def simple_requests_sql(direct: bool) -> str:
 
     ``direct``: also read the files read in place that have events that day (``$paths``),
     keeping only the events the keys say are wanted (``slots``) and giving them back the line
-    the keys recorded. All stages of a request share its received time, so filtering events by
-    day filters requests by day.
+    the keys recorded; ``$open_from`` is ``OPEN_FROM``. All stages of a request share its
+    received time, so filtering events by day filters requests by day.
     """
     staged = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
     events = [
@@ -116,7 +125,11 @@ def simple_requests_sql(direct: bool) -> str:
             "JOIN direct_files AS f ON e.source_file = f.path "
             "JOIN slots AS k ON k._batch = f._batch AND k.audit_id = e.audit_id"
             f"  AND k.slot = CASE WHEN {_complete('e.stage')} THEN '' ELSE e.stage END "
-            f"WHERE {_event_day('e')}"
+            # only rows the slots can want reach the join: complete events, and the latest
+            # stages of open requests (ResponseStarted is rare; the others come at the end)
+            f"WHERE {_event_day('e')} AND ({_complete('e.stage')} "
+            "  OR e.stage = 'ResponseStarted' OR e.received_at IS NULL"
+            "  OR e.received_at >= $open_from)"
         )
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -211,15 +211,15 @@ class Stager:
             {"batch": batch},
         ).fetchall()
 
-    def direct_audit_file(self, source: SourceFile, lines: int) -> int | None:
+    def direct_audit_file(self, source: SourceFile, lines: Callable[[], int | None]) -> int | None:
         """Key the events of a plain uncompressed audit log without staging them.
 
         ``read_json`` reads the file on every core in file order (``preserve_insertion_order``),
-        so the n-th row is line n, provided the file has no blank line: its ``lines`` (counted
-        while hashing) must equal the events read. Returns the number of events, or None when
-        the file is not that clean (a malformed line, a blank line, an object that is not an
-        audit event, an event without audit ID): nothing is kept then, and the caller reads it
-        line by line.
+        so the n-th row is line n, provided the file has no blank line: its ``lines()`` (counted
+        while hashing, asked once the read is done) must equal the events read. Returns the
+        number of events, or None when the file is not that clean (a malformed line, a blank
+        line, an object that is not an audit event, an event without audit ID): nothing is kept
+        then, and the caller reads it line by line.
         """
         self._batches += 1
         batch = self._batches
@@ -241,7 +241,7 @@ class Stager:
                 "SELECT count(*), count(*) FILTER (WHERE _status <> 'ok' OR audit_id IS NULL) "
                 "FROM _direct_scan"
             ).fetchall()
-            if events != lines or unfit:
+            if unfit or events != lines():
                 return None
             self.con.execute(
                 "INSERT INTO direct_keys SELECT $batch, audit_id, stage, received_at, rowid + 1 "
@@ -339,17 +339,19 @@ CONTENT_COLUMNS = ", ".join(
 )
 
 
-def read_audit_lines(stager: Stager, source: SourceFile, lines: int | None) -> FileResult:
+def read_audit_lines(
+    stager: Stager, source: SourceFile, lines: Callable[[], int | None]
+) -> FileResult:
     """A JSON-lines audit log, read by DuckDB without Python touching a line.
 
-    An uncompressed file (``lines``: its line count) is first read in place, the fastest way
+    An uncompressed file (``lines()``: its line count) is first read in place, the fastest way
     (``Stager.direct_audit_file``). A compressed one, or one that is not clean, is read line by
     line with its numbers and text kept, so blank lines are counted and bad lines become exact
     rejects. Only what DuckDB cannot read at all (a line over ``MAX_LINE_BYTES``) goes record by
     record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
-    if lines is not None:
+    if source.compression is Compression.NONE:
         events = stager.direct_audit_file(source, lines)
         if events is not None:
             result.records = result.events = events

@@ -22,7 +22,7 @@ def in_place(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     original = readers.Stager.direct_audit_file
 
-    def spy(self: readers.Stager, source: Any, lines: int) -> int | None:
+    def spy(self: readers.Stager, source: Any, lines: Any) -> int | None:
         events = original(self, source, lines)
         if events is not None:
             read.append(Path(source.display).name)
@@ -165,3 +165,30 @@ def test_logs_that_are_not_clean_are_read_line_by_line(
         r["source_line"]
         for r in rows(tmp_path / "ds", "SELECT * FROM requests ORDER BY source_line")
     ][-1] == 3
+
+
+def test_open_requests_anywhere_in_the_log_are_kept(tmp_path: Path, in_place: list[str]) -> None:
+    def at(minute: int) -> dict[str, str]:
+        stamp = f"2019-02-04T12:{minute:02d}:00.000000Z"
+        return {"requestReceivedTimestamp": stamp, "stageTimestamp": stamp}
+
+    log = jsonl(
+        tmp_path / "audit.log",
+        [
+            event("lost", "RequestReceived", **at(1)),  # never completed: an old open request
+            event("w", "RequestReceived", verb="watch", **at(2)),
+            event("w", "ResponseStarted", verb="watch", **at(2)),
+            event("c", "RequestReceived", **at(3)),
+            event("c", **at(3)),
+            event("tail", "RequestReceived", **at(9)),
+        ],
+    )
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert in_place == ["audit.log"]
+    got = [(r["audit_id"], r["stage"], r["source_line"]) for r in rows(tmp_path / "ds")]
+    assert got == [
+        ("c", "ResponseComplete", 5),
+        ("lost", "RequestReceived", 1),
+        ("tail", "RequestReceived", 6),
+        ("w", "ResponseStarted", 3),
+    ]
