@@ -37,7 +37,6 @@ from k8saudit.merge import (
     FIXED_JOINS,
     NEAR_DAY,
     OPEN_FROM,
-    RUN_KEYS,
     general_requests_sql,
     merge_sql,
     run_shape_sql,
@@ -397,8 +396,7 @@ def _commit(
     ((simple,),) = con.execute(is_simple).fetchall()
     out = work / "out"
     if simple:
-        days = [d for (d,) in con.execute(f"SELECT DISTINCT received_at::DATE FROM ({RUN_KEYS})")
-                .fetchall()]  # fmt: skip
+        days = sorted(stager.days(), key=lambda d: (d is None, d))
         ((open_from,),) = con.execute(OPEN_FROM).fetchall()
         con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
         new_parts = []

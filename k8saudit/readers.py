@@ -115,6 +115,7 @@ class DirectFile:
     batch: int
     path: str  # as given to read_json, which reports it as `filename`
     display: str
+    days: frozenset[date | None]  # when its events were received (None: no time stated)
 
 
 class Stager:
@@ -237,9 +238,9 @@ class Stager:
         finally:
             self.con.execute("SET preserve_insertion_order = false").fetchall()
         try:
-            ((events, unfit),) = self.con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE _status <> 'ok' OR audit_id IS NULL) "
-                "FROM _direct_scan"
+            ((events, unfit, days),) = self.con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE _status <> 'ok' OR audit_id IS NULL), "
+                "list(DISTINCT received_at::DATE) FROM _direct_scan"
             ).fetchall()
             if unfit or events != lines():
                 return None
@@ -254,18 +255,20 @@ class Stager:
             "INSERT INTO direct_files VALUES ($batch, $path, $display)",
             {"batch": batch, "path": path, "display": source.display},
         ).fetchall()
-        self.direct[batch] = DirectFile(batch, path, source.display)
+        self.direct[batch] = DirectFile(batch, path, source.display, frozenset(days))
         self._compress_when_large()
         return int(events)
 
     def direct_paths(self, day: date | None) -> list[str]:
         """The files read in place that have events received on ``day`` (None: no time)."""
+        return [d.path for d in self.direct.values() if day in d.days]
+
+    def days(self) -> set[date | None]:
+        """The days on which the events of this run were received (None: no time stated)."""
         rows = self.con.execute(
-            "SELECT DISTINCT _batch FROM direct_keys "
-            "WHERE received_at::DATE IS NOT DISTINCT FROM $day ORDER BY _batch",
-            {"day": day},
+            "SELECT DISTINCT received_at::DATE FROM staged WHERE _status = 'ok'"
         ).fetchall()
-        return [self.direct[batch].path for (batch,) in rows]
+        return {day for (day,) in rows}.union(*(d.days for d in self.direct.values()))
 
     def stage_direct_files(self) -> None:
         """Stage the events of every file read in place, as any other file's (the general

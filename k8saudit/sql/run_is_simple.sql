@@ -9,10 +9,4 @@ SELECT
         SELECT 1 FROM staged WHERE _status = 'ok' AND starts_with(log_format, 'httplog')
     )
     AND NOT EXISTS (SELECT 1 FROM key_summary WHERE completes > 1)
-    AND NOT EXISTS (
-        SELECT 1
-        FROM direct_keys AS k
-        JOIN open_pick AS p
-            ON k._batch = p._direct AND k.audit_id = p.request_key AND k.stage = p.stage
-        WHERE k.source_line <> p.source_line
-    ) AS simple
+    AND NOT EXISTS (SELECT 1 FROM open_pick WHERE _direct IS NOT NULL AND _twins > 1) AS simple
