@@ -16,6 +16,7 @@ from functools import cache
 
 from k8saudit.formats import audit_json
 from k8saudit.schema import REQUEST_COLUMNS
+from k8saudit.sources import Compression
 from k8saudit.sqlfiles import internal_sql
 
 #: columns only an access log states: the access-log value wins over the audit one
@@ -91,11 +92,12 @@ def run_shape_sql() -> list[str]:
 
 
 @cache
-def simple_requests_sql(direct: bool) -> str:
+def simple_requests_sql(direct: tuple[str, ...]) -> str:
     """The requests of day ``$day`` of a simple run (``run_is_simple.sql``), REQUEST columns
     plus ``day``: each request's complete event, or its ``open_pick`` while it is open.
 
-    ``direct``: also read the files read in place that have events that day (``$paths``),
+    ``direct``: also read the files read in place that have events that day, of these
+    compressions (``$paths_none``, ``$paths_gzip``...: ``Stager.direct_paths``),
     keeping only the events the keys say are wanted (``slots``) and giving them back the line
     the keys recorded; ``$open_from`` is ``OPEN_FROM``. All stages of a request share its
     received time, so filtering events by day filters requests by day.
@@ -109,7 +111,10 @@ def simple_requests_sql(direct: bool) -> str:
         f" WHERE s._status = 'ok' AND {_event_day('s')}",
     ]
     if direct:
-        read = f"WITH src AS ({audit_json.direct_audit_source()}) {internal_sql('audit_events')}"
+        sources = " UNION ALL ".join(
+            f"SELECT * FROM ({audit_json.direct_audit_source(Compression(c))})" for c in direct
+        )
+        read = f"WITH src AS ({sources}) {internal_sql('audit_events')}"
         events.append(
             "WITH slots AS ("
             "  SELECT _batch, audit_id, '' AS slot, source_line FROM direct_keys"

@@ -402,8 +402,10 @@ def _commit(
         new_parts = []
         for day in days:
             paths = stager.direct_paths(day)
-            query = simple_requests_sql(direct=bool(paths))
-            params = {"paths": paths, "open_from": open_from} if paths else {}
+            query = simple_requests_sql(direct=tuple(sorted(paths)))
+            params = {f"paths_{c}": p for c, p in paths.items()}
+            if paths:
+                params["open_from"] = open_from
             new_parts += _write_days(con, query, params, [day], out, run_id)
         con.execute("RESET disabled_optimizers").fetchall()
     else:

@@ -115,7 +115,9 @@ class DirectFile:
     batch: int
     path: str  # as given to read_json, which reports it as `filename`
     display: str
+    compression: Compression
     days: frozenset[date | None]  # when its events were received (None: no time stated)
+    blank: int  # blank lines
 
 
 class Stager:
@@ -212,56 +214,94 @@ class Stager:
             {"batch": batch},
         ).fetchall()
 
-    def direct_audit_file(self, source: SourceFile, lines: Callable[[], int | None]) -> int | None:
-        """Key the events of a plain uncompressed audit log without staging them.
+    def direct_audit_file(
+        self, source: SourceFile, lines: Callable[[], int | None]
+    ) -> tuple[int, int] | None:
+        """Key the events of a JSON-lines audit log without staging them.
 
-        ``read_json`` reads the file on every core in file order (``preserve_insertion_order``),
-        so the n-th row is line n, provided the file has no blank line: its ``lines()`` (counted
-        while hashing, asked once the read is done) must equal the events read. Returns the
-        number of events, or None when the file is not that clean (a malformed line, a blank
-        line, an object that is not an audit event, an event without audit ID): nothing is kept
-        then, and the caller reads it line by line.
+        The file is read on every core, in file order (``preserve_insertion_order``), so the
+        n-th row is line n: by ``read_json`` when the file is uncompressed and has no blank
+        line (its ``lines()``, counted while hashing, equal the rows read), else by reading
+        its lines. Returns (events, blank lines), or None when the file is not clean (a
+        malformed line, an object that is not an audit event, an event without audit ID):
+        nothing is kept then, and the caller reads it line by line, with rejects.
         """
         self._batches += 1
         batch = self._batches
-        scan = f"WITH src AS ({audit_json.direct_audit_source()}) {internal_sql('audit_events')}"
-        path = str(source.path)
+        by_lines = source.compression is not Compression.NONE
+        try:
+            found = self._scan_keys(source, by_lines)
+            if found is not None and not by_lines and found[2] != lines():
+                self.con.execute("DROP TABLE _direct_scan").fetchall()
+                by_lines = True  # blank lines, which read_json skips: number lines instead
+                found = self._scan_keys(source, by_lines)
+            if found is None:
+                return None
+            events, blank, _, days = found
+            self.con.execute(
+                "INSERT INTO direct_keys SELECT $batch, audit_id, stage, received_at, rowid + 1 "
+                "FROM _direct_scan WHERE _status = 'ok'",
+                {"batch": batch},
+            ).fetchall()
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _direct_scan").fetchall()
+        self.con.execute(
+            "INSERT INTO direct_files VALUES ($batch, $path, $display)",
+            {"batch": batch, "path": str(source.path), "display": source.display},
+        ).fetchall()
+        self.direct[batch] = DirectFile(
+            batch, str(source.path), source.display, source.compression, frozenset(days), blank
+        )
+        self._compress_when_large()
+        return events, blank
+
+    def _scan_keys(
+        self, source: SourceFile, by_lines: bool
+    ) -> tuple[int, int, int, list[date | None]] | None:
+        """Fill ``_direct_scan`` (audit_id, stage, received_at, _status; a row per line when
+        ``by_lines``, else per event) in file order. Returns (events, blank lines, rows, days),
+        or None (and no table) when a line is not a clean audit event."""
+        params: dict[str, Any]
+        if by_lines:
+            src = audit_json.audit_lines_source(source.compression, numbered=False, keys_only=True)
+            params = {
+                "path": str(source.path),
+                "schema": audit_json.event_schema(unwrapped=False, keys_only=True),
+                "source_file": source.display,
+            }
+        else:
+            src = audit_json.direct_audit_source(source.compression)
+            params = {f"paths_{source.compression.value}": [str(source.path)]}
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             self.con.execute(
-                "CREATE TEMP TABLE _direct_scan AS "
-                f"SELECT audit_id, stage, received_at, _status FROM ({scan})",
-                {"paths": [path]},
+                "CREATE TEMP TABLE _direct_scan AS SELECT audit_id, stage, received_at, _status "
+                f"FROM (WITH src AS ({src}) {internal_sql('audit_events')})",
+                params,
             ).fetchall()
         except duckdb.Error:
             return None
         finally:
             self.con.execute("SET preserve_insertion_order = false").fetchall()
-        try:
-            ((events, unfit, days),) = self.con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE _status <> 'ok' OR audit_id IS NULL), "
-                "list(DISTINCT received_at::DATE) FROM _direct_scan"
-            ).fetchall()
-            if unfit or events != lines():
-                return None
-            self.con.execute(
-                "INSERT INTO direct_keys SELECT $batch, audit_id, stage, received_at, rowid + 1 "
-                "FROM _direct_scan",
-                {"batch": batch},
-            ).fetchall()
-        finally:
-            self.con.execute("DROP TABLE _direct_scan").fetchall()
-        self.con.execute(
-            "INSERT INTO direct_files VALUES ($batch, $path, $display)",
-            {"batch": batch, "path": path, "display": source.display},
+        ((events, blank, unfit, rows, days),) = self.con.execute(
+            "SELECT count(*) FILTER (WHERE _status = 'ok'), count(*) FILTER (WHERE _status = "
+            "'blank'), count(*) FILTER (WHERE _status NOT IN ('ok', 'blank') OR (_status = 'ok' "
+            "AND audit_id IS NULL)), count(*), list(DISTINCT received_at::DATE) FILTER "
+            "(WHERE _status = 'ok') FROM _direct_scan"
         ).fetchall()
-        self.direct[batch] = DirectFile(batch, path, source.display, frozenset(days))
-        self._compress_when_large()
-        return int(events)
+        if unfit:
+            self.con.execute("DROP TABLE _direct_scan").fetchall()
+            return None
+        return int(events), int(blank), int(rows), days or []
 
-    def direct_paths(self, day: date | None) -> list[str]:
-        """The files read in place that have events received on ``day`` (None: no time)."""
-        return [d.path for d in self.direct.values() if day in d.days]
+    def direct_paths(self, day: date | None) -> dict[str, list[str]]:
+        """The files read in place that have events received on ``day`` (None: no time), by
+        compression (``none``, ``gzip``, ``zstd``: read_json is told, not left to guess)."""
+        paths: dict[str, list[str]] = {}
+        for direct in self.direct.values():
+            if day in direct.days:
+                paths.setdefault(direct.compression.value, []).append(direct.path)
+        return paths
 
     def days(self) -> set[date | None]:
         """The days on which the events of this run were received (None: no time stated)."""
@@ -274,10 +314,12 @@ class Stager:
         """Stage the events of every file read in place, as any other file's (the general
         merge needs them all): read once more, numbered, now that they are known to be clean."""
         for direct in self.direct.values():
-            self.audit_events(
-                audit_json.plain_audit_source(Compression.NONE), {"path": direct.path},
-                direct.display,
-            )  # fmt: skip
+            if direct.compression is Compression.NONE and not direct.blank:
+                source, params = audit_json.plain_audit_source(), {}
+            else:
+                source = audit_json.audit_lines_source(direct.compression)
+                params = {"schema": audit_json.event_schema(unwrapped=False)}
+            self.audit_events(source, {"path": direct.path, **params}, direct.display)
         self.con.execute("DELETE FROM direct_keys").fetchall()
         self.con.execute("DELETE FROM direct_files").fetchall()
         self.direct.clear()
@@ -354,11 +396,13 @@ def read_audit_lines(
     record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
-    if source.compression is Compression.NONE:
-        events = stager.direct_audit_file(source, lines)
-        if events is not None:
-            result.records = result.events = events
-            return result
+    found = stager.direct_audit_file(source, lines)
+    if found is not None:
+        result.records, blank = found
+        result.events = result.records
+        if blank:
+            result.skip("blank line", blank)
+        return result
     mark = stager.mark()
     try:
         batch = stager.audit_events(

@@ -42,6 +42,13 @@ EVENT_COLUMNS: dict[str, str] = {
     "annotations": 'STRUCT("authorization.k8s.io/decision" VARCHAR)',
 }
 
+#: the Event fields that say which request an event is for, its stage and time, and whether it
+#: is an audit event at all: what readers.Stager keys a file read in place by
+KEY_FIELDS = frozenset(
+    {"kind", "apiVersion", "auditID", "stage", "verb", "requestURI", "requestReceivedTimestamp",
+     "timestamp"}
+)  # fmt: skip
+
 #: extra keys the Python unwrapper injects into each Event it writes to the temporary file
 INJECTED_COLUMNS: dict[str, str] = {
     "_line": "BIGINT",
@@ -66,35 +73,35 @@ def _compression_literal(compression: Compression) -> str:
     return {"none": "none", "gzip": "gzip", "zstd": "zstd"}[compression.value]
 
 
-def plain_audit_source(compression: Compression) -> str:
-    """SQL for the relation `src` over a plain audit log (``$path``, ``$source_file``).
+def plain_audit_source() -> str:
+    """SQL for the relation `src` over an uncompressed audit log (``$path``, ``$source_file``).
 
     ``read_json`` numbering its lines ``WITH ORDINALITY``, which reads on one thread. It does
     not count the blank lines it skips and one malformed line fails the whole query: the caller
-    uses it only for files known to be clean (see ``direct_audit_source``).
+    uses it only for files known to be clean and without blank lines.
     """
     return (
         "SELECT *, ordinality AS _line, $source_file AS _source_file, "
         "NULL::VARCHAR AS _apiserver, '' AS _wrapper, 0 AS _item, false AS _unparsed, "
         "NULL::VARCHAR AS _text "
-        f"FROM read_json($path, {_read_json_options(compression)}) WITH ORDINALITY"
+        f"FROM read_json($path, {_read_json_options(Compression.NONE)}) WITH ORDINALITY"
     )
 
 
-def direct_audit_source() -> str:
-    """SQL for `src` over plain uncompressed audit logs read in place (``$paths``, a list).
+def direct_audit_source(compression: Compression) -> str:
+    """SQL for `src` over audit logs read in place (``$paths_none``, ``$paths_gzip``...: a list).
 
     The fastest reader: ``read_json`` on every core, with no line numbers (``_line`` is NULL)
     and the file's path as ``_source_file``. Run with ``preserve_insertion_order`` it yields each
-    file's events in file order, which is how ``readers.Stager`` numbers them. One malformed line
-    fails the whole query, and blank lines are skipped silently: the caller checks the row count
-    against the file's line count.
+    file's events in file order. One malformed line fails the whole query, and blank lines are
+    skipped silently: the caller checks the row count against the file's line count.
     """
     return (
         "SELECT *, NULL::BIGINT AS _line, filename AS _source_file, "
         "NULL::VARCHAR AS _apiserver, '' AS _wrapper, 0 AS _item, false AS _unparsed, "
         "NULL::VARCHAR AS _text "
-        f"FROM read_json($paths, filename=true, {_read_json_options(Compression.NONE)})"
+        f"FROM read_json($paths_{compression.value}, filename=true, "
+        f"{_read_json_options(compression)})"
     )
 
 
@@ -105,34 +112,47 @@ def _read_json_options(compression: Compression) -> str:
     )
 
 
-def _lines(compression: Compression) -> str:
+def _lines(compression: Compression, numbered: bool) -> str:
     """Every physical line of ``$path`` as ``line`` (NULL when blank), numbered ``ordinality``.
 
     read_csv with a delimiter that valid JSON never holds unescaped (U+0001) and no quoting: one
-    column per line, blank lines kept, so line numbers are exact.
+    column per line, blank lines kept, so line numbers are exact. Numbering reads on one thread:
+    unnumbered, in file order (``preserve_insertion_order``), the n-th row is line n.
     """
     return (
         "read_csv($path, columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='', "
         "escape='', auto_detect=false, strict_mode=false, null_padding=true, "
         f"max_line_size={MAX_LINE_BYTES}, buffer_size={2 * MAX_LINE_BYTES}, "
-        f"compression='{_compression_literal(compression)}') "
-        "WITH ORDINALITY"
+        f"compression='{_compression_literal(compression)}')"
+        + (" WITH ORDINALITY" if numbered else "")
     )
 
 
-def audit_lines_source(compression: Compression) -> str:
+def audit_lines_source(
+    compression: Compression, *, numbered: bool = True, keys_only: bool = False
+) -> str:
     """SQL for `src` over any audit log, line by line (``$path``, ``$schema``): exact and robust.
 
     Each line is parsed with ``try(json_transform(...))``: a malformed line becomes a row with
     ``_unparsed`` and its ``_text`` (a reject), a blank line a row with NULL text (skipped), a
     field of an unexpected type a NULL field. Compressed files are read this way too.
+    ``numbered=False`` leaves ``_line`` NULL and reads on every core (see ``_lines``).
+    ``keys_only`` (with the ``event_schema`` of that name) parses ``KEY_FIELDS`` only, the
+    other columns being NULL.
     """
+    line = "ordinality" if numbered else "NULL::BIGINT"
+    unparsed = "".join(
+        f'NULL::{kind} AS "{name}", '
+        for name, kind in EVENT_COLUMNS.items()
+        if keys_only and name not in KEY_FIELDS
+    )
     return (
-        "SELECT unnest(_e), _e IS NULL AS _unparsed, CASE WHEN _e IS NULL THEN line END AS _text, "
-        "ordinality AS _line, $source_file AS _source_file, NULL::VARCHAR AS _apiserver, "
+        f"SELECT unnest(_e), {unparsed}"
+        "_e IS NULL AS _unparsed, CASE WHEN _e IS NULL THEN line END AS _text, "
+        f"{line} AS _line, $source_file AS _source_file, NULL::VARCHAR AS _apiserver, "
         "'' AS _wrapper, 0 AS _item "
-        "FROM (SELECT try(json_transform(line, $schema)) AS _e, line, ordinality "
-        f"FROM {_lines(compression)})"
+        f"FROM (SELECT try(json_transform(line, $schema)) AS _e, line, {line} AS ordinality "
+        f"FROM {_lines(compression, numbered)})"
     )
 
 
@@ -146,11 +166,13 @@ def unwrapped_audit_source() -> str:
         "SELECT unnest(_e), false AS _unparsed, NULL::VARCHAR AS _text, "
         "$source_file AS _source_file "
         "FROM (SELECT json_transform(line, $schema) AS _e "
-        f"FROM {_lines(Compression.NONE)})"
+        f"FROM {_lines(Compression.NONE, numbered=False)})"
     )
 
 
-def event_schema(*, unwrapped: bool) -> str:
+def event_schema(*, unwrapped: bool, keys_only: bool = False) -> str:
     """The ``$schema`` (json_transform structure) for the sources above."""
     columns = {**EVENT_COLUMNS, **INJECTED_COLUMNS} if unwrapped else EVENT_COLUMNS
+    if keys_only:
+        columns = {name: kind for name, kind in columns.items() if name in KEY_FIELDS}
     return json.dumps(columns)
