@@ -34,17 +34,19 @@ class _ProgressLine:
     def __call__(self, at: IngestProgress) -> None:
         if not self.enabled:
             return
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = _human_bytes(at.bytes_done / elapsed) + "/s"
         if at.phase == "merging":
             plural = "" if at.files_total == 1 else "s"
-            where = f"merging the requests of {at.files_total} file{plural}"
+            line = (
+                f"writing the requests of {at.files_total} file{plural}  {at.merged_percent:3.0f}%"
+            )
         else:
-            where = f"reading file {min(at.files_done + 1, at.files_total)}/{at.files_total}"
-        sys.stderr.write(
-            f"\r\x1b[K{where}  {_human_bytes(at.bytes_done)} of {_human_bytes(at.bytes_total)}"
-            f"  {rate}"
-        )
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            line = (
+                f"reading file {min(at.files_done + 1, at.files_total)}/{at.files_total}  "
+                f"{_human_bytes(at.bytes_done)} of {_human_bytes(at.bytes_total)}  "
+                f"{_human_bytes(at.bytes_done / elapsed)}/s"
+            )
+        sys.stderr.write(f"\r\x1b[K{line}")
         sys.stderr.flush()
 
     def close(self) -> None:

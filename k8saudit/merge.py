@@ -92,24 +92,27 @@ def run_shape_sql() -> list[str]:
 
 
 @cache
-def simple_requests_sql(direct: tuple[str, ...]) -> str:
+def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
     """The requests of day ``$day`` of a simple run (``run_is_simple.sql``), REQUEST columns
     plus ``day``: each request's complete event, or its ``open_pick`` while it is open.
 
-    ``direct``: also read the files read in place that have events that day, of these
+    ``staged``: take events from the ``staged`` table (the run staged some). ``direct``: read
+    the files read in place that have events that day, of these
     compressions (``$paths_none``, ``$paths_gzip``...: ``Stager.direct_paths``),
     keeping only the events the keys say are wanted (``slots``) and giving them back the line
     the keys recorded; ``$open_from`` is ``OPEN_FROM``. All stages of a request share its
     received time, so filtering events by day filters requests by day.
     """
-    staged = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
-    events = [
-        f"{staged} WHERE s._status = 'ok' AND {_complete('s.stage')} AND {_event_day('s')}",
-        f"{staged} SEMI JOIN (SELECT * FROM open_pick WHERE _direct IS NULL) AS p"
-        "  ON s.request_key = p.request_key AND s.source_file = p.source_file"
-        "  AND s.source_line IS NOT DISTINCT FROM p.source_line AND s._item = p._item"
-        f" WHERE s._status = 'ok' AND {_event_day('s')}",
-    ]
+    events = []
+    if staged:
+        rows = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
+        events += [
+            f"{rows} WHERE s._status = 'ok' AND {_complete('s.stage')} AND {_event_day('s')}",
+            f"{rows} SEMI JOIN (SELECT * FROM open_pick WHERE _direct IS NULL) AS p"
+            "  ON s.request_key = p.request_key AND s.source_file = p.source_file"
+            "  AND s.source_line IS NOT DISTINCT FROM p.source_line AND s._item = p._item"
+            f" WHERE s._status = 'ok' AND {_event_day('s')}",
+        ]
     if direct:
         sources = " UNION ALL ".join(
             f"SELECT * FROM ({audit_json.direct_audit_source(Compression(c))})" for c in direct

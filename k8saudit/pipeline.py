@@ -18,7 +18,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from k8saudit.merge import (
     run_shape_sql,
     simple_requests_sql,
 )
-from k8saudit.progress import FileTicker, IngestProgress, Progress
+from k8saudit.progress import IngestProgress, MergeSteps, Progress, QueryTicker
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
 from k8saudit.store import (
@@ -141,7 +141,7 @@ def _read_file(
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
-    # Track query progress (progress.FileTicker polls it) but never print DuckDB's own bar:
+    # Track query progress (progress.QueryTicker polls it) but never print DuckDB's own bar:
     # it writes to stdout, which must stay parseable.
     con.execute("SET enable_progress_bar = true").fetchall()
     con.execute("SET enable_progress_bar_print = false").fetchall()
@@ -212,7 +212,7 @@ def ingest(
             sources.sort(key=lambda s: _is_klog(s))
             for index, source in enumerate(sources):
                 at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
-                with FileTicker(con, progress, at, source.size):
+                with QueryTicker(con, progress, _reading(at, source.size)):
                     file_report, result, file_hash = _ingest_one(stager, source, seen, sizes)
                 report.files.append(file_report)
                 done_bytes += source.size
@@ -240,14 +240,15 @@ def ingest(
                     }
                 )
                 report.bytes_read += source.size
-            if progress:
-                progress(IngestProgress("merging", len(sources), len(sources), done_bytes,
-                                        total_bytes))  # fmt: skip
+            merging = MergeSteps(
+                con, progress,
+                IngestProgress("merging", len(sources), len(sources), done_bytes, total_bytes),
+            )  # fmt: skip
             report.events = sum(f.events for f in report.files)
             report.skipped = sum(f.skipped for f in report.files)
             report.rejected = len(rejects)
             if new_files:
-                _commit(stager, root, work, run_id, manifest, rejects, new_files)
+                _commit(stager, merging, root, work, run_id, manifest, rejects, new_files)
                 report.rejects_file = root / "rejects" / f"{run_id}.jsonl" if rejects else None
             con.close()
         finally:
@@ -261,6 +262,11 @@ def ingest(
                 ).fetchall()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _reading(at: IngestProgress, size: int) -> Callable[[float], IngestProgress]:
+    """Progress through a file of ``size`` bytes that starts at ``at``, given the percent read."""
+    return lambda percent: replace(at, bytes_done=at.bytes_done + int(size * percent / 100))
 
 
 def _is_klog(source: SourceFile) -> bool:
@@ -381,6 +387,7 @@ def _parquet_list(paths: Sequence[Path | str]) -> list[str]:
 
 def _commit(
     stager: readers.Stager,
+    merging: MergeSteps,
     root: Path,
     work: Path,
     run_id: str,
@@ -396,25 +403,31 @@ def _commit(
     ((simple,),) = con.execute(is_simple).fetchall()
     out = work / "out"
     if simple:
-        days = sorted(stager.days(), key=lambda d: (d is None, d))
+        staged = stager.staged_days()
+        days = sorted(staged | stager.direct_days(), key=lambda d: (d is None, d))
         ((open_from,),) = con.execute(OPEN_FROM).fetchall()
         con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
+        merging.add(len(days))
         new_parts = []
         for day in days:
             paths = stager.direct_paths(day)
-            query = simple_requests_sql(direct=tuple(sorted(paths)))
+            query = simple_requests_sql(staged=day in staged, direct=tuple(sorted(paths)))
             params = {f"paths_{c}": p for c, p in paths.items()}
             if paths:
                 params["open_from"] = open_from
-            new_parts += _write_days(con, query, params, [day], out, run_id)
+            reads = sum(stager.direct[b].size for b in stager.direct_batches(day))
+            new_parts += _write_days(con, query, params, [day], out, run_id, merging, reads)
         con.execute("RESET disabled_optimizers").fetchall()
     else:
-        stager.stage_direct_files()
+        merging.add(len(stager.direct) + 1)
+        stager.stage_direct_files(merging.step)
         merged = general_requests_sql()
-        con.execute(f"CREATE TEMP TABLE run_requests AS {merged}").fetchall()
+        with merging.step():
+            con.execute(f"CREATE TEMP TABLE run_requests AS {merged}").fetchall()
         query = f"SELECT * FROM run_requests WHERE {DAY_FILTER}"
         days = [d for (d,) in con.execute("SELECT DISTINCT day FROM run_requests").fetchall()]
-        new_parts = _write_days(con, query, {}, days, out, run_id)
+        merging.add(len(days))
+        new_parts = _write_days(con, query, {}, days, out, run_id, merging)
     replaced: list[dict[str, Any]] = []
     touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
     if touched and _overlaps(
@@ -427,8 +440,9 @@ def _commit(
         rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true) WHERE {NEAR_DAY}"
         merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
         all_days = sorted({_parse_day(p["day"]) for p in new_parts + touched}, key=str)
+        merging.add(len(all_days))
         new_parts = _write_days(
-            con, merged, {"files": _parquet_list(files)}, all_days, work / "merged", run_id
+            con, merged, {"files": _parquet_list(files)}, all_days, work / "merged", run_id, merging
         )
         replaced = touched
     # Move the new parts and rejects into place, then commit by replacing the manifest.
@@ -465,12 +479,15 @@ def _write_days(
     days: list[date | None],
     out: Path,
     run_id: str,
+    merging: MergeSteps,
+    reads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Write ``query`` (REQUEST columns + ``day``, filtered by ``$day``) to one Parquet per day.
 
     Streams each day straight into its file: faster and lighter than materializing the run or
     DuckDB's PARTITION_BY, both of which spill badly under the memory limit. Runs usually span
-    one or two days. Returns manifest part entries, ``abs`` being the written file.
+    one or two days. ``reads``: the bytes of the files each query reads (progress). Returns
+    manifest part entries, ``abs`` being the written file.
     """
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
     parts = []
@@ -478,10 +495,11 @@ def _write_days(
         name = day.isoformat() if day is not None else HIVE_NULL
         path = out / f"day={name}" / f"part-{run_id}.parquet"
         path.parent.mkdir(parents=True)
-        ((rows,),) = con.execute(
-            f"COPY (SELECT {columns} FROM ({query})) TO $out ({PARQUET_OPTIONS})",
-            {**params, "day": day, "out": str(path)},
-        ).fetchall()
+        with merging.step(reads):
+            ((rows,),) = con.execute(
+                f"COPY (SELECT {columns} FROM ({query})) TO $out ({PARQUET_OPTIONS})",
+                {**params, "day": day, "out": str(path)},
+            ).fetchall()
         if rows:
             relative = f"requests/day={name}/{path.name}"
             parts.append({"path": relative, "day": name, "rows": rows, "abs": path})

@@ -19,6 +19,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -116,6 +117,7 @@ class DirectFile:
     path: str  # as given to read_json, which reports it as `filename`
     display: str
     compression: Compression
+    size: int  # bytes as stored
     days: frozenset[date | None]  # when its events were received (None: no time stated)
     blank: int  # blank lines
 
@@ -250,7 +252,13 @@ class Stager:
             {"batch": batch, "path": str(source.path), "display": source.display},
         ).fetchall()
         self.direct[batch] = DirectFile(
-            batch, str(source.path), source.display, source.compression, frozenset(days), blank
+            batch,
+            str(source.path),
+            source.display,
+            source.compression,
+            source.size,
+            frozenset(days),
+            blank,
         )
         self._compress_when_large()
         return events, blank
@@ -294,32 +302,42 @@ class Stager:
             return None
         return int(events), int(blank), int(rows), days or []
 
+    def direct_batches(self, day: date | None) -> list[int]:
+        """The files read in place that have events received on ``day`` (None: no time)."""
+        return [batch for batch, direct in self.direct.items() if day in direct.days]
+
     def direct_paths(self, day: date | None) -> dict[str, list[str]]:
-        """The files read in place that have events received on ``day`` (None: no time), by
-        compression (``none``, ``gzip``, ``zstd``: read_json is told, not left to guess)."""
+        """``direct_batches(day)`` by compression (``none``, ``gzip``, ``zstd``: read_json is
+        told, not left to guess)."""
         paths: dict[str, list[str]] = {}
-        for direct in self.direct.values():
-            if day in direct.days:
-                paths.setdefault(direct.compression.value, []).append(direct.path)
+        for batch in self.direct_batches(day):
+            direct = self.direct[batch]
+            paths.setdefault(direct.compression.value, []).append(direct.path)
         return paths
 
-    def days(self) -> set[date | None]:
-        """The days on which the events of this run were received (None: no time stated)."""
+    def staged_days(self) -> set[date | None]:
+        """The days on which the staged events were received (None: no time stated)."""
         rows = self.con.execute(
             "SELECT DISTINCT received_at::DATE FROM staged WHERE _status = 'ok'"
         ).fetchall()
-        return {day for (day,) in rows}.union(*(d.days for d in self.direct.values()))
+        return {day for (day,) in rows}
 
-    def stage_direct_files(self) -> None:
+    def direct_days(self) -> set[date | None]:
+        """The days on which the events of the files read in place were received."""
+        return set().union(*(d.days for d in self.direct.values()))
+
+    def stage_direct_files(self, step: Callable[[], AbstractContextManager[Any]]) -> None:
         """Stage the events of every file read in place, as any other file's (the general
-        merge needs them all): read once more, numbered, now that they are known to be clean."""
+        merge needs them all): read once more, numbered, now that they are known to be clean.
+        Each file's read runs inside a ``step()`` (progress)."""
         for direct in self.direct.values():
             if direct.compression is Compression.NONE and not direct.blank:
                 source, params = audit_json.plain_audit_source(), {}
             else:
                 source = audit_json.audit_lines_source(direct.compression)
                 params = {"schema": audit_json.event_schema(unwrapped=False)}
-            self.audit_events(source, {"path": direct.path, **params}, direct.display)
+            with step():
+                self.audit_events(source, {"path": direct.path, **params}, direct.display)
         self.con.execute("DELETE FROM direct_keys").fetchall()
         self.con.execute("DELETE FROM direct_files").fetchall()
         self.direct.clear()
