@@ -68,6 +68,13 @@ def _event_day(alias: str) -> str:
     return f"{alias}.received_at::DATE IS NOT DISTINCT FROM $day"
 
 
+#: how many requests a simple run has: one per complete event, plus the open ones
+SIMPLE_REQUESTS = (
+    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) WHERE {_complete('stage')}) "
+    "+ (SELECT count(*) FROM open_pick)"
+)
+
+
 def run_shape_sql() -> list[str]:
     """Statements that create the temp tables ``key_summary`` and ``open_pick`` for this run,
     then one that says whether it is simple (``run_is_simple.sql``)."""

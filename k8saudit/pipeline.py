@@ -37,6 +37,7 @@ from k8saudit.merge import (
     FIXED_JOINS,
     NEAR_DAY,
     OPEN_FROM,
+    SIMPLE_REQUESTS,
     general_requests_sql,
     merge_sql,
     run_shape_sql,
@@ -403,21 +404,7 @@ def _commit(
     ((simple,),) = con.execute(is_simple).fetchall()
     out = work / "out"
     if simple:
-        staged = stager.staged_days()
-        days = sorted(staged | stager.direct_days(), key=lambda d: (d is None, d))
-        ((open_from,),) = con.execute(OPEN_FROM).fetchall()
-        con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
-        merging.add(len(days))
-        new_parts = []
-        for day in days:
-            paths = stager.direct_paths(day)
-            query = simple_requests_sql(staged=day in staged, direct=tuple(sorted(paths)))
-            params = {f"paths_{c}": p for c, p in paths.items()}
-            if paths:
-                params["open_from"] = open_from
-            reads = sum(stager.direct[b].size for b in stager.direct_batches(day))
-            new_parts += _write_days(con, query, params, [day], out, run_id, merging, reads)
-        con.execute("RESET disabled_optimizers").fetchall()
+        new_parts = _write_simple(stager, merging, out, run_id)
     else:
         merging.add(len(stager.direct) + 1)
         stager.stage_direct_files(merging.step)
@@ -466,6 +453,53 @@ def _commit(
     write_manifest(root, manifest)
     for path in replaced_paths:
         (root / path).unlink(missing_ok=True)
+
+
+def _write_simple(
+    stager: readers.Stager, merging: MergeSteps, out: Path, run_id: str
+) -> list[dict[str, Any]]:
+    """Write the requests of a simple run (``merge.simple_requests_sql``), day by day.
+
+    Files read in place are read once more here: one that was rotated, truncated or removed
+    since its keys were read would lose requests silently, so the rows written are checked
+    against the keys' count and the run fails (nothing ingested) if they differ.
+    """
+    con = stager.con
+    staged = stager.staged_days()
+    days = sorted(staged | stager.direct_days(), key=lambda d: (d is None, d))
+    ((open_from,),) = con.execute(OPEN_FROM).fetchall()
+    ((expected,),) = con.execute(SIMPLE_REQUESTS).fetchall()
+    merging.add(len(days))
+    parts = []
+    con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
+    try:
+        for day in days:
+            paths = stager.direct_paths(day)
+            query = simple_requests_sql(staged=day in staged, direct=tuple(sorted(paths)))
+            params = {f"paths_{c}": p for c, p in paths.items()}
+            if paths:
+                params["open_from"] = open_from
+            reads = sum(stager.direct[b].size for b in stager.direct_batches(day))
+            parts += _write_days(con, query, params, [day], out, run_id, merging, reads)
+    except duckdb.IOException as exc:
+        raise InputError(
+            f"a log file went away while it was ingested ({_first_line(exc)}); "
+            "nothing was ingested: run again"
+        ) from None
+    finally:
+        con.execute("RESET disabled_optimizers").fetchall()
+    written = sum(p["rows"] for p in parts)
+    if written != expected:
+        raise InputError(
+            "a log file changed while it was ingested (rotated or truncated?): "
+            f"{expected - written:,} of {expected:,} requests were gone when it was read again; "
+            "nothing was ingested: run again"
+        )
+    return parts
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
 def _parse_day(name: str) -> date | None:

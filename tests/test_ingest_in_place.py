@@ -13,6 +13,7 @@ import pytest
 
 import k8saudit
 from k8saudit import readers
+from k8saudit.errors import InputError
 from k8saudit.simulator import simulate
 from tests.test_ingest import event, jsonl, rows, write_lines
 
@@ -201,4 +202,56 @@ def test_open_requests_anywhere_in_the_log_are_kept(tmp_path: Path, in_place: li
         ("lost", "RequestReceived", 1),
         ("tail", "RequestReceived", 6),
         ("w", "ResponseStarted", 3),
+    ]
+
+
+@pytest.mark.parametrize("change", ["truncated", "removed"])
+def test_a_log_that_changes_before_the_commit_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    original = readers.Stager.direct_audit_file
+
+    def then_rotate(self: readers.Stager, source: Any, lines: Any) -> tuple[int, int] | None:
+        found = original(self, source, lines)
+        if change == "removed":
+            source.path.unlink()
+        else:  # copytruncate-style rotation: the file starts over
+            source.path.write_text(json.dumps(event("z")) + "\n")
+        return found
+
+    ds = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "old.log", [event("o")])], dataset=ds)
+    manifest = (ds / "manifest.json").read_text()
+    monkeypatch.setattr(readers.Stager, "direct_audit_file", then_rotate)
+    log = jsonl(tmp_path / "audit.log", [event("a"), event("b", "RequestReceived")])
+    with pytest.raises(InputError, match="nothing was ingested: run again"):
+        k8saudit.ingest([log], dataset=ds)
+    assert (ds / "manifest.json").read_text() == manifest
+    assert [r["audit_id"] for r in rows(ds)] == ["o"]
+
+
+def test_a_log_growing_while_it_is_ingested_keeps_what_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = readers.Stager.direct_audit_file
+
+    def then_append(self: readers.Stager, source: Any, lines: Any) -> tuple[int, int] | None:
+        found = original(self, source, lines)
+        with source.path.open("a") as fh:  # kube-apiserver writes on: b completes, c arrives
+            fh.write(json.dumps(event("b")) + "\n" + json.dumps(event("c")) + "\n")
+        return found
+
+    monkeypatch.setattr(readers.Stager, "direct_audit_file", then_append)
+    log = jsonl(tmp_path / "audit.log", [event("a"), event("b", "RequestReceived")])
+    k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert [(r["audit_id"], r["stage"]) for r in rows(tmp_path / "ds")] == [
+        ("a", "ResponseComplete"),
+        ("b", "RequestReceived"),
+    ]
+    monkeypatch.undo()
+    k8saudit.ingest([log], dataset=tmp_path / "ds")  # the grown file, next run
+    assert [(r["audit_id"], r["stage"]) for r in rows(tmp_path / "ds")] == [
+        ("a", "ResponseComplete"),
+        ("b", "ResponseComplete"),
+        ("c", "ResponseComplete"),
     ]
