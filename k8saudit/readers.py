@@ -5,12 +5,13 @@ into the run's DuckDB table ``staged`` (see ``Stager``), and accounts for every 
 an event, skipped (noise k8saudit has no use for, blank lines) or rejected (kept with line,
 reason and text). At commit the pipeline derives and merges the staged rows into requests.
 
-Audit logs in JSON lines go through DuckDB alone. A clean uncompressed one is read *in place*
-(``Stager.direct_audit_file``): only each event's key, stage and time are staged, and the commit
-reads the file again for the events it keeps. A compressed or messy one is read line by line with
-``json_transform`` and staged whole. Everything else is read record by record
-in Python: wrapped Events are unwrapped into a temporary JSON-lines file and then take the same
-SQL; GKE entries and access-log lines become Arrow tables.
+Audit logs in JSON lines go through DuckDB alone. A clean one (every line an audit event with an
+audit ID, or blank), compressed or not, is read *in place* (``Stager.direct_audit_file``): only
+each event's key, stage, time and line are staged, and the commit reads the file again for the
+events it keeps. One with bad lines is read line by line with ``json_transform`` and staged
+whole, its bad lines rejected. Everything else is read record by record in Python: wrapped
+Events are unwrapped into a temporary JSON-lines file and then take the same SQL; GKE entries
+and access-log lines become Arrow tables.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class KlogClock:
 
 @dataclass(frozen=True)
 class DirectFile:
-    """A clean plain audit log read in place: its events are keyed in ``direct_keys``."""
+    """A clean audit log read in place: its events are keyed in ``direct_keys``."""
 
     batch: int
     path: str  # as given to read_json, which reports it as `filename`
@@ -129,9 +130,9 @@ class Stager:
     count and inspect what its file contributed. The table lives in the run's DuckDB connection
     (in memory, spilling to the work area beyond the memory limit) and is gone with it.
 
-    Clean plain audit logs are not copied: ``direct_keys`` holds each of their events' request
-    key, stage, received time and line, and ``direct_files`` their paths (see
-    ``direct_audit_file``). ``merge.run_keys_sql`` is every valid event of the run, either way.
+    Clean audit logs are not copied: ``direct_keys`` holds each of their events' request key,
+    stage, received time and line, and ``direct_files`` their paths (see ``direct_audit_file``).
+    ``merge.RUN_KEYS`` is every valid event of the run, either way.
     """
 
     def __init__(
@@ -407,11 +408,10 @@ def read_audit_lines(
 ) -> FileResult:
     """A JSON-lines audit log, read by DuckDB without Python touching a line.
 
-    An uncompressed file (``lines()``: its line count) is first read in place, the fastest way
-    (``Stager.direct_audit_file``). A compressed one, or one that is not clean, is read line by
-    line with its numbers and text kept, so blank lines are counted and bad lines become exact
-    rejects. Only what DuckDB cannot read at all (a line over ``MAX_LINE_BYTES``) goes record by
-    record through Python.
+    A clean file is read in place, the fastest way (``Stager.direct_audit_file``; ``lines()``
+    is the line count of an uncompressed one). One with bad lines is read line by line with its
+    numbers and text kept, so bad lines become exact rejects. Only what DuckDB cannot read at
+    all (a line over ``MAX_LINE_BYTES``) goes record by record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
     found = stager.direct_audit_file(source, lines)

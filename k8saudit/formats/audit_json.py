@@ -2,8 +2,9 @@
 
 A plain audit log (one ``audit.k8s.io`` Event per line, the common case and the big one) is read
 by DuckDB straight from the file, gzip/zstd included, with explicit column types, so no Python
-touches a line: with ``read_json`` when the file is clean, else line by line with
-``json_transform`` so that blank and malformed lines keep exact line numbers and their text.
+touches a line: with ``read_json`` on every core (``direct_audit_source``), or line by line with
+``json_transform`` (``audit_lines_source``) where lines must be numbered despite blank lines, or
+malformed ones kept with their number and text.
 Events that arrive wrapped (EKS, AKS, EventList, YAML...) are unwrapped in Python into a temporary
 JSON-lines file of plain Events carrying their source line, then read the same way. Either way
 ``k8saudit/sql/audit_events.sql`` turns them into raw event rows.
