@@ -13,7 +13,7 @@ its own process so peak memory is measured separately:
 
 Prints MB/s, events/s, requests/s and peak RSS for both, and the ratio. Usage::
 
-    python bench/ingest.py [--nodes 700] [--duration 1h] [--gzip]
+    python bench/ingest.py [--nodes 700] [--duration 1h] [--gzip] [--repeat 3]
 
 ``--gzip`` measures the same log gzip-compressed (level 6, as kube-apiserver's log rotation
 writes it), cached next to it.
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=700)
     parser.add_argument("--duration", default="1h")
     parser.add_argument("--gzip", action="store_true", help="measure the log gzip-compressed")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (fastest counts)")
     args = parser.parse_args()
     log, events = generate(args.nodes, args.duration)
     size_mb = log.stat().st_size / 1e6  # MB/s are of the uncompressed log, gzip or not
@@ -100,25 +101,35 @@ def main() -> None:
     stored = log.stat().st_size / 1e6
     print(f"input: {log} ({stored:,.0f} MB stored, {size_mb:,.0f} MB of log, {events:,} events)")
     work = OUT / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    ours_s, ours_kb, requests = timed(OURS, str(log), str(work / "dataset"))
-    baselines = {
-        "default": "ignore_errors=true",
-        "shallow": "maximum_depth=1",
-        "full": "sample_size=-1",
+    contenders = {
+        "k8saudit ingest": (OURS, "dataset", ""),
+        "duckdb read_json default": (BASELINE, "default.parquet", "ignore_errors=true"),
+        "duckdb read_json shallow": (BASELINE, "shallow.parquet", "maximum_depth=1"),
+        "duckdb read_json full": (BASELINE, "full.parquet", "sample_size=-1"),
     }
-    rows: list[tuple[str, float, int, int | None]] = [
-        ("k8saudit ingest", ours_s, ours_kb, int(requests))
+    best: dict[str, tuple[float, int, str]] = {}
+    for _ in range(args.repeat):  # interleaved, so that a slow moment hits all of them
+        for name, (code, target, options) in contenders.items():
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            options_arg = [options] if options else []
+            seconds, kb, out = timed(code, str(log), str(work / target), *options_arg)
+            previous = best.get(name)
+            if previous is None or seconds < previous[0]:
+                best[name] = (seconds, max(kb, previous[1] if previous else 0), out)
+            else:
+                best[name] = (previous[0], max(kb, previous[1]), previous[2])
+    ours_s = best["k8saudit ingest"][0]
+    rows = [
+        (name, seconds, kb, int(out) if name == "k8saudit ingest" else None)
+        for name, (seconds, kb, out) in best.items()
     ]
-    for name, options in baselines.items():
-        seconds, kb, _ = timed(BASELINE, str(log), str(work / f"{name}.parquet"), options)
-        rows.append((f"duckdb read_json {name}", seconds, kb, None))
+    print(f"fastest of {args.repeat} runs each; peak RSS the highest of them")
     for name, seconds, kb, reqs in rows:
-        extra = f", {reqs / seconds:,.0f} requests/s" if reqs else ""
+        per_request = f", {reqs / seconds:,.0f} requests/s" if reqs else ""
         print(
             f"{name:30s} {seconds:6.2f} s  {size_mb / seconds:6.0f} MB/s  "
-            f"{events / seconds:,.0f} events/s{extra}  peak RSS {kb / 1024:,.0f} MiB"
+            f"{events / seconds:,.0f} events/s{per_request}  peak RSS {kb / 1024:,.0f} MiB"
         )
     for name, seconds, _, _ in rows[1:]:
         print(f"ratio k8saudit / {name} throughput: {seconds / ours_s:.2f}")
