@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import k8saudit
 from k8saudit import readers
@@ -255,3 +258,38 @@ def test_a_log_growing_while_it_is_ingested_keeps_what_was_read(
         ("b", "ResponseComplete"),
         ("c", "ResponseComplete"),
     ]
+
+
+stages = st.sampled_from(["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"])
+audit_lines = st.one_of(
+    st.builds(
+        lambda i, stage, second: json.dumps(
+            event(f"id-{i}", stage, requestReceivedTimestamp=f"2019-02-04T23:59:{second:02d}Z")
+        ),
+        st.integers(0, 6),
+        stages,
+        st.integers(57, 59),
+    ),
+    st.sampled_from(["", "  "]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(audit_lines, min_size=1, max_size=14), st.booleans())
+def test_any_clean_log_read_in_place_equals_the_line_by_line_read(
+    lines: list[str], compress: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [*lines, json.dumps(event("last"))]  # a log has an event to be told one
+        text = "".join(line + "\n" for line in lines).encode()
+        fast = Path(tmp) / "fast" / "audit.log"
+        messy = Path(tmp) / "messy" / "audit.log"  # a bad last line: read line by line
+        fast.parent.mkdir()
+        messy.parent.mkdir()
+        fast.write_bytes(gzip.compress(text) if compress else text)
+        messy.write_bytes(text + b"{bad\n")
+        reports = [k8saudit.ingest([f], dataset=f.parent / "ds") for f in (fast, messy)]
+        assert [r.rejected for r in reports] == [0, 1]
+        assert reports[0].skipped == reports[1].skipped
+        query = "SELECT * EXCLUDE (source_file) FROM requests ORDER BY request_key"
+        assert rows(fast.parent / "ds", query) == rows(messy.parent / "ds", query)
