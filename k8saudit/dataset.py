@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from k8saudit.analyses import Analyses
-from k8saudit.errors import DatasetError, QueryError
+from k8saudit.errors import DatasetError, QueryError, first_line
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Dataset(Analyses):
         try:
             table = self.duckdb.sql(query, params=params or None).to_arrow_table()
         except duckdb.Error as exc:
-            raise QueryError(_first_line(exc)) from exc
+            raise QueryError(first_line(exc)) from exc
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return frame
@@ -152,10 +152,6 @@ class Dataset(Analyses):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
 
 
 def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:

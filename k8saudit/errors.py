@@ -68,3 +68,8 @@ class UsageError(K8sAuditError):
     """An option value the library cannot use (bad time, bad format name)."""
 
     exit_code = ExitCode.USAGE
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB's run on with context and hints)."""
+    return str(exc).strip().splitlines()[0]

@@ -31,7 +31,7 @@ import zstandard
 
 from k8saudit import readers
 from k8saudit.dataset import Dataset
-from k8saudit.errors import InputError, UsageError
+from k8saudit.errors import InputError, UsageError, first_line
 from k8saudit.merge import (
     DAY_FILTER,
     FIXED_JOINS,
@@ -111,15 +111,18 @@ def _hash_and_count(source: SourceFile) -> tuple[str, int | None]:
     """Content hash of the file as stored and, when it is uncompressed, its number of lines."""
     digest = xxhash.xxh3_128()
     newlines = 0
-    last = b"\n"
+    last = NEWLINE
     count = source.compression is Compression.NONE
-    with open(source.path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
+    # one buffer, read into again and again: fresh 16 MB objects cost page faults
+    buffer = memoryview(bytearray(HASH_CHUNK))
+    with open(source.path, "rb", buffering=0) as fh:
+        while size := fh.readinto(buffer):
+            chunk = buffer[:size]
             digest.update(chunk)
             if count:  # numpy counts ~4x faster than bytes.count
                 newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
-                last = chunk[-1:]
-    lines = newlines + (last != b"\n") if count else None
+                last = chunk[-1]
+    lines = newlines + (last != NEWLINE) if count else None
     return digest.hexdigest(), lines
 
 
@@ -483,7 +486,7 @@ def _write_simple(
             parts += _write_days(con, query, params, [day], out, run_id, merging, reads)
     except duckdb.IOException as exc:
         raise InputError(
-            f"a log file went away while it was ingested ({_first_line(exc)}); "
+            f"a log file went away while it was ingested ({first_line(exc)}); "
             "nothing was ingested: run again"
         ) from None
     finally:
@@ -496,10 +499,6 @@ def _write_simple(
             "nothing was ingested: run again"
         )
     return parts
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
 
 
 def _parse_day(name: str) -> date | None:

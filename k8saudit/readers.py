@@ -173,6 +173,7 @@ class Stager:
     def _insert(self, raw_sql: str, params: dict[str, Any]) -> int:
         """Insert the rows of ``raw_sql`` (RAW_EVENT columns, ``_item``, ``_status``,
         ``_reject_text``) as a new batch, and give each request its key."""
+        self._compress_when_large()
         self._batches += 1
         batch = self._batches
         self.con.execute(
@@ -190,12 +191,12 @@ class Stager:
         self._counts[batch] = (rows, valid, blank)
         if keyless:
             self._key_by_content(batch)
-        self._compress_when_large()
         return batch
 
     def _compress_when_large(self) -> None:
         """CHECKPOINT (which compresses staged rows ~15x, see pipeline) once they take real
-        memory; below that it would cost time for nothing."""
+        memory, before more are added; below that it would cost time for nothing, and after
+        the last file it would too (0.8 s for the keys of a 4.5 GB log)."""
         ((used,),) = self.con.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
             "WHERE tag = 'IN_MEMORY_TABLE'"
@@ -229,6 +230,7 @@ class Stager:
         malformed line, an object that is not an audit event, an event without audit ID):
         nothing is kept then, and the caller reads it line by line, with rejects.
         """
+        self._compress_when_large()
         self._batches += 1
         batch = self._batches
         by_lines = source.compression is not Compression.NONE
@@ -261,7 +263,6 @@ class Stager:
             frozenset(days),
             blank,
         )
-        self._compress_when_large()
         return events, blank
 
     def _scan_keys(
