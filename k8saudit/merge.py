@@ -1,10 +1,11 @@
 """The SQL that turns a run's events into one row per request.
 
-A *simple* run (``sql/run_is_simple.sql``: audit events only, no request completed twice, the
-usual case) needs no merge: each request is its one complete event, or, while it is still open,
-its latest event (``sql/open_pick.sql``). Those are picked from the events' keys alone, and only
-they are derived and written; files read in place are read once more for exactly those rows.
-Any other run goes through the general merge:
+When the audit events of a run are *simple* (``sql/run_is_simple.sql``: no request completed
+twice, the usual case) they need no merge: each request is its one complete event, or, while it
+is still open, its latest event (``sql/open_pick.sql``). Those are picked from the events' keys
+alone, and only they are derived and written; files read in place are read once more for
+exactly those rows. Access-log lines of the run are then merged with those requests
+(``access_merge_sql``). Any other run goes through the general merge of all its events:
 ``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log row;
 which side wins is a per-column rule, so the select list is generated here from
 ``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
@@ -36,9 +37,18 @@ COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_a
 
 #: the valid raw rows an ingest run staged (see readers.Stager)
 STAGED_EVENTS = "SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE _status = 'ok'"
-#: every valid event of the run, staged or in a file read in place: key, stage, time
+
+
+def audit_rows(table: str = "staged") -> str:
+    """The condition for staged rows that are audit events (not access-log lines)."""
+    return f"{table}._status = 'ok' AND NOT starts_with({table}.log_format, 'httplog')"
+
+
+#: staged rows that are access-log lines
+ACCESS_ROWS = "_status = 'ok' AND starts_with(log_format, 'httplog')"
+#: every audit event of the run, staged or in a file read in place: key, stage, time
 RUN_KEYS = (
-    "SELECT request_key, stage, received_at FROM staged WHERE _status = 'ok' "
+    f"SELECT request_key, stage, received_at FROM staged WHERE {audit_rows()} "
     "UNION ALL SELECT audit_id, stage, received_at FROM direct_keys"
 )
 #: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
@@ -83,7 +93,7 @@ def run_shape_sql() -> list[str]:
         "candidates AS ("
         "  SELECT request_key, stage, received_at, source_file, source_line, _item,"
         "    NULL::INTEGER AS _direct"
-        "  FROM staged WHERE _status = 'ok' AND request_key IN (FROM open_keys)"
+        f"  FROM staged WHERE {audit_rows()} AND request_key IN (FROM open_keys)"
         "  UNION ALL"
         "  SELECT k.audit_id, k.stage, k.received_at, f.display, k.source_line, 0, k._batch"
         "  FROM direct_keys AS k JOIN direct_files AS f USING (_batch)"
@@ -113,12 +123,13 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
     events = []
     if staged:
         rows = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
+        audit = audit_rows("s")
         events += [
-            f"{rows} WHERE s._status = 'ok' AND {_complete('s.stage')} AND {_event_day('s')}",
+            f"{rows} WHERE {audit} AND {_complete('s.stage')} AND {_event_day('s')}",
             f"{rows} SEMI JOIN (SELECT * FROM open_pick WHERE _direct IS NULL) AS p"
             "  ON s.request_key = p.request_key AND s.source_file = p.source_file"
             "  AND s.source_line IS NOT DISTINCT FROM p.source_line AND s._item = p._item"
-            f" WHERE s._status = 'ok' AND {_event_day('s')}",
+            f" WHERE {audit} AND {_event_day('s')}",
         ]
     if direct:
         sources = " UNION ALL ".join(
@@ -152,6 +163,22 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
         f"WITH raw AS ({union}) "
         f"SELECT {columns}, received_at::DATE AS day FROM ({internal_sql('derive')})"
     )
+
+
+def access_merge_sql(audit_parts: bool) -> str:
+    """The requests of a run whose audit events are simple but that has access-log lines:
+    the audit requests already written (``$files``, when ``audit_parts``) merged by
+    ``merge_sql`` with the derived access-log rows, REQUEST columns plus ``day``. An access
+    line meets its audit request on the audit-ID whatever dates they carry (klog lines often
+    have to guess their year); the caller materializes this once, then writes day by day."""
+    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+    access = f"SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE {ACCESS_ROWS}"
+    rows = f"SELECT {columns} FROM ({internal_sql('derive')})"
+    if audit_parts:
+        rows += (
+            f" UNION ALL BY NAME SELECT {columns} FROM read_parquet($files, union_by_name = true)"
+        )
+    return f"WITH raw AS ({access}), rows AS ({rows}) {merge_sql()}"
 
 
 def general_requests_sql() -> str:

@@ -38,6 +38,7 @@ from k8saudit.merge import (
     NEAR_DAY,
     OPEN_FROM,
     SIMPLE_REQUESTS,
+    access_merge_sql,
     general_requests_sql,
     merge_sql,
     run_shape_sql,
@@ -406,18 +407,19 @@ def _commit(
         con.execute(statement).fetchall()
     ((simple,),) = con.execute(is_simple).fetchall()
     out = work / "out"
-    if simple:
+    if simple and stager.has_access_lines():
+        # the audit requests first, then their access-log lines joined to them
+        audit_parts = _write_simple(stager, merging, work / "audit", run_id)
+        files = [str(p["abs"]) for p in audit_parts]
+        merged = access_merge_sql(audit_parts=bool(files))
+        new_parts = _write_merged(con, merging, merged, {"files": files} if files else {}, out,
+                                  run_id)  # fmt: skip
+    elif simple:
         new_parts = _write_simple(stager, merging, out, run_id)
     else:
-        merging.add(len(stager.direct) + 1)
+        merging.add(len(stager.direct))
         stager.stage_direct_files(merging.step)
-        merged = general_requests_sql()
-        with merging.step():
-            con.execute(f"CREATE TEMP TABLE run_requests AS {merged}").fetchall()
-        query = f"SELECT * FROM run_requests WHERE {DAY_FILTER}"
-        days = [d for (d,) in con.execute("SELECT DISTINCT day FROM run_requests").fetchall()]
-        merging.add(len(days))
-        new_parts = _write_days(con, query, {}, days, out, run_id, merging)
+        new_parts = _write_merged(con, merging, general_requests_sql(), {}, out, run_id)
     replaced: list[dict[str, Any]] = []
     touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
     if touched and _overlaps(
@@ -458,6 +460,24 @@ def _commit(
         (root / path).unlink(missing_ok=True)
 
 
+def _write_merged(
+    con: duckdb.DuckDBPyConnection,
+    merging: MergeSteps,
+    merged: str,
+    params: dict[str, Any],
+    out: Path,
+    run_id: str,
+) -> list[dict[str, Any]]:
+    """Materialize ``merged`` (REQUEST columns + ``day``) once, then write it day by day."""
+    merging.add(1)
+    with merging.step():
+        con.execute(f"CREATE TEMP TABLE run_requests AS {merged}", params).fetchall()
+    query = f"SELECT * FROM run_requests WHERE {DAY_FILTER}"
+    days = [d for (d,) in con.execute("SELECT DISTINCT day FROM run_requests").fetchall()]
+    merging.add(len(days))
+    return _write_days(con, query, {}, days, out, run_id, merging)
+
+
 def _write_simple(
     stager: readers.Stager, merging: MergeSteps, out: Path, run_id: str
 ) -> list[dict[str, Any]]:
@@ -468,7 +488,7 @@ def _write_simple(
     against the keys' count and the run fails (nothing ingested) if they differ.
     """
     con = stager.con
-    staged = stager.staged_days()
+    staged = stager.staged_audit_days()
     days = sorted(staged | stager.direct_days(), key=lambda d: (d is None, d))
     ((open_from,),) = con.execute(OPEN_FROM).fetchall()
     ((expected,),) = con.execute(SIMPLE_REQUESTS).fetchall()

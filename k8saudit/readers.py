@@ -317,12 +317,21 @@ class Stager:
             paths.setdefault(direct.compression.value, []).append(direct.path)
         return paths
 
-    def staged_days(self) -> set[date | None]:
-        """The days on which the staged events were received (None: no time stated)."""
+    def staged_audit_days(self) -> set[date | None]:
+        """The days on which the staged audit events were received (None: no time stated)."""
         rows = self.con.execute(
-            "SELECT DISTINCT received_at::DATE FROM staged WHERE _status = 'ok'"
+            "SELECT DISTINCT received_at::DATE FROM staged "
+            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog')"
         ).fetchall()
         return {day for (day,) in rows}
+
+    def has_access_lines(self) -> bool:
+        """Did this run stage any access-log line?"""
+        ((found,),) = self.con.execute(
+            "SELECT EXISTS (SELECT 1 FROM staged "
+            "WHERE _status = 'ok' AND starts_with(log_format, 'httplog'))"
+        ).fetchall()
+        return bool(found)
 
     def direct_days(self) -> set[date | None]:
         """The days on which the events of the files read in place were received."""

@@ -153,7 +153,7 @@ def test_logs_read_in_place_join_their_access_lines(tmp_path: Path, in_place: li
         ],
     )
     k8saudit.ingest([audit, access], dataset=tmp_path / "ds", year=2019)
-    assert in_place == ["audit.log"]  # read in place, then staged for the general merge
+    assert in_place == ["audit.log"]  # read in place, then joined with the access lines
     got = [(r["audit_id"], r["source_line"], r["has_access"], r["apf_priority_level"])
            for r in rows(tmp_path / "ds")]  # fmt: skip
     assert got == [(audit_id, 3, True, "workload-low"), ("other", 1, False, None)]
