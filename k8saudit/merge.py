@@ -114,11 +114,11 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
     plus ``day``: each request's complete event, or its ``open_pick`` while it is open.
 
     ``staged``: take events from the ``staged`` table (the run staged some). ``direct``: read
-    the files read in place that have events that day, of these
-    compressions (``$paths_none``, ``$paths_gzip``...: ``Stager.direct_paths``),
-    keeping only the events the keys say are wanted (``slots``) and giving them back the line
-    the keys recorded; ``$open_from`` is ``OPEN_FROM``. All stages of a request share its
-    received time, so filtering events by day filters requests by day.
+    the files read in place that have events that day, of these compressions (``$paths_none``,
+    ``$paths_gzip``...: ``Stager.direct_paths``), keeping only the events the keys say are
+    wanted (``slots``) and giving them back the line the keys recorded; ``$open_from`` is
+    ``OPEN_FROM``. All stages of a request share its received time, so filtering events by day
+    filters requests by day.
     """
     events = []
     if staged:

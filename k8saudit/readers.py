@@ -32,6 +32,7 @@ import pyarrow as pa
 from k8saudit.formats import audit_json
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.merge import ACCESS_ROWS, RUN_KEYS, audit_rows
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 from k8saudit.sources import BOM, Compression, Format, SourceFile, iter_lines, open_text
 from k8saudit.sqlfiles import internal_sql
@@ -320,16 +321,14 @@ class Stager:
     def staged_audit_days(self) -> set[date | None]:
         """The days on which the staged audit events were received (None: no time stated)."""
         rows = self.con.execute(
-            "SELECT DISTINCT received_at::DATE FROM staged "
-            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog')"
+            f"SELECT DISTINCT received_at::DATE FROM staged WHERE {audit_rows()}"
         ).fetchall()
         return {day for (day,) in rows}
 
     def has_access_lines(self) -> bool:
         """Did this run stage any access-log line?"""
         ((found,),) = self.con.execute(
-            "SELECT EXISTS (SELECT 1 FROM staged "
-            "WHERE _status = 'ok' AND starts_with(log_format, 'httplog'))"
+            f"SELECT EXISTS (SELECT 1 FROM staged WHERE {ACCESS_ROWS})"
         ).fetchall()
         return bool(found)
 
@@ -374,11 +373,7 @@ class Stager:
 
     def audit_end(self) -> datetime | None:
         """When the last audit event of this run or of the dataset was received."""
-        ((staged,),) = self.con.execute(
-            "SELECT max(t) FROM (SELECT max(received_at) AS t FROM staged "
-            "WHERE _status = 'ok' AND NOT starts_with(log_format, 'httplog') "
-            "UNION ALL SELECT max(received_at) FROM direct_keys)"
-        ).fetchall()
+        ((staged,),) = self.con.execute(f"SELECT max(received_at) FROM ({RUN_KEYS})").fetchall()
         ends = [t for t in (staged, self.stored_audit_end) if t is not None]
         return max(ends) if ends else None
 
