@@ -436,6 +436,30 @@ def test_progress_reports_reading_then_merging(tmp_path: Path) -> None:
     assert seen[-1].bytes_done == total
 
 
+def test_merge_progress_moves_through_its_steps() -> None:
+    import duckdb
+
+    from k8saudit.progress import IngestProgress, MergeSteps, bytes_read
+
+    seen: list[float] = []
+    at = IngestProgress("merging", 1, 1, 10, 10)
+    merging = MergeSteps(duckdb.connect(), lambda p: seen.append(p.merged_percent), at)
+    merging.add(2)
+    first, second = merging.step(), merging.step()
+    assert (first.at(50.0).merged_percent, second.at(50.0).merged_percent) == (25.0, 75.0)
+    merging.add(2)  # more work turned up (a re-merge): the same step is a smaller share
+    assert second.at(100.0).merged_percent == 50.0
+    with merging.step():
+        pass
+    assert seen == [50.0]  # reported as the step starts
+    # a step given the bytes its query reads measures them as the process reads them
+    before = bytes_read()
+    size = len(Path(__file__).read_bytes())
+    after = bytes_read()
+    if before is not None and after is not None:  # Linux
+        assert after - before >= size
+
+
 def test_compressed_log_with_blank_and_bad_lines_keeps_exact_lines(tmp_path: Path) -> None:
     lines = [json.dumps(event("a")), json.dumps(event("b")), "", json.dumps(event("c")),
              '{"truncated', json.dumps(event("d")), '{"not": "an event"}']  # fmt: skip
