@@ -330,6 +330,10 @@ class _Scan:
     def lines(self) -> int | None:
         return self.result()[1]
 
+    def wait(self) -> None:
+        """Wait for the thread, whatever it found: the file is given up."""
+        self._thread.join()
+
 
 def _ingest_one(
     stager: readers.Stager, source: SourceFile, seen: set[str], sizes: set[int]
@@ -339,28 +343,30 @@ def _ingest_one(
     A file of a size no ingested file has cannot be one of them: it is read while it is hashed.
     """
     scan = _Scan(source)
-    if source.size in sizes:
-        file_hash, _ = scan.result()
-        if file_hash in seen:
-            report = FileReport(source.display, "", "duplicate", source.size)
-            report.message = "already ingested (same content)"
-            return report, None, file_hash
     mark = stager.mark()
     try:
+        if source.size in sizes:
+            file_hash, _ = scan.result()
+            if file_hash in seen:
+                report = FileReport(source.display, "", "duplicate", source.size)
+                report.message = "already ingested (same content)"
+                return report, None, file_hash
         fmt = sniff(source)
         if fmt is Format.UNKNOWN:
             report = FileReport(source.display, fmt.value, "unreadable", source.size)
             report.message = "not a log format k8saudit knows (binary or unrecognised text)"
-            return report, None, scan.result()[0]
+            return report, None, ""
         result = _read_file(stager, source, scan.lines, fmt)
         file_hash, _ = scan.result()
     except DAMAGED_INPUT as exc:
-        # A truncated .gz (a copy taken while it was written) or a corrupt file: ingest
-        # nothing from it, so that the whole file can be ingested once it is complete.
+        # A truncated .gz (a copy taken while it was written), a corrupt file, or one that
+        # went away (rotated out): ingest nothing from it, so that the whole file can be
+        # ingested once it is complete.
+        scan.wait()
         stager.discard_after(mark)
         report = FileReport(source.display, "", "unreadable", source.size)
-        report.message = f"damaged or truncated file ({type(exc).__name__}: {exc})"
-        return report, None, scan.result()[0]
+        report.message = f"damaged, truncated or gone ({type(exc).__name__}: {exc})"
+        return report, None, ""
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
         # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
         # logs) is not a log file with bad records: report it as unreadable, ingest nothing.

@@ -511,9 +511,30 @@ def test_truncated_gzip_is_reported_and_ingests_nothing(tmp_path: Path) -> None:
     report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
     status = {Path(f.path).name: (f.status, f.message.split(" (")[0]) for f in report.files}
     assert status == {
-        "audit.log.gz": ("unreadable", "damaged or truncated file"),
+        "audit.log.gz": ("unreadable", "damaged, truncated or gone"),
         "ok.log": ("ingested", ""),
     }
+    assert report.requests_after == 1
+
+
+def test_a_file_rotated_away_during_the_run_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from k8saudit import pipeline
+
+    gone = jsonl(tmp_path / "audit-1.log", [event("old")])
+    jsonl(tmp_path / "audit.log", [event("new")])
+    sniff = pipeline.sniff
+
+    def rotate_then_sniff(source: Any) -> Any:
+        if source.path == gone:
+            gone.unlink()  # deleted by log rotation after discovery
+        return sniff(source)
+
+    monkeypatch.setattr(pipeline, "sniff", rotate_then_sniff)
+    report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
+    status = {Path(f.path).name: f.status for f in report.files}
+    assert status == {"audit-1.log": "unreadable", "audit.log": "ingested"}
     assert report.requests_after == 1
 
 
