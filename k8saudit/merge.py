@@ -115,10 +115,9 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
 
     ``staged``: take events from the ``staged`` table (the run staged some). ``direct``: read
     the files read in place that have events that day, of these compressions (``$paths_none``,
-    ``$paths_gzip``...: ``Stager.direct_paths``), keeping only the events the keys say are
-    wanted (``slots``) and giving them back the line the keys recorded; ``$open_from`` is
-    ``OPEN_FROM``. All stages of a request share its received time, so filtering events by day
-    filters requests by day.
+    ``$paths_gzip``...: ``Stager.direct_paths``), keeping the events ``sql/direct_events.sql``
+    says are wanted; ``$open_from`` is ``OPEN_FROM``. All stages of a request share its
+    received time, so filtering events by day filters requests by day.
     """
     events = []
     if staged:
@@ -135,27 +134,9 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
         sources = " UNION ALL ".join(
             f"SELECT * FROM ({audit_json.direct_audit_source(Compression(c))})" for c in direct
         )
-        read = f"WITH src AS ({sources}) {internal_sql('audit_events')}"
         events.append(
-            "WITH slots AS ("
-            "  SELECT _batch, audit_id, '' AS slot, source_line FROM direct_keys"
-            f"  WHERE {_complete('stage')}"
-            "  UNION ALL"
-            "  SELECT _direct, request_key, stage, source_line FROM open_pick"
-            "  WHERE _direct IS NOT NULL"
-            ") "
-            "SELECT e.* EXCLUDE (_status, _reject_text)"
-            "  REPLACE (f.display AS source_file, k.source_line AS source_line),"
-            "  e.audit_id AS request_key "
-            f"FROM ({read}) AS e "
-            "JOIN direct_files AS f ON e.source_file = f.path "
-            "JOIN slots AS k ON k._batch = f._batch AND k.audit_id = e.audit_id"
-            f"  AND k.slot = CASE WHEN {_complete('e.stage')} THEN '' ELSE e.stage END "
-            # only rows the slots can want reach the join: complete events, and the latest
-            # stages of open requests (ResponseStarted is rare; the others come at the end)
-            f"WHERE {_event_day('e')} AND ({_complete('e.stage')} "
-            "  OR e.stage = 'ResponseStarted' OR e.received_at IS NULL"
-            "  OR e.received_at >= $open_from)"
+            f"WITH src AS ({sources}), events AS ({internal_sql('audit_events')}) "
+            + internal_sql("direct_events")
         )
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)

@@ -1,0 +1,39 @@
+-- direct_events: the events of files read in place that a simple run keeps, with their lines.
+--
+-- Reads the relation `events` (audit_events.sql over read_json of the files; `source_file` is
+-- the path read_json reports) and the tables direct_keys, direct_files and open_pick. A file's
+-- rows carry no line numbers: each wanted event is found again by its file, audit ID and
+-- *slot* ('' for the request's complete event, else the stage open_pick chose), which the keys
+-- pass recorded with its line. Everything else (the earlier stages of complete requests) finds
+-- no slot and is dropped. Only rows the slots can want reach the join: complete events, and the
+-- latest stages of open requests (ResponseStarted is rare; the others come at the end of the
+-- logs, from $open_from on). $day: the day written.
+WITH slots AS (
+    SELECT _batch, audit_id, '' AS slot, source_line
+    FROM direct_keys
+    WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
+    UNION ALL
+    SELECT _direct, request_key, stage, source_line
+    FROM open_pick
+    WHERE _direct IS NOT NULL
+)
+SELECT
+    e.* EXCLUDE (_status, _reject_text)
+        REPLACE (f.display AS source_file, k.source_line AS source_line),
+    e.audit_id AS request_key
+FROM events AS e
+JOIN direct_files AS f ON e.source_file = f.path
+JOIN slots AS k
+    ON k._batch = f._batch
+    AND k.audit_id = e.audit_id
+    AND k.slot = CASE
+        WHEN coalesce(e.stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic') THEN ''
+        ELSE e.stage
+    END
+WHERE e.received_at::DATE IS NOT DISTINCT FROM $day
+    AND (
+        coalesce(e.stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
+        OR e.stage = 'ResponseStarted'
+        OR e.received_at IS NULL
+        OR e.received_at >= $open_from
+    )
