@@ -136,7 +136,7 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
         )
         events.append(
             f"WITH src AS ({sources}), events AS ({internal_sql('audit_events')}) "
-            + internal_sql("direct_events")
+            f"SELECT * FROM ({internal_sql('direct_events')})"
         )
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
