@@ -11,11 +11,14 @@ Header syntax::
     -- name: top_talkers
     -- Who sends the API server the most work ...   (description lines)
     -- filters: common                               (reads the `filtered` relation)
+    -- with: _open_counts                            (reads the `open_counts` relation)
     -- param: sort VARCHAR = 'requests' IN (requests, p99_ms)  -- rank by this column
 
-``queries/_filters.sql`` (files starting with ``_`` are not analyses) declares the common filters
-once; a query with ``-- filters: common`` gets it as the CTE ``filtered`` and inherits its
-parameters.
+Files starting with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares
+the common filters once; a query with ``-- filters: common`` gets it as the CTE ``filtered`` and
+inherits its parameters. A query with ``-- with: _NAME`` gets ``queries/_NAME.sql`` (which
+reads ``filtered`` and declares no parameters) as the CTE ``NAME``: one piece of SQL that
+several analyses share.
 """
 
 from __future__ import annotations
@@ -72,13 +75,18 @@ class Query:
     body: str
     params: dict[str, Param] = field(default_factory=dict)
     uses_filters: bool = False
+    parts: tuple[str, ...] = ()  # the `-- with:` files, e.g. ``_open_counts``
 
     @property
     def sql(self) -> str:
-        """The SQL to run: the body, with the common filters as the ``filtered`` CTE if used."""
-        if not self.uses_filters:
+        """The SQL to run: the body, after the common filters as the ``filtered`` CTE if used
+        and each ``-- with:`` part as a CTE of its name."""
+        library = load_all()
+        ctes = [f"filtered AS (\n{library[FILTERS_FILE].body}\n)"] if self.uses_filters else []
+        ctes += [f"{part[1:]} AS (\n{library[part + '.sql'].body}\n)" for part in self.parts]
+        if not ctes:
             return self.body
-        prefix = f"WITH filtered AS (\n{load_all()[FILTERS_FILE].body}\n)"
+        prefix = "WITH " + ",\n".join(ctes)
         head = re.match(r"\s*WITH\s", self.body, re.IGNORECASE)
         if head:
             return f"{prefix},\n{self.body[head.end() :]}"
@@ -136,11 +144,13 @@ def _parse_default(text: str | None) -> Any:
         return float(text)
 
 
-def parse_query(text: str, path: str, filters: Query | None = None) -> Query:
+def parse_query(
+    text: str, path: str, filters: Query | None = None, parts: frozenset[str] = frozenset()
+) -> Query:
     """Parse and check one query file's text; ``path`` is used in error messages.
 
     ``filters`` is the parsed ``_filters.sql``, whose parameters a ``-- filters: common`` query
-    inherits.
+    inherits; ``parts`` the names of the files a ``-- with:`` line may name.
 
     >>> parse_query("-- name: n\\n-- Count.\\nSELECT count(*) FROM requests", "n.sql").name
     'n'
@@ -150,6 +160,7 @@ def parse_query(text: str, path: str, filters: Query | None = None) -> Query:
     description: list[str] = []
     params: dict[str, Param] = {}
     uses_filters = False
+    includes: list[str] = []
     body_start = len(lines)
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
@@ -170,6 +181,12 @@ def parse_query(text: str, path: str, filters: Query | None = None) -> Query:
             uses_filters = True
         elif content.startswith("filters:"):
             raise QueryError(f"{path}:{number}: only `-- filters: common` is supported")
+        elif content.startswith("with:"):
+            part = content[5:].strip()
+            if part not in parts:
+                known = ", ".join(sorted(parts)) or "none"
+                raise QueryError(f"{path}:{number}: no part {part!r} (parts: {known})")
+            includes.append(part)
         elif content:
             description.append(content)
     expected = Path(path).stem
@@ -184,12 +201,15 @@ def parse_query(text: str, path: str, filters: Query | None = None) -> Query:
     if uses_filters:
         if filters is None:
             raise QueryError(f"{path}: uses the common filters but {FILTERS_FILE} is missing")
-        if not re.search(r"\bfiltered\b", body):
+        if not re.search(r"\bfiltered\b", body) and not includes:  # parts read it
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
         inherited = filters.params
+    for part in includes:
+        if not re.search(rf"\b{part[1:]}\b", body):
+            raise QueryError(f"{path}: declares `-- with: {part}` but never reads `{part[1:]}`")
     _check_params(path, lines, body_start, params, inherited)
     params = {**inherited, **params}
-    return Query(name, " ".join(description), path, body, params, uses_filters)
+    return Query(name, " ".join(description), path, body, params, uses_filters, tuple(includes))
 
 
 def _parse_param(content: str, path: str, number: int) -> Param:
@@ -250,10 +270,11 @@ def load_all() -> dict[str, Query]:
     if FILTERS_FILE in files:
         filters = parse_query(files[FILTERS_FILE].read_text(), f"queries/{FILTERS_FILE}")
         loaded[FILTERS_FILE] = filters
+    parts = frozenset(f.removesuffix(".sql") for f in files if f.startswith("_")) - {"_filters"}
     for file_name in sorted(files):
         if file_name != FILTERS_FILE:
             text = files[file_name].read_text()
-            loaded[file_name] = parse_query(text, f"queries/{file_name}", filters)
+            loaded[file_name] = parse_query(text, f"queries/{file_name}", filters, parts)
     return loaded
 
 

@@ -4,30 +4,10 @@
 -- group, for the top --limit groups by peak open watches. Charted, a relist storm shows as the
 -- open line dropping and coming back while `started` spikes.
 -- filters: common
+-- with: _open_counts
 -- param: every_s INTEGER = 60  -- interval length in seconds
 -- param: limit INTEGER = 5  -- how many groups to follow (those with the most watches open at once)
-WITH watch_events AS (
-    -- a watch is open from received_at until completed_at; one that never completed stays open
-    -- to the end of the data, so it has no closing event
-    SELECT grp, received_at AS event_at, 1 AS delta
-    FROM filtered
-    WHERE is_watch
-    UNION ALL
-    SELECT grp, greatest(completed_at, received_at) AS event_at, -1 AS delta
-    FROM filtered
-    WHERE is_watch AND completed_at IS NOT NULL
-),
-open_counts AS (
-    -- the events of one instant net out first (a watch closing as another opens is no overlap);
-    -- the running sum is then the number of watches open from that instant on
-    SELECT
-        grp,
-        event_at,
-        sum(sum(delta)) OVER (PARTITION BY grp ORDER BY event_at) AS open_watches
-    FROM watch_events
-    GROUP BY grp, event_at
-),
-top_groups AS (
+WITH top_groups AS (
     SELECT grp, row_number() OVER (ORDER BY max(open_watches) DESC, grp) AS group_rank
     FROM open_counts
     GROUP BY grp

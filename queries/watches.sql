@@ -5,6 +5,7 @@
 -- storm), restarts per hour (a steady informer restarts a few times, a relist storm constantly),
 -- watches with a label or field selector and the median duration of the watches that ended.
 -- filters: common
+-- with: _open_counts
 -- param: limit INTEGER = NULL  -- at most this many rows
 WITH window_bounds AS (
     SELECT
@@ -27,26 +28,6 @@ per_group AS (
             FILTER (WHERE is_watch AND completed_at IS NOT NULL) AS median_duration_s
     FROM filtered
     GROUP BY grp
-),
-watch_events AS (
-    -- a watch is open from received_at until completed_at; one that never completed stays open
-    -- to the end of the data, so it has no closing event
-    SELECT grp, received_at AS event_at, 1 AS delta
-    FROM filtered
-    WHERE is_watch
-    UNION ALL
-    SELECT grp, greatest(completed_at, received_at) AS event_at, -1 AS delta
-    FROM filtered
-    WHERE is_watch AND completed_at IS NOT NULL
-),
-open_counts AS (
-    -- the events of one instant net out first (a watch closing as another opens is no overlap);
-    -- the running sum is then the number of watches open from that instant on
-    SELECT
-        grp,
-        sum(sum(delta)) OVER (PARTITION BY grp ORDER BY event_at) AS open_watches
-    FROM watch_events
-    GROUP BY grp, event_at
 ),
 peaks AS (
     SELECT grp, max(open_watches) AS peak_open

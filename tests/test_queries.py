@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ import k8saudit
 from k8saudit.analyses import group_params, interval_seconds, parse_time
 from k8saudit.dataset import Dataset
 from k8saudit.errors import QueryError, UsageError
-from k8saudit.query_loader import get_query, list_queries, load_all, load_query_file
+from k8saudit.query_loader import (
+    get_query,
+    list_queries,
+    load_all,
+    load_query_file,
+    parse_query,
+)
 
 from .test_ingest import event, jsonl
 
@@ -346,6 +353,20 @@ def test_loader_checks_the_header(tmp_path: Path) -> None:
     good = "-- name: h\n-- Text.\n-- filters: common\nSELECT count(*) AS n FROM filtered"
     query = load_query_file(_write(tmp_path, "h", good), filters)
     assert "since" in query.params and query.sql.startswith("WITH filtered AS")
+
+
+def test_loader_includes_shared_parts() -> None:
+    filters = load_all()["_filters.sql"]
+    parts = frozenset({"_open_counts"})
+    head = "-- name: w\n-- Text.\n-- filters: common\n"
+    with pytest.raises(QueryError, match=r"w.sql:4: no part '_nope' \(parts: _open_counts\)"):
+        parse_query(head + "-- with: _nope\nSELECT 1 FROM filtered", "w.sql", filters, parts)
+    with pytest.raises(QueryError, match="never reads `open_counts`"):
+        parse_query(head + "-- with: _open_counts\nSELECT 1 FROM filtered", "w.sql", filters, parts)
+    body = "WITH x AS (SELECT 1) SELECT max(open_watches) FROM open_counts"
+    query = parse_query(head + "-- with: _open_counts\n" + body, "w.sql", filters, parts)
+    assert query.parts == ("_open_counts",)
+    assert re.search(r"^WITH filtered AS \(.*\),\nopen_counts AS \(.*\),\nx AS", query.sql, re.S)
 
 
 def test_source_auto_counts_old_access_logs_once(tmp_path: Path) -> None:
