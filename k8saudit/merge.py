@@ -2,7 +2,8 @@
 
 When the audit events of a run are *simple* (``sql/run_is_simple.sql``: no request completed
 twice, the usual case) they need no merge: each request is its one complete event, or, while it
-is still open, its latest event (``sql/open_pick.sql``). Those are picked from the events' keys
+is still open, its latest event (``sql/pick.sql``, which also picks one of the copies of a
+complete event). Those are picked from the events' keys
 alone, and only they are derived and written; files read in place are read once more for
 exactly those rows. Access-log lines of the run are then merged with those requests
 (``access_merge_sql``). Any other run goes through the general merge of all its events:
@@ -65,8 +66,8 @@ FIXED_JOINS = "join_order,build_side_probe_side"
 #: when the earliest open request of a file read in place that is not ResponseStarted was
 #: received (``simple_requests_sql`` reads the events before it only when complete)
 OPEN_FROM = (
-    "SELECT min(received_at) FROM open_pick "
-    "WHERE _direct IS NOT NULL AND stage IS DISTINCT FROM 'ResponseStarted'"
+    "SELECT min(received_at) FROM picks "
+    "WHERE _direct IS NOT NULL AND _slot NOT IN ('', 'ResponseStarted')"
 )
 
 
@@ -78,32 +79,34 @@ def _event_day(alias: str) -> str:
     return f"{alias}.received_at::DATE IS NOT DISTINCT FROM $day"
 
 
-#: how many requests a simple run has: one per complete event, plus the open ones
+#: how many requests a simple run has: one per complete event of a request that has one, plus
+#: one per pick
 SIMPLE_REQUESTS = (
-    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) WHERE {_complete('stage')}) "
-    "+ (SELECT count(*) FROM open_pick)"
+    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) AS k ANTI JOIN key_summary USING (request_key) "
+    f"WHERE {_complete('k.stage')}) + (SELECT count(*) FROM picks)"
 )
 
 
 def run_shape_sql() -> list[str]:
-    """Statements that create the temp tables ``key_summary`` and ``open_pick`` for this run,
-    then one that says whether it is simple (``run_is_simple.sql``)."""
+    """Statements that create the temp tables ``key_summary`` and ``picks`` for this run, then
+    one that says whether it is simple (``run_is_simple.sql``)."""
     candidates = (
-        "WITH open_keys AS (SELECT request_key FROM key_summary WHERE completes = 0), "
-        "candidates AS ("
-        "  SELECT request_key, stage, received_at, source_file, source_line, _item,"
+        "WITH candidates AS ("
+        "  SELECT request_key, stage, stage_at, received_at, source_file, source_line, _item,"
         "    NULL::INTEGER AS _direct"
-        f"  FROM staged WHERE {audit_rows()} AND request_key IN (FROM open_keys)"
+        f"  FROM staged WHERE {audit_rows()}"
+        "    AND request_key IN (FROM key_summary SELECT request_key)"
         "  UNION ALL"
-        "  SELECT k.audit_id, k.stage, k.received_at, f.display, k.source_line, 0, k._batch"
+        "  SELECT k.audit_id, k.stage, k.stage_at, k.received_at, f.display, k.source_line, 0,"
+        "    k._batch"
         "  FROM direct_keys AS k JOIN direct_files AS f USING (_batch)"
-        "  WHERE k.audit_id IN (FROM open_keys)"
+        "  WHERE k.audit_id IN (FROM key_summary SELECT request_key)"
         ") "
     )
     return [
         f"CREATE TEMP TABLE key_summary AS WITH keys AS ({RUN_KEYS}) "
         + internal_sql("key_summary"),
-        "CREATE TEMP TABLE open_pick AS " + candidates + internal_sql("open_pick"),
+        f"CREATE TEMP TABLE picks AS {candidates} SELECT * FROM ({internal_sql('pick')})",
         internal_sql("run_is_simple"),
     ]
 
@@ -111,7 +114,7 @@ def run_shape_sql() -> list[str]:
 @cache
 def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
     """The requests of day ``$day`` of a simple run (``run_is_simple.sql``), REQUEST columns
-    plus ``day``: each request's complete event, or its ``open_pick`` while it is open.
+    plus ``day``: each request's one complete event, else its ``picks`` row (``sql/pick.sql``).
 
     ``staged``: take events from the ``staged`` table (the run staged some). ``direct``: read
     the files read in place that have events that day, of these compressions (``$paths_none``,
@@ -124,8 +127,9 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
         rows = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
         audit = audit_rows("s")
         events += [
-            f"{rows} WHERE {audit} AND {_complete('s.stage')} AND {_event_day('s')}",
-            f"{rows} SEMI JOIN (SELECT * FROM open_pick WHERE _direct IS NULL) AS p"
+            f"{rows} ANTI JOIN key_summary USING (request_key)"
+            f" WHERE {audit} AND {_complete('s.stage')} AND {_event_day('s')}",
+            f"{rows} SEMI JOIN (SELECT * FROM picks WHERE _direct IS NULL) AS p"
             "  ON s.request_key = p.request_key AND s.source_file = p.source_file"
             "  AND s.source_line IS NOT DISTINCT FROM p.source_line AND s._item = p._item"
             f" WHERE {audit} AND {_event_day('s')}",

@@ -132,7 +132,7 @@ class Stager:
     (in memory, spilling to the work area beyond the memory limit) and is gone with it.
 
     Clean audit logs are not copied: ``direct_keys`` holds each of their events' request key,
-    stage, received time and line, and ``direct_files`` their paths (see ``direct_audit_file``).
+    stage, times and line, and ``direct_files`` their paths (see ``direct_audit_file``).
     ``merge.RUN_KEYS`` is every valid event of the run, either way.
     """
 
@@ -159,7 +159,7 @@ class Stager:
         con.unregister("_raw_schema")
         con.execute(
             "CREATE TABLE direct_keys (_batch INTEGER, audit_id VARCHAR, stage VARCHAR, "
-            "received_at TIMESTAMPTZ, source_line BIGINT)"
+            "stage_at TIMESTAMPTZ, received_at TIMESTAMPTZ, source_line BIGINT)"
         ).fetchall()
         con.execute(
             "CREATE TABLE direct_files (_batch INTEGER, path VARCHAR, display VARCHAR)"
@@ -245,8 +245,8 @@ class Stager:
                 return None
             events, blank, _, days = found
             self.con.execute(
-                "INSERT INTO direct_keys SELECT $batch, audit_id, stage, received_at, rowid + 1 "
-                "FROM _direct_scan WHERE _status = 'ok'",
+                "INSERT INTO direct_keys SELECT $batch, audit_id, stage, stage_at, received_at, "
+                "rowid + 1 FROM _direct_scan WHERE _status = 'ok'",
                 {"batch": batch},
             ).fetchall()
         finally:
@@ -269,7 +269,7 @@ class Stager:
     def _scan_keys(
         self, source: SourceFile, by_lines: bool
     ) -> tuple[int, int, int, list[date | None]] | None:
-        """Fill ``_direct_scan`` (audit_id, stage, received_at, _status; a row per line when
+        """Fill ``_direct_scan`` (audit_id, stage, its times, _status; a row per line when
         ``by_lines``, else per event) in file order. Returns (events, blank lines, rows, days),
         or None (and no table) when a line is not a clean audit event."""
         params: dict[str, Any]
@@ -286,7 +286,8 @@ class Stager:
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             self.con.execute(
-                "CREATE TEMP TABLE _direct_scan AS SELECT audit_id, stage, received_at, _status "
+                "CREATE TEMP TABLE _direct_scan AS "
+                "SELECT audit_id, stage, stage_at, received_at, _status "
                 f"FROM (WITH src AS ({src}) {internal_sql('audit_events')})",
                 params,
             ).fetchall()

@@ -293,3 +293,42 @@ def test_any_clean_log_read_in_place_equals_the_line_by_line_read(
         assert reports[0].skipped == reports[1].skipped
         query = "SELECT * EXCLUDE (source_file) FROM requests ORDER BY request_key"
         assert rows(fast.parent / "ds", query) == rows(messy.parent / "ds", query)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 4), stages, st.integers(0, 3)),
+        min_size=1,
+        max_size=16,
+    )
+)
+def test_picking_from_the_keys_equals_the_general_merge(
+    events: list[tuple[int, int, str, int]],
+) -> None:
+    """Two logs with copies of events (also with different completion times) across them: the
+    requests picked from the keys equal those of the general merge of every event."""
+    from k8saudit import pipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = [Path(tmp) / "logs" / name for name in ("a.log", "b.log")]
+        logs[0].parent.mkdir()
+        for index, log in enumerate(logs):
+            lines = [
+                event(
+                    f"id-{i}", stage, stageTimestamp=f"2019-02-04T12:00:0{t}Z", userAgent=f"c/{t}"
+                )
+                for file, i, stage, t in events
+                if file == index
+            ]
+            jsonl(log, [event("anchor"), *lines])  # every log has an event
+        simple = k8saudit.ingest(logs, dataset=Path(tmp) / "simple")
+        shape = pipeline.run_shape_sql
+        pipeline.run_shape_sql = lambda: [*shape()[:-1], "SELECT false"]
+        try:
+            general = k8saudit.ingest(logs, dataset=Path(tmp) / "general")
+        finally:
+            pipeline.run_shape_sql = shape
+        assert simple.requests_after == general.requests_after
+        query = "SELECT * EXCLUDE (source_file), source_file[-5:] AS f FROM requests ORDER BY ALL"
+        assert rows(Path(tmp) / "simple", query) == rows(Path(tmp) / "general", query)

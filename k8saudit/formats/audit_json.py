@@ -43,11 +43,11 @@ EVENT_COLUMNS: dict[str, str] = {
     "annotations": 'STRUCT("authorization.k8s.io/decision" VARCHAR)',
 }
 
-#: the Event fields that say which request an event is for, its stage and time, and whether it
+#: the Event fields that say which request an event is for, its stage and times, and whether it
 #: is an audit event at all: what readers.Stager keys a file read in place by
 KEY_FIELDS = frozenset(
     {"kind", "apiVersion", "auditID", "stage", "verb", "requestURI", "requestReceivedTimestamp",
-     "timestamp"}
+     "stageTimestamp", "timestamp"}
 )  # fmt: skip
 
 #: extra keys the Python unwrapper injects into each Event it writes to the temporary file

@@ -1,20 +1,21 @@
 -- direct_events: the events of files read in place that a simple run keeps, with their lines.
 --
 -- Reads the relation `events` (audit_events.sql over read_json of the files; `source_file` is
--- the path read_json reports) and the tables direct_keys, direct_files and open_pick. A file's
--- rows carry no line numbers: each wanted event is found again by its file, audit ID and
--- *slot* ('' for the request's complete event, else the stage open_pick chose), which the keys
--- pass recorded with its line. Everything else (the earlier stages of complete requests) finds
+-- the path read_json reports) and the tables direct_keys, direct_files, key_summary and picks.
+-- A file's rows carry no line numbers: each wanted event is found again by its file, audit ID
+-- and *slot* ('' for a complete event, else its stage): the request's one complete event, or
+-- the row pick.sql chose, whose line the keys pass recorded. Everything else (the earlier stages of complete requests) finds
 -- no slot and is dropped. Only rows the slots can want reach the join: complete events, and the
 -- latest stages of open requests (ResponseStarted is rare; the others come at the end of the
 -- logs, from $open_from on). $day: the day written.
 WITH slots AS (
     SELECT _batch, audit_id, '' AS slot, source_line
     FROM direct_keys
+    ANTI JOIN key_summary ON key_summary.request_key = direct_keys.audit_id
     WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
     UNION ALL
-    SELECT _direct, request_key, stage, source_line
-    FROM open_pick
+    SELECT _direct, request_key, _slot, source_line
+    FROM picks
     WHERE _direct IS NOT NULL
 )
 SELECT
