@@ -79,10 +79,12 @@ def _event_day(alias: str) -> str:
     return f"{alias}.received_at::DATE IS NOT DISTINCT FROM $day"
 
 
+#: the requests with more than one complete event (copies): picks says which one counts
+COPIED = "SELECT request_key FROM key_summary WHERE completes > 1"
 #: how many requests a simple run has: one per complete event of a request that has one, plus
 #: one per pick
 SIMPLE_REQUESTS = (
-    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) AS k ANTI JOIN key_summary USING (request_key) "
+    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) AS k ANTI JOIN ({COPIED}) USING (request_key) "
     f"WHERE {_complete('k.stage')}) + (SELECT count(*) FROM picks)"
 )
 
@@ -127,7 +129,7 @@ def simple_requests_sql(staged: bool, direct: tuple[str, ...]) -> str:
         rows = "SELECT s.* EXCLUDE (_status, _reject_text, _batch) FROM staged AS s"
         audit = audit_rows("s")
         events += [
-            f"{rows} ANTI JOIN key_summary USING (request_key)"
+            f"{rows} ANTI JOIN ({COPIED}) USING (request_key)"
             f" WHERE {audit} AND {_complete('s.stage')} AND {_event_day('s')}",
             f"{rows} SEMI JOIN (SELECT * FROM picks WHERE _direct IS NULL) AS p"
             "  ON s.request_key = p.request_key AND s.source_file = p.source_file"

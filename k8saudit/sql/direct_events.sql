@@ -11,7 +11,8 @@
 WITH slots AS (
     SELECT _batch, audit_id, '' AS slot, source_line
     FROM direct_keys
-    ANTI JOIN key_summary ON key_summary.request_key = direct_keys.audit_id
+    ANTI JOIN (SELECT request_key FROM key_summary WHERE completes > 1) AS copied
+        ON copied.request_key = direct_keys.audit_id
     WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
     UNION ALL
     SELECT _direct, request_key, _slot, source_line
