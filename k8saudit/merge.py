@@ -1,15 +1,14 @@
 """The SQL that turns a run's events into one row per request.
 
-When the audit events of a run are *simple* (``sql/run_is_simple.sql``: no request completed
-twice, the usual case) they need no merge: each request is its one complete event, or, while it
-is still open, its latest event (``sql/pick.sql``, which also picks one of the copies of a
-complete event). Those are picked from the events' keys
-alone, and only they are derived and written; files read in place are read once more for
-exactly those rows. Access-log lines of the run are then merged with those requests
-(``access_merge_sql``). Any other run goes through the general merge of all its events:
-``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log row;
-which side wins is a per-column rule, so the select list is generated here from
-``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
+The audit events of a run need no merge when they are *simple* (``sql/run_is_simple.sql``: the
+usual case): each request is its one complete event, or else the event ``sql/pick.sql`` picks
+(the latest stage of a request still open, one of the copies of a complete event). Those are
+found from the events' keys alone, and only they are derived and written; files read in place
+are read once more for exactly those rows. Access-log lines of the run are then merged with
+those requests (``access_merge_sql``). A run that is not simple goes through the general merge
+of all its events: ``sql/merge_requests.sql`` joins the best audit row of each request with its
+best access-log row; which side wins is a per-column rule, so the select list is generated here
+from ``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
 """
 
 from __future__ import annotations

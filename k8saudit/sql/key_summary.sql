@@ -1,9 +1,9 @@
 -- key_summary: the requests of a run that do not have exactly one complete audit event.
 --
 -- Reads the relation `keys` (request_key, stage): every valid event of the run. A request still
--- open when the logs end has completes = 0; one with completes > 1 (copies of one event, e.g.
--- overlapping cloud exports) needs the general merge. The rest, nearly every request, has one
--- complete event that says everything its earlier stages said, and is not listed.
+-- open when the logs end has completes = 0; one with completes > 1 has copies of one event (e.g.
+-- overlapping cloud exports). pick.sql chooses an event for each. The rest, nearly every
+-- request, has one complete event that says everything its earlier stages said: not listed.
 SELECT
     request_key,
     count(*) FILTER (WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic'))
