@@ -37,6 +37,8 @@ from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 from k8saudit.sources import BOM, Compression, Format, SourceFile, iter_lines, open_text
 from k8saudit.sqlfiles import internal_sql
 
+#: the stages of an audit Event; a file with another is not read in place
+STAGES = ("RequestReceived", "ResponseStarted", "ResponseComplete", "Panic")
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
 ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
 COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get compressed
@@ -157,8 +159,9 @@ class Stager:
             "NULL::INTEGER AS _batch FROM _raw_schema"
         ).fetchall()
         con.unregister("_raw_schema")
-        con.execute(
-            "CREATE TABLE direct_keys (_batch INTEGER, audit_id VARCHAR, stage VARCHAR, "
+        con.execute(f"CREATE TYPE audit_stage AS ENUM ({', '.join(map(repr, STAGES))})").fetchall()
+        con.execute(  # a stage in one byte: keys of a 4.5 GB log take 165 MB less
+            "CREATE TABLE direct_keys (_batch INTEGER, audit_id VARCHAR, stage audit_stage, "
             "stage_at TIMESTAMPTZ, received_at TIMESTAMPTZ, source_line BIGINT)"
         ).fetchall()
         con.execute(
@@ -228,8 +231,8 @@ class Stager:
         n-th row is line n: by ``read_json`` when the file is uncompressed and has no blank
         line (its ``lines()``, counted while hashing, equal the rows read), else by reading
         its lines. Returns (events, blank lines), or None when the file is not clean (a
-        malformed line, an object that is not an audit event, an event without audit ID):
-        nothing is kept then, and the caller reads it line by line, with rejects.
+        malformed line, an object that is not an audit event, an event without audit ID or of
+        an unknown stage): nothing is kept then, and the caller reads it line by line.
         """
         self._compress_when_large()
         self._batches += 1
@@ -298,8 +301,9 @@ class Stager:
         ((events, blank, unfit, rows, days),) = self.con.execute(
             "SELECT count(*) FILTER (WHERE _status = 'ok'), count(*) FILTER (WHERE _status = "
             "'blank'), count(*) FILTER (WHERE _status NOT IN ('ok', 'blank') OR (_status = 'ok' "
-            "AND audit_id IS NULL)), count(*), list(DISTINCT received_at::DATE) FILTER "
-            "(WHERE _status = 'ok') FROM _direct_scan"
+            "AND (audit_id IS NULL OR NOT list_contains($stages, stage)))), count(*), "
+            "list(DISTINCT received_at::DATE) FILTER (WHERE _status = 'ok') FROM _direct_scan",
+            {"stages": list(STAGES)},
         ).fetchall()
         if unfit:
             self.con.execute("DROP TABLE _direct_scan").fetchall()

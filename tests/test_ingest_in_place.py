@@ -165,6 +165,7 @@ def test_logs_read_in_place_join_their_access_lines(tmp_path: Path, in_place: li
         ('{"kind": "Event", "auditID": "trunc', 2),  # malformed
         ('{"hello": "world"}', 2),  # an object that is not an event
         (json.dumps(event("q") | {"auditID": None}), 3),  # keyed by its content
+        (json.dumps(event("q", "SomeNewStage")), 3),  # kept, with its stage
     ],
 )
 def test_logs_that_are_not_clean_are_read_line_by_line(
