@@ -1,7 +1,8 @@
 """The typer application and its error boundary.
 
 Every command is declared with ``@command(...)``, which turns a ``K8sAuditError`` into one red
-stderr line and the documented exit code (``k8saudit.errors.ExitCode``) and Ctrl-C into exit 130.
+stderr line and the documented exit code (``k8saudit.exceptions.ExitCode``) and Ctrl-C into
+exit 130.
 ``--debug`` lets tracebacks through instead. Typer's pretty exceptions are disabled because they
 print local variables, and audit payloads can hold secrets.
 """
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from k8saudit.errors import ExitCode, K8sAuditError
+from k8saudit.exceptions import ExitCode, K8sAuditError
 
 app = typer.Typer(
     name="k8saudit",

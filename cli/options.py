@@ -23,7 +23,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.
 
 def parse_params(items: list[str]) -> dict[str, str]:
     """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error."""
-    from k8saudit.errors import UsageError
+    from k8saudit.exceptions import UsageError
 
     params: dict[str, str] = {}
     for item in items:

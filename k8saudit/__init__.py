@@ -24,8 +24,8 @@ _LAZY = {
     "IngestReport": "k8saudit.pipeline",
     "open": "k8saudit.dataset",
     "Dataset": "k8saudit.dataset",
-    "K8sAuditError": "k8saudit.errors",
-    "ExitCode": "k8saudit.errors",
+    "K8sAuditError": "k8saudit.exceptions",
+    "ExitCode": "k8saudit.exceptions",
     **{
         name: "k8saudit.shortcuts"
         for name in (
@@ -43,7 +43,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from k8saudit.dataset import Dataset, open
-    from k8saudit.errors import ExitCode, K8sAuditError
+    from k8saudit.exceptions import ExitCode, K8sAuditError
     from k8saudit.pipeline import IngestReport, ingest
     from k8saudit.shortcuts import (
         latency,

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, Unpack
 
-from k8saudit.errors import UsageError
+from k8saudit.exceptions import UsageError
 from k8saudit.query_loader import get_query
 
 if TYPE_CHECKING:

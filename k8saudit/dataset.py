@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from k8saudit.analyses import Analyses
-from k8saudit.errors import DatasetError, QueryError, first_line
+from k8saudit.exceptions import DatasetError, QueryError, first_line
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
 if TYPE_CHECKING:

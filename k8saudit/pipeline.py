@@ -31,7 +31,7 @@ import zstandard
 
 from k8saudit import readers
 from k8saudit.dataset import Dataset
-from k8saudit.errors import InputError, UsageError, first_line
+from k8saudit.exceptions import InputError, UsageError, first_line
 from k8saudit.merge import (
     DAY_FILTER,
     FIXED_JOINS,

@@ -31,7 +31,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from k8saudit.errors import QueryError, UsageError
+from k8saudit.exceptions import QueryError, UsageError
 
 #: the file every ``-- filters: common`` query reads as its ``filtered`` relation
 FILTERS_FILE = "_filters.sql"

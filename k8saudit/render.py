@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.errors import UsageError
+from k8saudit.exceptions import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Collection

@@ -6,7 +6,7 @@ file and the CLI command (``top_talkers.sql`` ↔ ``k8saudit top-talkers`` ↔
 
     >>> k8saudit.top_talkers(by="user", since="30m", limit=5)  # doctest: +SKIP
 
-(``errors`` has no shortcut: ``k8saudit.errors`` is the module of exceptions; use
+(``errors`` has no shortcut: ``k8saudit.exceptions`` is the module of exceptions; use
 ``k8saudit.open().errors()``.)
 """
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
-from k8saudit.errors import InputError
+from k8saudit.exceptions import InputError
 
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from k8saudit.errors import DatasetError, DatasetLockedError
+from k8saudit.exceptions import DatasetError, DatasetLockedError
 
 DEFAULT_DATASET = "k8saudit-data"
 DATASET_ENV = "K8SAUDIT_DATASET"

@@ -10,7 +10,7 @@ from pathlib import Path
 from k8saudit.cli import app
 from typer.testing import CliRunner
 
-from k8saudit.errors import ExitCode
+from k8saudit.exceptions import ExitCode
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ import zstandard
 
 import k8saudit
 from k8saudit import store
-from k8saudit.errors import DatasetError, DatasetLockedError, InputError, UsageError
+from k8saudit.exceptions import DatasetError, DatasetLockedError, InputError, UsageError
 
 
 def event(audit_id: str, stage: str = "ResponseComplete", **extra: Any) -> dict[str, Any]:

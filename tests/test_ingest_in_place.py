@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import k8saudit
 from k8saudit import readers
-from k8saudit.errors import InputError
+from k8saudit.exceptions import InputError
 from k8saudit.simulator import simulate
 from tests.test_ingest import event, jsonl, rows, write_lines
 

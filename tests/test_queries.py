@@ -18,7 +18,7 @@ import pytest
 import k8saudit
 from k8saudit.analyses import group_params, interval_seconds, parse_time
 from k8saudit.dataset import Dataset
-from k8saudit.errors import QueryError, UsageError
+from k8saudit.exceptions import QueryError, UsageError
 from k8saudit.query_loader import (
     get_query,
     list_queries,

@@ -14,7 +14,7 @@ import pytest
 from k8saudit.cli import app
 from typer.testing import CliRunner
 
-from k8saudit.errors import ExitCode, UsageError
+from k8saudit.exceptions import ExitCode, UsageError
 from k8saudit.simulator import simulate
 from k8saudit.simulator.naming import client_name
 from k8saudit.simulator.runner import parse_duration

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from k8saudit.errors import UsageError
+from k8saudit.exceptions import UsageError
 
 from .arrivals import US, draw_arrivals
 from .fragments import AccessFragments, AuditFragments, access_fragments, audit_fragments

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from k8saudit.errors import UsageError
+from k8saudit.exceptions import UsageError
 
 from .cluster import Cluster, Node, build_cluster, random_suffix
 from .naming import client_name
