@@ -83,12 +83,12 @@ def build(root: Path, copies: int, per_part: int) -> int:
     Returns the number of requests in the replicated dataset.
     """
     import k8saudit
-    from k8saudit.store import read_manifest, write_manifest
+    from k8saudit.store import PartEntry, read_manifest, write_manifest
 
     k8saudit.ingest([REPO / "sample_logs"], dataset=root)
     manifest = read_manifest(root)
-    sources = [str(root / p["path"]) for p in manifest.parts]
-    sample_rows = sum(p["rows"] for p in manifest.parts)
+    sources = [str(root / p.path) for p in manifest.parts]
+    sample_rows = sum(p.rows for p in manifest.parts)
     (root / "bench").mkdir()
     parts = []
     with k8saudit.open(root) as ds:
@@ -98,7 +98,7 @@ def build(root: Path, copies: int, per_part: int) -> int:
             out = str(root / path).replace("'", "''")
             params = {"sources": sources, "first": first, "copies": count}
             ds.duckdb.execute(COPY_PART.format(out=out), params).fetchall()
-            parts.append({"path": path, "day": "bench", "rows": sample_rows * count})
+            parts.append(PartEntry(path, "bench", sample_rows * count))
     manifest.parts = parts
     write_manifest(root, manifest)
     return sample_rows * copies
@@ -121,7 +121,7 @@ def query_phase(dataset: Path, side: str, runs: int, memory_limit: str) -> None:
 
     with k8saudit.open(dataset) as ds:
         ds.duckdb.execute(f"SET memory_limit = '{memory_limit}'").fetchall()
-        files = [str(ds.root / p["path"]) for p in ds.manifest.parts]
+        files = [str(ds.root / p.path) for p in ds.manifest.parts]
         if side == "library":
             seconds, frame = best_of(runs, lambda: ds.top_talkers())
         else:

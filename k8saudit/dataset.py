@@ -81,7 +81,7 @@ class Dataset(Analyses):
 
         if not self.manifest.parts:
             return pl.from_arrow(REQUEST_SCHEMA.empty_table()).lazy()  # type: ignore[union-attr]
-        files = [str(self.root / p["path"]) for p in self.manifest.parts]
+        files = [str(self.root / p.path) for p in self.manifest.parts]
         # parts written before a column was added lack it: it reads as nulls
         schema = pl.from_arrow(REQUEST_SCHEMA.empty_table()).schema  # type: ignore[union-attr]
         return pl.scan_parquet(
@@ -119,13 +119,7 @@ class Dataset(Analyses):
             "SELECT count(*) AS n, min(received_at) AS a, max(received_at) AS b FROM requests"
         )
         n, first, last = span.row(0)
-        notes = sorted(
-            {
-                f"{f['path']}: {f['time_source']}"
-                for f in self.manifest.files
-                if f.get("time_source")
-            }
-        )
+        notes = sorted({f"{f.path}: {f.time_source}" for f in self.manifest.files if f.time_source})
         tables = {
             "requests by log format": self.sql(
                 "SELECT log_format, count(*) AS requests FROM requests GROUP BY ALL ORDER BY 2 DESC"
@@ -139,7 +133,7 @@ class Dataset(Analyses):
                 "FROM requests GROUP BY ALL ORDER BY 2 DESC, 1"
             ),
         }
-        rejects = sum(f.get("rejected", 0) for f in self.manifest.files)
+        rejects = sum(f.rejected for f in self.manifest.files)
         return Info(len(self.manifest.files), rejects, n, first, last, notes, tables)
 
     def close(self) -> None:
@@ -168,7 +162,7 @@ def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
     con.register("_request_schema", REQUEST_SCHEMA.empty_table())
     source = "SELECT * FROM _request_schema"
     if ds.manifest.parts:
-        files = [str(ds.root / p["path"]) for p in ds.manifest.parts]
+        files = [str(ds.root / p.path) for p in ds.manifest.parts]
         source += (
             " UNION ALL BY NAME SELECT * FROM read_parquet("
             f"{_list_literal(files)}, hive_partitioning = false, union_by_name = true)"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -48,7 +48,10 @@ from k8saudit.progress import IngestProgress, MergeSteps, Progress, QueryTicker
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
 from k8saudit.store import (
+    FileEntry,
     Manifest,
+    PartEntry,
+    RunEntry,
     locked,
     read_manifest,
     remove_debris,
@@ -65,6 +68,13 @@ DEFAULT_MEMORY_LIMIT = "1400MB"
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of null values
 NEWLINE = ord("\n")
+
+
+class WrittenPart(NamedTuple):
+    """A Parquet part written in the run's work area, and its entry once moved into place."""
+
+    entry: PartEntry
+    file: Path
 
 
 @dataclass
@@ -201,7 +211,7 @@ def ingest(
     with locked(root):
         manifest = read_manifest(root)
         remove_debris(root, manifest)
-        report.requests_before = sum(p["rows"] for p in manifest.parts)
+        report.requests_before = manifest.requests
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         work = root / ".tmp" / run_id
         work.mkdir(parents=True)
@@ -209,9 +219,9 @@ def ingest(
             con = _connect(work)
             stager = readers.Stager(con, work, clock, _stored_audit_end(root, manifest))
             seen = manifest.hashes
-            sizes = {f["size"] for f in manifest.files}
+            sizes = {f.size for f in manifest.files}
             rejects: list[dict[str, Any]] = []
-            new_files: list[dict[str, Any]] = []
+            new_files: list[FileEntry] = []
             done_bytes = 0
             # access logs last: their klog lines take their year from the audit events
             sources.sort(key=lambda s: _is_klog(s))
@@ -230,19 +240,19 @@ def ingest(
                     for r in result.rejects
                 ]
                 new_files.append(
-                    {
-                        "path": source.display,
-                        "size": source.size,
-                        "hash": file_hash,
-                        "format": result.format,
-                        "records": result.records,
-                        "events": result.events,
-                        "skipped": result.skipped,
-                        "skip_reasons": dict(result.skip_reasons),
-                        "rejected": len(result.rejects),
-                        "time_source": result.time_source,
-                        "run": run_id,
-                    }
+                    FileEntry(
+                        path=source.display,
+                        size=source.size,
+                        hash=file_hash,
+                        format=result.format,
+                        records=result.records,
+                        events=result.events,
+                        skipped=result.skipped,
+                        skip_reasons=dict(result.skip_reasons),
+                        rejected=len(result.rejects),
+                        time_source=result.time_source,
+                        run=run_id,
+                    )
                 )
                 report.bytes_read += source.size
             merging = MergeSteps(
@@ -259,7 +269,7 @@ def ingest(
         finally:
             shutil.rmtree(work, ignore_errors=True)
             _remove_if_empty(root / ".tmp")
-        report.requests_after = sum(p["rows"] for p in manifest.parts)
+        report.requests_after = manifest.requests
         if manifest.parts:
             with Dataset(root, manifest) as ds:  # its DuckDB connection: polars is not needed
                 ((report.first, report.last),) = ds.duckdb.execute(
@@ -404,7 +414,7 @@ def _commit(
     run_id: str,
     manifest: Manifest,
     rejects: list[dict[str, Any]],
-    new_files: list[dict[str, Any]],
+    new_files: list[FileEntry],
 ) -> None:
     """Merge the run's events into requests, reconcile with stored parts, swap manifest."""
     con = stager.con
@@ -416,7 +426,7 @@ def _commit(
     if simple and stager.has_access_lines():
         # the audit requests first, then their access-log lines joined to them
         audit_parts = _write_simple(stager, merging, work / "audit", run_id)
-        files = [str(p["abs"]) for p in audit_parts]
+        files = [str(p.file) for p in audit_parts]
         merged = access_merge_sql(audit_parts=bool(files))
         new_parts = _write_merged(con, merging, merged, {"files": files} if files else {}, out,
                                   run_id)  # fmt: skip
@@ -426,18 +436,17 @@ def _commit(
         merging.add(len(stager.direct))
         stager.stage_direct_files(merging.step)
         new_parts = _write_merged(con, merging, general_requests_sql(), {}, out, run_id)
-    replaced: list[dict[str, Any]] = []
-    touched = _neighbour_parts(manifest, {p["day"] for p in new_parts})
-    if touched and _overlaps(
-        con, [p["abs"] for p in new_parts], [root / p["path"] for p in touched]
-    ):
+    replaced: list[PartEntry] = []
+    touched = _neighbour_parts(manifest, {p.entry.day for p in new_parts})
+    if touched and _overlaps(con, [p.file for p in new_parts], [root / p.path for p in touched]):
         # Some requests of this run are already stored (their other stages came earlier):
         # merge the stored parts of those days with the new rows and replace them.
         columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-        files = [p["abs"] for p in new_parts] + [root / p["path"] for p in touched]
+        files = [str(p.file) for p in new_parts] + [str(root / p.path) for p in touched]
         rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true) WHERE {NEAR_DAY}"
         merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
-        all_days = sorted({_parse_day(p["day"]) for p in new_parts + touched}, key=str)
+        days = {p.entry.day for p in new_parts} | {p.day for p in touched}
+        all_days = sorted({_parse_day(day) for day in days}, key=str)
         merging.add(len(all_days))
         new_parts = _write_days(
             con, merged, {"files": _parquet_list(files)}, all_days, work / "merged", run_id, merging
@@ -445,9 +454,9 @@ def _commit(
         replaced = touched
     # Move the new parts and rejects into place, then commit by replacing the manifest.
     for part in new_parts:
-        target = root / part["path"]
+        target = root / part.entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part.pop("abs"), target)
+        os.replace(part.file, target)
     if rejects:
         (root / "rejects").mkdir(exist_ok=True)
         rejects_path = root / "rejects" / f"{run_id}.jsonl"
@@ -455,12 +464,11 @@ def _commit(
             for row in rejects:
                 fh.write(json.dumps(row) + "\n")
         manifest.rejects.append(rejects_path.relative_to(root).as_posix())
-    replaced_paths = {p["path"] for p in replaced}
-    manifest.parts = [p for p in manifest.parts if p["path"] not in replaced_paths] + new_parts
+    replaced_paths = {p.path for p in replaced}
+    manifest.parts = [p for p in manifest.parts if p.path not in replaced_paths]
+    manifest.parts += [p.entry for p in new_parts]
     manifest.files += new_files
-    manifest.runs.append(
-        {"id": run_id, "finished": datetime.now(UTC).isoformat(), "files": len(new_files)}
-    )
+    manifest.runs.append(RunEntry(run_id, datetime.now(UTC).isoformat(), len(new_files)))
     write_manifest(root, manifest)
     for path in replaced_paths:
         (root / path).unlink(missing_ok=True)
@@ -473,7 +481,7 @@ def _write_merged(
     params: dict[str, Any],
     out: Path,
     run_id: str,
-) -> list[dict[str, Any]]:
+) -> list[WrittenPart]:
     """Materialize ``merged`` (REQUEST columns + ``day``) once, then write it day by day."""
     merging.add(1)
     with merging.step():
@@ -486,7 +494,7 @@ def _write_merged(
 
 def _write_simple(
     stager: readers.Stager, merging: MergeSteps, out: Path, run_id: str
-) -> list[dict[str, Any]]:
+) -> list[WrittenPart]:
     """Write the requests of a simple run (``merge.simple_requests_sql``), day by day.
 
     Files read in place are read once more here: one that was rotated, truncated or removed
@@ -517,7 +525,7 @@ def _write_simple(
         ) from None
     finally:
         con.execute("RESET disabled_optimizers").fetchall()
-    written = sum(p["rows"] for p in parts)
+    written = sum(p.entry.rows for p in parts)
     if written != expected:
         raise InputError(
             "a log file changed while it was ingested (rotated or truncated?): "
@@ -540,13 +548,13 @@ def _write_days(
     run_id: str,
     merging: MergeSteps,
     reads: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[WrittenPart]:
     """Write ``query`` (REQUEST columns + ``day``, filtered by ``$day``) to one Parquet per day.
 
     Streams each day straight into its file: faster and lighter than materializing the run or
     DuckDB's PARTITION_BY, both of which spill badly under the memory limit. Runs usually span
     one or two days. ``reads``: the bytes of the files each query reads (progress). Returns
-    manifest part entries, ``abs`` being the written file.
+    the parts written, with their manifest entries.
     """
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
     parts = []
@@ -561,13 +569,13 @@ def _write_days(
             ).fetchall()
         if rows:
             relative = f"requests/day={name}/{path.name}"
-            parts.append({"path": relative, "day": name, "rows": rows, "abs": path})
+            parts.append(WrittenPart(PartEntry(relative, name, rows), path))
         else:
             path.unlink()
     return parts
 
 
-def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[dict[str, Any]]:
+def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[PartEntry]:
     """Stored parts of the given days and the days next to them (stages can straddle midnight)."""
     wanted = set(days)
     for day in days:
@@ -576,7 +584,7 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[dict[str, Any]]
         except ValueError:
             continue
         wanted |= {(date + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 1)}
-    return [p for p in manifest.parts if p["day"] in wanted]
+    return [p for p in manifest.parts if p.day in wanted]
 
 
 def _overlaps(con: duckdb.DuckDBPyConnection, new: list[Path], stored: list[Path]) -> bool:

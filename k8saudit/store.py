@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,26 +40,66 @@ def resolve_dataset(dataset: str | os.PathLike[str] | None) -> Path:
     return Path(os.environ.get(DATASET_ENV) or DEFAULT_DATASET)
 
 
+@dataclass(frozen=True)
+class FileEntry:
+    """One ingested input file: what it was and what reading it gave."""
+
+    path: str  # as shown to users (and stored in `source_file`)
+    size: int  # bytes as stored
+    hash: str  # content hash (xxh3-128 of the bytes as stored): the same file is not read twice
+    format: str
+    records: int = 0
+    events: int = 0
+    skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    time_source: str | None = None  # where its klog clock took its year from, if it has one
+    run: str = ""
+
+
+@dataclass(frozen=True)
+class PartEntry:
+    """One live Parquet part: ``requests/day=DAY/part-RUN.parquet``, ``rows`` requests."""
+
+    path: str  # relative to the dataset directory
+    day: str  # YYYY-MM-DD, or Hive's name for the partition of requests without a time
+    rows: int
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One committed ingest run."""
+
+    id: str
+    finished: str  # ISO 8601, UTC
+    files: int
+
+
 @dataclass
 class Manifest:
     """What a dataset holds. Paths inside are relative to the dataset directory."""
 
-    files: list[dict[str, Any]] = field(default_factory=list)  # one per ingested input file
-    parts: list[dict[str, Any]] = field(default_factory=list)  # {"path", "day", "rows"}
+    files: list[FileEntry] = field(default_factory=list)  # one per ingested input file
+    parts: list[PartEntry] = field(default_factory=list)
     rejects: list[str] = field(default_factory=list)  # rejects/*.jsonl files
-    runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[RunEntry] = field(default_factory=list)
 
     @property
     def hashes(self) -> set[str]:
-        return {f["hash"] for f in self.files}
+        return {f.hash for f in self.files}
+
+    @property
+    def requests(self) -> int:
+        """How many requests the live parts hold."""
+        return sum(p.rows for p in self.parts)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": MANIFEST_VERSION,
-            "files": self.files,
-            "parts": self.parts,
+            "files": [asdict(f) for f in self.files],
+            "parts": [asdict(p) for p in self.parts],
             "rejects": self.rejects,
-            "runs": self.runs,
+            "runs": [asdict(r) for r in self.runs],
         }
 
 
@@ -74,7 +114,15 @@ def read_manifest(root: Path) -> Manifest:
         raise DatasetError(f"{path}: unreadable manifest ({exc})") from exc
     if data.get("version") != MANIFEST_VERSION:
         raise DatasetError(f"{path}: manifest version {data.get('version')} is not supported")
-    return Manifest(data["files"], data["parts"], data["rejects"], data["runs"])
+    try:
+        return Manifest(
+            [FileEntry(**f) for f in data["files"]],
+            [PartEntry(**p) for p in data["parts"]],
+            list(data["rejects"]),
+            [RunEntry(**r) for r in data["runs"]],
+        )
+    except (KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: damaged manifest ({exc})") from exc
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:
@@ -126,7 +174,7 @@ def remove_debris(root: Path, manifest: Manifest) -> None:
                     hint="ingest into a new --dataset directory",
                 )
     shutil.rmtree(root / ".tmp", ignore_errors=True)
-    live = {p["path"] for p in manifest.parts} | set(manifest.rejects)
+    live = {p.path for p in manifest.parts} | set(manifest.rejects)
     for sub in ("requests", "rejects"):
         base = root / sub
         if not base.exists():

@@ -335,7 +335,7 @@ def test_crash_before_commit_leaves_the_dataset_as_it_was(
     report = k8saudit.ingest([tmp_path / "b.log"], dataset=ds)
     assert report.requests_after == 2
     parts = sorted(p.relative_to(ds).as_posix() for p in (ds / "requests").rglob("*.parquet"))
-    assert parts == sorted(p["path"] for p in k8saudit.open(ds).manifest.parts)
+    assert parts == sorted(p.path for p in k8saudit.open(ds).manifest.parts)
 
 
 def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
@@ -417,7 +417,7 @@ def test_year_and_zone_of_klog_lines(tmp_path: Path) -> None:
     (row,) = rows(tmp_path / "ds")
     assert row["completed_at"].isoformat() == "2018-11-27T03:24:17+00:00"
     files = k8saudit.open(tmp_path / "ds").manifest.files
-    assert files[0]["time_source"] == "year 2018 from --year, zone America/New_York"
+    assert files[0].time_source == "year 2018 from --year, zone America/New_York"
     with pytest.raises(UsageError, match="not a time zone"):
         k8saudit.ingest([log], dataset=tmp_path / "ds2", tz="Mars/Base")
 
@@ -606,4 +606,6 @@ def test_klog_year_from_the_audit_events_ingested_with_it(tmp_path: Path) -> Non
         True,
     )
     (_, access_file) = k8saudit.open(tmp_path / "ds").manifest.files
-    assert access_file["time_source"].startswith("year 2019 from the audit events ingested with")
+    assert (access_file.time_source or "").startswith(
+        "year 2019 from the audit events ingested with"
+    )

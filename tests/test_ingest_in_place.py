@@ -130,7 +130,7 @@ def test_a_log_spanning_midnight_is_split_by_day(tmp_path: Path, in_place: list[
     k8saudit.ingest([log], dataset=tmp_path / "ds")
     assert in_place == ["audit.log"]
     ds = k8saudit.open(tmp_path / "ds")
-    assert sorted((p["day"], p["rows"]) for p in ds.manifest.parts) == [
+    assert sorted((p.day, p.rows) for p in ds.manifest.parts) == [
         ("2019-02-04", 1),
         ("2019-02-05", 1),
     ]
