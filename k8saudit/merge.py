@@ -16,8 +16,8 @@ from __future__ import annotations
 from functools import cache
 
 from k8saudit.formats import audit_json
+from k8saudit.io import Compression
 from k8saudit.schema import REQUEST_COLUMNS
-from k8saudit.sources import Compression
 from k8saudit.sqlfiles import internal_sql
 
 #: columns only an access log states: the access-log value wins over the audit one

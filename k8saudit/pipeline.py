@@ -32,6 +32,9 @@ import zstandard
 from k8saudit import readers
 from k8saudit.dataset import Dataset
 from k8saudit.exceptions import InputError, UsageError, first_line
+from k8saudit.formats.detect import Format, sniff
+from k8saudit.ingestion.plan import discover
+from k8saudit.io import Compression, SourceFile
 from k8saudit.merge import (
     DAY_FILTER,
     FIXED_JOINS,
@@ -46,7 +49,6 @@ from k8saudit.merge import (
 )
 from k8saudit.progress import IngestProgress, MergeSteps, Progress, QueryTicker
 from k8saudit.schema import REQUEST_COLUMNS
-from k8saudit.sources import Compression, Format, SourceFile, discover, sniff
 from k8saudit.store import (
     FileEntry,
     Manifest,

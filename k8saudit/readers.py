@@ -30,11 +30,12 @@ import duckdb
 import pyarrow as pa
 
 from k8saudit.formats import audit_json
+from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.io import BOM, Compression, SourceFile, iter_lines, open_text
 from k8saudit.merge import ACCESS_ROWS, RUN_KEYS, audit_rows
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
-from k8saudit.sources import BOM, Compression, Format, SourceFile, iter_lines, open_text
 from k8saudit.sqlfiles import internal_sql
 
 #: the stages of an audit Event; a file with another is not read in place

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from k8saudit.sources import Compression
+from k8saudit.io import Compression
 
 #: read_json column types: only the fields k8saudit keeps (requestObject etc. are never parsed).
 EVENT_COLUMNS: dict[str, str] = {

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from k8saudit.sources import is_audit_event
+from k8saudit.formats.detect import is_audit_event
 
 AKS_AUDIT_CATEGORIES = frozenset({"kube-audit", "kube-audit-admin"})
 
