@@ -11,18 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k8saudit.formats.access_log import (
-    ParsedBatch,
-    looks_like_access_log,
-    looks_like_legacy_audit,
-    parse_access_log,
-)
-from k8saudit.formats.httplog import (
-    HttpLogRecord,
-    parse_httplog_line,
-    parse_httplog_message,
-    unquote_go,
-)
+from k8saudit.formats.access_log import looks_like_access_log, parse_access_log
+from k8saudit.formats.batches import ParsedBatch
+from k8saudit.formats.goquote import unquote_go
+from k8saudit.formats.httplog import HttpLogRecord, parse_httplog_line, parse_httplog_message
+from k8saudit.formats.legacy_audit import looks_like_legacy_audit
 from k8saudit.schema import RAW_EVENT_SCHEMA
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k8saudit.formats.access_log import (
-    ParsedBatch,
-    looks_like_access_log,
+from k8saudit.formats.access_log import looks_like_access_log
+from k8saudit.formats.batches import ParsedBatch
+from k8saudit.formats.legacy_audit import (
     looks_like_legacy_audit,
+    parse_groups,
     parse_legacy_audit,
+    parse_legacy_audit_line,
 )
-from k8saudit.formats.legacy_audit import parse_groups, parse_legacy_audit_line
 from k8saudit.schema import RAW_EVENT_SCHEMA
 
 LEGACY = (

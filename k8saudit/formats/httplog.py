@@ -36,6 +36,7 @@ import re
 from typing import Any, NamedTuple
 
 from k8saudit.formats.goduration import parse_go_duration
+from k8saudit.formats.goquote import unquote_go
 from k8saudit.formats.klog import KLOG_HEADER_RE, parse_klog_json, unwrap_line
 
 
@@ -82,19 +83,6 @@ _STRUCTURED_FAST_RE = re.compile(
 )
 #: a key whose quoted value never closes: the line was cut inside it
 _OPEN_QUOTE_RE = re.compile(r' *[A-Za-z_][\w.\-]*="')
-_GO_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
-_SIMPLE_ESCAPES = {
-    "a": "\a",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    '"': '"',
-    "'": "'",
-}
 #: structured-era verbs that are Kubernetes verbs as they stand (lowercased)
 _K8S_VERBS = {
     "LIST": "list",
@@ -106,42 +94,6 @@ _K8S_VERBS = {
     "DELETECOLLECTION": "deletecollection",
 }
 _ELLIPSES = ("\u2026", "...")
-
-
-def unquote_go(value: str) -> str:
-    """Decode a Go ``%q``/``strconv.Quote`` string literal (with or without its quotes).
-
-    ``\\xHH`` byte escapes (invalid UTF-8 in the original) decode to U+00HH.
-
-    >>> unquote_go('"caf\\\\u00e9 \\\\"x\\\\" a\\\\\\\\b"')
-    'café "x" a\\\\b'
-    """
-    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        value = value[1:-1]
-    if "\\" not in value:
-        return value
-    decoded = _GO_ESCAPE_RE.sub(_go_escape, value)
-    if "\\u" in value:  # join JSON-style surrogate pairs; a lone surrogate becomes U+FFFD
-        decoded = decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return decoded
-
-
-def _go_escape(match: re.Match[str]) -> str:
-    """Replacement for one Go escape sequence (helper of ``unquote_go``).
-
-    >>> _go_escape(re.match(r"\\\\(.)", "\\\\n"))
-    '\\n'
-    """
-    esc = match.group(1)
-    head = esc[0]
-    if head in "xuU" and len(esc) > 1:
-        code = int(esc[1:], 16)
-        if head == "U" and (code > 0x10FFFF or 0xD800 <= code <= 0xDFFF):
-            return "\ufffd"
-        return chr(code)
-    if head in "01234567" and len(esc) == 3:
-        return chr(int(esc, 8))
-    return _SIMPLE_ESCAPES.get(esc, esc)
 
 
 def host_of(addr: str) -> str | None:
