@@ -36,9 +36,9 @@ from k8saudit.exceptions import QueryError, UsageError
 #: the file every ``-- filters: common`` query reads as its ``filtered`` relation
 FILTERS_FILE = "_filters.sql"
 
-_TYPES = {"VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ"}
+_TYPES = {"VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "VARCHAR[]"}
 _PARAM_LINE = re.compile(
-    r"^param:\s*(?P<name>[A-Za-z_]\w*)\s+(?P<type>[A-Za-z]+)"
+    r"^param:\s*(?P<name>[A-Za-z_]\w*)\s+(?P<type>[A-Za-z]+(?:\[\])?)"
     r"(?:\s*=\s*(?P<default>'[^']*'|[^\s-]+))?"
     r"(?:\s+IN\s*\((?P<choices>[^)]*)\))?"
     r"\s*(?:--\s*(?P<description>.*))?$"
