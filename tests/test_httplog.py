@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import k8saudit
 from k8saudit.formats.access_log import looks_like_access_log, parse_access_log
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.goquote import unquote_go
@@ -160,7 +161,173 @@ def test_glog_hijacked() -> None:
     r = record(
         "POST /api/v1/namespaces/a/pods/b/exec?command=sh: (5m1s) hijacked [[kubectl] 1.2.3.4:5]"
     )
-    assert (r.code, r.latency_ms, r.user_agent) == (None, 301000.0, "kubectl")
+    assert (r.code, r.latency_ms, r.user_agent, r.partial) == (101, 301000.0, "kubectl", False)
+    # "hijacked" glued to its trailer is still read (as before 101 was given to it)
+    glued = record("GET /api/v1/namespaces/a/pods/b/attach: (1s) hijacked[[kubectl] 1.2.3.4:5]")
+    assert (glued.code, glued.user_agent) == (101, "kubectl")
+
+
+#: one hand-made hijacked line per era (exec/attach/port-forward took the connection over), as
+#: httplog writes them: glog ``(latency) hijacked [ua ip]`` (double brackets ≤ 1.9, the header
+#: string later), 1.18-1.19 ``...srcIP="...": hijacked``, structured and JSON ``hijacked=true``
+#: in place of ``resp``; with the row each must give (code 101, as the audit log records it).
+HIJACKED_LINES: dict[str, tuple[str, dict[str, Any]]] = {
+    "glog-double-bracket": (
+        "I0204 12:34:56.789012       1 wrap.go:42] POST /api/v1/namespaces/default/pods/web-0/"
+        "exec?command=sh&stdin=true&stdout=true&tty=true: (5m1.25s) hijacked "
+        "[[kubectl/v1.9.2 (linux/amd64) kubernetes/5fa2db2] 10.0.0.7:51234]",
+        {
+            "log_format": "httplog-glog",
+            "http_method": "POST",
+            "verb": None,
+            "request_uri": "/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true"
+            "&stdout=true&tty=true",
+            "latency_ms": 301250.0,
+            "code": 101,
+            "user_agent": "kubectl/v1.9.2 (linux/amd64) kubernetes/5fa2db2",
+            "source_ip": "10.0.0.7",
+            "audit_id": None,
+        },
+    ),
+    "glog-single-bracket": (
+        "I0204 12:35:00.000000       1 wrap.go:47] GET /api/v1/namespaces/default/pods/web-0/"
+        "attach?stdin=true&stdout=true&tty=true: (12.5s) hijacked "
+        "[kubectl/v1.16.3 (linux/amd64) kubernetes/b3cbbae 10.0.0.8:40000]",
+        {
+            "log_format": "httplog-glog",
+            "http_method": "GET",
+            "verb": None,
+            "request_uri": "/api/v1/namespaces/default/pods/web-0/attach?stdin=true&stdout=true"
+            "&tty=true",
+            "latency_ms": 12500.0,
+            "code": 101,
+            "user_agent": "kubectl/v1.16.3 (linux/amd64) kubernetes/b3cbbae",
+            "source_ip": "10.0.0.8",
+            "audit_id": None,
+        },
+    ),
+    "1.18": (
+        'I0204 12:36:00.000000       1 httplog.go:90] verb="POST" '
+        'URI="/api/v1/namespaces/default/pods/web-0/portforward" latency=1m0.25s '
+        'UserAgent="kubectl/v1.18.0 (linux/amd64) kubernetes/9e99141" srcIP="10.0.0.9:5555": '
+        "hijacked",
+        {
+            "log_format": "httplog-1.18",
+            "http_method": "POST",
+            "verb": None,
+            "request_uri": "/api/v1/namespaces/default/pods/web-0/portforward",
+            "latency_ms": 60250.0,
+            "code": 101,
+            "user_agent": "kubectl/v1.18.0 (linux/amd64) kubernetes/9e99141",
+            "source_ip": "10.0.0.9",
+            "audit_id": None,
+        },
+    ),
+    "structured": (
+        'I0204 12:37:00.000000       1 httplog.go:132] "HTTP" verb="POST" '
+        'URI="/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true" '
+        'latency="2m3.5s" userAgent="kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43" '
+        'audit-ID="7d3c1f2a-5b6e-4a8d-9c0b-1e2f3a4b5c6d" srcIP="10.0.0.10:6000" hijacked=true',
+        {
+            "log_format": "httplog-structured",
+            "http_method": "POST",
+            "verb": None,
+            "request_uri": "/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true",
+            "latency_ms": 123500.0,
+            "code": 101,
+            "user_agent": "kubectl/v1.27.3 (linux/amd64) kubernetes/25b4e43",
+            "source_ip": "10.0.0.10",
+            "audit_id": "7d3c1f2a-5b6e-4a8d-9c0b-1e2f3a4b5c6d",
+        },
+    ),
+    "json": (
+        '{"ts":1707050280000.5,"caller":"httplog/httplog.go:132","msg":"HTTP","v":3,'
+        '"verb":"GET","URI":"/api/v1/namespaces/default/pods/web-0/attach?stdin=true",'
+        '"latency":"45.5s","userAgent":"kubectl/v1.29.0 (linux/amd64) kubernetes/3f7a50f",'
+        '"audit-ID":"0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0","srcIP":"10.0.0.11:7000",'
+        '"hijacked":true}',
+        {
+            "log_format": "httplog-json",
+            "http_method": None,
+            "verb": "get",
+            "request_uri": "/api/v1/namespaces/default/pods/web-0/attach?stdin=true",
+            "latency_ms": 45500.0,
+            "code": 101,
+            "user_agent": "kubectl/v1.29.0 (linux/amd64) kubernetes/3f7a50f",
+            "source_ip": "10.0.0.11",
+            "audit_id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("era", sorted(HIJACKED_LINES))
+def test_hijacked_line_is_code_101(era: str) -> None:
+    line, expected = HIJACKED_LINES[era]
+    rows, batch = rows_of([line], year=2024)
+    (row,) = rows
+    assert {key: row[key] for key in expected} == expected
+    assert (batch.partial, batch.skipped, batch.rejects) == (0, 0, [])
+    assert row["stage"] == "ResponseComplete" and row["source_line"] == 1
+
+
+def test_hijacked_json_record_with_hijacked_false_still_needs_resp() -> None:
+    line, _ = HIJACKED_LINES["json"]
+    not_hijacked = line.replace('"hijacked":true', '"hijacked":false')
+    rows, batch = rows_of([not_hijacked, not_hijacked.replace("}", ',"resp":200}')])
+    assert [r["code"] for r in rows] == [200]
+    assert [r.reason for r in batch.rejects] == ["access line without resp"]
+
+
+def test_hijacked_lines_ingest_as_code_101(tmp_path: Path) -> None:
+    log = tmp_path / "kube-apiserver.log"
+    log.write_text("".join(line + "\n" for line, _ in HIJACKED_LINES.values()))
+    k8saudit.ingest([log], dataset=tmp_path / "ds", year=2024)
+    got = (
+        k8saudit.open(tmp_path / "ds")
+        .sql("SELECT log_format, code, latency_ms FROM requests ORDER BY source_line")
+        .to_dicts()
+    )
+    assert got == [
+        {"log_format": e["log_format"], "code": 101, "latency_ms": e["latency_ms"]}
+        for _, e in HIJACKED_LINES.values()
+    ]
+
+
+def test_hijacked_access_line_and_audit_event_agree_on_101(tmp_path: Path) -> None:
+    line, expected = HIJACKED_LINES["structured"]
+    audit_id = expected["audit_id"]
+    event = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": "Metadata",
+        "auditID": audit_id,
+        "stage": "ResponseComplete",
+        "requestURI": expected["request_uri"],
+        "verb": "create",
+        "user": {"username": "alice", "groups": ["system:authenticated"]},
+        "sourceIPs": ["10.0.0.10"],
+        "userAgent": expected["user_agent"],
+        "objectRef": {
+            "resource": "pods",
+            "namespace": "default",
+            "name": "web-0",
+            "apiVersion": "v1",
+            "subresource": "exec",
+        },
+        "responseStatus": {"metadata": {}, "code": 101},
+        "requestReceivedTimestamp": "2024-02-04T12:34:56.500000Z",
+        "stageTimestamp": "2024-02-04T12:37:00.000000Z",
+    }
+    (tmp_path / "audit.log").write_text(json.dumps(event) + "\n")
+    (tmp_path / "kube-apiserver.log").write_text(line + "\n")
+    k8saudit.ingest([tmp_path], dataset=tmp_path / "ds", year=2024)
+    (row,) = (
+        k8saudit.open(tmp_path / "ds")
+        .sql("SELECT audit_id, code, has_audit, has_access FROM requests")
+        .to_dicts()
+    )
+    assert row == {"audit_id": audit_id, "code": 101, "has_audit": True, "has_access": True}
 
 
 def test_glog_5xx_stack_continuation_with_trailer_on_last_line() -> None:
@@ -226,7 +393,7 @@ def test_structured_resp0_hijacked_and_optional_keys() -> None:
         "a b [c]",
     )
     h = record(base.replace("WATCH", "CONNECT") + " hijacked=true")
-    assert (h.code, h.http_method, h.verb) == (None, "CONNECT", None)
+    assert (h.code, h.http_method, h.verb) == (101, "CONNECT", None)
     x = record(
         base + ' apf_pl="workload-low" apf_fs="service-accounts" apf_iseats=1 apf_fseats=3 '
         'apf_additionalLatency="5ms" apf_execution_time="3.1\u00b5s" resp=429 extra="y"'

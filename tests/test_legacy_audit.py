@@ -100,6 +100,29 @@ def line(ts: str, body: str) -> str:
     return f"{ts} AUDIT: {body}"
 
 
+def test_hijacked_exec_is_response_101() -> None:
+    # the legacy filter prints response="101" when exec/attach/port-forward hijack the connection
+    rows, batch = rows_of(
+        [
+            line(
+                "2017-03-21T03:57:09.106841886-04:00",
+                'id="e1" ip="10.0.0.7" method="POST" user="admin" groups="\\"system:masters\\"" '
+                'as="<self>" asgroups="<lookup>" namespace="default" '
+                'uri="/api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true"',
+            ),
+            line("2017-03-21T03:57:09.118403639-04:00", 'id="e1" response="101"'),
+        ]
+    )
+    (row,) = rows
+    assert (row["audit_id"], row["http_method"], row["code"], row["stage"]) == (
+        "e1",
+        "POST",
+        101,
+        "ResponseComplete",
+    )
+    assert batch.continuation == 1
+
+
 def test_request_without_response_and_deferred() -> None:
     rows, _ = rows_of(
         [

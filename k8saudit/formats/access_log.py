@@ -148,7 +148,7 @@ class _AccessState:
             self.partial += 1
         latency = rec.latency_ms
         stage_us = self.pending_us
-        # without a latency (hijacked, cut lines) the line's own time is the best received time
+        # without a latency the line's own time is the best received time
         received = stage_us - round(latency * 1000) if latency is not None else stage_us
         self.rows.append(
             (

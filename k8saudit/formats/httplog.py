@@ -7,11 +7,11 @@ sometimes reported as ``panic.go``, so the emitting file is never relied on):
 * glog era (≤ 1.17): ``GET /api/v1/services?limit=500: (1.2ms) 429 [[ua] 10.0.0.1:1234]``.
   The UA is the ``User-Agent`` header slice (``[ua]``, double brackets) in older releases and the
   header string (single bracket) later; it may contain spaces and brackets itself. ``hijacked``
-  replaces the code for exec/attach/port-forward. After an error status the status stack and the
-  ``logging error output`` follow on *new lines*, and the ``[ua ip]`` trailer comes last, at the end
-  of the final continuation line.
+  replaces the code when exec/attach/port-forward took the connection over. After an error status
+  the status stack and the ``logging error output`` follow on *new lines*, and the ``[ua ip]``
+  trailer comes last, at the end of the final continuation line.
 * 1.18-1.19: ``verb="GET" URI="/healthz" latency=2.055089ms resp=200 UserAgent="..."
-  srcIP="10.0.0.1:1234": <stack>``.
+  srcIP="10.0.0.1:1234": <stack>``; a hijacked request has no ``resp`` and ends in ``: hijacked``.
 * structured (1.20+): ``"HTTP" verb="LIST" URI="..." latency="1.2ms" userAgent="..." audit-ID="..."
   srcIP="..." apf_pl="..." ... resp=429`` with Go ``%q`` quoting, ``hijacked=true`` instead of
   ``resp``, optional ``statusStack``/``addedInfo`` (multi-line values continue on following lines),
@@ -21,6 +21,11 @@ The structured ``verb`` is Kubernetes' canonical metrics verb: ``LIST``/``WATCH`
 are Kubernetes verbs and become ``verb`` (``APPLY`` → ``patch``); ``POST``/``PUT``/``DELETE`` and
 other raw methods are ambiguous (create vs. post, delete vs. deletecollection), so they are kept as
 ``http_method`` and the pipeline derives the verb from the URI, as for the older eras.
+
+A hijacked request (any era) is read as code 101 (Switching Protocols): httplog prints
+``hijacked`` instead of a status once exec/attach/port-forward has taken the connection over, and
+the audit filter records 101 for exactly that moment (its response writer sets the code when the
+connection is hijacked), so the access log and the audit log agree on the request's code.
 
 Truncation policy: a message that looks like an access line (``METHOD /...``, ``verb=``,
 ``"HTTP"``) but whose method, URI, latency and code (or ``hijacked``) cannot all be read is a
@@ -64,6 +69,8 @@ class HttpLogRecord(NamedTuple):
     partial: bool = False
 
 
+#: the code of a request whose connection was hijacked (101 Switching Protocols, as audited)
+_HIJACKED_CODE = 101
 #: the glog-era record: METHOD URI: (latency) CODE|hijacked [rest]
 _GLOG_RE = re.compile(r"([A-Z][A-Z_-]*) (\S+): \(([^()\s]+)\) (?:(\d+)|(hijacked))( ?)(.*)", re.S)
 #: what a glog access line looks like even when cut: METHOD /uri followed by ": (" or the end
@@ -170,17 +177,17 @@ def parse_glog_message(message: str) -> HttpLogRecord | str | None:
         if _GLOG_LOOKS_RE.match(message):
             return "truncated access line" if _looks_cut(message) else "unparseable access line"
         return None
-    method, uri, latency_text, code_text, _hijacked, space, rest = m.groups()
+    method, uri, latency_text, code_text, _, space, rest = m.groups()
     latency = parse_go_duration(latency_text)
     if latency is None:
         return "bad latency"
-    code = int(code_text) if code_text is not None else None
+    code = int(code_text) if code_text is not None else _HIJACKED_CODE
     if not space and not rest:
         # the line ends right after the code: an error stack follows (or the trailer is lost)
         return HttpLogRecord(
             "httplog-glog", method, None, uri, latency, code, None, None, needs_trailer=True
         )
-    if code is not None and not space:
+    if code_text is not None and not space:
         return "unparseable access line"  # digits run into other text: not a status code
     trailer = split_glog_trailer(rest)
     if trailer is None:
@@ -229,7 +236,7 @@ def _record_from_pairs(pairs: dict[str, Any], log_format: str, quoted: bool) -> 
     hijacked = pairs.get("hijacked")
     if resp_raw is None and hijacked is None:
         return "access line without resp"
-    code: int | None = None
+    code: int | None = _HIJACKED_CODE
     if resp_raw is not None:
         code = _as_int(resp_raw)
         if code is None:
