@@ -20,8 +20,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
-    "ingest": "k8saudit.pipeline",
-    "IngestReport": "k8saudit.pipeline",
+    "ingest": "k8saudit.ingestion",
+    "IngestReport": "k8saudit.ingestion",
     "open": "k8saudit.dataset",
     "Dataset": "k8saudit.dataset",
     "K8sAuditError": "k8saudit.exceptions",
@@ -44,7 +44,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from k8saudit.dataset import Dataset, open
     from k8saudit.exceptions import ExitCode, K8sAuditError
-    from k8saudit.pipeline import IngestReport, ingest
+    from k8saudit.ingestion import IngestReport, ingest
     from k8saudit.shortcuts import (
         latency,
         open_watches,

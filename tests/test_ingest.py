@@ -14,44 +14,7 @@ import zstandard
 import k8saudit
 from k8saudit import store
 from k8saudit.exceptions import DatasetError, DatasetLockedError, InputError, UsageError
-
-
-def event(audit_id: str, stage: str = "ResponseComplete", **extra: Any) -> dict[str, Any]:
-    """A v1 audit Event as kube-apiserver writes it."""
-    base: dict[str, Any] = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": "Metadata",
-        "auditID": audit_id,
-        "stage": stage,
-        "requestURI": "/api/v1/namespaces/default/pods?limit=500",
-        "verb": "list",
-        "user": {"username": "system:serviceaccount:logging:fluentd", "groups": ["a"]},
-        "sourceIPs": ["10.0.0.7"],
-        "userAgent": "rest-client/2.0.2 (linux-gnu x86_64) ruby/2.5.1p57",
-        "objectRef": {"resource": "pods", "namespace": "default", "apiVersion": "v1"},
-        "requestReceivedTimestamp": "2019-02-04T12:00:00.000000Z",
-        "stageTimestamp": "2019-02-04T12:00:00.250000Z",
-    }
-    if stage != "RequestReceived":
-        base["responseStatus"] = {"metadata": {}, "code": 200}
-    base.update(extra)
-    return base
-
-
-def write_lines(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines))
-    return path
-
-
-def jsonl(path: Path, events: list[dict[str, Any]]) -> Path:
-    return write_lines(path, [json.dumps(e) for e in events])
-
-
-def rows(
-    dataset: Path, query: str = "SELECT * FROM requests ORDER BY audit_id"
-) -> list[dict[str, Any]]:
-    return k8saudit.open(dataset).sql(query).to_dicts()
+from tests.helpers import event, jsonl, rows, write_lines
 
 
 def test_garbage_lines_are_rejected_with_their_line_numbers(tmp_path: Path) -> None:
@@ -325,7 +288,7 @@ def test_crash_before_commit_leaves_the_dataset_as_it_was(
     def crash(root: Path, manifest: store.Manifest) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("k8saudit.pipeline.write_manifest", crash)
+    monkeypatch.setattr("k8saudit.ingestion.commit.write_manifest", crash)
     with pytest.raises(KeyboardInterrupt):
         k8saudit.ingest([jsonl(tmp_path / "b.log", [event("a"), event("b")])], dataset=ds)
     monkeypatch.undo()
@@ -520,18 +483,18 @@ def test_truncated_gzip_is_reported_and_ingests_nothing(tmp_path: Path) -> None:
 def test_a_file_rotated_away_during_the_run_is_reported_not_fatal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from k8saudit import pipeline
+    from k8saudit import ingestion
 
     gone = jsonl(tmp_path / "audit-1.log", [event("old")])
     jsonl(tmp_path / "audit.log", [event("new")])
-    sniff = pipeline.sniff
+    sniff = ingestion.sniff
 
     def rotate_then_sniff(source: Any) -> Any:
         if source.path == gone:
             gone.unlink()  # deleted by log rotation after discovery
         return sniff(source)
 
-    monkeypatch.setattr(pipeline, "sniff", rotate_then_sniff)
+    monkeypatch.setattr(ingestion, "sniff", rotate_then_sniff)
     report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
     status = {Path(f.path).name: f.status for f in report.files}
     assert status == {"audit-1.log": "unreadable", "audit.log": "ingested"}

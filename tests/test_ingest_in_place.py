@@ -1,4 +1,4 @@
-"""Clean audit logs are read in place (readers.Stager.direct_audit_file): only their keys are
+"""Clean audit logs are read in place (ingestion.in_place): only their keys are
 staged, and the commit reads the file again for the events it keeps. These tests pin that the
 result is exactly what the line-by-line reader gives."""
 
@@ -15,25 +15,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import k8saudit
-from k8saudit import readers
 from k8saudit.exceptions import InputError
+from k8saudit.ingestion.in_place import InPlaceFiles
+from k8saudit.ingestion.requests import Strategy
 from k8saudit.simulator import simulate
-from tests.test_ingest import event, jsonl, rows, write_lines
+from tests.helpers import event, jsonl, rows, write_lines
 
 
 @pytest.fixture
 def in_place(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the display name of every file read in place."""
     read: list[str] = []
-    original = readers.Stager.direct_audit_file
+    original = InPlaceFiles.key_file
 
-    def spy(self: readers.Stager, source: Any, lines: Any) -> tuple[int, int] | None:
+    def spy(self: InPlaceFiles, source: Any, lines: Any) -> tuple[int, int] | None:
         found = original(self, source, lines)
         if found is not None:
             read.append(Path(source.display).name)
         return found
 
-    monkeypatch.setattr(readers.Stager, "direct_audit_file", spy)
+    monkeypatch.setattr(InPlaceFiles, "key_file", spy)
     return read
 
 
@@ -213,9 +214,9 @@ def test_open_requests_anywhere_in_the_log_are_kept(tmp_path: Path, in_place: li
 def test_a_log_that_changes_before_the_commit_fails_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
-    original = readers.Stager.direct_audit_file
+    original = InPlaceFiles.key_file
 
-    def then_rotate(self: readers.Stager, source: Any, lines: Any) -> tuple[int, int] | None:
+    def then_rotate(self: InPlaceFiles, source: Any, lines: Any) -> tuple[int, int] | None:
         found = original(self, source, lines)
         if change == "removed":
             source.path.unlink()
@@ -226,7 +227,7 @@ def test_a_log_that_changes_before_the_commit_fails_the_run(
     ds = tmp_path / "ds"
     k8saudit.ingest([jsonl(tmp_path / "old.log", [event("o")])], dataset=ds)
     manifest = (ds / "manifest.json").read_text()
-    monkeypatch.setattr(readers.Stager, "direct_audit_file", then_rotate)
+    monkeypatch.setattr(InPlaceFiles, "key_file", then_rotate)
     log = jsonl(tmp_path / "audit.log", [event("a"), event("b", "RequestReceived")])
     with pytest.raises(InputError, match="nothing was ingested: run again"):
         k8saudit.ingest([log], dataset=ds)
@@ -237,15 +238,15 @@ def test_a_log_that_changes_before_the_commit_fails_the_run(
 def test_a_log_growing_while_it_is_ingested_keeps_what_was_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = readers.Stager.direct_audit_file
+    original = InPlaceFiles.key_file
 
-    def then_append(self: readers.Stager, source: Any, lines: Any) -> tuple[int, int] | None:
+    def then_append(self: InPlaceFiles, source: Any, lines: Any) -> tuple[int, int] | None:
         found = original(self, source, lines)
         with source.path.open("a") as fh:  # kube-apiserver writes on: b completes, c arrives
             fh.write(json.dumps(event("b")) + "\n" + json.dumps(event("c")) + "\n")
         return found
 
-    monkeypatch.setattr(readers.Stager, "direct_audit_file", then_append)
+    monkeypatch.setattr(InPlaceFiles, "key_file", then_append)
     log = jsonl(tmp_path / "audit.log", [event("a"), event("b", "RequestReceived")])
     k8saudit.ingest([log], dataset=tmp_path / "ds")
     assert [(r["audit_id"], r["stage"]) for r in rows(tmp_path / "ds")] == [
@@ -309,8 +310,6 @@ def test_picking_from_the_keys_equals_the_general_merge(
 ) -> None:
     """Two logs with copies of events (also with different completion times) across them: the
     requests picked from the keys equal those of the general merge of every event."""
-    from k8saudit import pipeline
-
     with tempfile.TemporaryDirectory() as tmp:
         logs = [Path(tmp) / "logs" / name for name in ("a.log", "b.log")]
         logs[0].parent.mkdir()
@@ -324,12 +323,7 @@ def test_picking_from_the_keys_equals_the_general_merge(
             ]
             jsonl(log, [event("anchor"), *lines])  # every log has an event
         simple = k8saudit.ingest(logs, dataset=Path(tmp) / "simple")
-        shape = pipeline.run_shape_sql
-        pipeline.run_shape_sql = lambda: [*shape()[:-1], "SELECT false"]
-        try:
-            general = k8saudit.ingest(logs, dataset=Path(tmp) / "general")
-        finally:
-            pipeline.run_shape_sql = shape
+        general = k8saudit.ingest(logs, dataset=Path(tmp) / "general", _strategy=Strategy.GENERAL)
         assert simple.requests_after == general.requests_after
         query = "SELECT * EXCLUDE (source_file), source_file[-5:] AS f FROM requests ORDER BY ALL"
         assert rows(Path(tmp) / "simple", query) == rows(Path(tmp) / "general", query)

@@ -43,17 +43,6 @@ from k8saudit.formats.klog import (
     unwrap_line,
 )
 
-# Re-exported until the readers call ``legacy_audit`` directly (readers.py, sources.py).
-from k8saudit.formats.legacy_audit import looks_like_legacy_audit, parse_legacy_audit
-
-__all__ = [
-    "looks_like_access_log",
-    "looks_like_klog",
-    "looks_like_legacy_audit",
-    "parse_access_log",
-    "parse_legacy_audit",
-]
-
 #: a CRI/docker partial line is joined until this many characters, then taken as it is
 _MAX_JOINED = 1 << 20
 _KLOG_SEVERITIES = frozenset("IWEF")

@@ -90,9 +90,9 @@ def sniff(source: SourceFile) -> Format:
         return Format.JSON_DOCUMENT
     if _YAML_HINT.search(text):
         return Format.YAML
-    from k8saudit.formats import access_log
+    from k8saudit.formats import access_log, legacy_audit
 
-    if access_log.looks_like_legacy_audit(text):
+    if legacy_audit.looks_like_legacy_audit(text):
         return Format.LEGACY_AUDIT
     if access_log.looks_like_access_log(text) or access_log.looks_like_klog(text):
         return Format.ACCESS_LOG

@@ -1,0 +1,253 @@
+"""``k8saudit.ingest``: logs in, one exact request table out.
+
+One run, one way through this package: ``plan`` finds the inputs and skips files whose content
+is already in the dataset; ``readers`` reads each new file with the reader for its format into
+the run's ``staging`` area (clean audit logs ``in_place``, keys only); ``requests`` turns the
+run's events into one row per request by the strategy they allow and writes them as day
+``parts``; ``commit`` reconciles them with the requests already stored (a request's stages may
+arrive in different runs) and swaps the manifest. Until that rename nothing the queries read has
+changed.
+
+(The package is ``ingestion`` because ``k8saudit.ingest`` is the function.)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import zstandard
+
+from k8saudit.exceptions import InputError
+from k8saudit.formats.detect import Format, sniff
+from k8saudit.ingestion.clock import KlogClock, parse_zone
+from k8saudit.ingestion.commit import commit_run, reconcile
+from k8saudit.ingestion.plan import FileScan, discover
+from k8saudit.ingestion.readers import READERS, FileResult
+from k8saudit.ingestion.report import FileReport, IngestReport
+from k8saudit.ingestion.requests import Strategy, choose_strategy, write_requests
+from k8saudit.ingestion.staging import Stager, connect
+from k8saudit.io import SourceFile
+from k8saudit.progress import IngestProgress, MergeSteps, Progress, QueryTicker
+from k8saudit.sqlfiles import run_sql
+from k8saudit.store import (
+    FileEntry,
+    Manifest,
+    locked,
+    read_manifest,
+    remove_debris,
+    resolve_dataset,
+)
+
+__all__ = ["FileReport", "IngestReport", "ingest"]
+
+#: what reading a damaged compressed or unreadable file raises
+DAMAGED_INPUT = (OSError, EOFError, zlib.error, zstandard.ZstdError, duckdb.IOException)
+
+
+def ingest(
+    paths: Sequence[str | os.PathLike[str]],
+    dataset: str | os.PathLike[str] | None = None,
+    *,
+    year: int | None = None,
+    tz: str | None = None,
+    progress: Progress | None = None,
+    _strategy: Strategy | None = None,
+    _in_place: bool = True,
+) -> IngestReport:
+    """Ingest audit logs into the dataset and return what happened.
+
+    ``year`` and ``tz`` say how to read access-log (klog) timestamps that have no wrapper
+    timestamp: klog writes neither (default: the file's modification year, UTC).
+
+    Files already ingested (same content) are skipped, so running the same command twice is a
+    no-op. Unknown or unreadable files are reported, not fatal; bad lines are kept as rejects.
+    (``_strategy`` and ``_in_place`` are for the differential tests: the general merge instead
+    of the strategy the run allows, the line-by-line reader instead of reading clean audit logs
+    in place; both must give the same requests.)
+
+    >>> report = k8saudit.ingest(["logs/"], dataset="k8saudit-data")  # doctest: +SKIP
+    >>> report.requests_added, report.rejected  # doctest: +SKIP
+    (123456, 0)
+    """
+    started = time.monotonic()
+    if not paths:
+        raise InputError("no input paths given")
+    clock = KlogClock(year, parse_zone(tz))
+    root = resolve_dataset(dataset)
+    sources = discover(list(paths), exclude=root.resolve())
+    report = IngestReport(dataset=root)
+    total_bytes = sum(s.size for s in sources)
+    with locked(root):
+        manifest = read_manifest(root)
+        remove_debris(root, manifest)
+        report.requests_before = manifest.requests
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+        work = root / ".tmp" / run_id
+        work.mkdir(parents=True)
+        try:
+            con = connect(work)
+            stager = Stager(con, work, clock, _stored_audit_end(con, root, manifest))
+            stager.in_place.enabled = _in_place
+            seen = manifest.hashes
+            sizes = {f.size for f in manifest.files}
+            rejects: list[dict[str, Any]] = []
+            new_files: list[FileEntry] = []
+            done_bytes = 0
+            # access logs last: their klog lines take their year from the audit events
+            sources.sort(key=lambda s: _is_klog(s))
+            for index, source in enumerate(sources):
+                at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
+                with QueryTicker(con, progress, _reading(at, source.size)):
+                    file_report, result, file_hash = _ingest_one(stager, source, seen, sizes)
+                report.files.append(file_report)
+                done_bytes += source.size
+                if result is None:
+                    continue
+                seen.add(file_hash)
+                sizes.add(source.size)
+                rejects += [
+                    {"file": source.display, "line": r.line, "reason": r.reason, "text": r.text}
+                    for r in result.rejects
+                ]
+                new_files.append(_file_entry(source, file_hash, result, run_id))
+                report.bytes_read += source.size
+            steps = MergeSteps(
+                con, progress,
+                IngestProgress("merging", len(sources), len(sources), done_bytes, total_bytes),
+            )  # fmt: skip
+            report.events = sum(f.events for f in report.files)
+            report.skipped = sum(f.skipped for f in report.files)
+            report.rejected = len(rejects)
+            if new_files:
+                strategy = choose_strategy(stager) if _strategy is None else _strategy
+                new_parts = write_requests(strategy, stager, steps, work, run_id)
+                new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)
+                report.rejects_file = commit_run(
+                    root, manifest, run_id, new_parts, replaced, rejects, new_files
+                )
+            if manifest.parts:
+                ((report.first, report.last),) = run_sql(
+                    con, "parts_span", files=_part_files(root, manifest)
+                )
+            con.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+            _remove_if_empty(root / ".tmp")
+        report.requests_after = manifest.requests
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _file_entry(source: SourceFile, file_hash: str, result: FileResult, run_id: str) -> FileEntry:
+    return FileEntry(
+        path=source.display,
+        size=source.size,
+        hash=file_hash,
+        format=result.format,
+        records=result.records,
+        events=result.events,
+        skipped=result.skipped,
+        skip_reasons=dict(result.skip_reasons),
+        rejected=len(result.rejects),
+        time_source=result.time_source,
+        run=run_id,
+    )
+
+
+def _reading(at: IngestProgress, size: int) -> Callable[[float], IngestProgress]:
+    """Progress through a file of ``size`` bytes that starts at ``at``, given the percent read."""
+    return lambda percent: replace(at, bytes_done=at.bytes_done + int(size * percent / 100))
+
+
+def _is_klog(source: SourceFile) -> bool:
+    try:
+        return sniff(source) is Format.ACCESS_LOG
+    except DAMAGED_INPUT:
+        return False  # reported when its turn comes
+
+
+def _part_files(root: Path, manifest: Manifest) -> list[str]:
+    return [str(root / p.path) for p in manifest.parts]
+
+
+def _stored_audit_end(
+    con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest
+) -> datetime | None:
+    if not manifest.parts:
+        return None
+    ((end,),) = run_sql(con, "parts_audit_end", files=_part_files(root, manifest))
+    end_at: datetime | None = end
+    return end_at
+
+
+def _remove_if_empty(path: Path) -> None:
+    if path.exists() and not any(path.iterdir()):
+        path.rmdir()
+
+
+def _ingest_one(
+    stager: Stager, source: SourceFile, seen: set[str], sizes: set[int]
+) -> tuple[FileReport, FileResult | None, str]:
+    """Read one file unless its content is already in ``seen`` (hashes of files of ``sizes``).
+
+    A file of a size no ingested file has cannot be one of them: it is read while it is hashed.
+    """
+    scan = FileScan(source)
+    mark = stager.mark()
+    try:
+        if source.size in sizes:
+            file_hash, _ = scan.result()
+            if file_hash in seen:
+                report = FileReport(source.display, "", "duplicate", source.size)
+                report.message = "already ingested (same content)"
+                return report, None, file_hash
+        fmt = sniff(source)
+        if fmt is Format.UNKNOWN:
+            report = FileReport(source.display, fmt.value, "unreadable", source.size)
+            report.message = "not a log format k8saudit knows (binary or unrecognised text)"
+            return report, None, ""
+        result = READERS[fmt](stager, source, scan.lines)
+        file_hash, _ = scan.result()
+    except DAMAGED_INPUT as exc:
+        # A truncated .gz (a copy taken while it was written), a corrupt file, or one that
+        # went away (rotated out): ingest nothing from it, so that the whole file can be
+        # ingested once it is complete.
+        scan.wait()
+        stager.discard_after(mark)
+        report = FileReport(source.display, "", "unreadable", source.size)
+        report.message = f"damaged, truncated or gone ({type(exc).__name__}: {exc})"
+        return report, None, ""
+    if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
+        # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
+        # logs) is not a log file with bad records: report it as unreadable, ingest nothing.
+        stager.discard_after(mark)
+        report = FileReport(source.display, fmt.value, "unreadable", source.size)
+        report.message = "JSON, but no audit events or known log envelope in it"
+        return report, None, file_hash
+    report = FileReport(
+        source.display,
+        result.format,
+        "ingested",
+        source.size,
+        records=result.records,
+        events=result.events,
+        skipped=result.skipped,
+        rejected=len(result.rejects),
+        in_place=result.in_place,
+    )
+    if fmt is Format.ACCESS_LOG and not result.events:
+        report.message = (
+            "a kube-apiserver log without access lines: the API server logs each request only "
+            "at -v=3 or higher (-v=2 before 1.18)"
+        )
+    return report, result, file_hash

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 from pathlib import Path
 
+import numpy as np
+import xxhash
+
 from k8saudit.exceptions import InputError
-from k8saudit.io import SourceFile, compression_of
+from k8saudit.io import Compression, SourceFile, compression_of
+
+HASH_CHUNK = 16 << 20
+NEWLINE = ord("\n")
 
 
 def discover(
@@ -61,3 +68,52 @@ def discover(
         SourceFile(resolved, display, resolved.stat().st_size, compression_of(resolved))
         for resolved, display in sorted(found.items(), key=lambda item: item[1])
     ]
+
+
+def hash_and_count(source: SourceFile) -> tuple[str, int | None]:
+    """Content hash of the file as stored and, when it is uncompressed, its number of lines."""
+    digest = xxhash.xxh3_128()
+    newlines = 0
+    last = NEWLINE
+    count = source.compression is Compression.NONE
+    # one buffer, read into again and again: fresh 16 MB objects cost page faults
+    buffer = memoryview(bytearray(HASH_CHUNK))
+    with open(source.path, "rb", buffering=0) as fh:
+        while size := fh.readinto(buffer):
+            chunk = buffer[:size]
+            digest.update(chunk)
+            if count:  # numpy counts ~4x faster than bytes.count
+                newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
+                last = chunk[-1]
+    lines = newlines + (last != NEWLINE) if count else None
+    return digest.hexdigest(), lines
+
+
+class FileScan:
+    """``hash_and_count`` of one file on a thread of its own, while DuckDB reads the file."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self._result: tuple[str, int | None] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
+        self._thread.start()
+
+    def _run(self, source: SourceFile) -> None:
+        try:
+            self._result = hash_and_count(source)
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> tuple[str, int | None]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def lines(self) -> int | None:
+        return self.result()[1]
+
+    def wait(self) -> None:
+        """Wait for the thread, whatever it found: the file is given up."""
+        self._thread.join()

@@ -1,4 +1,5 @@
--- audit_events: kube-apiserver audit Events (any apiVersion) -> raw event rows.
+-- name: audit_events
+-- Kube-apiserver audit Events (any apiVersion) -> raw event rows.
 --
 -- Reads the relation `src`: the Event's own fields as columns (see formats/audit_json.py for the
 -- column types) plus `_line` (source line), `_item` (rank among the Events of that line),

@@ -1,4 +1,5 @@
--- derive: raw event rows (relation `raw`: schema.RAW_EVENT_SCHEMA + request_key) -> request rows.
+-- name: derive
+-- Raw event rows (relation `raw`: schema.RAW_EVENT_SCHEMA + request_key) -> request rows.
 --
 -- Everything a source does not state but the request implies is computed here, once, at ingest:
 -- path parts parsed from the URI the way kube-apiserver's RequestInfoFactory does (for sources

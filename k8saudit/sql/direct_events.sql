@@ -1,4 +1,5 @@
--- direct_events: the events of files read in place that a simple run keeps, with their lines.
+-- name: direct_events
+-- The events of files read in place that a simple run keeps, with their lines.
 --
 -- Reads the relation `events` (audit_events.sql over read_json of the files; `source_file` is
 -- the path read_json reports) and the tables direct_keys, direct_files, key_summary and picks.
@@ -7,7 +8,9 @@
 -- the row pick.sql chose, whose line the keys pass recorded. Everything else (the earlier stages of complete requests) finds
 -- no slot and is dropped. Only rows the slots can want reach the join: complete events, and the
 -- latest stages of open requests (ResponseStarted is rare; the others come at the end of the
--- logs, from $open_from on). $day: the day written.
+-- logs, from $open_from on).
+-- param: day DATE = NULL  -- the day written
+-- param: open_from TIMESTAMPTZ = NULL  -- the earliest open request read in place that is not ResponseStarted
 WITH slots AS (
     SELECT _batch, audit_id, '' AS slot, source_line
     FROM direct_keys

@@ -1,4 +1,5 @@
--- key_summary: the requests of a run that do not have exactly one complete audit event.
+-- name: key_summary
+-- The requests of a run that do not have exactly one complete audit event.
 --
 -- Reads the relation `keys` (request_key, stage): every valid event of the run. A request still
 -- open when the logs end has completes = 0; one with completes > 1 has copies of one event (e.g.

@@ -1,4 +1,5 @@
--- merge_requests: request-shaped rows (relation `rows`) -> exactly one row per request_key.
+-- name: merge_requests
+-- Request-shaped rows (relation `rows`) -> exactly one row per request_key.
 --
 -- The stages of one request (RequestReceived, ResponseStarted, ResponseComplete, Panic), copies of
 -- the same event, rows stored by earlier runs and the access-log line of the same audit-ID all

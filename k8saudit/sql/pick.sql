@@ -1,4 +1,5 @@
--- pick: the one event that speaks for each request that has not exactly one complete event.
+-- name: pick
+-- The one event that speaks for each request that has not exactly one complete event.
 --
 -- Reads the relation `candidates`: the audit events (request_key, stage, stage_at, received_at,
 -- source_file, source_line, _item, _direct) of the requests key_summary.sql lists. The rule is

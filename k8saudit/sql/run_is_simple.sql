@@ -1,4 +1,5 @@
--- run_is_simple: can each audit request of this run be one of its events, picked from the keys
+-- name: run_is_simple
+-- Can each audit request of this run be one of its events, picked from the keys
 -- alone (its one complete event, else pick.sql's)? Otherwise the general merge_requests.sql
 -- runs over every event of the run.
 --

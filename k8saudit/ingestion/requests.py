@@ -1,22 +1,32 @@
-"""The SQL that turns a run's events into one row per request.
+"""From a run's events to one row per request: the strategy, and one function for each.
 
 The audit events of a run need no merge when they are *simple* (``sql/run_is_simple.sql``: the
 usual case): each request is its one complete event, or else the event ``sql/pick.sql`` picks
 (the latest stage of a request still open, one of the copies of a complete event). Those are
 found from the events' keys alone, and only they are derived and written; files read in place
-are read once more for exactly those rows. Access-log lines of the run are then merged with
-those requests (``access_merge_sql``). A run that is not simple goes through the general merge
-of all its events: ``sql/merge_requests.sql`` joins the best audit row of each request with its
-best access-log row; which side wins is a per-column rule, so the select list is generated here
-from ``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
+are read once more for exactly those rows (``Strategy.SIMPLE``). Access-log lines of such a run
+are then merged with those requests (``Strategy.SIMPLE_WITH_ACCESS``). A run that is not simple
+goes through the general merge of all its events (``Strategy.GENERAL``):
+``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log row;
+which side wins is a per-column rule, so its select list is generated here from
+``schema.REQUEST_SCHEMA`` (never from input data) to stay in step with the schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
 from functools import cache
+from pathlib import Path
 
+import duckdb
+
+from k8saudit.exceptions import InputError, first_line
 from k8saudit.formats import audit_json
+from k8saudit.ingestion.parts import WrittenPart, write_days, write_materialized
+from k8saudit.ingestion.staging import Stager
 from k8saudit.io import Compression
+from k8saudit.progress import MergeSteps
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.sqlfiles import internal_sql
 
@@ -35,7 +45,7 @@ ACCESS_FIRST = frozenset(
 COMPUTED = frozenset({"request_key", "stage", "is_complete", "has_audit", "has_access"})
 
 
-#: the valid raw rows an ingest run staged (see readers.Stager)
+#: the valid raw rows an ingest run staged (see staging.Stager)
 STAGED_EVENTS = "SELECT * EXCLUDE (_status, _reject_text, _batch) FROM staged WHERE _status = 'ok'"
 
 
@@ -46,17 +56,6 @@ def audit_rows(table: str = "staged") -> str:
 
 #: staged rows that are access-log lines
 ACCESS_ROWS = "_status = 'ok' AND starts_with(log_format, 'httplog')"
-#: every audit event of the run, staged or in a file read in place: key, stage, time
-RUN_KEYS = (
-    f"SELECT request_key, stage, received_at FROM staged WHERE {audit_rows()} "
-    "UNION ALL SELECT audit_id, stage, received_at FROM direct_keys"
-)
-#: rows of the day bound as ``$day`` (NULL: requests without a timestamp)
-DAY_FILTER = "day IS NOT DISTINCT FROM $day"
-#: rows that can belong to a request of day ``$day``: its events may straddle midnight
-NEAR_DAY = (
-    "(received_at IS NULL AND $day IS NULL) OR received_at::DATE BETWEEN $day - 1 AND $day + 1"
-)
 #: joins in the simple path are written build side last: the planner would otherwise build its
 #: hash table from read_json, whose few-rows estimate hides millions of wide rows
 FIXED_JOINS = "join_order,build_side_probe_side"
@@ -83,7 +82,7 @@ COPIED = "SELECT request_key FROM key_summary WHERE completes > 1"
 #: how many requests a simple run has: one per complete event of a request that has one, plus
 #: one per pick
 SIMPLE_REQUESTS = (
-    f"SELECT (SELECT count(*) FROM ({RUN_KEYS}) AS k ANTI JOIN ({COPIED}) USING (request_key) "
+    f"SELECT (SELECT count(*) FROM run_keys AS k ANTI JOIN ({COPIED}) USING (request_key) "
     f"WHERE {_complete('k.stage')}) + (SELECT count(*) FROM picks)"
 )
 
@@ -105,7 +104,7 @@ def run_shape_sql() -> list[str]:
         ") "
     )
     return [
-        f"CREATE TEMP TABLE key_summary AS WITH keys AS ({RUN_KEYS}) "
+        "CREATE TEMP TABLE key_summary AS WITH keys AS (FROM run_keys) "
         + internal_sql("key_summary"),
         f"CREATE TEMP TABLE picks AS {candidates} SELECT * FROM ({internal_sql('pick')})",
         internal_sql("run_is_simple"),
@@ -187,3 +186,109 @@ def merge_sql() -> str:
     body = internal_sql("merge_requests").replace("/*MERGED_COLUMNS*/", ",\n        ".join(merged))
     columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
     return f"SELECT {columns}, day FROM ({body})"
+
+
+class Strategy(Enum):
+    """How a run's events become requests (see the module docstring)."""
+
+    SIMPLE = "simple"
+    SIMPLE_WITH_ACCESS = "simple with access logs"
+    GENERAL = "general"
+
+
+def choose_strategy(stager: Stager) -> Strategy:
+    """The strategy this run's events allow; creates the temp tables ``key_summary`` and
+    ``picks`` the simple strategies read."""
+    con = stager.con
+    *shape, is_simple = run_shape_sql()
+    for statement in shape:
+        con.execute(statement).fetchall()
+    ((simple,),) = con.execute(is_simple).fetchall()
+    if not simple:
+        return Strategy.GENERAL
+    return Strategy.SIMPLE_WITH_ACCESS if stager.has_access_lines() else Strategy.SIMPLE
+
+
+def write_requests(
+    strategy: Strategy, stager: Stager, steps: MergeSteps, work: Path, run_id: str
+) -> list[WrittenPart]:
+    """Write the run's requests by ``strategy`` into Parquet parts under ``work``, day by day."""
+    return _WRITERS[strategy](stager, steps, work, run_id)
+
+
+def _write_simple(
+    stager: Stager, steps: MergeSteps, work: Path, run_id: str, out: str = "out"
+) -> list[WrittenPart]:
+    """Write the requests of a simple run (``simple_requests_sql``), day by day.
+
+    Files read in place are read once more here: one that was rotated, truncated or removed
+    since its keys were read would lose requests silently, so the rows written are checked
+    against the keys' count and the run fails (nothing ingested) if they differ.
+    """
+    con = stager.con
+    in_place = stager.in_place
+    staged = stager.staged_audit_days()
+    days = sorted(staged | in_place.days(), key=lambda d: (d is None, d))
+    ((open_from,),) = con.execute(OPEN_FROM).fetchall()
+    ((expected,),) = con.execute(SIMPLE_REQUESTS).fetchall()
+    steps.add(len(days))
+    parts = []
+    con.execute("SET disabled_optimizers = $o", {"o": FIXED_JOINS}).fetchall()
+    try:
+        for day in days:
+            paths = in_place.paths(day)
+            query = simple_requests_sql(staged=day in staged, direct=tuple(sorted(paths)))
+            params = {f"paths_{c}": p for c, p in paths.items()}
+            if paths:
+                params["open_from"] = open_from
+            reads = sum(in_place.files[b].size for b in in_place.batches(day))
+            parts += write_days(con, query, params, [day], work / out, run_id, steps, reads)
+    except duckdb.IOException as exc:
+        raise InputError(
+            f"a log file went away while it was ingested ({first_line(exc)}); "
+            "nothing was ingested: run again"
+        ) from None
+    finally:
+        con.execute("RESET disabled_optimizers").fetchall()
+    written = sum(p.entry.rows for p in parts)
+    if written != expected:
+        raise InputError(
+            "a log file changed while it was ingested (rotated or truncated?): "
+            f"{expected - written:,} of {expected:,} requests were gone when it was read again; "
+            "nothing was ingested: run again"
+        )
+    return parts
+
+
+def _write_simple_with_access(
+    stager: Stager, steps: MergeSteps, work: Path, run_id: str
+) -> list[WrittenPart]:
+    """The audit requests first, as a simple run's, then their access-log lines joined to them."""
+    audit_parts = _write_simple(stager, steps, work, run_id, out="audit")
+    files = [str(p.file) for p in audit_parts]
+    merged = access_merge_sql(audit_parts=bool(files))
+    params = {"files": files} if files else {}
+    return write_materialized(stager.con, steps, merged, params, work / "out", run_id)
+
+
+def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -> list[WrittenPart]:
+    """Every event of the run staged (files read in place too, read again), then merged."""
+    in_place = stager.in_place
+    steps.add(len(in_place.files))
+    for direct in in_place.files.values():
+        if direct.compression is Compression.NONE and not direct.blank:
+            source, params = audit_json.plain_audit_source(), {}
+        else:
+            source = audit_json.audit_lines_source(direct.compression)
+            params = {"schema": audit_json.event_schema(unwrapped=False)}
+        with steps.step():
+            stager.audit_events(source, {"path": direct.path, **params}, direct.display)
+    in_place.clear()
+    return write_materialized(stager.con, steps, general_requests_sql(), {}, work / "out", run_id)
+
+
+_WRITERS: dict[Strategy, Callable[[Stager, MergeSteps, Path, str], list[WrittenPart]]] = {
+    Strategy.SIMPLE: _write_simple,
+    Strategy.SIMPLE_WITH_ACCESS: _write_simple_with_access,
+    Strategy.GENERAL: _write_general,
+}

@@ -1,0 +1,115 @@
+"""Committing a run: reconcile its requests with those stored, move parts in, swap the manifest.
+
+A request's stages may arrive in different runs (rotation, a late copy from another apiserver):
+when requests of this run already sit in stored parts of the same or neighbouring days, those
+days are merged again and their parts replaced. Then the new parts and rejects are moved into
+place and the manifest is replaced atomically: until that rename, nothing the queries read has
+changed, so a crash or Ctrl-C at any point leaves the dataset as the last completed run left it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from k8saudit.ingestion.parts import DAY_FILTER, WrittenPart, parse_day, write_days
+from k8saudit.ingestion.requests import merge_sql
+from k8saudit.progress import MergeSteps
+from k8saudit.schema import REQUEST_COLUMNS
+from k8saudit.store import FileEntry, Manifest, PartEntry, RunEntry, write_manifest
+
+#: rows that can belong to a request of day ``$day``: its events may straddle midnight
+NEAR_DAY = (
+    "(received_at IS NULL AND $day IS NULL) OR received_at::DATE BETWEEN $day - 1 AND $day + 1"
+)
+
+
+def reconcile(
+    con: duckdb.DuckDBPyConnection,
+    steps: MergeSteps,
+    manifest: Manifest,
+    root: Path,
+    work: Path,
+    run_id: str,
+    new_parts: list[WrittenPart],
+) -> tuple[list[WrittenPart], list[PartEntry]]:
+    """The run's parts after merging them with the stored parts they share requests with, and
+    the stored parts those replace (none when no request of the run is already stored)."""
+    touched = _neighbour_parts(manifest, {p.entry.day for p in new_parts})
+    if not touched or not _overlaps(
+        con, [p.file for p in new_parts], [root / p.path for p in touched]
+    ):
+        return new_parts, []
+    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
+    files = [str(p.file) for p in new_parts] + [str(root / p.path) for p in touched]
+    rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true) WHERE {NEAR_DAY}"
+    merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
+    days = {p.entry.day for p in new_parts} | {p.day for p in touched}
+    all_days = sorted({parse_day(day) for day in days}, key=str)
+    steps.add(len(all_days))
+    merged_parts = write_days(
+        con, merged, {"files": files}, all_days, work / "merged", run_id, steps
+    )
+    return merged_parts, touched
+
+
+def commit_run(
+    root: Path,
+    manifest: Manifest,
+    run_id: str,
+    new_parts: list[WrittenPart],
+    replaced: list[PartEntry],
+    rejects: list[dict[str, Any]],
+    new_files: list[FileEntry],
+) -> Path | None:
+    """Move the run's parts and rejects into place, then commit by replacing the manifest;
+    the rejects file written, if any."""
+    for part in new_parts:
+        target = root / part.entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part.file, target)
+    rejects_path = None
+    if rejects:
+        (root / "rejects").mkdir(exist_ok=True)
+        rejects_path = root / "rejects" / f"{run_id}.jsonl"
+        with open(rejects_path, "w") as fh:
+            for row in rejects:
+                fh.write(json.dumps(row) + "\n")
+        manifest.rejects.append(rejects_path.relative_to(root).as_posix())
+    replaced_paths = {p.path for p in replaced}
+    manifest.parts = [p for p in manifest.parts if p.path not in replaced_paths]
+    manifest.parts += [p.entry for p in new_parts]
+    manifest.files += new_files
+    manifest.runs.append(RunEntry(run_id, datetime.now(UTC).isoformat(), len(new_files)))
+    write_manifest(root, manifest)
+    for path in replaced_paths:
+        (root / path).unlink(missing_ok=True)
+    return rejects_path
+
+
+def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[PartEntry]:
+    """Stored parts of the given days and the days next to them (stages can straddle midnight)."""
+    wanted = set(days)
+    for day in days:
+        try:
+            date = datetime.strptime(day, "%Y-%m-%d")
+        except ValueError:
+            continue
+        wanted |= {(date + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 1)}
+    return [p for p in manifest.parts if p.day in wanted]
+
+
+def _overlaps(con: duckdb.DuckDBPyConnection, new: Sequence[Path], stored: Sequence[Path]) -> bool:
+    """Does any request of this run already sit in the stored parts?"""
+    ((found,),) = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM read_parquet($new) n "
+        "SEMI JOIN read_parquet($old) o USING (request_key))",
+        {"new": [str(p) for p in new], "old": [str(p) for p in stored]},
+    ).fetchall()
+    return bool(found)

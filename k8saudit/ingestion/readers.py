@@ -1,0 +1,387 @@
+"""Turning one input file into staged raw event rows, whatever its format: one reader each.
+
+Each reader takes a discovered file, inserts its raw event rows (``schema.RAW_EVENT_SCHEMA``)
+through the run's ``Stager``, and accounts for every record it read: an event, skipped (noise
+k8saudit has no use for, blank lines) or rejected (kept with line, reason and text).
+``READERS`` maps each file format to its reader.
+
+Audit logs in JSON lines go through DuckDB alone: a clean one is read in place
+(``in_place``); one with bad lines is read line by line with ``json_transform`` and staged
+whole, its bad lines rejected. Everything else is read record by record in Python: wrapped
+Events are unwrapped into a temporary JSON-lines file and then take the same SQL; GKE entries
+and access-log lines become Arrow tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+
+from k8saudit.formats import access_log, audit_json, legacy_audit
+from k8saudit.formats.detect import Format
+from k8saudit.formats.envelopes import Item, unwrap
+from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.ingestion.clock import first_klog_month
+from k8saudit.ingestion.staging import Stager
+from k8saudit.io import BOM, SourceFile, iter_lines, open_text
+from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
+
+REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
+ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input record that could not be read."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class FileResult:
+    """What reading one file produced."""
+
+    format: str
+    records: int = 0  # lines (or documents' items) read
+    events: int = 0  # rows staged
+    skipped: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    time_source: str | None = None  # where klog timestamps took their year from
+    in_place: bool = False  # a clean audit log read where it lies (in_place.InPlaceFiles)
+
+    def reject(self, line: int, reason: str, text: str) -> None:
+        self.rejects.append(Reject(line, reason, text[:REJECT_TEXT_LIMIT]))
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped += count
+        self.skip_reasons[reason] += count
+
+
+def read_audit_lines(
+    stager: Stager, source: SourceFile, lines: Callable[[], int | None]
+) -> FileResult:
+    """A JSON-lines audit log, read by DuckDB without Python touching a line.
+
+    A clean file is read in place, the fastest way (``Stager.direct_audit_file``; ``lines()``
+    is the line count of an uncompressed one). One with bad lines is read line by line with its
+    numbers and text kept, so bad lines become exact rejects. Only what DuckDB cannot read at
+    all (a line over ``MAX_LINE_BYTES``) goes record by record through Python.
+    """
+    result = FileResult(Format.AUDIT_JSONL.value)
+    found = stager.in_place.key_file(source, lines) if stager.in_place.enabled else None
+    if found is not None:
+        result.in_place = True
+        result.records, blank = found
+        result.events = result.records
+        if blank:
+            result.skip("blank line", blank)
+        return result
+    mark = stager.mark()
+    try:
+        batch = stager.audit_events(
+            audit_json.audit_lines_source(source.compression),
+            {"path": str(source.path), "schema": audit_json.event_schema(unwrapped=False)},
+            source.display,
+        )
+    except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
+        stager.discard_after(mark)
+        fallback = read_json_lines(stager, source)
+        fallback.format = result.format
+        return fallback
+    rows, result.events, blank = stager.counts(batch)
+    result.records = rows - blank
+    if blank:
+        result.skip("blank line", blank)
+    rejects = stager.rejects(batch)
+    missing = {line for line, _, text in rejects if text is None}
+    texts = _lines_text(source, missing) if missing else {}
+    for line, reason, text in rejects:
+        result.reject(line, reason, text if text is not None else texts.get(line, ""))
+    return result
+
+
+def _lines_text(source: SourceFile, wanted: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for number, line in enumerate(iter_lines(source), 1):
+        if number in wanted:
+            found[number] = line
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+class _ItemSink:
+    """Collects unwrapped items of one file: Events to a JSON-lines file, the rest to Arrow rows.
+
+    Every item is numbered within its source line (``_item``), so several requests found on one
+    line (a batch of records, an array) stay distinct.
+    """
+
+    def __init__(self, stager: Stager, source: SourceFile, result: FileResult) -> None:
+        self.stager = stager
+        self.source = source
+        self.result = result
+        self.events_path = stager.temp_path("jsonl")
+        self.events_file: IO[str] = open(self.events_path, "w")  # noqa: SIM115 (closed in finish)
+        self.events = 0
+        self.items: Counter[int] = Counter()  # items seen so far per source line
+        self.raw_rows: list[dict[str, Any]] = []
+        self.access_lines: list[tuple[int, int, str, str | None]] = []  # line, item, text, server
+        self.access_years: Counter[int] = Counter()
+
+    def add(self, line: int, item: Item, text: str) -> None:
+        rank = self.items[line]
+        self.items[line] += 1
+        if item.kind == "event":
+            event = dict(item.value)
+            event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
+            self.events_file.write(json.dumps(event, default=_json_default) + "\n")
+            self.events += 1
+        elif item.kind == "gke":
+            row = gke_entry_to_raw(item.value)
+            row.update(source_file=self.source.display, source_line=line, apiserver=item.apiserver)
+            row["_item"] = rank
+            self.raw_rows.append(row)
+            if len(self.raw_rows) >= ARROW_BATCH_ROWS:
+                self._flush_rows()
+        elif item.kind == "access":
+            self.access_lines.append((line, rank, item.value, item.apiserver))
+            if item.year is not None:
+                self.access_years[item.year] += 1
+        elif item.kind == "skip":
+            self.result.skip(item.reason)
+        else:
+            self.result.reject(line, item.reason, text)
+
+    def _flush_rows(self) -> None:
+        table = raw_table(self.raw_rows)
+        self.stager.arrow(table, [row["_item"] for row in self.raw_rows])
+        self.result.events += table.num_rows
+        self.raw_rows = []
+
+    def finish(self) -> None:
+        self.events_file.close()
+        if self.events:
+            batch = self.stager.audit_events(
+                audit_json.unwrapped_audit_source(),
+                {"path": str(self.events_path), "schema": audit_json.event_schema(unwrapped=True)},
+                self.source.display,
+            )
+            _, valid, _ = self.stager.counts(batch)
+            self.result.events += valid
+            rejects = self.stager.rejects(batch)
+            texts = _lines_text(self.source, {line for line, _, _ in rejects}) if rejects else {}
+            for line, reason, _ in rejects:
+                self.result.reject(line, reason, texts.get(line, ""))
+        self.events_path.unlink(missing_ok=True)
+        if self.access_lines:
+            self._finish_access()
+        if self.raw_rows:
+            self._flush_rows()
+
+    def _finish_access(self) -> None:
+        """Read the access-log text found inside JSON records (AKS, docker json-file)."""
+        origin = self.access_lines  # the parser numbers them 1.. in this order
+        stated = self.access_years.most_common(1)[0][0] if self.access_years else None
+        year, year_source = self.stager.clock.resolve(
+            self.source, stated, audit_end=self.stager.audit_end()
+        )
+        batches = access_log.parse_access_log(
+            (text for _, _, text, _ in origin),
+            source_file=self.source.display,
+            default_year=year,
+            tz=self.stager.clock.tz,
+        )
+        for batch in batches:
+            self.result.skip("not an access-log line", batch.skipped)
+            for reject in batch.rejects:
+                line, _, text, _ = origin[reject.line - 1]
+                self.result.reject(line, reject.reason, text)
+            table = batch.table
+            if table.num_rows:
+                found = [origin[p - 1] for p in table.column("source_line").to_pylist()]
+                stated_servers = table.column("apiserver").to_pylist()
+                lines = pa.array([o[0] for o in found], pa.int64())
+                servers = pa.array(
+                    [s if s is not None else o[3] for o, s in
+                     zip(found, stated_servers, strict=True)],
+                    pa.string(),
+                )  # fmt: skip
+                table = table.set_column(table.schema.get_field_index("source_line"),
+                                         "source_line", lines)  # fmt: skip
+                table = table.set_column(table.schema.get_field_index("apiserver"),
+                                         "apiserver", servers)  # fmt: skip
+                self.stager.arrow(table, [o[1] for o in found])
+                self.result.events += table.num_rows
+            if batch.default_year_lines:
+                self.result.time_source = year_source
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):  # YAML turns unquoted timestamps into datetimes
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.isoformat()
+    return str(value)
+
+
+def raw_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """An Arrow table of ``RAW_EVENT_SCHEMA`` from row dicts (missing keys are null)."""
+    columns = {name: [row.get(name) for row in rows] for name in RAW_EVENT_COLUMNS}
+    return pa.Table.from_pydict(columns, schema=RAW_EVENT_SCHEMA)
+
+
+def read_json_lines(stager: Stager, source: SourceFile) -> FileResult:
+    """Record-by-record reading of JSON lines: wrapped events, or audit logs with bad lines."""
+    result = FileResult(Format.JSON_LINES.value)
+    sink = _ItemSink(stager, source, result)
+    try:
+        for number, line in enumerate(iter_lines(source), 1):
+            if not line.strip():
+                result.skip("blank line")
+                continue
+            result.records += 1
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                result.reject(number, f"invalid JSON ({_short(exc)})", line)
+                continue
+            for item in unwrap(value):
+                sink.add(number, item, line)
+    finally:
+        sink.finish()
+    return result
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(":")[0]
+
+
+def read_json_document(stager: Stager, source: SourceFile) -> FileResult:
+    """One or more (pretty-printed) JSON documents: EventList, AKS batch, a single Event..."""
+    result = FileResult(Format.JSON_DOCUMENT.value)
+    sink = _ItemSink(stager, source, result)
+    with open_text(source) as fh:
+        text = fh.read().removeprefix(BOM)
+    decoder = json.JSONDecoder()
+    position = 0
+    line = 1
+    counted = 0  # newlines are counted incrementally: documents can be many
+    try:
+        while True:
+            while position < len(text) and text[position].isspace():
+                position += 1
+            if position >= len(text):
+                break
+            line += text.count("\n", counted, position)
+            counted = position
+            result.records += 1
+            try:
+                value, position = decoder.raw_decode(text, position)
+            except ValueError as exc:
+                rest = text[position:]
+                result.reject(line, f"invalid JSON ({_short(exc)}); rest of file not read", rest)
+                break
+            for item in unwrap(value):
+                sink.add(line, item, "")
+    finally:
+        sink.finish()
+    return result
+
+
+_YAML_SEPARATOR = re.compile(r"^---\s*$", re.M)
+
+
+def read_yaml(stager: Stager, source: SourceFile) -> FileResult:
+    """Audit Events or GKE LogEntries rendered as YAML documents."""
+    import yaml
+
+    result = FileResult(Format.YAML.value)
+    sink = _ItemSink(stager, source, result)
+    with open_text(source) as fh:
+        text = fh.read().removeprefix(BOM)
+    try:
+        for start_line, chunk in _yaml_documents(text):
+            try:
+                value = yaml.safe_load(chunk)
+            except yaml.YAMLError as exc:
+                result.records += 1
+                result.reject(start_line, f"invalid YAML ({str(exc).splitlines()[0]})", chunk)
+                continue
+            if value is None:  # only comments
+                continue
+            result.records += 1
+            for item in unwrap(value):
+                sink.add(start_line, item, "")
+    finally:
+        sink.finish()
+    return result
+
+
+def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
+    start = 0
+    line = 1
+    for match in _YAML_SEPARATOR.finditer(text):
+        yield line, text[start : match.start()]
+        line = text.count("\n", 0, match.end()) + 2
+        start = match.end()
+    yield line, text[start:]
+
+
+def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> FileResult:
+    """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
+    result = FileResult(fmt.value)
+    lines = iter_lines(source)
+    default_year, year_source = stager.clock.resolve(
+        source, first_month=first_klog_month(source), audit_end=stager.audit_end()
+    )
+    if fmt is Format.LEGACY_AUDIT:
+        batches = legacy_audit.parse_legacy_audit(lines, source_file=source.display)
+    else:
+        batches = access_log.parse_access_log(
+            lines, source_file=source.display, default_year=default_year, tz=stager.clock.tz
+        )
+    wrapper_time = default_year_lines = 0
+    for batch in batches:
+        result.records += batch.lines
+        result.skip("not an access-log line", batch.skipped)
+        for reject in batch.rejects:
+            result.reject(reject.line, reject.reason, reject.text)
+        wrapper_time += batch.wrapper_time_lines
+        default_year_lines += batch.default_year_lines
+        if batch.table.num_rows:
+            stager.arrow(batch.table)
+            result.events += batch.table.num_rows
+    if default_year_lines:
+        result.time_source = year_source
+    elif wrapper_time:
+        result.time_source = "log wrapper timestamps"
+    return result
+
+
+Reader = Callable[[Stager, SourceFile, Callable[[], int | None]], FileResult]
+
+#: the reader of each file format (``lines()``: the line count of an uncompressed file, known
+#: once it is hashed)
+READERS: dict[Format, Reader] = {
+    Format.AUDIT_JSONL: read_audit_lines,
+    Format.JSON_LINES: lambda stager, source, _: read_json_lines(stager, source),
+    Format.JSON_DOCUMENT: lambda stager, source, _: read_json_document(stager, source),
+    Format.YAML: lambda stager, source, _: read_yaml(stager, source),
+    Format.ACCESS_LOG: lambda stager, source, _: read_access_or_legacy(
+        stager, source, Format.ACCESS_LOG
+    ),
+    Format.LEGACY_AUDIT: lambda stager, source, _: read_access_or_legacy(
+        stager, source, Format.LEGACY_AUDIT
+    ),
+}
