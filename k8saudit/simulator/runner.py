@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from k8saudit.durations import EXAMPLES
+from k8saudit.durations import parse_duration as parse_duration_text
 from k8saudit.exceptions import UsageError
 
 from .arrivals import US, draw_arrivals
@@ -38,7 +39,6 @@ from .writers import RotatingLog, megabytes
 
 FORMATS = ("audit", "access", "both")
 BATCH_EVENTS = 200_000
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class SimulationResult:
 
 
 def parse_duration(text: str | float) -> float:
-    """Seconds in a duration such as ``'30m'``, ``'1h30m'``, ``'90s'`` or ``600``.
+    """Seconds in a duration such as ``'30m'``, ``'1h30m'``, ``'1.5h'``, ``'90s'`` or ``600``
+    (the grammar of every duration option: ``k8saudit.durations``).
 
     >>> parse_duration("1h30m")
     5400.0
@@ -60,11 +61,10 @@ def parse_duration(text: str | float) -> float:
     if isinstance(text, int | float):
         seconds = float(text)
     else:
-        match = _DURATION.match(text.strip())
-        if not text.strip() or match is None:
-            raise UsageError(f"bad duration {text!r}", hint="use e.g. 30m, 1h, 90s")
-        h, m, s = (int(g or 0) for g in match.groups())
-        seconds = float(h * 3600 + m * 60 + s)
+        length = parse_duration_text(text)
+        if length is None:
+            raise UsageError(f"bad duration {text!r} for --duration", hint=f"use e.g. {EXAMPLES}")
+        seconds = length.total_seconds()
     if not 10 <= seconds <= 7 * 86400:
         raise UsageError(f"duration {text!r} out of range", hint="between 10s and 168h")
     return seconds
