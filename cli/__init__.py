@@ -2,9 +2,10 @@
 
 Each command parses options, calls one public library function and renders its result. This package
 is the only place that prints or exits; it imports nothing heavy at module level so that
-``k8saudit --help`` starts instantly.
+``k8saudit --help`` starts instantly. ``boundary`` holds the app factory and the error boundary,
+the command modules register on an app, ``app`` assembles them.
 """
 
-from .app import app, main
+from .app import app, build_app, main
 
-__all__ = ["app", "main"]
+__all__ = ["app", "build_app", "main"]

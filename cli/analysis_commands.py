@@ -1,213 +1,145 @@
-"""``top-talkers``, ``throttling``, ``throttled-minutes``, ``latency``, ``errors``, ``watches``,
-``timeline``, ``open-watches``, ``queries`` and ``query``: the load analyses.
+"""The analysis commands, one per ``queries/*.sql`` file, plus ``queries`` and ``query``.
 
-Thin skins over the ``Dataset`` methods of ``k8saudit.analyses``: each command parses the common
-filter options (declared once below), calls one method, and renders. For the terminal table the
-result goes through ``table_view`` (shares as %, rates as /s, 80 columns); csv/json/parquet keep the
-raw numbers and every column.
+Nothing here is written per analysis: each command, its options and its ``--help`` come from
+the query's header (``k8saudit.query_loader``). The common filter options and ``--by`` are the
+parameters ``queries/_filters.sql`` declares, ``--limit``/``--sort``/``--every`` the query's own;
+each is typed and defaulted from the declaration (``-- cli:`` where the command's default is
+not the library's). A command parses them, calls ``Dataset.query`` and renders: for the terminal
+table the result goes through ``render_view`` (shares as %, rates as /s, 80 columns);
+csv/json/parquet keep the raw numbers and every column.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-from .options import DATASET, FORMAT, OUTPUT, emit, parse_params
+from k8saudit.params import Param
+from k8saudit.query_loader import Query, list_queries
 
-SINCE = typer.Option(
-    None, "--since", help="Only requests from this time: RFC3339 or relative to the end (30m, 2h)."
-)
-UNTIL = typer.Option(None, "--until", help="Only requests before this time (RFC3339, or 10m...).")
-VERB = typer.Option(None, "--verb", help="Only this verb (get, list, watch...).")
-RESOURCE = typer.Option(None, "--resource", help="Only this resource (pods, services...).")
-NAMESPACE = typer.Option(None, "--namespace", "-n", help="Only this namespace.")
-USER = typer.Option(None, "--user", help="Only this username.")
-CLIENT = typer.Option(None, "--client", help="Only this client (as `info` names them).")
-CODE = typer.Option(None, "--code", help="Only this HTTP status code.")
-SOURCE = typer.Option(
-    "auto",
-    "--source",
-    help="auto (each request once, even with audit and access logs of the same period), "
-    "audit, access or all.",
-)
-BY = typer.Option(
-    "client",
-    "--by",
-    help="Group by client, user, user_agent, source_ip, verb, resource, namespace, "
-    "apf_flow_schema, or a comma list of up to three.",
-)
-LIMIT = typer.Option(None, "--limit", "-l", min=0, help="At most N rows (0: all).")
+from .boundary import command
+from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show
 
-
-#: the common filters (queries/_filters.sql) as CLI options: name -> (type, typer option)
-FILTER_OPTIONS: dict[str, tuple[Any, Any]] = {
-    "since": (str | None, SINCE),
-    "until": (str | None, UNTIL),
-    "verb": (str | None, VERB),
-    "resource": (str | None, RESOURCE),
-    "namespace": (str | None, NAMESPACE),
-    "user": (str | None, USER),
-    "client": (str | None, CLIENT),
-    "code": (int | None, CODE),
-    "source": (str, SOURCE),
+#: the Python type of each declared type on the command line (text the library converts)
+_CLI_TYPES: dict[str, Any] = {
+    "INTEGER": int | None,
+    "BIGINT": int | None,
+    "DOUBLE": float | None,
+    "BOOLEAN": bool | None,
+}
+#: one-letter spellings of the most typed options
+_SHORT = {"namespace": "-n", "limit": "-l"}
+#: the options every analysis command has besides its parameters: name -> (type, option)
+_COMMON: dict[str, tuple[Any, Any]] = {
+    "dataset": (Path | None, DATASET),
+    "fmt": (str, FORMAT),
+    "output": (Path | None, OUTPUT),
 }
 
-F = TypeVar("F", bound=Callable[..., None])
+
+def command_name(query: Query) -> str:
+    """The command of a query: ``top_talkers`` is ``top-talkers``.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> command_name(get_query("top_talkers"))
+    'top-talkers'
+    """
+    return query.name.replace("_", "-")
 
 
-def with_filters(fn: F) -> F:
-    """Give a command the common filter options, declared once; it receives them as one
-    ``filters`` dict (unset ones left out)."""
-    signature = inspect.signature(fn, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "filters"]
-    common = [
+def option_help(param: Param) -> str:
+    """An option's ``--help`` line: the declared description, and the choices.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> option_help(get_query("top_talkers").params["code"])
+    'Only this HTTP status code.'
+    """
+    text = param.description[:1].upper() + param.description[1:]
+    if param.choices:
+        text += ": " + ", ".join(param.choices)
+    return text.rstrip(".") + "."
+
+
+def _default(query: Query, param: Param) -> Any:
+    return query.cli_defaults.get(param.name, param.default)
+
+
+def _parameter(query: Query, param: Param) -> inspect.Parameter:
+    names = [param.option] + ([_SHORT[param.name]] if param.name in _SHORT else [])
+    option = typer.Option(_default(query, param), *names, help=option_help(param))
+    kind = _CLI_TYPES.get(param.type, str | None)
+    return inspect.Parameter(
+        param.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
+    )
+
+
+def _register_analysis(app: typer.Typer, query: Query) -> None:
+    parameters = [_parameter(query, p) for p in query.options]
+    parameters += [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
-        for name, (kind, option) in FILTER_OPTIONS.items()
+        for name, (kind, option) in _COMMON.items()
     ]
-    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
-    @functools.wraps(fn)
-    def wrapper(**options: Any) -> None:
-        filters = {name: options.pop(name) for name in FILTER_OPTIONS}
-        fn(filters={k: v for k, v in filters.items() if v is not None}, **options)
-
-    wrapper.__signature__ = signature.replace(parameters=own + common)  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
-
-
-def _show(frame: Any, fmt: str, output: Path | None) -> None:
-    if fmt != "table" or output is not None:
-        emit(frame, fmt, output)
-        return
-    from k8saudit.analyses import table_view
-    from k8saudit.render import render_table
-
-    view = table_view(frame)
-    typer.echo(render_table(view.frame, view.right_aligned), nl=False)
-
-
-#: commands that group requests and take the common filters: name -> --help text
-_GROUPED = {
-    "throttling": "Who got 429s: count, share of its own requests, share of all 429s, peak "
-    "minute, APF priority level and flow schema.",
-    "throttled-minutes": "Who filled the API server in the minutes that had 429s: requests and "
-    "their share then, 429s received, busy time and its share, per client or --by group.",
-    "latency": "Latency percentiles (p50/p90/p99/max) and busy time of non-long-running "
-    "requests, per client or --by group.",
-    "errors": "4xx/5xx counts and shares, 429s, 401/403 denials and the most frequent error "
-    "code, per client or --by group.",
-    "watches": "Watches started, the most open at once, per minute, sources, cluster-wide "
-    "watches, LISTs (relisting), restarts per hour, selector-scoped watches and median duration, "
-    "per client or --by group.",
-}
-
-
-def _register_grouped(command: Any, name: str, summary: str) -> None:
-    @command(name, help=summary)
-    @with_filters
-    def grouped_command(
-        filters: dict[str, Any],
-        by: str = BY,
-        limit: int | None = LIMIT,
-        dataset: Path | None = DATASET,
-        fmt: str = FORMAT,
-        output: Path | None = OUTPUT,
-    ) -> None:
+    def run(**options: Any) -> None:
         import k8saudit
 
+        dataset, fmt, output = (options.pop(name) for name in _COMMON)
+        values = {name: value for name, value in options.items() if value is not None}
         with k8saudit.open(dataset) as ds:
-            frame = getattr(ds, name.replace("-", "_"))(by=by, limit=limit or None, **filters)
-        _show(frame, fmt, output)
+            frame = ds.query(query.name, **values)
+        show(frame, fmt, output)
+
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__name__ = query.name
+    command(app, command_name(query), help=query.description)(run)
 
 
-#: commands with one row per interval (--every) for the top --limit groups: name -> (--help text,
-#: --limit help)
-_OVER_TIME = {
-    "timeline": (
-        "Requests, req/s and 429s per interval for the busiest clients (or --by groups).",
-        "Follow the N busiest groups (0: all).",
-    ),
-    "open-watches": (
-        "Watches open at the start of each interval and watches started in it, for the clients "
-        "(or --by groups) holding the most watches open at once: a relist storm is the open "
-        "count dropping and coming back.",
-        "Follow the N groups with the most watches open at once (0: all).",
-    ),
-}
+def command_table() -> str:
+    """The rows of the README's command table for the analyses (a test keeps them equal).
 
-
-def _register_over_time(command: Any, name: str, summary: str, limit_help: str) -> None:
-    @command(name, help=summary)
-    @with_filters
-    def over_time_command(
-        filters: dict[str, Any],
-        by: str = BY,
-        every: str = typer.Option("1m", "--every", help="Interval: 10s, 1m, 5m, 1h..."),
-        limit: int | None = typer.Option(5, "--limit", "-l", min=0, help=limit_help),
-        dataset: Path | None = DATASET,
-        fmt: str = FORMAT,
-        output: Path | None = OUTPUT,
-    ) -> None:
-        import k8saudit
-
-        with k8saudit.open(dataset) as ds:
-            analysis = getattr(ds, name.replace("-", "_"))
-            frame = analysis(by=by, every=every, limit=limit or None, **filters)
-        _show(frame, fmt, output)
+    >>> command_table().splitlines()[0][:40]
+    '| `k8saudit errors [--limit]` | Which re'
+    """
+    rows = []
+    for query in list_queries():
+        own = [p for p in query.options if p.name in query.own]
+        usage = " ".join(
+            f"[{p.option} {_default(query, p)}]"
+            if _default(query, p) is not None
+            else f"[{p.option}]"
+            for p in own
+        )
+        name = f"k8saudit {command_name(query)}" + (f" {usage}" if usage else "")
+        rows.append(f"| `{name}` | {query.description} |")
+    return "\n".join(rows) + "\n"
 
 
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to ``app`` (behind the CLI's error boundary)."""
-    from .app import command
+    for query in list_queries():
+        _register_analysis(app, query)
 
-    @command("top-talkers")
-    @with_filters
-    def top_talkers_command(
-        filters: dict[str, Any],
-        by: str = BY,
-        sort: str = typer.Option("requests", "--sort", help="Rank by this result column."),
-        limit: int | None = typer.Option(
-            20, "--limit", "-l", min=0, help="At most N rows (0: all)."
-        ),
-        dataset: Path | None = DATASET,
-        fmt: str = FORMAT,
-        output: Path | None = OUTPUT,
-    ) -> None:
-        """Who sends the API server the most work: requests, req/s, shares of requests and of
-        API-server time, 429s, 5xx, p50/p99 latency, sources, dominant operation."""
-        import k8saudit
-
-        with k8saudit.open(dataset) as ds:
-            frame = ds.top_talkers(by=by, sort=sort, limit=limit or None, **filters)
-        _show(frame, fmt, output)
-
-    for name, summary in _GROUPED.items():
-        _register_grouped(command, name, summary)
-
-    for name, (summary, limit_help) in _OVER_TIME.items():
-        _register_over_time(command, name, summary, limit_help)
-
-    @command("queries")
+    @command(app, "queries")
     def queries_command(fmt: str = FORMAT, output: Path | None = OUTPUT) -> None:
         """List the query library: names, parameters and descriptions."""
         import polars as pl
 
-        from k8saudit.query_loader import list_queries
-
         rows = [
-            {"name": q.name, "parameters": ", ".join(q.params), "description": q.description}
+            {
+                "name": q.name,
+                "parameters": ", ".join(p.name for p in q.options),
+                "description": q.description,
+            }
             for q in list_queries()
         ]
         schema = {"name": pl.String, "parameters": pl.String, "description": pl.String}
         frame = pl.DataFrame(rows, schema=schema)
         emit(frame.select("name", "description") if fmt == "table" else frame, fmt, output)
 
-    @command("query")
+    @command(app, "query")
     def query_command(
         name: str = typer.Argument(..., help="A query of `k8saudit queries`."),
         param: list[str] = typer.Option(
@@ -222,4 +154,4 @@ def register(app: typer.Typer) -> None:
 
         with k8saudit.open(dataset) as ds:
             frame = ds.query(name, **parse_params(param))
-        _show(frame, fmt, output)
+        show(frame, fmt, output)

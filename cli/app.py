@@ -1,83 +1,37 @@
-"""The typer application and its error boundary.
+"""The ``k8saudit`` application, assembled: every command module registers on one app.
 
-Every command is declared with ``@command(...)``, which turns a ``K8sAuditError`` into one red
-stderr line and the documented exit code (``k8saudit.exceptions.ExitCode``) and Ctrl-C into
-exit 130.
-``--debug`` lets tracebacks through instead. Typer's pretty exceptions are disabled because they
-print local variables, and audit payloads can hold secrets.
+The command modules import only ``boundary`` and ``options``; this module imports them all,
+so nothing in ``cli/`` imports in a circle. ``build_app`` builds a fresh app from the current
+query library (a test with a query directory of its own gets that library's commands).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import typer
 
-from k8saudit.exceptions import ExitCode, K8sAuditError
+from k8saudit.exceptions import ExitCode
 
-app = typer.Typer(
-    name="k8saudit",
-    help="Find out who is overloading your Kubernetes API server, from its audit and access logs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-_debug = False
-
-F = TypeVar("F", bound=Callable[..., Any])
+from . import analysis_commands, dataset_commands, simulate_command
+from .boundary import new_app
 
 
-@app.callback()
-def _root(
-    debug: bool = typer.Option(
-        False, "--debug", help="Show tracebacks instead of one-line errors."
-    ),
-) -> None:
-    """Find out who is overloading your Kubernetes API server, from its audit and access logs.
+def build_app() -> typer.Typer:
+    """The app with every command: the analyses of the query library, then the rest.
 
-    Start with `k8saudit ingest LOGS...`, then `k8saudit info`. The dataset lives in
-    ./k8saudit-data unless --dataset or K8SAUDIT_DATASET says otherwise.
+    >>> sorted(get_command(build_app()).commands)[:3]  # doctest: +SKIP
+    ['errors', 'info', 'ingest']
     """
-    global _debug
-    _debug = debug
+    app = new_app()
+    analysis_commands.register(app)
+    dataset_commands.register(app)
+    simulate_command.register(app)
+    return app
 
 
-def error_line(message: str) -> None:
-    """Print one error line on stderr (red on a terminal)."""
-    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    prefix = "\x1b[31merror:\x1b[0m " if color else "error: "
-    sys.stderr.write(prefix + message + "\n")
-
-
-def command(name: str, **kwargs: Any) -> Callable[[F], F]:
-    """Register a CLI command on ``app`` behind the error boundary."""
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kw: Any) -> Any:
-            try:
-                return fn(*args, **kw)
-            except K8sAuditError as exc:
-                if _debug:
-                    raise
-                error_line(str(exc))
-                raise typer.Exit(int(exc.exit_code)) from None
-            except KeyboardInterrupt:
-                if _debug:
-                    raise
-                error_line("interrupted; the dataset is as it was before this command")
-                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-
-        app.command(name, **kwargs)(wrapper)
-        return fn
-
-    return decorate
+app = build_app()
 
 
 def main() -> None:
@@ -88,11 +42,3 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(int(ExitCode.OK))
-
-
-# Commands register themselves on `app` when their module is imported.
-from . import analysis_commands, dataset_commands, simulate_command  # noqa: E402
-
-analysis_commands.register(app)
-simulate_command.register(app)
-__all__ = ["app", "command", "dataset_commands", "main"]

@@ -1,165 +1,143 @@
-"""``ingest``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset."""
+"""``ingest``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset.
+
+The texts are the library's (``k8saudit.render``: ``ingest_summary``, ``info_text``); this module
+prints them, and draws the ingest progress with ``rich`` on stderr when stderr is a terminal.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+from .boundary import command
+from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
 
 if TYPE_CHECKING:
     from k8saudit.progress import IngestProgress
 
-from .app import command
-from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
 
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError
-
-
-class _ProgressLine:
-    """One self-rewriting stderr line; silent unless stderr is a terminal."""
+class IngestProgressBar:
+    """The ingest's progress as a ``rich`` bar on stderr; does nothing unless ``enabled`` and
+    stderr is a terminal. Only counts are shown, never a string from a log."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.monotonic()
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                TextColumn("{task.fields[detail]}", markup=False),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task("reading", total=None, detail="")
+
+    def __enter__(self) -> IngestProgressBar:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
     def __call__(self, at: IngestProgress) -> None:
-        if not self.enabled:
+        if self.bar is None:
             return
+        from rich.filesize import decimal
+
         if at.phase == "merging":
             plural = "" if at.files_total == 1 else "s"
-            line = (
-                f"writing the requests of {at.files_total} file{plural}  {at.merged_percent:3.0f}%"
-            )
-        else:
-            elapsed = max(time.monotonic() - self.started, 1e-6)
-            line = (
-                f"reading file {min(at.files_done + 1, at.files_total)}/{at.files_total}  "
-                f"{_human_bytes(at.bytes_done)} of {_human_bytes(at.bytes_total)}  "
-                f"{_human_bytes(at.bytes_done / elapsed)}/s"
-            )
-        sys.stderr.write(f"\r\x1b[K{line}")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+            description = f"writing the requests of {at.files_total} file{plural}"
+            self.bar.update(
+                self.task, description=description, total=100.0,
+                completed=at.merged_percent, detail=f"{at.merged_percent:3.0f}%",
+            )  # fmt: skip
+            return
+        task = self.bar.tasks[0]
+        rate = f"  {decimal(int(task.speed))}/s" if task.speed else ""
+        self.bar.update(
+            self.task,
+            description=f"reading file {min(at.files_done + 1, at.files_total)}/{at.files_total}",
+            total=at.bytes_total, completed=at.bytes_done,
+            detail=f"{decimal(at.bytes_done)} of {decimal(at.bytes_total)}{rate}",
+        )  # fmt: skip
 
 
-@command("ingest")
-def ingest_command(
-    paths: list[str] = typer.Argument(..., help="Log files, directories or globs."),
-    dataset: Path | None = DATASET,
-    year: int | None = typer.Option(
-        None, "--year", help="Year of access-log lines without a full timestamp (klog has none)."
-    ),
-    tz: str | None = typer.Option(
-        None, "--tz", help="Zone of those lines' clock, e.g. Europe/Berlin [default: UTC]."
-    ),
-    quiet: bool = QUIET,
-) -> None:
-    """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
+def register(app: typer.Typer) -> None:
+    """Add the dataset commands to ``app`` (behind the CLI's error boundary)."""
 
-    Files already ingested are skipped, so re-running is safe. Lines that cannot be read are kept
-    as rejects (see `k8saudit rejects`).
-    """
-    import k8saudit
-    from k8saudit.render import escape_text
+    @command(app, "ingest")
+    def ingest_command(
+        paths: list[str] = typer.Argument(..., help="Log files, directories or globs."),
+        dataset: Path | None = DATASET,
+        year: int | None = typer.Option(
+            None,
+            "--year",
+            help="Year of access-log lines without a full timestamp (klog has none).",
+        ),
+        tz: str | None = typer.Option(
+            None, "--tz", help="Zone of those lines' clock, e.g. Europe/Berlin [default: UTC]."
+        ),
+        quiet: bool = QUIET,
+    ) -> None:
+        """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
 
-    progress = _ProgressLine(not quiet)
-    try:
-        report = k8saudit.ingest(paths, dataset=dataset, year=year, tz=tz, progress=progress)
-    finally:
-        progress.close()
-    for f in report.files:
-        if f.status == "unreadable":
-            typer.echo(f"warning: {escape_text(f.path)}: {f.message}; skipped", err=True)
-        elif f.status == "ingested" and f.message:
-            typer.echo(f"note: {escape_text(f.path)}: {f.message}", err=True)
-    duplicates = sum(1 for f in report.files if f.status == "duplicate")
-    ingested = [f for f in report.files if f.status == "ingested"]
-    formats = ", ".join(f"{name} {n}" for name, n in sorted(report.formats.items()))
-    mb_s = report.bytes_read / max(report.seconds, 1e-9) / 1e6
-    lines = [
-        f"dataset     {report.dataset}",
-        f"files       {len(ingested)} ingested ({formats or 'none'}), {duplicates} already "
-        f"ingested, {len(report.files) - len(ingested) - duplicates} unreadable",
-        f"requests    +{report.requests_added:,} (now {report.requests_after:,}) from "
-        f"{report.events:,} log events",
-    ]
-    if report.first and report.last:
-        lines.append(
-            f"time span   {report.first:%Y-%m-%d %H:%M:%S} .. {report.last:%Y-%m-%d %H:%M:%S} UTC"
-        )
-    lines.append(f"skipped     {report.skipped:,} records (not API requests)")
-    lines.append(f"rejected    {report.rejected:,} records")
-    lines.append(
-        f"took        {report.seconds:.2f} s ({_human_bytes(report.bytes_read)}, {mb_s:.0f} MB/s)"
-    )
-    typer.echo("\n".join(lines))
-    if report.rejected:
-        typer.echo(
-            f"warning: {report.rejected} records could not be read; "
-            "`k8saudit rejects` shows them with file and line",
-            err=True,
-        )
+        Files already ingested are skipped, so re-running is safe. Lines that cannot be read are
+        kept as rejects (see `k8saudit rejects`).
+        """
+        import k8saudit
+        from k8saudit.render import ingest_notes, ingest_summary, rejects_warning
 
+        with IngestProgressBar(not quiet) as progress:
+            report = k8saudit.ingest(paths, dataset=dataset, year=year, tz=tz, progress=progress)
+        for line in ingest_notes(report):
+            typer.echo(line, err=True)
+        typer.echo(ingest_summary(report), nl=False)
+        warning = rejects_warning(report)
+        if warning:
+            typer.echo(warning, err=True)
 
-@command("info")
-def info_command(dataset: Path | None = DATASET) -> None:
-    """What the dataset holds: time span, requests by format, clients, apiservers, rejects."""
-    import k8saudit
-    from k8saudit.render import escape_text, render_table
+    @command(app, "info")
+    def info_command(dataset: Path | None = DATASET) -> None:
+        """What the dataset holds: time span, requests by format, clients, apiservers, rejects."""
+        import k8saudit
+        from k8saudit.render import info_text
 
-    with k8saudit.open(dataset) as ds:
-        info = ds.info()
-        typer.echo(f"dataset    {ds.root}")
-        typer.echo(f"files      {info.files} ingested, {info.rejects} rejected records")
-        typer.echo(f"requests   {info.requests:,}")
-        if info.first and info.last:
-            typer.echo(
-                f"time span  {info.first:%Y-%m-%d %H:%M:%S} .. {info.last:%Y-%m-%d %H:%M:%S} UTC"
-            )
-        for note in info.time_notes:
-            typer.echo(f"note       {escape_text(note)}")
-        for title, frame in info.tables.items():
-            typer.echo(f"\n{title}")
-            typer.echo(render_table(frame), nl=False)
+        with k8saudit.open(dataset) as ds:
+            typer.echo(info_text(ds.info()), nl=False)
 
+    @command(app, "sql")
+    def sql_command(
+        query: str = typer.Argument(..., help="SQL over the `requests` view."),
+        param: list[str] = typer.Option([], "--param", "-p", help="Bind $NAME: -p NAME=VALUE."),
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """Run ad-hoc SQL against the `requests` view (DuckDB dialect)."""
+        import k8saudit
 
-@command("sql")
-def sql_command(
-    query: str = typer.Argument(..., help="SQL over the `requests` view."),
-    param: list[str] = typer.Option([], "--param", "-p", help="Bind $NAME: -p NAME=VALUE."),
-    dataset: Path | None = DATASET,
-    fmt: str = FORMAT,
-    output: Path | None = OUTPUT,
-) -> None:
-    """Run ad-hoc SQL against the `requests` view (DuckDB dialect)."""
-    import k8saudit
+        with k8saudit.open(dataset) as ds:
+            emit(ds.sql(query, **parse_params(param)), fmt, output)
 
-    with k8saudit.open(dataset) as ds:
-        emit(ds.sql(query, **parse_params(param)), fmt, output)
+    @command(app, "rejects")
+    def rejects_command(
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+        limit: int = typer.Option(
+            50, "--limit", "-l", min=0, help="Show at most N rejects (0: all)."
+        ),
+    ) -> None:
+        """Show the input records that could not be read, with file, line and reason."""
+        import k8saudit
 
-
-@command("rejects")
-def rejects_command(
-    dataset: Path | None = DATASET,
-    fmt: str = FORMAT,
-    output: Path | None = OUTPUT,
-    limit: int = typer.Option(50, "--limit", "-l", min=0, help="Show at most N rejects (0: all)."),
-) -> None:
-    """Show the input records that could not be read, with file, line and reason."""
-    import k8saudit
-
-    with k8saudit.open(dataset) as ds:
-        emit(ds.rejects_frame(limit or None), fmt, output)
+        with k8saudit.open(dataset) as ds:
+            emit(ds.rejects_frame(limit or None), fmt, output)

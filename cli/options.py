@@ -1,4 +1,4 @@
-"""Options shared by many commands, declared once."""
+"""Options shared by many commands, declared once, and how a command shows a result."""
 
 from __future__ import annotations
 
@@ -44,3 +44,17 @@ def emit(frame: object, fmt: str, output: Path | None) -> None:
     text = write_output(frame, fmt, output)
     if text is not None:
         typer.echo(text, nl=False)
+
+
+def show(frame: object, fmt: str, output: Path | None) -> None:
+    """An analysis result: its terminal view (``render_view``) for a table on stdout, else every
+    column with raw numbers in ``fmt``."""
+    if fmt != "table" or output is not None:
+        emit(frame, fmt, output)
+        return
+    import polars as pl
+
+    from k8saudit.render import render_view
+
+    assert isinstance(frame, pl.DataFrame)
+    typer.echo(render_view(frame), nl=False)

@@ -10,17 +10,18 @@ from pathlib import Path
 
 import typer
 
+from .boundary import command
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``simulate`` command to ``app`` (behind the CLI's error boundary)."""
-    from .app import command
 
-    @command("simulate")
+    @command(app, "simulate")
     def simulate_command(
         out: Path = typer.Option(..., "--out", help="Directory to create (must be new or empty)."),
         nodes: int = typer.Option(300, "--nodes", help="Worker nodes in the simulated cluster."),
         duration: str = typer.Option(
-            "30m", "--duration", help="Length of the log window, e.g. 30m, 1h, 90s."
+            "30m", "--duration", help="Length of the log window, e.g. 30m, 1h30m, 1.5h, 90s, 2d."
         ),
         seed: int = typer.Option(
             1, "--seed", help="Random seed; the same seed gives the same bytes."

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (imported lazily)
+# public name -> module that defines it (imported lazily); the analyses' shortcuts
+# (``k8saudit.top_talkers``...) are generated from the query library, see ``__getattr__``
 _LAZY = {
     "ingest": "k8saudit.ingestion",
     "IngestReport": "k8saudit.ingestion",
@@ -26,59 +27,40 @@ _LAZY = {
     "Dataset": "k8saudit.dataset",
     "K8sAuditError": "k8saudit.exceptions",
     "ExitCode": "k8saudit.exceptions",
-    **{
-        name: "k8saudit.shortcuts"
-        for name in (
-            "top_talkers",
-            "throttling",
-            "throttled_minutes",
-            "latency",
-            "watches",
-            "open_watches",
-            "timeline",
-            "query",
-        )
-    },
+    "query": "k8saudit.shortcuts",
 }
 
 if TYPE_CHECKING:
-    from k8saudit.dataset import Dataset, open
-    from k8saudit.exceptions import ExitCode, K8sAuditError
-    from k8saudit.ingestion import IngestReport, ingest
-    from k8saudit.shortcuts import (
-        latency,
-        open_watches,
-        query,
-        throttled_minutes,
-        throttling,
-        timeline,
-        top_talkers,
-        watches,
-    )
+    from k8saudit.dataset import Dataset as Dataset
+    from k8saudit.dataset import open as open
+    from k8saudit.exceptions import ExitCode as ExitCode
+    from k8saudit.exceptions import K8sAuditError as K8sAuditError
+    from k8saudit.ingestion import IngestReport as IngestReport
+    from k8saudit.ingestion import ingest as ingest
+    from k8saudit.shortcuts import query as query
 
-__all__ = [
-    "Dataset",
-    "ExitCode",
-    "IngestReport",
-    "K8sAuditError",
-    "__version__",
-    "ingest",
-    "latency",
-    "open",
-    "open_watches",
-    "query",
-    "throttled_minutes",
-    "throttling",
-    "timeline",
-    "top_talkers",
-    "watches",
-]
+_STATIC = ["Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "ingest", "open"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__all__":  # the static names and every analysis of the library
+        from k8saudit.shortcuts import shortcut_names
+
+        return sorted({*_STATIC, *shortcut_names()})
     module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'k8saudit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_"):
+        from k8saudit.analyses import analysis_names
+
+        if name in analysis_names():
+            from k8saudit.shortcuts import shortcut
+
+            return shortcut(name)
+    raise AttributeError(f"module 'k8saudit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__getattr__("__all__")})

@@ -1,21 +1,25 @@
-"""``k8saudit.open``: a dataset as DuckDB views and polars frames.
+"""``k8saudit.open``: a dataset as DuckDB views and polars frames, and its analyses.
 
-The ``requests`` view (one row per API request, ``schema.REQUEST_SCHEMA``) reads exactly the
-Parquet parts the manifest lists, so a half-finished ingest is never visible. Every query,
-``k8saudit sql`` and the notebook API read it.
+A ``Dataset`` holds data and connections: the root, the manifest, the DuckDB connection with the
+``requests`` view (one row per API request, ``schema.REQUEST_SCHEMA``; ``k8saudit.connection``),
+rejects and a summary. The analyses are not written here: each ``queries/*.sql`` file is a
+method (``ds.top_talkers(...)``) built from its header by ``k8saudit.analyses`` when first asked
+for, so a new analysis is one new file and ``dir(ds)`` lists them all.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.analyses import Analyses
+from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
+from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, first_line
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
@@ -24,10 +28,19 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+#: the tables of ``Dataset.info()``: title -> the part of the query library that computes it
+INFO_TABLES = {
+    "requests by log format": "_info_formats",
+    "top clients": "_info_clients",
+    "apiservers": "_info_apiservers",
+}
+
+
 @dataclass
 class Info:
-    """A summary of what a dataset holds (``Dataset.info()``)."""
+    """A summary of what a dataset holds (``Dataset.info()``; ``render.info_text`` prints it)."""
 
+    dataset: Path
     files: int
     rejects: int
     requests: int
@@ -37,24 +50,36 @@ class Info:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
-class Dataset(Analyses):
-    """An ingested dataset, ready to query.
+class Dataset:
+    """An ingested dataset, ready to query; every analysis of the library is a method.
 
     >>> ds = k8saudit.open("k8saudit-data")  # doctest: +SKIP
     >>> ds.sql("SELECT verb, count(*) AS n FROM requests GROUP BY verb")  # doctest: +SKIP
     shape: (5, 2) ...
+    >>> ds.top_talkers(by="user", since="1h30m", limit=5)  # doctest: +SKIP
     """
 
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.root = root
         self.manifest = manifest
         self._con: duckdb.DuckDBPyConnection | None = None
+        # values the analyses compute once per open dataset (its end, the audit logs' span):
+        # the manifest, and so the data, does not change under it
+        self._memo: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., pl.DataFrame]:
+        if not name.startswith("_") and name in analysis_names():
+            return types.MethodType(analysis_method(name), self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *analysis_names()})
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection holding the ``requests`` view (created on first use)."""
         if self._con is None:
-            self._con = _connect(self)
+            self._con = connect(self.root, self.manifest)
         return self._con
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
@@ -72,6 +97,15 @@ class Dataset(Analyses):
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return frame
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run the library query ``name`` with its parameters (strings are converted).
+
+        ``since``/``until`` may be relative and ``by`` a comma list, as in the analysis methods.
+
+        >>> ds.query("top_talkers", by="user", limit="5")  # doctest: +SKIP
+        """
+        return run_query(self, name, params, self._memo)
 
     def requests(self) -> pl.LazyFrame:
         """The request table as a polars LazyFrame (scans the Parquet parts lazily)."""
@@ -115,26 +149,13 @@ class Dataset(Analyses):
         >>> k8saudit.open().info().requests  # doctest: +SKIP
         30573
         """
-        span = self.sql(
-            "SELECT count(*) AS n, min(received_at) AS a, max(received_at) AS b FROM requests"
-        )
-        n, first, last = span.row(0)
+        n, first, last = read_internal(self, "_info_span", self._memo).row(0)
         notes = sorted({f"{f.path}: {f.time_source}" for f in self.manifest.files if f.time_source})
         tables = {
-            "requests by log format": self.sql(
-                "SELECT log_format, count(*) AS requests FROM requests GROUP BY ALL ORDER BY 2 DESC"
-            ),
-            "top clients": self.sql(
-                "SELECT coalesce(client, '(no user agent)') AS client, count(*) AS requests "
-                "FROM requests GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 10"
-            ),
-            "apiservers": self.sql(
-                "SELECT coalesce(apiserver, '(not stated)') AS apiserver, count(*) AS requests "
-                "FROM requests GROUP BY ALL ORDER BY 2 DESC, 1"
-            ),
+            title: read_internal(self, name, self._memo) for title, name in INFO_TABLES.items()
         }
         rejects = sum(f.rejected for f in self.manifest.files)
-        return Info(len(self.manifest.files), rejects, n, first, last, notes, tables)
+        return Info(self.root, len(self.manifest.files), rejects, n, first, last, notes, tables)
 
     def close(self) -> None:
         if self._con is not None:
@@ -146,34 +167,6 @@ class Dataset(Analyses):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _connect(ds: Dataset) -> duckdb.DuckDBPyConnection:
-    import duckdb
-
-    from k8saudit.schema import REQUEST_SCHEMA
-
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
-    columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
-    # The empty table of the current schema is the base: columns that parts written by an older
-    # k8saudit lack read as NULL (UNION ALL BY NAME), so adding a column never breaks a dataset.
-    con.register("_request_schema", REQUEST_SCHEMA.empty_table())
-    source = "SELECT * FROM _request_schema"
-    if ds.manifest.parts:
-        files = [str(ds.root / p.path) for p in ds.manifest.parts]
-        source += (
-            " UNION ALL BY NAME SELECT * FROM read_parquet("
-            f"{_list_literal(files)}, hive_partitioning = false, union_by_name = true)"
-        )
-    con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM ({source})").fetchall()
-    return con
-
-
-def _list_literal(values: list[str]) -> str:
-    # Views cannot hold bound parameters; the paths are the dataset's own files, quoted safely.
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = True) -> Dataset:

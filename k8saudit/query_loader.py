@@ -1,136 +1,142 @@
 """The query library: ``queries/*.sql`` files loaded, checked and bound (aiosql-style).
 
-SQL is code: every analysis is one ``.sql`` file whose header comment names it, describes it (the
-``--help`` text) and declares its parameters with type and default. A file is checked when it
-loads: a ``$name`` used but not declared, or declared but not used, is a ``QueryError`` naming the
-file and line, so a typo never reaches a user's terminal as a DuckDB binder error. Values are
-always bound (``$name``), never formatted into SQL.
+SQL is code: every analysis is one ``.sql`` file whose header is the one place its name, help,
+parameters, shape and chart are written; the ``Dataset`` methods, the ``k8saudit.NAME()``
+shortcuts, the CLI commands with their ``--help`` and the README's command table are all derived
+from it. A file is checked when it loads: a ``$name`` used but not declared, or declared but not
+used, is a ``QueryError`` naming the file and line, so a typo never reaches a user's terminal as
+a DuckDB binder error. Values are always bound (``$name``), never formatted into SQL.
 
 Header syntax::
 
     -- name: top_talkers
-    -- Who sends the API server the most work ...   (description lines)
-    -- filters: common                               (reads the `filtered` relation)
-    -- with: _open_counts                            (reads the `open_counts` relation)
+    -- Who sends the API server the most work ...   (description lines: the help text)
+    -- shape: grouped                               (grouped | over-time | listing)
+    -- chart: bar                                   (bar | line | area; none if absent)
+    -- filters: common                              (reads the `filtered` relation)
+    -- with: _open_counts                           (reads the `open_counts` relation)
     -- param: sort VARCHAR = 'requests' IN (requests, p99_ms)  -- rank by this column
+    -- param: audit_from TIMESTAMPTZ FROM _audit_span  -- set from that file's one-row result
+    -- cli: limit = 20                              (the command's default, if not the library's)
 
-Files starting with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares
-the common filters once; a query with ``-- filters: common`` gets it as the CTE ``filtered`` and
-inherits its parameters. A query with ``-- with: _NAME`` gets ``queries/_NAME.sql`` (which
-reads ``filtered`` and declares no parameters) as the CTE ``NAME``: one piece of SQL that
-several analyses share.
+Parameter types are SQL types plus DURATION and GROUPING (``k8saudit.params``). Files starting
+with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares the common
+filters once; a query with ``-- filters: common`` gets it as the CTE ``filtered`` and inherits
+its parameters. A query with ``-- with: _NAME`` gets ``queries/_NAME.sql`` (which reads
+``filtered`` and declares no parameters) as the CTE ``NAME``: one piece of SQL that several
+analyses share.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from k8saudit.durations import parse_duration
 from k8saudit.exceptions import QueryError, UsageError
+from k8saudit.params import TYPES, Param, convert
 
-#: the file every ``-- filters: common`` query reads as its ``filtered`` relation
-FILTERS_FILE = "_filters.sql"
+#: the part every ``-- filters: common`` query reads as its ``filtered`` relation
+FILTERS = "_filters"
+#: the shapes of result an analysis declares: one row per group, per interval and group, per item
+SHAPES = ("grouped", "over-time", "listing")
+#: the charts an analysis may declare
+CHARTS = ("bar", "line", "area")
+#: a directory of ``.sql`` files to load instead of the packaged library (tests, query authors)
+QUERY_DIR_ENV = "_K8SAUDIT_QUERY_DIR"
 
-_TYPES = {"VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "VARCHAR[]"}
 _PARAM_LINE = re.compile(
     r"^param:\s*(?P<name>[A-Za-z_]\w*)\s+(?P<type>[A-Za-z]+(?:\[\])?)"
     r"(?:\s*=\s*(?P<default>'[^']*'|[^\s-]+))?"
     r"(?:\s+IN\s*\((?P<choices>[^)]*)\))?"
+    r"(?:\s+FROM\s+(?P<source>_\w+))?"
     r"\s*(?:--\s*(?P<description>.*))?$"
 )
+_CLI_LINE = re.compile(r"^cli:\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<default>'[^']*'|\S+)$")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 # string literals and comments, which may contain `$` without it being a parameter
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 
-@dataclass(frozen=True)
-class Param:
-    """One declared parameter of a query file."""
+class BindContext(Protocol):
+    """What binding needs from the data: its end (for relative times), computed values."""
 
-    name: str
-    type: str
-    default: Any
-    description: str
-    choices: tuple[str, ...] = ()
-    line: int = 0
+    def end(self) -> datetime | None: ...
+
+    def row(self, source: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
 class Query:
-    """A loaded, checked query: its name, help text, parameters and the SQL DuckDB runs.
+    """A loaded, checked query: its declaration and the SQL DuckDB runs.
 
     >>> q = get_query("top_talkers")
-    >>> q.params["sort"].default
-    'requests'
+    >>> (q.params["sort"].default, q.shape, q.chart, q.cli_defaults)
+    ('requests', 'grouped', 'bar', {'limit': 20})
     """
 
     name: str
     description: str
     path: str
     body: str
+    #: the body after the common filters and the ``-- with:`` parts as CTEs of their names
+    sql: str
     params: dict[str, Param] = field(default_factory=dict)
     uses_filters: bool = False
     parts: tuple[str, ...] = ()  # the `-- with:` files, e.g. ``_open_counts``
+    shape: str | None = None
+    chart: str | None = None
+    cli_defaults: dict[str, Any] = field(default_factory=dict)
+    #: the names of the parameters the file declares itself (the rest come from the filters)
+    own: tuple[str, ...] = ()
 
     @property
-    def sql(self) -> str:
-        """The SQL to run: the body, after the common filters as the ``filtered`` CTE if used
-        and each ``-- with:`` part as a CTE of its name."""
-        library = load_all()
-        ctes = [f"filtered AS (\n{library[FILTERS_FILE].body}\n)"] if self.uses_filters else []
-        ctes += [f"{part[1:]} AS (\n{library[part + '.sql'].body}\n)" for part in self.parts]
-        if not ctes:
-            return self.body
-        prefix = "WITH " + ",\n".join(ctes)
-        head = re.match(r"\s*WITH\s", self.body, re.IGNORECASE)
-        if head:
-            return f"{prefix},\n{self.body[head.end() :]}"
-        return f"{prefix}\n{self.body}"
+    def options(self) -> list[Param]:
+        """The parameters a caller sets: grouping first, the file's own, then the filters.
 
-    def bind(self, values: dict[str, Any]) -> dict[str, Any]:
+        >>> [p.name for p in get_query("timeline").options][:4]
+        ['by', 'every', 'limit', 'since']
+        """
+        settable = [p for p in self.params.values() if p.computed_from is None]
+        grouping = [p for p in settable if p.type == "GROUPING"]
+        own = [p for p in settable if p.name in self.own and p not in grouping]
+        return grouping + own + [p for p in settable if p not in grouping and p not in own]
+
+    def bind(self, values: Mapping[str, Any], context: BindContext | None = None) -> dict[str, Any]:
         """Every parameter's value: ``values`` checked against the declaration, else the default.
 
-        Strings are converted to the declared type (so ``-p limit=5`` binds an integer). An unknown
-        name or a value outside the declared choices is a ``UsageError``.
+        Strings are converted to the declared type (so ``-p limit=5`` binds an integer); computed
+        parameters and relative times come from ``context``. An unknown name or a value outside
+        the declared choices is a ``UsageError``.
 
-        >>> get_query("top_talkers").bind({"limit": "5"})["limit"]
-        5
+        >>> get_query("top_talkers").bind({"limit": "5", "by": "user"})["by"]
+        ['user']
         """
-        unknown = sorted(set(values) - set(self.params))
+        settable = {p.name for p in self.options}
+        unknown = sorted(set(values) - settable)
         if unknown:
-            names = ", ".join(sorted(self.params))
             raise UsageError(
-                f"{self.name}: unknown parameter {unknown[0]!r}", hint=f"parameters: {names}"
+                f"{self.name}: unknown parameter {unknown[0]!r}",
+                hint="parameters: " + ", ".join(sorted(settable)),
             )
         bound: dict[str, Any] = {}
         for name, param in self.params.items():
+            if param.computed_from is not None:
+                bound[name] = context.row(param.computed_from).get(name) if context else None
+                continue
             value = values.get(name, param.default)
-            value = _convert(param, value) if isinstance(value, str) else value
-            if param.choices and value is not None and value not in param.choices:
-                raise UsageError(
-                    f"{self.name}: {name} {value!r} is not allowed",
-                    hint="choose from " + ", ".join(param.choices),
-                )
-            bound[name] = value
+            relative = param.type == "TIMESTAMPTZ" and isinstance(value, str)
+            end = context.end() if context and relative and parse_duration(value) else None
+            bound[name] = convert(param, value, end)
         return bound
-
-
-def _convert(param: Param, text: str) -> Any:
-    try:
-        if param.type in ("INTEGER", "BIGINT"):
-            return int(text)
-        if param.type == "DOUBLE":
-            return float(text)
-        if param.type == "BOOLEAN":
-            return text.lower() in ("1", "true", "yes", "on")
-    except ValueError:
-        raise UsageError(f"{param.name}: {text!r} is not a {param.type}") from None
-    return text
 
 
 def _parse_default(text: str | None) -> Any:
@@ -144,23 +150,18 @@ def _parse_default(text: str | None) -> Any:
         return float(text)
 
 
-def parse_query(
-    text: str, path: str, filters: Query | None = None, parts: frozenset[str] = frozenset()
-) -> Query:
+def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None) -> Query:
     """Parse and check one query file's text; ``path`` is used in error messages.
 
-    ``filters`` is the parsed ``_filters.sql``, whose parameters a ``-- filters: common`` query
-    inherits; ``parts`` the names of the files a ``-- with:`` line may name.
+    ``library`` holds the parsed parts (``_filters``, ``_open_counts``...) that ``-- filters:``,
+    ``-- with:`` and ``FROM`` may name.
 
-    >>> parse_query("-- name: n\\n-- Count.\\nSELECT count(*) FROM requests", "n.sql").name
-    'n'
+    >>> parse_query("-- name: n\\n-- Count.\\n-- shape: listing\\nSELECT 1", "n.sql").shape
+    'listing'
     """
+    library = library or {}
     lines = text.splitlines()
-    name = ""
-    description: list[str] = []
-    params: dict[str, Param] = {}
-    uses_filters = False
-    includes: list[str] = []
+    name, description, header = "", [], _Header()
     body_start = len(lines)
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
@@ -172,22 +173,7 @@ def parse_query(
             if not content.startswith("name:"):
                 raise QueryError(f"{path}:1: the first line must be `-- name: NAME`")
             name = content[5:].strip()
-        elif content.startswith("param:"):
-            param = _parse_param(content, path, number)
-            if param.name in params:
-                raise QueryError(f"{path}:{number}: parameter {param.name!r} declared twice")
-            params[param.name] = param
-        elif content == "filters: common":
-            uses_filters = True
-        elif content.startswith("filters:"):
-            raise QueryError(f"{path}:{number}: only `-- filters: common` is supported")
-        elif content.startswith("with:"):
-            part = content[5:].strip()
-            if part not in parts:
-                known = ", ".join(sorted(parts)) or "none"
-                raise QueryError(f"{path}:{number}: no part {part!r} (parts: {known})")
-            includes.append(part)
-        elif content:
+        elif not header.read(content, path, number, library) and content:
             description.append(content)
     expected = Path(path).stem
     if name != expected:
@@ -198,35 +184,120 @@ def parse_query(
     if not body:
         raise QueryError(f"{path}: no SQL after the header")
     inherited: dict[str, Param] = {}
-    if uses_filters:
-        if filters is None:
-            raise QueryError(f"{path}: uses the common filters but {FILTERS_FILE} is missing")
-        if not re.search(r"\bfiltered\b", body) and not includes:  # parts read it
+    if header.uses_filters:
+        if FILTERS not in library:
+            raise QueryError(f"{path}: uses the common filters but {FILTERS}.sql is missing")
+        if not re.search(r"\bfiltered\b", body) and not header.parts:  # parts read it
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
-        inherited = filters.params
-    for part in includes:
+        inherited = library[FILTERS].params
+    for part in header.parts:
         if not re.search(rf"\b{part[1:]}\b", body):
             raise QueryError(f"{path}: declares `-- with: {part}` but never reads `{part[1:]}`")
-    _check_params(path, lines, body_start, params, inherited)
-    params = {**inherited, **params}
-    return Query(name, " ".join(description), path, body, params, uses_filters, tuple(includes))
+    _check_params(path, lines, body_start, header.params, inherited)
+    params = {**inherited, **header.params}
+    for option, (value, number) in header.cli.items():
+        if option not in params:
+            raise QueryError(f"{path}:{number}: `-- cli: {option}` names no parameter")
+        header.cli[option] = (convert(params[option], value), number)
+    sql = _compose(body, library, header.uses_filters, header.parts)
+    return Query(
+        name,
+        " ".join(description),
+        path,
+        body,
+        sql,
+        params,
+        header.uses_filters,
+        tuple(header.parts),
+        header.shape,
+        header.chart,
+        {option: value for option, (value, _) in header.cli.items()},
+        tuple(header.params),
+    )
 
 
-def _parse_param(content: str, path: str, number: int) -> Param:
+@dataclass
+class _Header:
+    """The declarations of a header, as its lines are read."""
+
+    params: dict[str, Param] = field(default_factory=dict)
+    uses_filters: bool = False
+    parts: list[str] = field(default_factory=list)
+    shape: str | None = None
+    chart: str | None = None
+    cli: dict[str, tuple[Any, int]] = field(default_factory=dict)
+
+    def read(self, content: str, path: str, number: int, library: Mapping[str, Query]) -> bool:
+        """Take one header line; False when it is a line of the description."""
+        key, _, value = content.partition(":")
+        value = value.strip()
+        if key == "param":
+            param = _parse_param(content, path, number, library)
+            if param.name in self.params:
+                raise QueryError(f"{path}:{number}: parameter {param.name!r} declared twice")
+            self.params[param.name] = param
+        elif key == "filters":
+            if value != "common":
+                raise QueryError(f"{path}:{number}: only `-- filters: common` is supported")
+            self.uses_filters = True
+        elif key == "with":
+            parts = sorted(p for p in library if p != FILTERS)
+            if value not in parts:
+                known = ", ".join(parts) or "none"
+                raise QueryError(f"{path}:{number}: no part {value!r} (parts: {known})")
+            self.parts.append(value)
+        elif key == "shape":
+            self.shape = _one_of(value, SHAPES, path, number, "shape")
+        elif key == "chart":
+            self.chart = _one_of(value, CHARTS, path, number, "chart")
+        elif key == "cli":
+            match = _CLI_LINE.match(content)
+            if not match:
+                raise QueryError(f"{path}:{number}: bad cli line (expected `-- cli: NAME = VALUE`)")
+            self.cli[match["name"]] = (_parse_default(match["default"]), number)
+        else:
+            return False
+        return True
+
+
+def _one_of(value: str, known: tuple[str, ...], path: str, number: int, what: str) -> str:
+    if value not in known:
+        raise QueryError(
+            f"{path}:{number}: unknown {what} {value!r}", hint="one of " + ", ".join(known)
+        )
+    return value
+
+
+def _compose(body: str, library: Mapping[str, Query], filters: bool, parts: list[str]) -> str:
+    ctes = [f"filtered AS (\n{library[FILTERS].body}\n)"] if filters else []
+    ctes += [f"{part[1:]} AS (\n{library[part].body}\n)" for part in parts]
+    if not ctes:
+        return body
+    prefix = "WITH " + ",\n".join(ctes)
+    head = re.match(r"\s*WITH\s", body, re.IGNORECASE)
+    if head:
+        return f"{prefix},\n{body[head.end() :]}"
+    return f"{prefix}\n{body}"
+
+
+def _parse_param(content: str, path: str, number: int, library: Mapping[str, Query]) -> Param:
     match = _PARAM_LINE.match(content)
     if not match:
         raise QueryError(
             f"{path}:{number}: bad parameter line",
-            hint="expected `-- param: NAME TYPE [= DEFAULT] [IN (a, b)] [-- description]`",
+            hint="expected `-- param: NAME TYPE [= DEFAULT] [IN (a, b)] [FROM _part] "
+            "[-- description]`",
         )
     kind = match["type"].upper()
-    if kind not in _TYPES:
+    if kind not in TYPES:
         raise QueryError(f"{path}:{number}: unknown type {kind!r} for {match['name']!r}")
+    source = match["source"]
+    if source is not None and source not in library:
+        raise QueryError(f"{path}:{number}: {match['name']!r} is computed from no file {source!r}")
     choices = tuple(c.strip() for c in (match["choices"] or "").split(",") if c.strip())
     description = (match["description"] or "").strip()
-    return Param(
-        match["name"], kind, _parse_default(match["default"]), description, choices, number
-    )
+    default = _parse_default(match["default"])
+    return Param(match["name"], kind, default, description, choices, number, source)
 
 
 def _check_params(
@@ -249,42 +320,52 @@ def _check_params(
             raise QueryError(f"{path}:{param.line}: parameter {name!r} is declared but never used")
 
 
-def load_query_file(path: str | Path, filters: Query | None = None) -> Query:
+def load_query_file(path: str | Path, library: Mapping[str, Query] | None = None) -> Query:
     """Load and check one ``.sql`` file from disk (the path-based entry point, for tests/tools).
 
-    >>> filters = load_all()["_filters.sql"]
-    >>> load_query_file("queries/top_talkers.sql", filters).name  # doctest: +SKIP
+    >>> load_query_file("queries/top_talkers.sql", load_all()).name  # doctest: +SKIP
     'top_talkers'
     """
     file = Path(path)
-    return parse_query(file.read_text(), str(file), filters)
+    return parse_query(file.read_text(), str(file), library)
+
+
+def load_all(folder: str | Path | None = None) -> dict[str, Query]:
+    """Every file of the query library by name, parts (``_filters``...) included.
+
+    ``folder`` (default: ``$_K8SAUDIT_QUERY_DIR``, else the packaged ``queries/``) is the seam
+    through which tests load a library of their own.
+
+    >>> sorted(load_all())[:2]
+    ['_audit_span', '_data_end']
+    """
+    if folder is None:
+        folder = os.environ.get(QUERY_DIR_ENV, "")
+    return _load(str(folder))
 
 
 @cache
-def load_all() -> dict[str, Query]:
-    """Every file of the packaged query library by file name, ``_filters.sql`` included."""
-    folder = resources.files("k8saudit.queries")
-    files: dict[str, Traversable] = {f.name: f for f in folder.iterdir() if f.name.endswith(".sql")}
+def _load(folder: str) -> dict[str, Query]:
+    where: Traversable = Path(folder) if folder else resources.files("k8saudit.queries")
+    prefix = folder.rstrip("/") if folder else "queries"
+    files = {f.name[:-4]: f for f in where.iterdir() if f.name.endswith(".sql")}
     loaded: dict[str, Query] = {}
-    filters = None
-    if FILTERS_FILE in files:
-        filters = parse_query(files[FILTERS_FILE].read_text(), f"queries/{FILTERS_FILE}")
-        loaded[FILTERS_FILE] = filters
-    parts = frozenset(f.removesuffix(".sql") for f in files if f.startswith("_")) - {"_filters"}
-    for file_name in sorted(files):
-        if file_name != FILTERS_FILE:
-            text = files[file_name].read_text()
-            loaded[file_name] = parse_query(text, f"queries/{file_name}", filters, parts)
-    return loaded
+    # the parts (which the filters' computed parameters name), the filters, then the analyses
+    for name in sorted(files, key=lambda n: (not n.startswith("_"), n == FILTERS, n)):
+        path = f"{prefix}/{name}.sql"
+        loaded[name] = query = parse_query(files[name].read_text(), path, loaded)
+        if not name.startswith("_") and query.shape is None:  # the surfaces need it
+            raise QueryError(f"{path}: no `-- shape:` line", hint="one of " + ", ".join(SHAPES))
+    return dict(sorted(loaded.items()))
 
 
 def list_queries() -> list[Query]:
-    """The analyses of the library (``queries/*.sql`` minus ``_``-prefixed helpers), by name.
+    """The analyses of the library (``queries/*.sql`` minus ``_``-prefixed parts), by name.
 
     >>> [q.name for q in list_queries()][:1]
     ['errors']
     """
-    return [q for file, q in sorted(load_all().items()) if not file.startswith("_")]
+    return [q for name, q in load_all().items() if not name.startswith("_")]
 
 
 def get_query(name: str) -> Query:

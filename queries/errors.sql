@@ -1,8 +1,10 @@
 -- name: errors
 -- Which requests failed, per client (or --by verb, resource, user...): 4xx and 5xx counts and
 -- shares, 429s, 401/403 denials, and the most frequent error code. Only groups with errors.
+-- shape: grouped
+-- chart: bar
 -- filters: common
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH error_codes AS (
     SELECT grp, code AS top_error_code
     FROM filtered

@@ -2,8 +2,10 @@
 -- How long the API server took, per client (or --by verb, resource, user...): p50/p90/p99 and
 -- maximum latency of non-long-running requests, the total busy time they held, and how many
 -- requests were slower than one second. Watches and other long-running requests are left out.
+-- shape: grouped
+-- chart: bar
 -- filters: common
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 SELECT
     CAST(grp AS VARCHAR) AS grp,
     CAST(count(*) AS BIGINT) AS requests,

@@ -3,10 +3,12 @@
 -- clients (or --by groups) that held the most watches open at once: one row per interval and
 -- group, for the top --limit groups by peak open watches. Charted, a relist storm shows as the
 -- open line dropping and coming back while `started` spikes.
+-- shape: over-time
+-- chart: line
 -- filters: common
 -- with: _open_counts
--- param: every_s INTEGER = 60  -- interval length in seconds
--- param: limit INTEGER = 5  -- how many groups to follow (those with the most watches open at once)
+-- param: every DURATION = '1m'  -- interval length: 10s, 1m, 5m, 1h30m...
+-- param: limit INTEGER = 5  -- follow the N groups with the most watches open at once (0: all)
 WITH top_groups AS (
     SELECT grp, row_number() OVER (ORDER BY max(open_watches) DESC, grp) AS group_rank
     FROM open_counts
@@ -16,14 +18,14 @@ WITH top_groups AS (
 ),
 intervals AS (
     SELECT unnest(generate_series(
-        time_bucket(to_seconds($every_s), min(received_at)),
+        time_bucket($every, min(received_at)),
         max(received_at),
-        to_seconds($every_s)
+        $every
     )) AS interval_start
     FROM filtered
 ),
 started AS (
-    SELECT time_bucket(to_seconds($every_s), received_at) AS interval_start, grp, count(*) AS n
+    SELECT time_bucket($every, received_at) AS interval_start, grp, count(*) AS n
     FROM filtered
     WHERE is_watch
     GROUP BY ALL

@@ -4,8 +4,10 @@
 -- requests then, the 429s received, and the API-server busy time (latency of non-long-running
 -- requests) held then and its share. A request counts in the minute it was received; the
 -- filters apply before the 429 minutes are picked (--client X: the minutes X got 429s).
+-- shape: grouped
+-- chart: bar
 -- filters: common
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH throttled_minutes AS (
     SELECT time_bucket(INTERVAL 1 MINUTE, received_at) AS minute
     FROM filtered

@@ -3,8 +3,10 @@
 -- --by user, verb...) its 429s, the share of its own requests that got 429 and its share of
 -- all 429s, the busiest minute of 429s, when they started and ended, and the APF priority level
 -- and flow schema of those requests where the access log states them.
+-- shape: grouped
+-- chart: bar
 -- filters: common
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH totals AS (
     SELECT count(*) FILTER (WHERE code = 429) AS throttled FROM filtered
 ),

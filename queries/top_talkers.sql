@@ -3,9 +3,12 @@
 -- requests, req/s over the window, share of requests and of API-server time (latency of
 -- non-long-running requests), 429s, 5xx share, p50/p99 latency, distinct source IPs and the
 -- dominant verb + resource + scope. Ranked by requests unless --sort says otherwise.
+-- shape: grouped
+-- chart: bar
 -- filters: common
 -- param: sort VARCHAR = 'requests' IN (requests, req_per_s, request_share, time_share, throttled, throttled_share, error_5xx_share, p50_ms, p99_ms, sources)  -- rank by this column
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
+-- cli: limit = 20
 WITH window_bounds AS (
     SELECT
         greatest(

@@ -4,9 +4,11 @@
 -- cluster-wide watches, the LISTs the same clients sent (a high list-to-watch ratio is a relist
 -- storm), restarts per hour (a steady informer restarts a few times, a relist storm constantly),
 -- watches with a label or field selector and the median duration of the watches that ended.
+-- shape: grouped
+-- chart: bar
 -- filters: common
 -- with: _open_counts
--- param: limit INTEGER = NULL  -- at most this many rows
+-- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH window_bounds AS (
     SELECT
         greatest(

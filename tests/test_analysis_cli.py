@@ -78,7 +78,25 @@ def test_unknown_by_lists_the_choices(dataset: str) -> None:
 
 def test_bad_since_is_a_usage_error(dataset: str) -> None:
     code, _, err = run("throttling", "-d", dataset, "--since", "yesterday")
-    assert code == 2 and "bad time 'yesterday'" in err
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "bad time 'yesterday' for --since" in err and "1h30m, 1.5h, 90s, 2d" in err
+    code, _, err = run("timeline", "-d", dataset, "--every", "soon")
+    assert code == 2 and err.startswith("error: bad duration 'soon' for --every (use e.g. 30m")
+
+
+def test_compound_and_fractional_durations(dataset: str) -> None:
+    def total(*args: str) -> int:
+        code, out, _ = run("top-talkers", "-d", dataset, "-f", "csv", "--limit", "0", *args)
+        assert code == 0
+        return sum(int(line.split(",")[1]) for line in out.splitlines()[1:])
+
+    everything = total()
+    # sample_logs covers 5 minutes: 1h30m and 2d reach back past its start
+    assert total("--since", "1h30m") == total("--since", "2d") == everything
+    assert 0 < total("--since", "1m30s") == total("--since", "1.5m") < everything
+    code, out, _ = run("timeline", "-d", dataset, "--every", "2.5m", "--limit", "1", "-f", "csv")
+    assert code == 0
+    assert [line.split(",")[0][11:19] for line in out.splitlines()[1:]] == ["12:00:00", "12:02:30"]
 
 
 def test_throttling_and_timeline(dataset: str) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import k8saudit
-from k8saudit.analyses import group_params, interval_seconds, parse_time
 from k8saudit.dataset import Dataset
 from k8saudit.exceptions import QueryError, UsageError
+from k8saudit.params import parse_time
 from k8saudit.query_loader import (
     get_query,
     list_queries,
@@ -27,7 +27,7 @@ from k8saudit.query_loader import (
     parse_query,
 )
 
-from .test_ingest import event, jsonl
+from .helpers import event, jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "queries"
@@ -298,16 +298,22 @@ def test_query_by_name_converts_strings(sample: Dataset) -> None:
 def test_parse_time_and_intervals() -> None:
     end = datetime(2019, 2, 4, 12, 30, tzinfo=UTC)
     assert parse_time("2h", end) == datetime(2019, 2, 4, 10, 30, tzinfo=UTC)
+    assert parse_time("1h30m", end) == datetime(2019, 2, 4, 11, tzinfo=UTC)
+    assert parse_time("1.5d", end) == datetime(2019, 2, 3, 0, 30, tzinfo=UTC)
     assert parse_time("2019-02-04T12:00:00Z", end) == datetime(2019, 2, 4, 12, tzinfo=UTC)
     assert parse_time("30m", None) is None
-    with pytest.raises(UsageError, match="bad time"):
-        parse_time("yesterday", end)
-    assert interval_seconds("10s") == 10
-    with pytest.raises(UsageError):
-        interval_seconds("0s")
-    assert group_params("user")["by1"] == "user"
+    with pytest.raises(UsageError, match="bad time 'yesterday' for --since"):
+        parse_time("yesterday", end, "--since")
+    timeline = get_query("timeline")
+    assert timeline.bind({"every": "1m30s"})["every"] == timedelta(seconds=90)
+    with pytest.raises(UsageError, match=r"bad duration '0s' for --every \(use e\.g\. 30m"):
+        timeline.bind({"every": "0s"})
+    assert timeline.bind({"by": "user"})["by"] == ["user"]
     with pytest.raises(UsageError, match="at most 3"):
-        group_params("client,user,verb,resource")
+        timeline.bind({"by": "client,user,verb,resource"})
+    with pytest.raises(UsageError, match="must be 0"):
+        timeline.bind({"limit": -1})
+    assert timeline.bind({"limit": "0"})["limit"] is None
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -340,33 +346,50 @@ def test_loader_rejects_unused_parameter(tmp_path: Path) -> None:
 
 
 def test_loader_checks_the_header(tmp_path: Path) -> None:
-    filters = load_all()["_filters.sql"]
+    library = load_all()
     cases = {
         "-- name: other\n-- Text.\nSELECT 1": "differs from the file name",
         "-- name: h\nSELECT 1": "no description",
         "-- name: h\n-- Text.\n-- param: x BLOB = 1  -- x\nSELECT $x": "unknown type",
         "-- name: h\n-- Text.\n-- filters: common\nSELECT 1": "never reads `filtered`",
+        "-- name: h\n-- Text.\n-- shape: pie\nSELECT 1": "unknown shape 'pie'",
+        "-- name: h\n-- Text.\n-- chart: pie\nSELECT 1": r"h.sql:3: unknown chart 'pie' \(one",
+        "-- name: h\n-- Text.\n-- cli: nope = 1\nSELECT 1": "`-- cli: nope` names no parameter",
+        "-- name: h\n-- Text.\n-- param: x INTEGER FROM _nope  -- x\nSELECT $x": "no file '_nope'",
     }
     for text, message in cases.items():
         with pytest.raises(QueryError, match=message):
-            load_query_file(_write(tmp_path, "h", text), filters)
+            load_query_file(_write(tmp_path, "h", text), library)
     good = "-- name: h\n-- Text.\n-- filters: common\nSELECT count(*) AS n FROM filtered"
-    query = load_query_file(_write(tmp_path, "h", good), filters)
+    query = load_query_file(_write(tmp_path, "h", good), library)
     assert "since" in query.params and query.sql.startswith("WITH filtered AS")
 
 
 def test_loader_includes_shared_parts() -> None:
-    filters = load_all()["_filters.sql"]
-    parts = frozenset({"_open_counts"})
+    library = {k: v for k, v in load_all().items() if k in ("_filters", "_open_counts")}
     head = "-- name: w\n-- Text.\n-- filters: common\n"
     with pytest.raises(QueryError, match=r"w.sql:4: no part '_nope' \(parts: _open_counts\)"):
-        parse_query(head + "-- with: _nope\nSELECT 1 FROM filtered", "w.sql", filters, parts)
+        parse_query(head + "-- with: _nope\nSELECT 1 FROM filtered", "w.sql", library)
     with pytest.raises(QueryError, match="never reads `open_counts`"):
-        parse_query(head + "-- with: _open_counts\nSELECT 1 FROM filtered", "w.sql", filters, parts)
+        parse_query(head + "-- with: _open_counts\nSELECT 1 FROM filtered", "w.sql", library)
     body = "WITH x AS (SELECT 1) SELECT max(open_watches) FROM open_counts"
-    query = parse_query(head + "-- with: _open_counts\n" + body, "w.sql", filters, parts)
+    query = parse_query(head + "-- with: _open_counts\n" + body, "w.sql", library)
     assert query.parts == ("_open_counts",)
     assert re.search(r"^WITH filtered AS \(.*\),\nopen_counts AS \(.*\),\nx AS", query.sql, re.S)
+
+
+def test_every_analysis_declares_its_shape_and_chart() -> None:
+    for query in list_queries():
+        assert query.shape in ("grouped", "over-time"), query.name
+        assert query.chart in ("bar", "line"), query.name
+    assert get_query("timeline").params["every"].type == "DURATION"
+    assert "audit_from" not in {p.name for p in get_query("errors").options}
+
+
+def test_the_library_needs_a_shape(tmp_path: Path) -> None:
+    _write(tmp_path, "flat", "-- name: flat\n-- No shape.\nSELECT 1")
+    with pytest.raises(QueryError, match=r"flat\.sql: no `-- shape:` line"):
+        load_all(tmp_path)
 
 
 def test_source_auto_counts_old_access_logs_once(tmp_path: Path) -> None:
@@ -404,8 +427,8 @@ def test_module_level_shortcuts(sample: Dataset) -> None:
     assert k8saudit.query(sample.root, "throttling", limit="2").height == 2
 
 
-def test_query_by_name_takes_limit_zero_and_by1(sample: Dataset) -> None:
+def test_query_by_name_takes_limit_zero_and_by(sample: Dataset) -> None:
     everything = sample.query("throttling", limit="0")
     assert everything.height == sample.query("throttling").height > 2
-    frame = sample.query("top_talkers", by1="resource", limit="3")
+    frame = sample.query("top_talkers", by="resource", limit="3")
     assert frame.columns[0] == "resource" and frame.height == 3

@@ -10,3 +10,39 @@ CREATE OR REPLACE MACRO is_complete(stage) AS
 -- ResponseStarted, which ranks above RequestReceived.
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3 END;
+-- The --by grouping of the analyses (queries/_filters.sql): the value of one whitelisted grouping
+-- name for a request, '-' where the request has none. Grouping by user uses `identity` (node
+-- names collapsed to system:node:*). A macro reads only its arguments, so the columns are passed.
+CREATE OR REPLACE MACRO group_value(
+    name, client, identity, user_agent, source_ip, verb, resource, namespace, apf_flow_schema
+) AS
+    CASE name
+        WHEN 'client' THEN coalesce(client, '-')
+        WHEN 'user' THEN coalesce(identity, '-')
+        WHEN 'user_agent' THEN coalesce(user_agent, '-')
+        WHEN 'source_ip' THEN coalesce(source_ip, '-')
+        WHEN 'verb' THEN coalesce(verb, '-')
+        WHEN 'resource' THEN coalesce(resource, '-')
+        WHEN 'namespace' THEN coalesce(namespace, '-')
+        WHEN 'apf_flow_schema' THEN coalesce(apf_flow_schema, '-')
+    END;
+-- The group key of up to three names (a list; missing names are NULL and left out), joined
+-- with ' | '.
+CREATE OR REPLACE MACRO group_key(
+    names, client, identity, user_agent, source_ip, verb, resource, namespace, apf_flow_schema
+) AS
+    concat_ws(
+        ' | ',
+        group_value(
+            names[1], client, identity, user_agent, source_ip, verb, resource, namespace,
+            apf_flow_schema
+        ),
+        group_value(
+            names[2], client, identity, user_agent, source_ip, verb, resource, namespace,
+            apf_flow_schema
+        ),
+        group_value(
+            names[3], client, identity, user_agent, source_ip, verb, resource, namespace,
+            apf_flow_schema
+        )
+    );
