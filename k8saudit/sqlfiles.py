@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
-#: ``CREATE [TEMP] TABLE name AS``: its query is what a WITH clause goes in front of
-_CREATE_AS = re.compile(r"\s*CREATE\s+(?:TEMP\s+)?TABLE\s+\w+\s+AS\s+", re.IGNORECASE)
+#: string literals and comments, which may hold a `$` that is no parameter
+_NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+#: ``CREATE [TEMP] TABLE name AS`` and ``COPY (``: a WITH clause goes in front of what follows
+_QUERY_INSIDE = re.compile(
+    r"\s*(?:CREATE\s+(?:TEMP\s+)?TABLE\s+\w+\s+AS\s+|COPY\s*\(\s*)", re.IGNORECASE
+)
+_WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
 
 
 @cache
@@ -37,19 +42,44 @@ def internal_sql(name: str) -> str:
 
 
 def compose(statement: str, **relations: str) -> str:
-    """``statement`` (SQL text of a SELECT, INSERT or ``CREATE [TEMP] TABLE name AS`` query)
-    reading ``relations`` (name -> SQL), as one statement: the relations become a WITH clause,
-    in the order given, in front of the query.
+    """``statement`` (SQL text of a query, an INSERT, a ``CREATE [TEMP] TABLE name AS`` query or
+    a ``COPY (query) TO``) reading ``relations`` (name -> SQL), as one statement: the relations
+    become a WITH clause, in the order given, in front of the query (joining its own WITH).
 
     >>> compose("SELECT * FROM b", a="SELECT 1 AS x", b="SELECT x FROM a")
     'WITH a AS (\\nSELECT 1 AS x\\n), b AS (\\nSELECT x FROM a\\n)\\nSELECT * FROM b'
-    >>> compose("CREATE TABLE t AS SELECT * FROM a", a="SELECT 1 AS x").splitlines()[0]
-    'CREATE TABLE t AS WITH a AS ('
+    >>> compose("COPY (WITH b AS (FROM a) FROM b) TO 'x'", a="SELECT 1 AS x").replace("\\n", " ")
+    "COPY (WITH a AS ( SELECT 1 AS x ), b AS (FROM a) FROM b) TO 'x'"
     """
     ctes = ", ".join(f"{name} AS (\n{sql}\n)" for name, sql in relations.items())
-    create = _CREATE_AS.match(statement)
-    head, query = (create[0], statement[create.end() :]) if create else ("", statement)
-    return f"{head}WITH {ctes}\n{query}"
+    head = _QUERY_INSIDE.match(statement)
+    start = head.end() if head else 0
+    own_with = _WITH.match(statement, start)
+    if own_with:
+        return f"{statement[:start]}WITH {ctes},\n{statement[own_with.end() :]}"
+    return f"{statement[:start]}WITH {ctes}\n{statement[start:]}"
+
+
+def variant(sql: str, suffix: str) -> str:
+    """``sql`` with every parameter ``$name`` renamed ``$name_suffix`` (strings and comments
+    left alone): one file read twice in one statement, each time with values of its own.
+
+    >>> variant("SELECT $paths, '$paths' -- $paths", "gzip")
+    "SELECT $paths_gzip, '$paths' -- $paths"
+    """
+    pieces = _NOT_CODE.split(sql)
+    kept = _NOT_CODE.findall(sql)
+    renamed = [_PLACEHOLDER.sub(rf"$\1_{suffix}", piece) for piece in pieces]
+    return "".join(part for pair in zip(renamed, [*kept, ""], strict=True) for part in pair)
+
+
+def union_all(*relations: str) -> str:
+    """One relation of the rows of every one of ``relations`` (SQL texts), matched by name.
+
+    >>> union_all("SELECT 1 AS x", "SELECT 2 AS x")
+    'SELECT * FROM (\\nSELECT 1 AS x\\n) UNION ALL BY NAME SELECT * FROM (\\nSELECT 2 AS x\\n)'
+    """
+    return " UNION ALL BY NAME ".join(f"SELECT * FROM (\n{sql}\n)" for sql in relations)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:

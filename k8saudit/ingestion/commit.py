@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from k8saudit.ingestion.parts import DAY_FILTER, WrittenPart, parse_day, write_days
-from k8saudit.ingestion.requests import merge_sql
+from k8saudit.ingestion.parts import WrittenPart, parse_day, write_days
 from k8saudit.progress import MergeSteps
-from k8saudit.schema import REQUEST_COLUMNS
+from k8saudit.schema import REQUEST_SCHEMA
+from k8saudit.sqlfiles import internal_sql, run_sql
 from k8saudit.store import FileEntry, Manifest, PartEntry, RunEntry, write_manifest
-
-#: rows that can belong to a request of day ``$day``: its events may straddle midnight
-NEAR_DAY = (
-    "(received_at IS NULL AND $day IS NULL) OR received_at::DATE BETWEEN $day - 1 AND $day + 1"
-)
 
 
 def reconcile(
@@ -42,21 +36,29 @@ def reconcile(
     """The run's parts after merging them with the stored parts they share requests with, and
     the stored parts those replace (none when no request of the run is already stored)."""
     touched = _neighbour_parts(manifest, {p.entry.day for p in new_parts})
-    if not touched or not _overlaps(
-        con, [p.file for p in new_parts], [root / p.path for p in touched]
-    ):
+    if not touched:
         return new_parts, []
-    columns = ", ".join(f'"{c}"' for c in REQUEST_COLUMNS)
-    files = [str(p.file) for p in new_parts] + [str(root / p.path) for p in touched]
-    rows = f"SELECT {columns} FROM read_parquet($files, union_by_name=true) WHERE {NEAR_DAY}"
-    merged = f"SELECT * FROM (WITH rows AS ({rows}) {merge_sql()}) WHERE {DAY_FILTER}"
+    new = [str(p.file) for p in new_parts]
+    stored = [str(root / p.path) for p in touched]
+    ((overlap,),) = run_sql(con, "stored_overlap", new=new, old=stored)
+    if not overlap:
+        return new_parts, []
+    relations = {
+        "rows": internal_sql("stored_rows"),
+        "merged": internal_sql("merge_requests"),
+        "day_rows": internal_sql("merged_of_day"),
+    }
     days = {p.entry.day for p in new_parts} | {p.day for p in touched}
     all_days = sorted({parse_day(day) for day in days}, key=str)
     steps.add(len(all_days))
-    merged_parts = write_days(
-        con, merged, {"files": files}, all_days, work / "merged", run_id, steps
-    )
-    return merged_parts, touched
+    con.register("_request_schema", REQUEST_SCHEMA.empty_table())
+    try:
+        merged = write_days(
+            con, relations, {"files": new + stored}, all_days, work / "merged", run_id, steps
+        )
+    finally:
+        con.unregister("_request_schema")
+    return merged, touched
 
 
 def commit_run(
@@ -103,13 +105,3 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[PartEntry]:
             continue
         wanted |= {(date + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 1)}
     return [p for p in manifest.parts if p.day in wanted]
-
-
-def _overlaps(con: duckdb.DuckDBPyConnection, new: Sequence[Path], stored: Sequence[Path]) -> bool:
-    """Does any request of this run already sit in the stored parts?"""
-    ((found,),) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM read_parquet($new) n "
-        "SEMI JOIN read_parquet($old) o USING (request_key))",
-        {"new": [str(p) for p in new], "old": [str(p) for p in stored]},
-    ).fetchall()
-    return bool(found)

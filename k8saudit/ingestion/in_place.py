@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import duckdb
 
-from k8saudit.formats import audit_json
+from k8saudit.ingestion import audit_sources
 from k8saudit.io import Compression, SourceFile
 from k8saudit.sqlfiles import compose, internal_sql, run_sql
 
@@ -93,22 +92,16 @@ class InPlaceFiles:
         """Fill ``_direct_scan`` (audit_id, stage, its times, _status; a row per line when
         ``by_lines``, else per event) in file order. Returns (events, blank lines, rows, days),
         or None (and no table) when a line is not a clean audit event."""
-        params: dict[str, Any]
         if by_lines:
-            src = audit_json.audit_lines_source(source.compression, numbered=False, keys_only=True)
-            params = {
-                "path": str(source.path),
-                "schema": audit_json.event_schema(unwrapped=False, keys_only=True),
-                "source_file": source.display,
-            }
+            src = audit_sources.key_lines(source)
         else:
-            src = audit_json.direct_audit_source(source.compression)
-            params = {f"paths_{source.compression.value}": [str(source.path)]}
+            src = audit_sources.in_place({source.compression.value: [str(source.path)]})
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
-            events = internal_sql("audit_events")
-            scan = compose(internal_sql("direct_scan"), src=src, events=events)
-            self.con.execute(scan, params).fetchall()
+            scan = compose(
+                internal_sql("direct_scan"), src=src.sql, keys=internal_sql("audit_keys")
+            )
+            self.con.execute(scan, src.params).fetchall()
         except duckdb.Error:
             return None
         finally:

@@ -25,10 +25,11 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
-from k8saudit.formats import access_log, audit_json, legacy_audit
+from k8saudit.formats import access_log, legacy_audit
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.ingestion import audit_sources
 from k8saudit.ingestion.clock import first_klog_month
 from k8saudit.ingestion.staging import Stager
 from k8saudit.io import BOM, SourceFile, iter_lines, open_text
@@ -90,9 +91,7 @@ def read_audit_lines(
     mark = stager.mark()
     try:
         batch = stager.audit_events(
-            audit_json.audit_lines_source(source.compression),
-            {"path": str(source.path), "schema": audit_json.event_schema(unwrapped=False)},
-            source.display,
+            audit_sources.lines(str(source.path), source.display, source.compression)
         )
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
         stager.discard_after(mark)
@@ -174,9 +173,7 @@ class _ItemSink:
         self.events_file.close()
         if self.events:
             batch = self.stager.audit_events(
-                audit_json.unwrapped_audit_source(),
-                {"path": str(self.events_path), "schema": audit_json.event_schema(unwrapped=True)},
-                self.source.display,
+                audit_sources.unwrapped(str(self.events_path), self.source.display)
             )
             _, valid, _ = self.stager.counts(batch)
             self.result.events += valid

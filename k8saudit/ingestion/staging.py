@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from k8saudit.exceptions import UsageError
+from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
 from k8saudit.schema import RAW_EVENT_SCHEMA
@@ -121,10 +122,10 @@ class Stager:
         if used > COMPRESS_ABOVE_BYTES:
             self.con.execute("CHECKPOINT").fetchall()
 
-    def audit_events(self, src_sql: str, params: dict[str, Any], source_file: str) -> int:
-        """Stage audit Events read by ``src_sql`` (a relation with Event columns)."""
-        relations = {"src": src_sql, "batch_rows": internal_sql("audit_events")}
-        return self._insert(relations, {**params, "source_file": source_file})
+    def audit_events(self, src: Source) -> int:
+        """Stage the audit Events of ``src`` (a relation with Event columns)."""
+        relations = {"src": src.sql, "batch_rows": internal_sql("audit_events")}
+        return self._insert(relations, src.params)
 
     def arrow(self, table: pa.Table, items: list[int] | None = None) -> int:
         """Stage raw event rows given as an Arrow table of ``RAW_EVENT_SCHEMA``.

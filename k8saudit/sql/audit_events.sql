@@ -49,16 +49,6 @@ SELECT
     _source_file AS source_file,
     _line AS source_line,
     _item,
-    CASE
-        WHEN _unparsed AND trim(coalesce(_text, '')) = '' THEN 'blank'
-        WHEN _unparsed AND json_valid(_text) THEN 'not a Kubernetes audit event (not an object)'
-        WHEN _unparsed THEN 'invalid JSON'
-        WHEN (
-            requestURI IS NOT NULL
-            OR (auditID IS NOT NULL AND verb IS NOT NULL)
-            OR (kind = 'Event' AND (apiVersion LIKE 'audit.k8s.io/%' OR verb IS NOT NULL))
-        ) IS TRUE AND coalesce(kind, 'Event') = 'Event' THEN 'ok'
-        ELSE 'not a Kubernetes audit event'
-    END AS _status,
+    audit_status(_unparsed, _text, requestURI, auditID, verb, kind, apiVersion) AS _status,
     _text AS _reject_text
 FROM src

@@ -161,7 +161,7 @@ SELECT
     source_line,
     -- additions
     request_key,
-    coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic') AS is_complete,
+    is_complete(stage) AS is_complete,
     _identity AS identity,
     http_method,
     grpc_code,

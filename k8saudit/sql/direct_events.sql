@@ -16,7 +16,7 @@ WITH slots AS (
     FROM direct_keys
     ANTI JOIN (SELECT request_key FROM key_summary WHERE completes > 1) AS copied
         ON copied.request_key = direct_keys.audit_id
-    WHERE coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
+    WHERE is_complete(stage)
     UNION ALL
     SELECT _direct, request_key, _slot, source_line
     FROM picks
@@ -32,12 +32,12 @@ JOIN slots AS k
     ON k._batch = f._batch
     AND k.audit_id = e.audit_id
     AND k.slot = CASE
-        WHEN coalesce(e.stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic') THEN ''
+        WHEN is_complete(e.stage) THEN ''
         ELSE e.stage
     END
 WHERE e.received_at::DATE IS NOT DISTINCT FROM $day
     AND (
-        coalesce(e.stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic')
+        is_complete(e.stage)
         OR e.stage = 'ResponseStarted'
         OR e.received_at IS NULL
         OR e.received_at >= $open_from

@@ -10,6 +10,21 @@ CREATE OR REPLACE MACRO is_complete(stage) AS
 -- ResponseStarted, which ranks above RequestReceived.
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3 END;
+-- What a row read from an audit log is: ok (an audit Event), blank (skipped), or why it is
+-- rejected. `unparsed`/`text`: the line was not a JSON object, and its text; the rest are the
+-- Event's fields of those names (requestURI, auditID, verb, kind, apiVersion).
+CREATE OR REPLACE MACRO audit_status(unparsed, text, request_uri, audit_id, verb, kind, api_version)
+AS CASE
+    WHEN unparsed AND trim(coalesce(text, '')) = '' THEN 'blank'
+    WHEN unparsed AND json_valid(text) THEN 'not a Kubernetes audit event (not an object)'
+    WHEN unparsed THEN 'invalid JSON'
+    WHEN (
+        request_uri IS NOT NULL
+        OR (audit_id IS NOT NULL AND verb IS NOT NULL)
+        OR (kind = 'Event' AND (api_version LIKE 'audit.k8s.io/%' OR verb IS NOT NULL))
+    ) IS TRUE AND coalesce(kind, 'Event') = 'Event' THEN 'ok'
+    ELSE 'not a Kubernetes audit event'
+END;
 -- The --by grouping of the analyses (queries/_filters.sql): the value of one whitelisted grouping
 -- name for a request, '-' where the request has none. Grouping by user uses `identity` (node
 -- names collapsed to system:node:*). A macro reads only its arguments, so the columns are passed.

@@ -1,7 +1,7 @@
 -- name: pick
 -- The one event that speaks for each request that has not exactly one complete event.
 --
--- Reads the relation `candidates`: the audit events (request_key, stage, stage_at, received_at,
+-- Reads the view `candidates` (candidates.sql): the audit events (request_key, stage, stage_at, received_at,
 -- source_file, source_line, _item, _direct) of the requests key_summary.sql lists. The rule is
 -- merge_requests.sql's: the latest stage wins (a request still open keeps its ResponseStarted
 -- over its RequestReceived), then the latest completion (copies of a complete event, e.g.
@@ -9,13 +9,11 @@
 -- the row again ('' for a complete event, else its stage); `_twins` counts the candidates of the
 -- same request and slot in the same such file (_direct): there, rows are told apart by those
 -- alone.
+CREATE TEMP TABLE picks AS
 WITH slotted AS (
     SELECT
         *,
-        CASE
-            WHEN coalesce(stage, 'ResponseComplete') IN ('ResponseComplete', 'Panic') THEN ''
-            ELSE stage
-        END AS _slot
+        CASE WHEN is_complete(stage) THEN '' ELSE stage END AS _slot
     FROM candidates
 )
 SELECT *
@@ -26,7 +24,7 @@ FROM (
 QUALIFY row_number() OVER (
     PARTITION BY request_key
     ORDER BY
-        CASE stage WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3 END DESC,
+        stage_rank(stage) DESC,
         CASE WHEN stage IN ('ResponseComplete', 'Panic') THEN stage_at END DESC NULLS LAST,
         source_file,
         source_line,

@@ -1,0 +1,81 @@
+"""Which SQL reads an audit log, and with which values: the relation ``src`` of each reader.
+
+``audit_events.sql`` (and the keys pass's ``audit_keys.sql``) read a relation ``src`` of Event
+columns; the files ``sql/audit_source_*.sql`` are the ways to get one. Each function here picks
+the file and the values it is bound with (``formats.audit_json`` holds the column types).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from k8saudit.formats.audit_json import EVENT_COLUMNS, MAX_LINE_BYTES, event_schema
+from k8saudit.io import Compression, SourceFile
+from k8saudit.sqlfiles import internal_sql, union_all, variant
+
+
+class Source(NamedTuple):
+    """SQL of a relation of Event columns, and the values of its parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def lines(path: str, display: str, compression: Compression) -> Source:
+    """Every line of the file, numbered, bad lines kept as rejects: exact and robust."""
+    return Source(
+        internal_sql("audit_source_lines"),
+        {
+            "path": path,
+            "source_file": display,
+            "compression": compression.value,
+            "schema": event_schema(unwrapped=False),
+            "max_line": MAX_LINE_BYTES,
+        },
+    )
+
+
+def key_lines(source: SourceFile) -> Source:
+    """The key fields of every line of ``source``, unnumbered (read on every core)."""
+    return Source(
+        internal_sql("audit_key_lines"),
+        {
+            "path": str(source.path),
+            "source_file": source.display,
+            "compression": source.compression.value,
+            "schema": event_schema(unwrapped=False, keys_only=True),
+            "max_line": MAX_LINE_BYTES,
+        },
+    )
+
+
+def plain(path: str, display: str) -> Source:
+    """A clean uncompressed log without blank lines, numbered by read_json (one thread)."""
+    params = {"path": path, "source_file": display, "columns": EVENT_COLUMNS}
+    return Source(internal_sql("audit_source_plain"), params)
+
+
+def in_place(paths: dict[str, list[str]]) -> Source:
+    """Logs read in place, by compression (``none``, ``gzip``, ``zstd`` -> paths): read_json
+    on every core, unnumbered, one read per compression."""
+    reads = []
+    params: dict[str, Any] = {}
+    for compression, files in sorted(paths.items()):
+        reads.append(variant(internal_sql("audit_source_in_place"), compression))
+        params |= {
+            f"paths_{compression}": files,
+            f"compression_{compression}": Compression(compression).value,
+            f"columns_{compression}": EVENT_COLUMNS,
+        }
+    return Source(union_all(*reads) if len(reads) > 1 else reads[0], params)
+
+
+def unwrapped(path: str, display: str) -> Source:
+    """The temporary JSON-lines file of Events the unwrapper wrote for ``display``."""
+    params = {
+        "path": path,
+        "source_file": display,
+        "schema": event_schema(unwrapped=True),
+        "max_line": MAX_LINE_BYTES,
+    }
+    return Source(internal_sql("audit_source_unwrapped"), params)

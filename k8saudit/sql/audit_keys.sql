@@ -1,0 +1,10 @@
+-- name: audit_keys
+-- What the keys pass keeps of each row of `src`: audit ID, stage, its times and the row's status
+-- (the same rules as audit_events.sql, which shares them as macros).
+SELECT
+    auditID AS audit_id,
+    stage,
+    try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
+    try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,
+    audit_status(_unparsed, _text, requestURI, auditID, verb, kind, apiVersion) AS _status
+FROM src

@@ -1,0 +1,5 @@
+-- name: staged_events
+-- The valid raw rows the run staged, audit events and access-log lines.
+SELECT * EXCLUDE (_status, _reject_text, _batch)
+FROM staged
+WHERE _status = 'ok'
