@@ -100,20 +100,16 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
 def command_table() -> str:
     """The rows of the README's command table for the analyses (a test keeps them equal).
 
-    >>> command_table().splitlines()[0][:40]
-    '| `k8saudit errors [--limit]` | Which re'
+    >>> command_table().splitlines()[0][:47]
+    '| `k8saudit errors [--limit N]` | Which request'
     """
     rows = []
     for query in list_queries():
-        own = [p for p in query.options if p.name in query.own]
-        usage = " ".join(
-            f"[{p.option} {_default(query, p)}]"
-            if _default(query, p) is not None
-            else f"[{p.option}]"
-            for p in own
-        )
-        name = f"k8saudit {command_name(query)}" + (f" {usage}" if usage else "")
-        rows.append(f"| `{name}` | {query.description} |")
+        usage = [f"k8saudit {command_name(query)}"]
+        for param in query.options:
+            if param.name in query.own:
+                usage.append(f"[{param.option} {_default(query, param) or 'N'}]")
+        rows.append(f"| `{' '.join(usage)}` | {query.summary} |")
     return "\n".join(rows) + "\n"
 
 

@@ -99,6 +99,15 @@ class Query:
     own: tuple[str, ...] = ()
 
     @property
+    def summary(self) -> str:
+        """The first sentence of the description (for tables of commands).
+
+        >>> get_query("latency").summary[:31]
+        'How long the API server took, p'
+        """
+        return re.split(r"(?<=\.) (?=[A-Z])", self.description, maxsplit=1)[0]
+
+    @property
     def options(self) -> list[Param]:
         """The parameters a caller sets: grouping first, the file's own, then the filters.
 
