@@ -17,8 +17,9 @@ from k8saudit.durations import EXAMPLES, parse_duration
 from k8saudit.exceptions import UsageError
 
 #: SQL types bound as they are (DATE, VARCHAR[] and STRUCT for the internal ingest SQL), and the
-#: two the surfaces give a meaning of their own: DURATION (text like ``1h30m``, bound as an INTERVAL) and
-#: GROUPING (``client,verb``: up to MAX_GROUPING names of the declared choices, a VARCHAR[] list)
+#: two the surfaces give a meaning of their own: DURATION (text like ``1h30m``, bound as an
+#: INTERVAL) and GROUPING (``client,verb``: up to MAX_GROUPING names of the declared choices, a
+#: VARCHAR[] list)
 TYPES = frozenset(
     {"VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "VARCHAR[]"}
     | {"STRUCT", "DURATION", "GROUPING"}
