@@ -13,7 +13,10 @@ its own process so peak memory is measured separately:
 
 Prints MB/s, events/s, requests/s and peak RSS for both, and the ratio. Usage::
 
-    python bench/ingest.py [--nodes 700] [--duration 1h] [--gzip] [--repeat 3]
+    python bench/ingest.py [--nodes 700] [--duration 1h] [--gzip] [--repeat 3] [--compare DIR]
+
+``--compare DIR`` adds the ingest of another k8saudit source tree (e.g. a ``git worktree`` of an
+earlier commit) to the same interleaved runs: before and after a change, on the same file.
 
 ``--gzip`` measures the same log gzip-compressed (level 6, as kube-apiserver's log rotation
 writes it), cached next to it.
@@ -44,7 +47,10 @@ print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 """
 
 OURS = """
-import k8saudit, sys
+import sys
+if len(sys.argv) > 3:
+    sys.path.insert(0, sys.argv[3])  # --compare: that tree's k8saudit
+import k8saudit
 report = k8saudit.ingest([sys.argv[1]], dataset=sys.argv[2])
 print(report.requests_after)
 print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
@@ -93,6 +99,7 @@ def main() -> None:
     parser.add_argument("--duration", default="1h")
     parser.add_argument("--gzip", action="store_true", help="measure the log gzip-compressed")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (fastest counts)")
+    parser.add_argument("--compare", type=Path, help="also ingest with the k8saudit of this tree")
     args = parser.parse_args()
     log, events = generate(args.nodes, args.duration)
     size_mb = log.stat().st_size / 1e6  # MB/s are of the uncompressed log, gzip or not
@@ -103,6 +110,17 @@ def main() -> None:
     work = OUT / "work"
     contenders = {
         "k8saudit ingest": (OURS, "dataset", ""),
+        **(
+            {
+                f"k8saudit ingest ({args.compare.name})": (
+                    OURS,
+                    "dataset",
+                    str(args.compare.resolve()),
+                )
+            }
+            if args.compare
+            else {}
+        ),
         "duckdb read_json default": (BASELINE, "default.parquet", "ignore_errors=true"),
         "duckdb read_json shallow": (BASELINE, "shallow.parquet", "maximum_depth=1"),
         "duckdb read_json full": (BASELINE, "full.parquet", "sample_size=-1"),
@@ -121,7 +139,7 @@ def main() -> None:
                 best[name] = (previous[0], max(kb, previous[1]), previous[2])
     ours_s = best["k8saudit ingest"][0]
     rows = [
-        (name, seconds, kb, int(out) if name == "k8saudit ingest" else None)
+        (name, seconds, kb, int(out) if name.startswith("k8saudit ingest") else None)
         for name, (seconds, kb, out) in best.items()
     ]
     print(f"fastest of {args.repeat} runs each; peak RSS the highest of them")

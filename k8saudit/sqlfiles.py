@@ -2,7 +2,8 @@
 
 Each file has the query library's header (``-- name:``, a description, ``-- param:`` lines;
 parsed by ``query_loader.parse_query``), so a ``$name`` used but not declared, or declared but
-not used, fails when the file loads, naming file and line. Steps are composed with ``compose``:
+not used, fails when the file loads, naming file and line; a value for a parameter a file does
+not declare fails when it runs. Steps are composed with ``compose``:
 the relations a statement reads (``src``, ``events``, ``batch_rows``...) become a WITH clause in
 front of it, so every step stays one file that can be run and tested on its own.
 """
@@ -13,6 +14,9 @@ import re
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+from k8saudit.exceptions import QueryError
+from k8saudit.query_loader import Query, parse_query
 
 if TYPE_CHECKING:
     import duckdb
@@ -29,16 +33,23 @@ _WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
 
 
 @cache
+def internal_query(name: str) -> Query:
+    """``k8saudit/sql/<name>.sql``, parsed and checked like a query of the library.
+
+    >>> sorted(internal_query("parts_span").params)
+    ['files']
+    """
+    text = resources.files("k8saudit.sql").joinpath(f"{name}.sql").read_text()
+    return parse_query(text, f"k8saudit/sql/{name}.sql")
+
+
 def internal_sql(name: str) -> str:
     """The SQL of ``k8saudit/sql/<name>.sql`` (its body, without the header).
 
     >>> internal_sql("has_access_lines").startswith("SELECT EXISTS")
     True
     """
-    text = resources.files("k8saudit.sql").joinpath(f"{name}.sql").read_text()
-    lines = text.splitlines()
-    body = next(i for i, line in enumerate(lines) if not line.startswith("--"))
-    return "\n".join(lines[body:]).strip()
+    return internal_query(name).body
 
 
 def compose(statement: str, **relations: str) -> str:
@@ -88,8 +99,12 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tu
     A file may hold several statements, each ending with ``;`` at the end of a line: DuckDB
     binds parameters of one statement at a time.
     """
+    query = internal_query(name)
+    unknown = sorted(set(params) - set(query.params))
+    if unknown:
+        raise QueryError(f"{query.path}: no parameter {unknown[0]!r}")
     rows: list[tuple[Any, ...]] = []
-    for statement in _STATEMENT_END.split(internal_sql(name)):
+    for statement in _STATEMENT_END.split(query.body):
         if statement.strip():
             used = {key: params[key] for key in _PLACEHOLDER.findall(statement) if key in params}
             rows = con.execute(statement, used or None).fetchall()
