@@ -114,7 +114,10 @@ def command_table() -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the analysis commands to ``app`` (behind the CLI's error boundary)."""
+    """Add a command per analysis of the library, ``queries`` and ``query`` to ``app``.
+
+    >>> register(new_app())  # doctest: +SKIP
+    """
     for query in list_queries():
         _register_analysis(app, query)
 

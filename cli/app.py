@@ -35,7 +35,10 @@ app = build_app()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: run the app, a closed stdout (``| head``) is not an error.
+
+    >>> main()  # doctest: +SKIP
+    """
     try:
         app(prog_name="k8saudit")
     except BrokenPipeError:  # stdout closed early (`| head`): not an error

@@ -59,7 +59,11 @@ def new_app() -> typer.Typer:
 
 
 def error_line(message: str) -> None:
-    """Print one error line on stderr (red on a terminal)."""
+    """Print one error line on stderr (red on a terminal, unless ``NO_COLOR`` is set).
+
+    >>> error_line("no k8saudit dataset here")  # doctest: +SKIP
+    error: no k8saudit dataset here
+    """
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     prefix = "\x1b[31merror:\x1b[0m " if color else "error: "
     sys.stderr.write(prefix + message + "\n")

@@ -71,7 +71,10 @@ class IngestProgressBar:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the dataset commands to ``app`` (behind the CLI's error boundary)."""
+    """Add ``ingest``, ``info``, ``sql`` and ``rejects`` to ``app`` (behind the boundary).
+
+    >>> register(new_app())  # doctest: +SKIP
+    """
 
     @command(app, "ingest")
     def ingest_command(

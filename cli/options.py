@@ -22,7 +22,11 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
-    """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error."""
+    """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error.
+
+    >>> parse_params(["by=client,verb", "limit=5"])
+    {'by': 'client,verb', 'limit': '5'}
+    """
     from k8saudit.exceptions import UsageError
 
     params: dict[str, str] = {}
@@ -35,7 +39,12 @@ def parse_params(items: list[str]) -> dict[str, str]:
 
 
 def emit(frame: object, fmt: str, output: Path | None) -> None:
-    """Render a result frame to stdout or ``output``."""
+    """Render a result frame to stdout or ``output``.
+
+    >>> emit(ds.sql("SELECT 1 AS n"), "csv", None)  # doctest: +SKIP
+    n
+    1
+    """
     import polars as pl
 
     from k8saudit.render import write_output
@@ -48,7 +57,10 @@ def emit(frame: object, fmt: str, output: Path | None) -> None:
 
 def show(frame: object, fmt: str, output: Path | None) -> None:
     """An analysis result: its terminal view (``render_view``) for a table on stdout, else every
-    column with raw numbers in ``fmt``."""
+    column with raw numbers in ``fmt``.
+
+    >>> show(ds.top_talkers(limit=3), "table", None)  # doctest: +SKIP
+    """
     if fmt != "table" or output is not None:
         emit(frame, fmt, output)
         return

@@ -14,7 +14,10 @@ from .boundary import command
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``simulate`` command to ``app`` (behind the CLI's error boundary)."""
+    """Add the ``simulate`` command to ``app`` (behind the CLI's error boundary).
+
+    >>> register(new_app())  # doctest: +SKIP
+    """
 
     @command(app, "simulate")
     def simulate_command(
