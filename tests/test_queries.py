@@ -6,6 +6,7 @@ with ``K8SAUDIT_UPDATE_GOLDEN=1 pytest tests/test_queries.py`` and review the di
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -425,6 +426,22 @@ def test_module_level_shortcuts(sample: Dataset) -> None:
     frame = k8saudit.top_talkers(sample.root, limit=3)
     assert frame.equals(sample.top_talkers(limit=3))
     assert k8saudit.query(sample.root, "throttling", limit="2").height == 2
+
+
+def test_every_analysis_is_a_method_and_a_shortcut(sample: Dataset) -> None:
+    assert set(QUERY_NAMES) <= set(dir(sample)) and set(QUERY_NAMES) <= set(k8saudit.__all__)
+    assert k8saudit.errors(sample.root, by="verb").equals(sample.errors(by="verb"))
+    signature = inspect.signature(sample.top_talkers)
+    assert [(p.name, p.default) for p in list(signature.parameters.values())[:3]] == [
+        ("by", "client"), ("sort", "requests"), ("limit", None)
+    ]  # fmt: skip
+    assert signature.parameters["since"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "    sort: rank by this column (requests, req_per_s" in str(sample.top_talkers.__doc__)
+    assert sample.top_talkers("verb", "throttled", 1)["verb"].to_list() == ["get"]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'every'"):
+        sample.top_talkers(every="1m")
+    with pytest.raises(AttributeError, match="no attribute 'bogus'"):
+        sample.bogus  # noqa: B018
 
 
 def test_query_by_name_takes_limit_zero_and_by(sample: Dataset) -> None:
