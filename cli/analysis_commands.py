@@ -123,19 +123,21 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "queries")
     def queries_command(fmt: str = FORMAT, output: Path | None = OUTPUT) -> None:
-        """List the query library: names, parameters and descriptions."""
+        """List the query library: names, shapes, charts, parameters and descriptions."""
         import polars as pl
 
         rows = [
             {
                 "name": q.name,
+                "shape": q.shape,
+                "chart": q.chart,
                 "parameters": ", ".join(p.name for p in q.options),
                 "description": q.description,
             }
             for q in list_queries()
         ]
-        schema = {"name": pl.String, "parameters": pl.String, "description": pl.String}
-        frame = pl.DataFrame(rows, schema=schema)
+        columns = ("name", "shape", "chart", "parameters", "description")
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
         emit(frame.select("name", "description") if fmt == "table" else frame, fmt, output)
 
     @command(app, "query")

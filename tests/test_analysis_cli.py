@@ -122,6 +122,10 @@ def test_queries_lists_the_library() -> None:
         line.split()[0] for line in out.splitlines()
     }
     assert "_filters" not in out
+    code, out, _ = run("queries", "-f", "json")
+    timeline = next(q for q in json.loads(out) if q["name"] == "timeline")
+    assert (timeline["shape"], timeline["chart"]) == ("over-time", "line")
+    assert timeline["parameters"].startswith("by, every, limit, since")
 
 
 def test_query_by_name_with_params(dataset: str) -> None:
