@@ -1,9 +1,10 @@
 """A DuckDB connection holding the ``requests`` view over the Parquet parts a manifest lists.
 
 The lowest layer that reads a dataset: ``Dataset`` (the query side) opens its connection here,
-and so can the ingest side, which needs the view but none of the analyses. The view reads exactly
-the parts the manifest lists, so a half-finished ingest is never visible; every connection gets
-the shared macros (``k8saudit/sql/macros.sql``: ``is_complete``, ``group_key``...).
+and so can the ingest side, which needs the view but none of the analyses. The view
+(``k8saudit/sql/requests_view.sql``) reads exactly the parts the manifest lists, so a
+half-finished ingest is never visible; every connection gets the shared macros
+(``k8saudit/sql/macros.sql``: ``is_complete``, ``group_key``...).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from k8saudit.sqlfiles import create_macros
+from k8saudit.sqlfiles import create_macros, internal_sql
 from k8saudit.store import Manifest
 
 if TYPE_CHECKING:
@@ -31,21 +32,14 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()
     create_macros(con)
-    columns = ", ".join(f'"{name}"' for name in REQUEST_SCHEMA.names)
-    # The empty table of the current schema is the base: columns that parts written by an older
-    # k8saudit lack read as NULL (UNION ALL BY NAME), so adding a column never breaks a dataset.
-    con.register("_request_schema", REQUEST_SCHEMA.empty_table())
-    source = "SELECT * FROM _request_schema"
+    empty = REQUEST_SCHEMA.empty_table()
+    con.register("_request_schema", empty)
+    con.execute("SET VARIABLE request_columns = $names", {"names": empty.column_names})
     if manifest.parts:
         files = [str(root / p.path) for p in manifest.parts]
-        source += (
-            " UNION ALL BY NAME SELECT * FROM read_parquet("
-            f"{_list_literal(files)}, hive_partitioning = false, union_by_name = true)"
-        )
-    con.execute(f"CREATE VIEW requests AS SELECT {columns} FROM ({source})").fetchall()
+        con.execute("SET VARIABLE request_parts = $files", {"files": files})
+        con.execute(internal_sql("request_parts")).fetchall()
+    else:
+        con.register("_request_parts", empty)
+    con.execute(internal_sql("requests_view")).fetchall()
     return con
-
-
-def _list_literal(values: list[str]) -> str:
-    # Views cannot hold bound parameters; the paths are the dataset's own files, quoted safely.
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"

@@ -1,0 +1,8 @@
+-- name: requests_view
+-- The `requests` view every query reads: one row per API request, the columns of the current
+-- schema (the variable `request_columns`) in its order. The empty table of that schema is the
+-- base, so columns that parts written by an older k8saudit lack read as NULL (UNION ALL BY NAME):
+-- adding a column never breaks a dataset.
+CREATE VIEW requests AS
+SELECT COLUMNS(lambda c: list_contains(getvariable('request_columns'), c))
+FROM (SELECT * FROM _request_schema UNION ALL BY NAME SELECT * FROM _request_parts)
