@@ -41,6 +41,16 @@ def resolve_dataset(dataset: str | os.PathLike[str] | None) -> Path:
 
 
 @dataclass(frozen=True)
+class ObservedSpan:
+    """The first and last instant one input file's lines observed for one apiserver (None: the
+    lines do not say which), ISO 8601 UTC: what the observation window is made of."""
+
+    apiserver: str | None
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
 class FileEntry:
     """One ingested input file: what it was and what reading it gave."""
 
@@ -55,6 +65,7 @@ class FileEntry:
     rejected: int = 0
     time_source: str | None = None  # where its klog clock took its year from, if it has one
     run: str = ""
+    observed: tuple[ObservedSpan, ...] = ()  # empty in datasets written before it was kept
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,18 @@ def read_manifest(root: Path) -> Manifest:
         raise DatasetError(f"{path}: manifest version {data.get('version')} is not supported")
     try:
         return Manifest(
-            [FileEntry(**f) for f in data["files"]],
+            [_file_entry(f) for f in data["files"]],
             [PartEntry(**p) for p in data["parts"]],
             list(data["rejects"]),
             [RunEntry(**r) for r in data["runs"]],
         )
     except (KeyError, TypeError) as exc:
         raise DatasetError(f"{path}: damaged manifest ({exc})") from exc
+
+
+def _file_entry(data: dict[str, Any]) -> FileEntry:
+    spans = tuple(ObservedSpan(**span) for span in data.pop("observed", ()))
+    return FileEntry(**data, observed=spans)
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:

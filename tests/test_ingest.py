@@ -572,3 +572,20 @@ def test_klog_year_from_the_audit_events_ingested_with_it(tmp_path: Path) -> Non
     assert (access_file.time_source or "").startswith(
         "year 2019 from the audit events ingested with"
     )
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_each_file_records_the_instants_its_lines_observed(tmp_path: Path, in_place: bool) -> None:
+    old_watch = event(
+        "w",
+        verb="watch",
+        requestReceivedTimestamp="2019-02-04T11:00:00.000000Z",  # an hour before the log
+        stageTimestamp="2019-02-04T12:00:05.000000Z",
+    )
+    opened = event("b", "RequestReceived", stageTimestamp="2019-02-04T12:00:00.000000Z")
+    log = jsonl(tmp_path / "audit.log", [event("a"), old_watch, opened])
+    k8saudit.ingest([log], dataset=tmp_path / "ds", _in_place=in_place)
+    (entry,) = store.read_manifest(tmp_path / "ds").files
+    assert entry.observed == (
+        store.ObservedSpan(None, "2019-02-04T12:00:00+00:00", "2019-02-04T12:00:05+00:00"),
+    )

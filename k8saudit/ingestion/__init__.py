@@ -42,6 +42,7 @@ from k8saudit.sqlfiles import run_sql
 from k8saudit.store import (
     FileEntry,
     Manifest,
+    ObservedSpan,
     locked,
     read_manifest,
     remove_debris,
@@ -161,6 +162,10 @@ def _file_entry(source: SourceFile, file_hash: str, result: FileResult, run_id: 
         rejected=len(result.rejects),
         time_source=result.time_source,
         run=run_id,
+        observed=tuple(
+            ObservedSpan(server, first.isoformat(), last.isoformat())
+            for server, first, last in result.observed
+        ),
     )
 
 
@@ -217,6 +222,7 @@ def _ingest_one(
             report.message = "not a log format k8saudit knows (binary or unrecognised text)"
             return report, None, ""
         result = READERS[fmt](stager, source, scan.lines)
+        result.observed = stager.observed_since(mark)
         file_hash, _ = scan.result()
     except DAMAGED_INPUT as exc:
         # A truncated .gz (a copy taken while it was written), a corrupt file, or one that

@@ -60,6 +60,8 @@ class FileResult:
     skip_reasons: Counter[str] = field(default_factory=Counter)
     time_source: str | None = None  # where klog timestamps took their year from
     in_place: bool = False  # a clean audit log read where it lies (in_place.InPlaceFiles)
+    #: (apiserver, first, last instant its lines observed): see sql/observed_spans.sql
+    observed: list[tuple[str | None, datetime, datetime]] = field(default_factory=list)
 
     def reject(self, line: int, reason: str, text: str) -> None:
         self.rejects.append(Reject(line, reason, text[:REJECT_TEXT_LIMIT]))

@@ -163,6 +163,13 @@ class Stager:
         run_sql(self.con, "discard_batches", mark=mark)
         self.in_place.forget_after(mark)
 
+    def observed_since(self, mark: int) -> list[tuple[str | None, datetime, datetime]]:
+        """(apiserver, first, last instant observed) of the lines staged or keyed after
+        ``mark`` (``sql/observed_spans.sql``)."""
+        return [(server, first, last) for server, first, last in run_sql(
+            self.con, "observed_spans", mark=mark
+        )]  # fmt: skip
+
     def counts(self, batch: int) -> tuple[int, int, int]:
         """Rows of a batch: all, valid events, blank lines."""
         return self._counts[batch]

@@ -1,0 +1,21 @@
+-- name: observed_spans
+-- The instants the log lines of the batches after $mark observed, per apiserver: the first and
+-- last. A line observes the moment it was written: an audit event its stageTimestamp, an
+-- access-log line its own time (both `stage_at`); where a source states no such time (GKE
+-- entries) the time it gives. A watch that began an hour before the log (only its
+-- ResponseComplete is there) observes the end, not its start: the observation window
+-- (DESIGN.md §6) is made of these, never of `received_at` alone.
+-- param: mark INTEGER  -- the last batch before the file's
+SELECT apiserver, min(observed), max(observed)
+FROM (
+    SELECT apiserver, coalesce(stage_at, received_at) AS observed
+    FROM staged
+    WHERE _batch > $mark AND _status = 'ok'
+    UNION ALL
+    SELECT NULL::VARCHAR, coalesce(stage_at, received_at)
+    FROM direct_keys
+    WHERE _batch > $mark
+)
+WHERE observed IS NOT NULL
+GROUP BY apiserver
+ORDER BY apiserver NULLS FIRST
