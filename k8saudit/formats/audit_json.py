@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 
-
 #: read_json column types: only the fields k8saudit keeps (requestObject etc. are never parsed).
 EVENT_COLUMNS: dict[str, str] = {
     "kind": "VARCHAR",
