@@ -122,9 +122,10 @@ class Query:
     def bind(self, values: Mapping[str, Any], context: BindContext | None = None) -> dict[str, Any]:
         """Every parameter's value: ``values`` checked against the declaration, else the default.
 
-        Strings are converted to the declared type (so ``-p limit=5`` binds an integer); computed
-        parameters and relative times come from ``context``. An unknown name or a value outside
-        the declared choices is a ``UsageError``.
+        Strings are converted to the declared type (so ``-p limit=5`` binds an integer); None
+        means the declared default (but ``limit=None`` means no limit); computed parameters and
+        relative times come from ``context``. An unknown name or a value outside the declared
+        choices is a ``UsageError``.
 
         >>> get_query("top_talkers").bind({"limit": "5", "by": "user"})["by"]
         ['user']
@@ -142,6 +143,8 @@ class Query:
                 bound[name] = context.row(param.computed_from).get(name) if context else None
                 continue
             value = values.get(name, param.default)
+            if value is None and name != "limit":  # None is the default; a limit of None is none
+                value = param.default
             relative = param.type == "TIMESTAMPTZ" and isinstance(value, str)
             end = context.end() if context and relative and parse_duration(value) else None
             bound[name] = convert(param, value, end)

@@ -315,6 +315,9 @@ def test_parse_time_and_intervals() -> None:
     with pytest.raises(UsageError, match="must be 0"):
         timeline.bind({"limit": -1})
     assert timeline.bind({"limit": "0"})["limit"] is None
+    assert timeline.bind({"limit": None})["limit"] is None
+    assert timeline.bind({"by": None, "every": None})["by"] == ["client"]
+    assert timeline.bind({})["limit"] == 5
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
