@@ -19,14 +19,14 @@ from .boundary import new_app
 
 
 def build_app() -> typer.Typer:
-    """The app with every command: the analyses of the query library, then the rest.
+    """The app with every command: the dataset's, the analyses of the query library, simulate.
 
-    >>> sorted(get_command(build_app()).commands)[:3]  # doctest: +SKIP
-    ['errors', 'info', 'ingest']
+    >>> list(get_command(build_app()).commands)[:3]  # doctest: +SKIP
+    ['ingest', 'info', 'sql']
     """
     app = new_app()
-    analysis_commands.register(app)
     dataset_commands.register(app)
+    analysis_commands.register(app)
     simulate_command.register(app)
     return app
 
