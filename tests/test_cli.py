@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from k8saudit.cli import app
+from k8saudit.cli.dataset_commands import IngestProgressBar
 from typer.testing import CliRunner
 
 from k8saudit.exceptions import ExitCode
+from k8saudit.progress import IngestProgress
 
 runner = CliRunner()
 
@@ -45,6 +49,7 @@ def test_ingest_info_sql_rejects(tmp_path: Path) -> None:
     assert "requests    +1 (now 1)" in result.stdout
     assert "rejected    1 records" in result.stdout
     assert "`k8saudit rejects`" in result.stderr
+    assert "reading" not in result.stderr, "no progress when stderr is not a terminal"
 
     info = runner.invoke(app, ["info", "-d", ds])
     assert info.exit_code == 0 and "datadog-agent" in info.stdout
@@ -125,3 +130,37 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_progress_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    reading = IngestProgress("reading", 0, 2, 5_000_000, 12_000_000)
+    merging = IngestProgress("merging", 2, 2, 12_000_000, 12_000_000, merged_percent=42.0)
+    quiet = IngestProgressBar(enabled=False)
+    with quiet:
+        quiet(reading)
+    assert quiet.bar is None
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = IngestProgressBar(enabled=True)
+    with bar:
+        bar(reading)
+        assert bar.bar.tasks[0].description == "reading file 1/2"
+        assert bar.bar.tasks[0].fields["detail"] == "5.0 MB of 12.0 MB"
+        bar(merging)
+        assert bar.bar.tasks[0].description == "writing the requests of 2 files"
+        assert bar.bar.tasks[0].completed == 42.0
+
+
+def test_file_names_are_escaped_in_the_ingest_notes(tmp_path: Path) -> None:
+    evil = tmp_path / "evil\x1b[2J.log"
+    evil.write_bytes(b"\x00\x01 not a log\n")
+    result = runner.invoke(
+        app, ["ingest", str(evil), str(make_log(tmp_path)), "-d", str(tmp_path / "ds")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "evil\\x1b[2J.log" in result.stderr and "\x1b" not in result.stderr
