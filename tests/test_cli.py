@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import subprocess
@@ -164,3 +165,22 @@ def test_file_names_are_escaped_in_the_ingest_notes(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "evil\\x1b[2J.log" in result.stderr and "\x1b" not in result.stderr
+
+
+def test_the_boundary_imports_nothing_of_the_cli() -> None:
+    """Every command module imports ``boundary``; it importing one of them would be a cycle
+    (``test_import_hygiene`` walks the whole graph)."""
+    tree = ast.parse((Path(__file__).parents[1] / "cli" / "boundary.py").read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        "." * node.level + (node.module or "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert "k8saudit.exceptions" in imported
+    assert not {m for m in imported if m.startswith((".", "cli", "k8saudit.cli"))}, imported
