@@ -9,14 +9,16 @@ half-finished ingest is never visible; every connection gets the shared macros
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from k8saudit.sqlfiles import create_macros, internal_sql
+from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 from k8saudit.store import Manifest
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 
 def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
@@ -42,4 +44,23 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_request_parts", empty)
     con.execute(internal_sql("requests_view")).fetchall()
+    con.register("_observed", _observed_spans(manifest))
+    run_sql(con, "observation")
     return con
+
+
+def _observed_spans(manifest: Manifest) -> pa.Table:
+    """The observed spans of every ingested file (apiserver, first, last) as an Arrow table."""
+    import pyarrow as pa
+
+    spans = [span for entry in manifest.files for span in entry.observed]
+    schema = pa.schema(
+        [("apiserver", pa.string()), ("first", pa.timestamp("us", "UTC")),
+         ("last", pa.timestamp("us", "UTC"))]
+    )  # fmt: skip
+    columns = {
+        "apiserver": [s.apiserver for s in spans],
+        "first": [datetime.fromisoformat(s.first) for s in spans],
+        "last": [datetime.fromisoformat(s.last) for s in spans],
+    }
+    return pa.Table.from_pydict(columns, schema=schema)

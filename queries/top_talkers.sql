@@ -1,8 +1,9 @@
 -- name: top_talkers
 -- Who sends the API server the most work: per client (or --by user, user_agent, source_ip...)
--- requests, req/s over the window, share of requests and of API-server time (latency of
--- non-long-running requests), 429s, 5xx share, p50/p99 latency, distinct source IPs and the
--- dominant verb + resource + scope. Ranked by requests unless --sort says otherwise.
+-- requests, req/s over the observation window (the time the logs cover, clipped by --since and
+-- --until: the same whatever the other filters), share of requests and of API-server time
+-- (latency of non-long-running requests), 429s, 5xx share, p50/p99 latency, distinct source IPs
+-- and the dominant verb + resource + scope. Ranked by requests unless --sort says otherwise.
 -- shape: grouped
 -- chart: bar
 -- filters: common
@@ -11,13 +12,14 @@
 -- cli: limit = 20
 WITH window_bounds AS (
     SELECT
-        greatest(
-            epoch(coalesce($until, max(received_at)) - coalesce($since, min(received_at))), 1
-        ) AS seconds,
+        any_value(o.window_s) AS seconds,
+        any_value(o.window_start) AS window_start,
+        any_value(o.window_end) AS window_end,
         count(*) AS requests,
         sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
         count(*) FILTER (WHERE code = 429) AS throttled
     FROM filtered
+    CROSS JOIN observation_window($since, $until) AS o
 ),
 per_group AS (
     SELECT
@@ -51,7 +53,9 @@ ranked AS (
         g.p50_ms,
         g.p99_ms,
         g.sources,
-        d.top_operation
+        d.top_operation,
+        w.window_start,
+        w.window_end
     FROM per_group AS g
     CROSS JOIN window_bounds AS w
     LEFT JOIN dominant AS d USING (grp)
@@ -68,7 +72,9 @@ SELECT
     CAST(round(p50_ms, 1) AS DOUBLE) AS p50_ms,
     CAST(round(p99_ms, 1) AS DOUBLE) AS p99_ms,
     CAST(sources AS BIGINT) AS sources,
-    CAST(top_operation AS VARCHAR) AS top_operation
+    CAST(top_operation AS VARCHAR) AS top_operation,
+    CAST(window_start AS TIMESTAMPTZ) AS window_start,
+    CAST(window_end AS TIMESTAMPTZ) AS window_end
 FROM ranked
 ORDER BY
     CASE $sort

@@ -10,11 +10,8 @@
 -- with: _open_counts
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH window_bounds AS (
-    SELECT
-        greatest(
-            epoch(coalesce($until, max(received_at)) - coalesce($since, min(received_at))), 60
-        ) / 60 AS minutes
-    FROM filtered
+    SELECT greatest(window_s, 60) / 60 AS minutes, window_start, window_end
+    FROM observation_window($since, $until)
 ),
 per_group AS (
     SELECT
@@ -47,7 +44,9 @@ SELECT
     CAST(round(g.lists / g.watches, 3) AS DOUBLE) AS lists_per_watch,
     CAST(round(g.watches / (w.minutes / 60), 3) AS DOUBLE) AS restarts_per_hour,
     CAST(g.selector_scoped AS BIGINT) AS selector_scoped,
-    CAST(round(g.median_duration_s, 3) AS DOUBLE) AS median_duration_s
+    CAST(round(g.median_duration_s, 3) AS DOUBLE) AS median_duration_s,
+    CAST(w.window_start AS TIMESTAMPTZ) AS window_start,
+    CAST(w.window_end AS TIMESTAMPTZ) AS window_end
 FROM per_group AS g
 CROSS JOIN window_bounds AS w
 LEFT JOIN peaks AS p USING (grp)

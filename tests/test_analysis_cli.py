@@ -142,8 +142,9 @@ def test_watches_and_open_watches(dataset: str) -> None:
     assert code == 0
     assert out.splitlines() == [
         "client,watches,peak_open,watches_per_min,sources,cluster_wide,lists,lists_per_watch,"
-        "restarts_per_hour,selector_scoped,median_duration_s",
-        "kubelet,2518,2518,503.629,200,238,0,0.0,30217.748,2398,",
+        "restarts_per_hour,selector_scoped,median_duration_s,window_start,window_end",
+        "kubelet,2518,2518,503.629,200,238,0,0.0,30217.746,2398,,"
+        "2019-02-04T12:00:00.004706+0000,2019-02-04T12:04:59.987375+0000",
     ]
     code, out, _ = run("open-watches", "-d", dataset, "--every", "5m", "--limit", "2", "-f", "csv")
     assert code == 0

@@ -198,13 +198,20 @@ def test_watches_rows_in_rows_out(tmp_path: Path) -> None:
     assert frame.columns == [
         "client", "watches", "peak_open", "watches_per_min", "sources", "cluster_wide", "lists",
         "lists_per_watch", "restarts_per_hour", "selector_scoped", "median_duration_s",
+        "window_start", "window_end",
     ]  # fmt: skip
-    assert frame.rows() == [
-        # 3 watches in the 30-minute window: 0.1/min, 6/hour; w2 and w3 scoped by selectors;
+    # the log's first line is k1's ResponseStarted at 12:10 (w1 was received at 12:00, but only
+    # its ResponseComplete at 12:12 is in the log): the window is 12:10-12:30, 20 minutes
+    window = frame.select("window_start", "window_end").unique().rows()
+    assert window == [
+        (datetime(2019, 2, 4, 12, 10, tzinfo=UTC), datetime(2019, 2, 4, 12, 30, tzinfo=UTC))
+    ]
+    assert frame.drop("window_start", "window_end").rows() == [
+        # 3 watches in the 20-minute window: 0.15/min, 9/hour; w2 and w3 scoped by selectors;
         # completed w1 (720 s) and w2 (900 s): median 810 s
-        ("rest-client (logging:fluentd)", 3, 2, 0.1, 1, 2, 1, 0.333, 6.0, 2, 810.0),
+        ("rest-client (logging:fluentd)", 3, 2, 0.15, 1, 2, 1, 0.333, 9.0, 2, 810.0),
         # never completed: both still open at the end of the data
-        ("kubelet", 2, 2, 0.067, 1, 1, 0, 0.0, 4.0, 1, None),
+        ("kubelet", 2, 2, 0.1, 1, 1, 0, 0.0, 6.0, 1, None),
     ]
 
 
