@@ -589,3 +589,42 @@ def test_each_file_records_the_instants_its_lines_observed(tmp_path: Path, in_pl
     assert entry.observed == (
         store.ObservedSpan(None, "2019-02-04T12:00:00+00:00", "2019-02-04T12:00:05+00:00"),
     )
+
+
+def _v2_apiserver_log() -> list[str]:
+    """A kube-apiserver log at -v=2, as 1.18+ writes it: flag dumps, warnings and the multi-line
+    traces of slow requests (utiltrace: one klog line, then `Trace[id]: ...` lines), but no
+    access line (httplog logs each request only at -v=3)."""
+    lines = [
+        "Flag --insecure-port has been deprecated, This flag will be removed in a future version.",
+        'I1203 10:00:00.101010       1 flags.go:59] FLAG: --advertise-address="10.0.0.10"',
+        'I1203 10:00:00.101020       1 flags.go:59] FLAG: --max-requests-inflight="400"',
+        "I1203 10:00:00.400000       1 server.go:163] Version: v1.18.8",
+        "I1203 10:00:03.000000       1 secure_serving.go:178] Serving securely on [::]:6443",
+    ]
+    for n in range(30):
+        trace = 1797165353 + n
+        lines += [
+            f"I1203 10:{10 + n:02d}:01.000000       1 trace.go:116] Trace[{trace}]: "
+            '"List" url:/api/v1/pods,user-agent:kubectl/v1.18.8 (started: 2020-12-03 '
+            f"10:{10 + n:02d}:00.123) (total time: 877ms):",
+            f"Trace[{trace}]: [876.1ms] [876.1ms] Listing from storage done",
+            f"Trace[{trace}]: [877.0ms] [0.9ms] Writing http response done count:5000",
+            f"Trace[{trace}]: [877.2ms] [0.2ms] END",
+        ]
+    return lines
+
+
+def test_an_apiserver_log_without_access_lines_says_so(tmp_path: Path) -> None:
+    log = write_lines(tmp_path / "kube-apiserver.log", _v2_apiserver_log())
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    (file,) = report.files
+    assert (file.status, file.format, file.events, file.records) == (
+        "ingested",
+        "access-log",
+        0,
+        125,
+    )
+    assert (
+        file.message == "kube-apiserver log without access lines (needs -v=3, or -v=2 before 1.18)"
+    )

@@ -16,6 +16,7 @@ legacy text audit log, the other line-oriented format, has its batch parser in `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, tzinfo
 from typing import Any
@@ -46,6 +47,8 @@ from k8saudit.formats.klog import (
 #: a CRI/docker partial line is joined until this many characters, then taken as it is
 _MAX_JOINED = 1 << 20
 _KLOG_SEVERITIES = frozenset("IWEF")
+#: lines a klog entry runs on to: utiltrace steps, indented continuations, goroutine dumps
+_KLOG_RUN_ON = re.compile(r"Trace\[\d+\]: |\s|goroutine \d+ \[")
 
 # --------------------------------------------------------------------------- sniffers
 
@@ -66,23 +69,25 @@ def looks_like_access_log(sample: str) -> bool:
 
 
 def looks_like_klog(sample: str) -> bool:
-    """True when most sample lines are klog lines (wrapped or not): a kube-apiserver log.
+    """True when most sample lines are klog lines (wrapped or not), or the lines klog entries
+    run on to: a kube-apiserver log.
 
     Such a log may hold no access line at all (the API server runs below ``-v=3``); it is still
-    read, so that the report can say why it yielded no requests.
+    read, so that the report can say why it yielded no requests. A ``-v=2`` log is mostly the
+    traces of slow requests, whose lines after the first are ``Trace[id]: ...`` without a header.
 
     >>> looks_like_klog("I0204 12:34:56.789012 1 controller.go:47] Starting\\n")
     True
+    >>> looks_like_klog("I0204 12:34:56.789012 1 trace.go:116] Trace[1]: List\\nTrace[1]: END\\n")
+    True
+    >>> looks_like_klog("Trace[1]: END\\nplain text\\n")
+    False
     """
-    lines = [line for line in sample_lines(sample) if line.strip()]
-    if not lines:
-        return False
-    klog = sum(
-        1
-        for line in lines
-        if parse_klog_header(unwrap_line(line.lstrip("\ufeff")).text) is not None
-    )
-    return klog * 2 > len(lines)
+    lines = [unwrap_line(line.lstrip("\ufeff")).text for line in sample_lines(sample)]
+    lines = [line for line in lines if line.strip()]
+    headers = sum(1 for line in lines if parse_klog_header(line) is not None)
+    run_on = sum(1 for line in lines if _KLOG_RUN_ON.match(line))
+    return headers > 0 and (headers + run_on) * 2 > len(lines)
 
 
 # --------------------------------------------------------------------------- access logs

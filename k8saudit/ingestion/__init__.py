@@ -252,8 +252,6 @@ def _ingest_one(
         in_place=result.in_place,
     )
     if fmt is Format.ACCESS_LOG and not result.events:
-        report.message = (
-            "a kube-apiserver log without access lines: the API server logs each request only "
-            "at -v=3 or higher (-v=2 before 1.18)"
-        )
+        # httplog writes a line per request only at -v=3 or higher (-v=2 before 1.18)
+        report.message = "kube-apiserver log without access lines (needs -v=3, or -v=2 before 1.18)"
     return report, result, file_hash
