@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import typer
@@ -55,9 +57,20 @@ def emit(frame: object, fmt: str, output: Path | None) -> None:
         typer.echo(text, nl=False)
 
 
+def terminal_width() -> int:
+    """The width tables fit: the terminal's when stdout is one, else 80 (piped, unknown).
+
+    >>> terminal_width()  # under pytest stdout is no terminal
+    80
+    """
+    if not sys.stdout.isatty():
+        return 80
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def show(frame: object, fmt: str, output: Path | None) -> None:
-    """An analysis result: its terminal view (``render_view``) for a table on stdout, else every
-    column with raw numbers in ``fmt``.
+    """An analysis result: its terminal view (``render_view``) for a table on stdout, fitted
+    to the terminal's width, else every column with raw numbers in ``fmt``.
 
     >>> show(ds.top_talkers(limit=3), "table", None)  # doctest: +SKIP
     """
@@ -69,4 +82,4 @@ def show(frame: object, fmt: str, output: Path | None) -> None:
     from k8saudit.render import render_view
 
     assert isinstance(frame, pl.DataFrame)
-    typer.echo(render_view(frame), nl=False)
+    typer.echo(render_view(frame, terminal_width()), nl=False)

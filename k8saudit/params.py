@@ -26,6 +26,35 @@ TYPES = frozenset(
 )
 #: how many names a GROUPING value may combine with commas
 MAX_GROUPING = 3
+#: the short headings tables show for result columns; a choice may be given as its heading
+#: (``--sort req/s`` is ``--sort req_per_s``), so what a table shows is what a user can type
+HEADINGS = {
+    "requests": "reqs",
+    "req_per_s": "req/s",
+    "request_share": "req%",
+    "time_share": "time%",
+    "throttled": "429s",
+    "throttled_share": "429%",
+    "throttled_request_share": "429/req%",
+    "error_5xx_share": "5xx%",
+    "peak_per_minute": "peak/min",
+    "interval_start": "interval",
+    "errors_4xx": "4xx",
+    "error_4xx_share": "4xx%",
+    "errors_5xx": "5xx",
+    "top_error_code": "top code",
+    "watches_per_min": "/min",
+    "cluster_wide": "cluster",
+    "lists_per_watch": "list/watch",
+    "minutes": "mins",
+    "peak_open": "peak",
+    "restarts_per_hour": "/hour",
+    "selector_scoped": "selector",
+    "median_duration_s": "median s",
+    "open_watches": "open",
+}
+#: other names of a choice: the request table's column a grouping is named after
+ALIASES = {"username": "user"}
 
 
 @dataclass(frozen=True)
@@ -80,11 +109,25 @@ def convert(param: Param, value: Any, end: datetime | None = None) -> Any:
             raise UsageError(f"{param.option} {value}: must be 0 (all) or more")
         value = value or None
     if param.choices and value is not None and value not in param.choices:
-        raise UsageError(
-            f"{param.option} {value!r} is not allowed",
-            hint="choose from " + ", ".join(param.choices),
-        )
+        value = choice(param, value)
     return value
+
+
+def choice(param: Param, value: str) -> str:
+    """The declared choice ``value`` names: itself, its table heading, or an alias.
+
+    >>> choice(Param("sort", "VARCHAR", None, "", ("requests", "req_per_s")), "req/s")
+    'req_per_s'
+    """
+    if value in param.choices:
+        return value
+    named = [c for c in param.choices if value in (HEADINGS.get(c), c) or ALIASES.get(value) == c]
+    if named:
+        return named[0]
+    shown = [f"{c} ({HEADINGS[c]})" if c in HEADINGS else c for c in param.choices]
+    raise UsageError(
+        f"{param.option} {value!r} is not allowed", hint="choose from " + ", ".join(shown)
+    )
 
 
 def _scalar(param: Param, text: str) -> Any:
@@ -135,6 +178,7 @@ def _duration(param: Param, value: str | timedelta) -> timedelta:
 
 def _grouping(param: Param, value: str | list[str] | tuple[str, ...]) -> list[str]:
     names = [n.strip() for n in value.split(",")] if isinstance(value, str) else list(value)
+    names = [ALIASES.get(name, name) for name in names]
     choices = ", ".join(param.choices)
     for name in names:
         if name not in param.choices:

@@ -124,8 +124,8 @@ class Query:
 
         Strings are converted to the declared type (so ``-p limit=5`` binds an integer); None
         means the declared default (but ``limit=None`` means no limit); computed parameters and
-        relative times come from ``context``. An unknown name or a value outside the declared
-        choices is a ``UsageError``.
+        relative times come from ``context``. An unknown name, a value outside the declared
+        choices or an inverted window (``--since`` not before ``--until``) is a ``UsageError``.
 
         >>> get_query("top_talkers").bind({"limit": "5", "by": "user"})["by"]
         ['user']
@@ -148,6 +148,13 @@ class Query:
             relative = param.type == "TIMESTAMPTZ" and isinstance(value, str)
             end = context.end() if context and relative and parse_duration(value) else None
             bound[name] = convert(param, value, end)
+        since, until = bound.get("since"), bound.get("until")
+        if since is not None and until is not None and since >= until:
+            raise UsageError(
+                f"--since {since:%Y-%m-%d %H:%M:%S} is not before "
+                f"--until {until:%Y-%m-%d %H:%M:%S}",
+                hint="the window runs from --since to --until",
+            )
         return bound
 
 

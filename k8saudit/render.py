@@ -1,30 +1,33 @@
 """One renderer for every output format (table, csv, json, parquet, markdown) and the texts.
 
-Results are polars DataFrames; this module turns them into text or files. The terminal table is
-built for an 80-column screen (``table_view``: short headings, shares as %, rates as /s; numbers
-right-aligned, long strings cut with an ellipsis), and control characters in attacker-controlled
-strings (user agents, usernames, URIs, file names) are escaped so a log line cannot repaint the
-terminal. The ingest summary and ``info`` are rendered here too, so the CLI only prints them.
+Results are polars DataFrames; this module turns them into text or files. An analysis's terminal
+table is its ``table_view`` (short headings, shares as %, rates as /s) laid out by
+``k8saudit.tables`` for the terminal's width, with what holds for every row stated once below
+it: the observation window its rates divide by, the requests a latency result leaves out.
+csv/json/parquet keep every column with raw numbers; markdown states the footer too. The
+ingest summary, ``info`` and the explanation of an empty answer are rendered here as well, with
+every string from a log escaped, so the CLI only prints them.
 """
 
 from __future__ import annotations
 
 import io
-import math
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from k8saudit.exceptions import UsageError
+from k8saudit.params import HEADINGS
+from k8saudit.tables import cell, column_decimals, escape_text, render_table
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     import polars as pl
 
     from k8saudit.dataset import Info
     from k8saudit.ingestion import IngestReport
+
+__all__ = ["escape_text", "render", "render_table", "render_view", "table_view", "write_output"]
 
 
 class OutputFormat(StrEnum):
@@ -35,75 +38,20 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
-MAX_CELL = 48
-
-
-def escape_text(value: str) -> str:
-    """Make an untrusted string safe to print: control characters become visible escapes.
-
-    >>> escape_text("evil\\x1b[2Jua")
-    'evil\\\\x1b[2Jua'
-    """
-    if value.isprintable():
-        return value
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.3e}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".")
-    if isinstance(value, list):
-        return ",".join(_cell(v) for v in value)
-    return escape_text(str(value))
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def render_table(frame: pl.DataFrame, right_aligned: Collection[str] = ()) -> str:
-    """A plain-text table with a header rule; numbers right-aligned.
-
-    ``right_aligned`` names text columns that hold numbers already formatted for reading
-    (``55.1%``, ``56.1/s``), which align like numbers.
-
-    >>> frame = pl.DataFrame({"c": ["a"], "share": ["5.0%"]})  # doctest: +SKIP
-    >>> print(render_table(frame, {"share"}))  # doctest: +SKIP
-    c  share
-    -  -----
-    a   5.0%
-    """
-    names = frame.columns
-    numeric = [frame.schema[n].is_numeric() or n in right_aligned for n in names]
-    rows = [[_cut(_cell(v), MAX_CELL) for v in row] for row in frame.iter_rows()]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            c.rjust(w) if num else c.ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(list(names)), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in rows]
-    if frame.height == 0:
-        out.append("(no rows)")
-    return "\n".join(out) + "\n"
+#: the columns of a result that a table states once below itself instead of in every row
+WINDOW = ("window_start", "window_end")
+EXCLUDED = ("long_running", "incomplete")
 
 
 def render_markdown(frame: pl.DataFrame) -> str:
-    """A GitHub-flavoured markdown table (pipes in values escaped)."""
+    """A GitHub-flavoured markdown table (pipes in values escaped), then its footer lines.
+
+    >>> import polars as pl
+    >>> print(render_markdown(pl.DataFrame({"c": ["a|b"], "n": [2.5]})), end="")
+    | c | n |
+    |---|---:|
+    | a\\|b | 2.5 |
+    """
     numeric = [frame.schema[n].is_numeric() for n in frame.columns]
 
     def esc(text: str) -> str:
@@ -111,15 +59,18 @@ def render_markdown(frame: pl.DataFrame) -> str:
 
     out = ["| " + " | ".join(esc(c) for c in frame.columns) + " |"]
     out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
-    for row in frame.iter_rows():
-        out.append("| " + " | ".join(esc(_cell(v)) for v in row) + " |")
-    return "\n".join(out) + "\n"
+    columns = [frame[n].to_list() for n in frame.columns]
+    texts = [[cell(v, column_decimals(c)) for v in c] for c in columns]
+    out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(frame.height)]
+    footer = footer_lines(frame)
+    return "\n".join(out + (["", *footer] if footer else [])) + "\n"
 
 
 def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) -> str | bytes:
     """Render ``frame`` in ``fmt``: text for every format but parquet (bytes).
 
-    >>> print(render(pl.DataFrame({"client": ["kubelet"], "n": [3]}), "csv"))  # doctest: +SKIP
+    >>> import polars as pl
+    >>> print(render(pl.DataFrame({"client": ["kubelet"], "n": [3]}), "csv"), end="")
     client,n
     kubelet,3
     """
@@ -163,49 +114,23 @@ def write_output(frame: pl.DataFrame, fmt: str | OutputFormat, output: Path | No
     return None
 
 
-#: short table headings for the result columns of the library's queries
-_LABELS = {
-    "requests": "reqs",
-    "req_per_s": "req/s",
-    "request_share": "req%",
-    "time_share": "time%",
-    "throttled": "429s",
-    "throttled_share": "429%",
-    "throttled_request_share": "429/req%",
-    "error_5xx_share": "5xx%",
-    "peak_per_minute": "peak/min",
-    "interval_start": "interval",
-    "errors_4xx": "4xx",
-    "error_4xx_share": "4xx%",
-    "errors_5xx": "5xx",
-    "top_error_code": "top code",
-    "watches_per_min": "/min",
-    "cluster_wide": "cluster",
-    "lists_per_watch": "list/watch",
-    "minutes": "mins",
-    "peak_open": "peak",
-    "restarts_per_hour": "/hour",
-    "selector_scoped": "selector",
-    "median_duration_s": "median s",
-    "open_watches": "open",
-}
-_GROUP_WIDTH = 30
-
-
 class TableView(NamedTuple):
-    """A result formatted for the terminal, and its text columns that align like numbers."""
+    """A result formatted for the terminal: its text columns that align like numbers, its
+    group key columns (shown whole), and the lines stated below it."""
 
     frame: pl.DataFrame
     right_aligned: frozenset[str]
+    keys: frozenset[str]
+    footer: list[str]
 
 
-def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
-    """``frame`` formatted for the terminal: shares as %, rates as ``/s``; fits ``width`` columns.
+def table_view(frame: pl.DataFrame) -> TableView:
+    """``frame`` formatted for the terminal: short headings, shares as %, rates as ``/s``.
 
-    Headings get short labels, the group column (the first column, or the second after
-    ``interval_start``) is cut to 30 characters, and columns that do not fit are left out
-    (csv/json/parquet keep them all, with raw numbers). The % and /s
-    columns are text, so the view names them for ``render_table`` to right-align.
+    The group column (the first text column among the first two) and an ``interval_start``
+    before it are the keys; the window and the excluded counts become footer lines instead of
+    columns. The % and /s columns are text, so the view names them for ``render_table`` to
+    right-align.
 
     >>> import polars as pl
     >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]})).right_aligned
@@ -218,10 +143,13 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
 
     columns: list[pl.Expr] = []
     formatted: set[str] = set()
+    keys: set[str] = set()
     group = next((name for name in frame.columns[:2] if frame.schema[name] == pl.String), None)
     for name in frame.columns:
+        if name in WINDOW or name in EXCLUDED:
+            continue
         column = pl.col(name)
-        label = _LABELS.get(name, name)
+        label = HEADINGS.get(name, name)
         if name.endswith("_share"):
             column = text(column * 100, "{:.1f}%")
             formatted.add(label)
@@ -230,25 +158,15 @@ def table_view(frame: pl.DataFrame, width: int = 80) -> TableView:
             formatted.add(label)
         elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
             column = column.round(0).cast(pl.Int64)
-        elif name == group:
-            cut = column.str.slice(0, _GROUP_WIDTH - 1) + "…"
-            column = pl.when(column.str.len_chars() > _GROUP_WIDTH).then(cut).otherwise(column)
+        elif name == group or (name == "interval_start" and group is not None):
+            keys.add(label)
         columns.append(column.alias(label))
     shown = frame.select(columns)
-    kept: list[str] = []
-    used = 0
-    for name in shown.columns:
-        cells = shown[name].cast(pl.String, strict=False).fill_null("")
-        cell_width = min(max([len(name), *cells.str.len_chars().to_list()]), MAX_CELL)
-        if kept and used + 2 + cell_width > width:
-            break
-        kept.append(name)
-        used += cell_width + (2 if len(kept) > 1 else 0)
-    return TableView(shown.select(kept), frozenset(formatted & set(kept)))
+    return TableView(shown, frozenset(formatted), frozenset(keys), footer_lines(frame))
 
 
-def render_view(frame: pl.DataFrame) -> str:
-    """The terminal table of an analysis result: ``render_table`` of its ``table_view``.
+def render_view(frame: pl.DataFrame, width: int = 80) -> str:
+    """The terminal table of an analysis result, ``width`` columns wide, and its footer.
 
     >>> import polars as pl
     >>> print(render_view(pl.DataFrame({"client": ["kubelet"], "req_per_s": [56.11]})), end="")
@@ -257,7 +175,62 @@ def render_view(frame: pl.DataFrame) -> str:
     kubelet  56.1/s
     """
     view = table_view(frame)
-    return render_table(view.frame, view.right_aligned)
+    table = render_table(view.frame, view.right_aligned, width, view.keys)
+    return table + "".join(line + "\n" for line in view.footer)
+
+
+def footer_lines(frame: pl.DataFrame) -> list[str]:
+    """What a result states once below its table: the observation window its rates divide by,
+    and the requests a latency result leaves out (so its ``reqs`` reconcile with top-talkers).
+
+    >>> import polars as pl
+    >>> from datetime import datetime as dt
+    >>> ends = [dt(2019, 2, 4, 12)], [dt(2019, 2, 4, 12, 4, 59, 990000)]
+    >>> footer_lines(pl.DataFrame(dict(zip(WINDOW, ends))))
+    ['window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)']
+    """
+    if not frame.height:
+        return []
+    lines = []
+    if all(name in frame.columns for name in WINDOW):
+        first = frame.row(0, named=True)
+        start, end = first["window_start"], first["window_end"]
+        if start is not None and end is not None:
+            lines.append(f"window {window_text(start, end)}")
+    if all(name in frame.columns for name in EXCLUDED):
+        long_running, incomplete = (int(frame[name].fill_null(0).sum()) for name in EXCLUDED)
+        lines.append(
+            f"excluded {long_running:,} long-running and {incomplete:,} incomplete requests "
+            "(no latency): reqs + excluded = all the requests of these groups"
+        )
+    return lines
+
+
+def window_text(start: datetime, end: datetime) -> str:
+    """A time window as a footer states it: its ends (the date once within a day), its length.
+
+    >>> from datetime import datetime as dt
+    >>> window_text(dt(2019, 2, 4, 23), dt(2019, 2, 5, 1, 30))
+    '2019-02-04 23:00:00 .. 2019-02-05 01:30:00 UTC (2h 30m 0s)'
+    """
+    last = f"{end:%H:%M:%S}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M:%S}"
+    length = duration_text((end - start).total_seconds())
+    return f"{start:%Y-%m-%d %H:%M:%S} .. {last} UTC ({length})"
+
+
+def duration_text(seconds: float) -> str:
+    """A length of time in days, hours, minutes and whole seconds.
+
+    >>> duration_text(299.98), duration_text(45), duration_text(90061)
+    ('5m 0s', '45s', '1d 1h 1m 1s')
+    """
+    left = round(seconds)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if left >= size or parts:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join([*parts, f"{left}s"])
 
 
 def ingest_summary(report: IngestReport) -> str:
@@ -271,13 +244,14 @@ def ingest_summary(report: IngestReport) -> str:
 
     duplicates = sum(1 for f in report.files if f.status == "duplicate")
     ingested = [f for f in report.files if f.status == "ingested"]
-    unreadable = len(report.files) - len(ingested) - duplicates
+    not_logs = sum(1 for f in report.files if f.status == "not a log")
+    unreadable = len(report.files) - len(ingested) - duplicates - not_logs
     formats = ", ".join(f"{name} {n}" for name, n in sorted(report.formats.items()))
     mb_s = report.bytes_read / max(report.seconds, 1e-9) / 1e6
     lines = [
         f"dataset     {escape_text(str(report.dataset))}",
         f"files       {len(ingested)} ingested ({formats or 'none'}), {duplicates} already "
-        f"ingested, {unreadable} unreadable",
+        f"ingested, {not_logs} not a log, {unreadable} unreadable",
         f"requests    +{report.requests_added:,} (now {report.requests_after:,}) from "
         f"{report.events:,} log events",
     ]
@@ -296,12 +270,14 @@ def ingest_notes(report: IngestReport) -> list[str]:
     summary): unreadable files, where a klog year came from.
 
     >>> ingest_notes(k8saudit.ingest(["logs/"]))  # doctest: +SKIP
-    ['warning: logs/ground_truth.json: JSON, but no audit events ...; skipped']
+    ['note: logs/ground_truth.json: not a log (JSON without audit events ...); skipped']
     """
     lines = []
     for f in report.files:
         if f.status == "unreadable":
             lines.append(f"warning: {escape_text(f.path)}: {escape_text(f.message)}; skipped")
+        elif f.status == "not a log":
+            lines.append(f"note: {escape_text(f.path)}: {escape_text(f.message)}; skipped")
         elif f.status == "ingested" and f.message:
             lines.append(f"note: {escape_text(f.path)}: {escape_text(f.message)}")
     return lines

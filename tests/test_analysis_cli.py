@@ -32,14 +32,15 @@ def test_top_talkers_table_fits_80_columns(dataset: str) -> None:
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["client", "reqs", "req/s"]
     assert lines[2].split()[0] == "kubelet" and "56.1/s" in lines[2] and "55.1%" in lines[2]
-    assert len(lines) == 7
+    assert len(lines) == 8
+    assert lines[-1] == "window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)"
     assert max(len(line) for line in lines) <= 80
 
 
 def test_percent_and_rate_cells_are_right_aligned(dataset: str) -> None:
     code, out, _ = run("top-talkers", "-d", dataset, "--limit", "5")
     assert code == 0
-    header, _, *rows = out.splitlines()
+    header, _, *rows, _window = out.splitlines()
     for label, unit in [("req/s", "/s"), ("req%", "%"), ("time%", "%")]:
         end = header.index(f" {label} ") + 1 + len(label)  # the header's right edge
         cells = [row[:end].rsplit(" ", 1)[-1] for row in rows]
@@ -163,3 +164,29 @@ def test_every_analysis_command_fits_80_columns(dataset: str, command: str) -> N
     assert code == 0 and out.startswith(("client,verb", "interval"))
     assert "client,verb" in out.splitlines()[0], "the group column fits, cut to 30 characters"
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_sort_takes_the_headings_shown(dataset: str) -> None:
+    by_heading = run("top-talkers", "-d", dataset, "--sort", "429s", "--limit", "2", "-f", "csv")
+    by_name = run("top-talkers", "-d", dataset, "--sort", "throttled", "--limit", "2", "-f", "csv")
+    assert by_heading == by_name and by_heading[1].splitlines()[1].startswith("datadog-agent,")
+    code, out, _ = run("top-talkers", "-d", dataset, "--sort", "req/s", "--limit", "1")
+    assert code == 0 and out.splitlines()[2].startswith("kubelet ")
+    code, _, err = run("top-talkers", "-d", dataset, "--sort", "speed")
+    assert code == 2
+    assert err.startswith("error: --sort 'speed' is not allowed (choose from requests (reqs), ")
+
+
+def test_by_username_is_by_user(dataset: str) -> None:
+    as_column = run("top-talkers", "-d", dataset, "--by", "username", "--limit", "2", "-f", "csv")
+    assert as_column == run("top-talkers", "-d", dataset, "--by", "user", "--limit", "2", "-f", "csv")
+    assert as_column[1].startswith("user,requests,")
+
+
+def test_an_inverted_window_is_a_usage_error(dataset: str) -> None:
+    code, out, err = run("top-talkers", "-d", dataset, "--since", "1m", "--until", "2m")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --since 2019-02-04 12:03:59 is not before --until 2019-02-04 12:02:59 "
+        "(the window runs from --since to --until)\n"
+    )

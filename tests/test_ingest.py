@@ -628,3 +628,12 @@ def test_an_apiserver_log_without_access_lines_says_so(tmp_path: Path) -> None:
     assert (
         file.message == "kube-apiserver log without access lines (needs -v=3, or -v=2 before 1.18)"
     )
+
+
+def test_an_ingest_that_finds_no_request_leaves_an_empty_dataset(tmp_path: Path) -> None:
+    (tmp_path / "ground_truth.json").write_text('{\n "scenario": "x",\n "clients": []\n}\n')
+    report = k8saudit.ingest([tmp_path / "ground_truth.json"], dataset=tmp_path / "ds")
+    assert (report.requests_after, [f.status for f in report.files]) == (0, ["not a log"])
+    manifest = store.read_manifest(tmp_path / "ds")
+    assert (manifest.files, manifest.parts, len(manifest.runs)) == ([], [], 1)
+    assert k8saudit.open(tmp_path / "ds").sql("SELECT count(*) AS n FROM requests").item() == 0

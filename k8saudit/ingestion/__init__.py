@@ -136,6 +136,10 @@ def ingest(
                 report.rejects_file = commit_run(
                     root, manifest, run_id, new_parts, replaced, rejects, new_files
                 )
+            elif not (root / "manifest.json").exists():
+                # nothing readable: still a dataset (empty), so that the next command can say
+                # so, and why, instead of "no dataset here"
+                commit_run(root, manifest, run_id, [], [], [], [])
             if manifest.parts:
                 ((report.first, report.last),) = run_sql(
                     con, "parts_span", files=_part_files(root, manifest)
@@ -235,10 +239,10 @@ def _ingest_one(
         return report, None, ""
     if fmt is Format.JSON_DOCUMENT and not result.events and not result.skipped:
         # A JSON file with nothing audit-like in it (a config, ground_truth.json next to the
-        # logs) is not a log file with bad records: report it as unreadable, ingest nothing.
+        # logs) is not a log file with bad records: skip it, ingest nothing, keep no rejects.
         stager.discard_after(mark)
-        report = FileReport(source.display, fmt.value, "unreadable", source.size)
-        report.message = "JSON, but no audit events or known log envelope in it"
+        report = FileReport(source.display, fmt.value, "not a log", source.size)
+        report.message = "not a log (JSON without audit events or a known log envelope)"
         return report, None, file_hash
     report = FileReport(
         source.display,

@@ -18,7 +18,7 @@ class FileReport:
 
     path: str
     format: str
-    status: str  # ingested | duplicate | unreadable
+    status: str  # ingested | duplicate | not a log | unreadable
     size: int
     records: int = 0
     events: int = 0

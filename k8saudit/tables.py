@@ -1,0 +1,179 @@
+"""The plain-text table: cells in one style per column, fitted to a width without lying.
+
+A person in an incident reads these tables at a glance, so three things must hold whatever the
+data: a number column has one style (``2,518.000`` beside ``503.629``, never ``2,518``), the
+group key columns (the ``--by`` values, the interval) are shown whole while numeric columns
+that do not fit are left out, and two different groups never print the same: a long value is
+shortened in the middle, at a cut chosen so that every value stays distinct. Control characters
+in attacker-controlled strings (user agents, usernames, URIs) are escaped so a log line cannot
+repaint the terminal. ``k8saudit.render`` builds analysis views on top of this.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+#: the widest a text cell of a column that is not a group key prints
+MAX_CELL = 48
+#: the narrowest a group key is shortened to when even one number does not fit beside it
+MIN_KEY = 12
+#: the decimals a float cell keeps at most
+DECIMALS = 3
+ELLIPSIS = "…"
+
+
+def escape_text(value: str) -> str:
+    """Make an untrusted string safe to print: control characters become visible escapes.
+
+    >>> escape_text("evil\\x1b[2Jua")
+    'evil\\\\x1b[2Jua'
+    """
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+
+
+def cell(value: Any, decimals: int = DECIMALS) -> str:
+    """One value as a table prints it (floats with ``decimals`` places, thousands separated).
+
+    >>> cell(2518.0, 3), cell(1234567), cell(None)
+    ('2,518.000', '1,234,567', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:,.{decimals}f}" if abs(value) < 1e15 else f"{value:.3e}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return ",".join(cell(v) for v in value)
+    return escape_text(str(value))
+
+
+def column_decimals(values: Sequence[Any]) -> int:
+    """The decimals a float column needs: the most any of its values needs, at most 3.
+
+    >>> column_decimals([503.629, 2518.0]), column_decimals([1.5, 2.0]), column_decimals([3.0])
+    (3, 1, 0)
+    """
+    needed = 0
+    for value in values:
+        if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e15:
+            fraction = f"{value:.{DECIMALS}f}".split(".")[1].rstrip("0")
+            needed = max(needed, len(fraction))
+    return needed
+
+
+def shorten(values: Sequence[str], width: int) -> list[str]:
+    """Each value at most ``width`` characters, cut in the middle; different values stay
+    different (the cut moves, and the width grows only when no cut keeps them apart).
+
+    >>> shorten(["kube-controller-manager/leader-election", "kube-scheduler"], 20)
+    ['kube-contro…election', 'kube-scheduler']
+    """
+    distinct = set(values)
+    longest = max((len(v) for v in distinct), default=0)
+    for size in range(max(width, 2), longest + 1):
+        for head in _heads(size):
+            cut = {v: _cut_middle(v, size, head) for v in distinct}
+            if len(set(cut.values())) == len(cut):
+                return [cut[v] for v in values]
+    return list(values)
+
+
+def _heads(size: int) -> list[int]:
+    # the kept head's length, nearest to three fifths of the cell first
+    preferred = round((size - 1) * 0.6)
+    return sorted(range(1, size - 1), key=lambda h: (abs(h - preferred), h))
+
+
+def _cut_middle(text: str, size: int, head: int) -> str:
+    if len(text) <= size:
+        return text
+    tail = size - 1 - head
+    return text[:head] + ELLIPSIS + (text[-tail:] if tail else "")
+
+
+def render_table(
+    frame: pl.DataFrame,
+    right_aligned: Collection[str] = (),
+    width: int | None = None,
+    keys: Collection[str] = (),
+) -> str:
+    """A plain-text table with a header rule; numbers right-aligned, one style per column.
+
+    ``right_aligned`` names text columns that hold numbers already formatted for reading
+    (``55.1%``, ``56.1/s``). With a ``width``, the columns after the ``keys`` that do not fit
+    are left out; the keys are shortened (in the middle) only when not even one more column
+    fits beside them.
+
+    >>> import polars as pl
+    >>> print(render_table(pl.DataFrame({"c": ["a", "b"], "x": [503.629, 2518.0]})), end="")
+    c          x
+    -  ---------
+    a    503.629
+    b  2,518.000
+    """
+    names = frame.columns
+    numeric = [frame.schema[n].is_numeric() or n in right_aligned for n in names]
+    columns = [_cells(frame[n].to_list(), n in keys) for n in names]
+    widths = [max([len(n), *map(len, c)]) for n, c in zip(names, columns, strict=True)]
+    shown = list(range(len(names)))
+    if width is not None:
+        shown = _fit(names, widths, keys, width)
+        key_at = [i for i in shown if names[i] in keys]
+        over = sum(widths[i] for i in shown) + 2 * (len(shown) - 1) - width
+        if over > 0 and key_at:  # the keys alone are too wide: shorten the widest
+            widest = max(key_at, key=lambda i: widths[i])
+            target = max(widths[widest] - over, MIN_KEY, len(names[widest]))
+            columns[widest] = shorten(columns[widest], target)
+            widths[widest] = max([len(names[widest]), *map(len, columns[widest])])
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cells[i].rjust(widths[i]) if numeric[i] else cells[i].ljust(widths[i]) for i in shown
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(list(names)), "  ".join("-" * widths[i] for i in shown)]
+    out += [line([c[row] for c in columns]) for row in range(frame.height)]
+    if frame.height == 0:
+        out.append("(no rows)")
+    return "\n".join(out) + "\n"
+
+
+def _cells(values: list[Any], key: bool) -> list[str]:
+    decimals = column_decimals(values)
+    texts = [cell(v, decimals) for v in values]
+    if key or all(len(t) <= MAX_CELL for t in texts):
+        return texts
+    return shorten(texts, MAX_CELL)
+
+
+def _fit(names: Sequence[str], widths: list[int], keys: Collection[str], width: int) -> list[int]:
+    """The columns shown: every key, then the others from the left while they fit (at least
+    one, for which the keys make room)."""
+    key_at = [i for i, n in enumerate(names) if n in keys]
+    shown = list(key_at)
+    used = sum(widths[i] for i in key_at) + 2 * max(len(key_at) - 1, 0)
+    for i, _ in enumerate(names):
+        if i in key_at:
+            continue
+        extra = widths[i] + (2 if shown else 0)
+        if shown and used + extra > width and (len(shown) > len(key_at) or not key_at):
+            break
+        shown.append(i)
+        used += extra
+    return sorted(shown)

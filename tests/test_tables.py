@@ -1,0 +1,76 @@
+"""Tables that read (issue 11 item 5): one number style per column, group keys whole before
+numbers are left out, different groups never printed the same, footers instead of columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from k8saudit.render import render_view
+from k8saudit.tables import render_table, shorten
+
+LONG = [
+    "system:serviceaccount:kube-system:replicaset-controller",
+    "system:serviceaccount:kube-system:deployment-controller",
+    "system:serviceaccount:kube-system:daemon-set-controller",
+]
+
+
+def test_one_number_style_per_column() -> None:
+    frame = pl.DataFrame({"client": ["a", "b"], "per_min": [503.629, 2518.0]})
+    assert render_table(frame).splitlines()[2:] == ["a         503.629", "b       2,518.000"]
+
+
+@pytest.mark.parametrize("width", [20, 30, 40])
+def test_shortened_values_stay_distinct(width: int) -> None:
+    cut = shorten(LONG, width)
+    assert len(set(cut)) == len(LONG)
+    assert all(len(value) <= width for value in cut)
+    assert all("…" in value for value in cut)
+
+
+def test_shorten_grows_rather_than_merge() -> None:
+    # no cut of 5 characters tells these apart: the cell grows until one does
+    values = ["abcdefgh-1-ijklmnop", "abcdefgh-2-ijklmnop"]
+    cut = shorten(values, 5)
+    assert len(set(cut)) == 2
+    assert cut == ["abcdefgh-1…p", "abcdefgh-2…p"]
+
+
+def test_keys_are_whole_and_numbers_give_way() -> None:
+    frame = pl.DataFrame(
+        {"client": LONG, "requests": [1, 2, 3], "req_per_s": [0.1, 0.2, 0.3], "p99_ms": [1, 2, 3]}
+    )
+    lines = render_view(frame, width=68).splitlines()
+    assert lines[0] == "client                                                   reqs  req/s"
+    assert [line.split()[0] for line in lines[2:]] == LONG
+    wide = render_view(frame, width=120).splitlines()
+    assert wide[0].split() == ["client", "reqs", "req/s", "p99_ms"]
+
+
+def test_keys_shorten_in_the_middle_when_nothing_else_fits() -> None:
+    frame = pl.DataFrame({"client": LONG, "requests": [1, 2, 3]})
+    lines = render_view(frame, width=40).splitlines()
+    assert max(len(line) for line in lines) <= 40
+    keys = [line.rsplit(None, 1)[0] for line in lines[2:]]
+    assert len(set(keys)) == 3 and all("…" in key for key in keys)
+    assert keys[0].startswith("system:serviceacc") and keys[0].endswith("aset-controller")
+
+
+def test_window_and_excluded_are_footers_not_columns() -> None:
+    start = datetime(2019, 2, 4, 12, 0, 0, 4706, tzinfo=UTC)
+    end = datetime(2019, 2, 4, 12, 4, 59, 987375, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {"client": ["kubelet"], "requests": [10], "long_running": [4], "incomplete": [1],
+         "window_start": [start], "window_end": [end]}
+    )  # fmt: skip
+    assert render_view(frame).splitlines() == [
+        "client   reqs",
+        "-------  ----",
+        "kubelet    10",
+        "window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)",
+        "excluded 4 long-running and 1 incomplete requests (no latency): reqs + excluded = all "
+        "the requests of these groups",
+    ]
