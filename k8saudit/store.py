@@ -66,6 +66,9 @@ class FileEntry:
     time_source: str | None = None  # where its klog clock took its year from, if it has one
     run: str = ""
     observed: tuple[ObservedSpan, ...] = ()  # empty in datasets written before it was kept
+    #: the apiserver its path (or ``ingest --apiserver``) names, for requests that do not say
+    apiserver: str | None = None
+    apiserver_from: str | None = None  # where that came from: "its directory name"...
 
 
 @dataclass(frozen=True)

@@ -637,3 +637,34 @@ def test_an_ingest_that_finds_no_request_leaves_an_empty_dataset(tmp_path: Path)
     manifest = store.read_manifest(tmp_path / "ds")
     assert (manifest.files, manifest.parts, len(manifest.runs)) == ([], [], 1)
     assert k8saudit.open(tmp_path / "ds").sql("SELECT count(*) AS n FROM requests").item() == 0
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_requests_take_the_apiserver_their_file_path_names(tmp_path: Path, in_place: bool) -> None:
+    (tmp_path / "kube-apiserver-ip-10-0-33-10").mkdir()
+    named = jsonl(tmp_path / "kube-apiserver-ip-10-0-33-10" / "audit.log", [event("a")])
+    plain = jsonl(tmp_path / "audit.log", [event("b")])
+    k8saudit.ingest([named, plain], dataset=tmp_path / "ds", _in_place=in_place)
+    got = rows(tmp_path / "ds", "SELECT audit_id, apiserver FROM requests ORDER BY 1")
+    assert got == [
+        {"audit_id": "a", "apiserver": "kube-apiserver-ip-10-0-33-10"},
+        {"audit_id": "b", "apiserver": None},
+    ]
+    files = {
+        f.path: (f.apiserver, f.apiserver_from) for f in store.read_manifest(tmp_path / "ds").files
+    }
+    assert files == {
+        str(named): ("kube-apiserver-ip-10-0-33-10", "its directory name"),
+        str(plain): (None, None),
+    }
+    spans = [s.apiserver for f in store.read_manifest(tmp_path / "ds").files for s in f.observed]
+    assert sorted(spans, key=str) == [None, "kube-apiserver-ip-10-0-33-10"]
+
+
+def test_ingest_apiserver_names_the_apiserver_of_every_file(tmp_path: Path) -> None:
+    (tmp_path / "apiserver-2").mkdir()
+    log = jsonl(tmp_path / "apiserver-2" / "audit.log", [event("a")])
+    k8saudit.ingest([log], dataset=tmp_path / "ds", apiserver="api-a")
+    assert rows(tmp_path / "ds", "SELECT apiserver FROM requests") == [{"apiserver": "api-a"}]
+    (entry,) = store.read_manifest(tmp_path / "ds").files
+    assert (entry.apiserver, entry.apiserver_from) == ("api-a", "--apiserver")

@@ -29,6 +29,7 @@ import zstandard
 
 from k8saudit.exceptions import InputError
 from k8saudit.formats.detect import Format, sniff
+from k8saudit.ingestion.apiservers import file_apiserver
 from k8saudit.ingestion.clock import KlogClock, parse_zone
 from k8saudit.ingestion.commit import commit_run, reconcile
 from k8saudit.ingestion.plan import FileScan, discover
@@ -62,13 +63,16 @@ def ingest(
     year: int | None = None,
     tz: str | None = None,
     progress: Progress | None = None,
+    apiserver: str | None = None,
     _strategy: Strategy | None = None,
     _in_place: bool = True,
 ) -> IngestReport:
     """Ingest audit logs into the dataset and return what happened.
 
     ``year`` and ``tz`` say how to read access-log (klog) timestamps that have no wrapper
-    timestamp: klog writes neither (default: the file's modification year, UTC).
+    timestamp: klog writes neither (default: the file's modification year, UTC). ``apiserver``
+    names the apiserver of requests that do not say (default: the one a file's path names,
+    such as ``kube-apiserver-ip-10-0-33-10/audit.log``; see ``ingestion.apiservers``).
 
     Files already ingested (same content) are skipped, so running the same command twice is a
     no-op. Unknown or unreadable files are reported, not fatal; bad lines are kept as rejects.
@@ -109,7 +113,9 @@ def ingest(
             for index, source in enumerate(sources):
                 at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
                 with QueryTicker(con, progress, _reading(at, source.size)):
-                    file_report, result, file_hash = _ingest_one(stager, source, seen, sizes)
+                    file_report, result, file_hash = _ingest_one(
+                        stager, source, seen, sizes, apiserver
+                    )
                 report.files.append(file_report)
                 done_bytes += source.size
                 if result is None:
@@ -170,6 +176,8 @@ def _file_entry(source: SourceFile, file_hash: str, result: FileResult, run_id: 
             ObservedSpan(server, first.isoformat(), last.isoformat())
             for server, first, last in result.observed
         ),
+        apiserver=result.apiserver.apiserver if result.apiserver else None,
+        apiserver_from=result.apiserver.origin if result.apiserver else None,
     )
 
 
@@ -205,9 +213,10 @@ def _remove_if_empty(path: Path) -> None:
 
 
 def _ingest_one(
-    stager: Stager, source: SourceFile, seen: set[str], sizes: set[int]
+    stager: Stager, source: SourceFile, seen: set[str], sizes: set[int], apiserver: str | None
 ) -> tuple[FileReport, FileResult | None, str]:
-    """Read one file unless its content is already in ``seen`` (hashes of files of ``sizes``).
+    """Read one file unless its content is already in ``seen`` (hashes of files of ``sizes``);
+    its requests that name no apiserver went to ``apiserver`` or the one its path names.
 
     A file of a size no ingested file has cannot be one of them: it is read while it is hashed.
     """
@@ -226,6 +235,9 @@ def _ingest_one(
             report.message = "not a log format k8saudit knows (binary or unrecognised text)"
             return report, None, ""
         result = READERS[fmt](stager, source, scan.lines)
+        result.apiserver = file_apiserver(source.display, apiserver)
+        if result.apiserver is not None:
+            stager.attribute(mark, result.apiserver.apiserver)
         result.observed = stager.observed_since(mark)
         file_hash, _ = scan.result()
     except DAMAGED_INPUT as exc:

@@ -30,6 +30,7 @@ from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
 from k8saudit.ingestion import audit_sources
+from k8saudit.ingestion.apiservers import Attribution
 from k8saudit.ingestion.clock import first_klog_month
 from k8saudit.ingestion.staging import Stager
 from k8saudit.io import BOM, SourceFile, iter_lines, open_text
@@ -62,6 +63,7 @@ class FileResult:
     in_place: bool = False  # a clean audit log read where it lies (in_place.InPlaceFiles)
     #: (apiserver, first, last instant its lines observed): see sql/observed_spans.sql
     observed: list[tuple[str | None, datetime, datetime]] = field(default_factory=list)
+    apiserver: Attribution | None = None  # the apiserver its path names (ingestion.apiservers)
 
     def reject(self, line: int, reason: str, text: str) -> None:
         self.rejects.append(Reject(line, reason, text[:REJECT_TEXT_LIMIT]))

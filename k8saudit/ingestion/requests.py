@@ -155,6 +155,7 @@ def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -
             src = audit_sources.lines(direct.path, direct.display, direct.compression)
         with steps.step():
             stager.audit_events(src)
+    run_sql(stager.con, "attribute_restaged")
     in_place.clear()
     relations = {
         "raw": internal_sql("staged_events"),

@@ -163,6 +163,11 @@ class Stager:
         run_sql(self.con, "discard_batches", mark=mark)
         self.in_place.forget_after(mark)
 
+    def attribute(self, mark: int, apiserver: str) -> None:
+        """The requests staged or keyed after ``mark`` that name no apiserver went to
+        ``apiserver`` (``sql/attribute_apiserver.sql``)."""
+        run_sql(self.con, "attribute_apiserver", mark=mark, apiserver=apiserver)
+
     def observed_since(self, mark: int) -> list[tuple[str | None, datetime, datetime]]:
         """(apiserver, first, last instant observed) of the lines staged or keyed after
         ``mark`` (``sql/observed_spans.sql``)."""

@@ -24,7 +24,11 @@ WITH slots AS (
 )
 SELECT
     e.* EXCLUDE (_status, _reject_text)
-        REPLACE (f.display AS source_file, k.source_line AS source_line),
+        REPLACE (
+            f.display AS source_file,
+            k.source_line AS source_line,
+            coalesce(e.apiserver, f.apiserver) AS apiserver
+        ),
     e.audit_id AS request_key
 FROM events AS e
 JOIN direct_files AS f ON e.source_file = f.path

@@ -3,4 +3,4 @@
 -- param: batch INTEGER  -- the file's batch number
 -- param: path VARCHAR  -- the path as given to read_json
 -- param: display VARCHAR  -- the path as shown to users
-INSERT INTO direct_files VALUES ($batch, $path, $display)
+INSERT INTO direct_files VALUES ($batch, $path, $display, NULL)

@@ -12,9 +12,10 @@ FROM (
     FROM staged
     WHERE _batch > $mark AND _status = 'ok'
     UNION ALL
-    SELECT NULL::VARCHAR, coalesce(stage_at, received_at)
-    FROM direct_keys
-    WHERE _batch > $mark
+    SELECT f.apiserver, coalesce(k.stage_at, k.received_at)
+    FROM direct_keys AS k
+    JOIN direct_files AS f USING (_batch)
+    WHERE k._batch > $mark
 )
 WHERE observed IS NOT NULL
 GROUP BY apiserver
