@@ -391,7 +391,7 @@ def test_loader_includes_shared_parts() -> None:
 
 def test_every_analysis_declares_its_shape_and_chart() -> None:
     for query in list_queries():
-        assert query.shape in ("grouped", "over-time"), query.name
+        assert query.shape in ("grouped", "over-time", "listing"), query.name
         assert query.chart in ("bar", "line"), query.name
     assert get_query("timeline").params["every"].type == "DURATION"
     assert "audit_from" not in {p.name for p in get_query("errors").options}

@@ -1,0 +1,76 @@
+-- name: inflight
+-- Requests in flight at once over time, as kube-apiserver's max-inflight filter counts them: per
+-- apiserver and interval (--every), the most readonly (get, list) and mutating requests in
+-- flight at any instant, the seconds every seat of the pool was taken (at or above
+-- --max-requests-inflight / --max-mutating-requests-inflight: new requests get 429 then), and
+-- the requests that took a seat. Long-running requests (watches, exec...) and 429s hold none.
+-- Reconstructed exactly from each request's receipt and completion (_inflight_levels.sql).
+-- shape: over-time
+-- chart: line
+-- filters: common
+-- with: _inflight_held
+-- with: _inflight_levels
+-- param: every DURATION = '10s'  -- interval length: 1s, 10s, 1m...
+-- param: max_requests_inflight INTEGER = 400  -- the readonly limit of each apiserver
+-- param: max_mutating_requests_inflight INTEGER = 200  -- the mutating limit of each apiserver
+WITH bounds AS (
+    SELECT window_start, window_end FROM observation_window($since, $until)
+),
+segments AS (
+    SELECT
+        l.apiserver,
+        l.kind,
+        l.in_flight,
+        greatest(l.level_from, b.window_start) AS seg_from,
+        least(l.level_to, b.window_end) AS seg_to,
+        l.in_flight >= CASE l.kind
+            WHEN 'readonly' THEN $max_requests_inflight
+            ELSE $max_mutating_requests_inflight
+        END AS seats_full
+    FROM inflight_levels AS l
+    CROSS JOIN bounds AS b
+    WHERE l.level_to >= b.window_start AND l.level_from < b.window_end
+),
+pieces AS (
+    -- a segment spanning intervals counts in each, for the part of it inside (it ends before
+    -- seg_to; a level of one instant counts in the interval of that instant)
+    SELECT
+        *,
+        unnest(generate_series(
+            time_bucket($every, seg_from),
+            time_bucket($every, greatest(seg_from, seg_to - INTERVAL 1 MICROSECOND)),
+            $every
+        )) AS interval_start
+    FROM segments
+),
+per_interval AS (
+    SELECT
+        interval_start,
+        apiserver,
+        kind,
+        max(in_flight) AS peak,
+        sum(epoch(
+            least(seg_to, interval_start + $every) - greatest(seg_from, interval_start)
+        )) FILTER (WHERE seats_full) AS full_s
+    FROM pieces
+    GROUP BY ALL
+),
+seated AS (
+    SELECT time_bucket($every, held_from) AS interval_start, apiserver, count(*) AS seated
+    FROM inflight_held
+    GROUP BY ALL
+)
+SELECT
+    CAST(p.interval_start AS TIMESTAMPTZ) AS interval_start,
+    CAST(p.apiserver AS VARCHAR) AS apiserver,
+    CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT) AS readonly_peak,
+    CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT) AS mutating_peak,
+    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'readonly'), 0), 3) AS DOUBLE)
+        AS readonly_full_s,
+    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3) AS DOUBLE)
+        AS mutating_full_s,
+    CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated
+FROM per_interval AS p
+LEFT JOIN seated AS s USING (interval_start, apiserver)
+GROUP BY p.interval_start, p.apiserver
+ORDER BY interval_start, apiserver

@@ -1,0 +1,97 @@
+"""`inflight` and `inflight_peaks`: requests in flight at once, as kube-apiserver's max-inflight
+filter counts them, reconstructed from the logs and checked against the simulator's own count
+and against hand-made requests whose answer is known."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import k8saudit
+from tests.helpers import event, jsonl
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> k8saudit.Dataset:
+    root = tmp_path_factory.mktemp("inflight") / "ds"
+    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
+    return k8saudit.open(root)
+
+
+def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
+    truth = json.loads((REPO / "sample_logs" / "ground_truth.json").read_text())
+    peaks = sample.inflight_peaks()
+    found = {(r["apiserver"], r["kind"]): r["peak"] for r in peaks.iter_rows(named=True)}
+    expected = {
+        (server, kind): peak
+        for server, pools in truth["inflight_peak"]["by_apiserver"].items()
+        for kind, peak in pools.items()
+    }
+    assert found == expected
+    over_time = sample.inflight(every="1m")
+    assert over_time["readonly_peak"].max() == truth["inflight_peak"]["readonly"]
+    assert over_time["mutating_peak"].max() == truth["inflight_peak"]["mutating"]
+
+
+def test_a_lower_limit_fills_the_seats_longer(sample: k8saudit.Dataset) -> None:
+    at_400 = sample.inflight_peaks().filter(kind="readonly")
+    at_300 = sample.inflight_peaks(max_requests_inflight=300).filter(kind="readonly")
+    assert (at_400["extra_429s"] == 0).all()  # a served request found a free seat
+    assert (at_300["extra_429s"] > 0).all()
+    assert (at_300["full_s"] > at_400["full_s"]).all()
+    assert at_300["seat_limit"].to_list() == [300, 300]
+
+
+def _request(audit_id: str, start: float, end: float | None, **extra: Any) -> list[dict]:
+    """A request received `start` seconds after 12:00 and completed `end` seconds after."""
+
+    def at(seconds: float) -> str:
+        return datetime.fromtimestamp(1549281600 + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    received = event(audit_id, "RequestReceived", requestReceivedTimestamp=at(start),
+                     stageTimestamp=at(start), **extra)  # fmt: skip
+    if end is None:
+        return [received]
+    done = event(audit_id, requestReceivedTimestamp=at(start), stageTimestamp=at(end), **extra)
+    return [received, done]
+
+
+def test_rows_in_rows_out(tmp_path: Path) -> None:
+    get = {"verb": "get", "requestURI": "/api/v1/namespaces/default/pods/p"}
+    events = [
+        *_request("a", 0, 10, **get),
+        *_request("b", 2, 4, **get),
+        *_request("c", 3, 6, **get),  # a, b, c: 3 in flight from 3 s to 4 s
+        *_request("d", 4, 5, **get),  # b ends as d starts: still 3, not 4
+        *_request("w", 1, 9, verb="watch", requestURI="/api/v1/pods?watch=true"),  # no seat
+        *_request("t", 3.5, 3.6, responseStatus={"code": 429}, **get),  # refused: no seat
+        *_request("m", 5, 8, verb="create", requestURI="/api/v1/namespaces/default/pods"),
+        *_request("open", 7, None, **get),  # still in flight at the end (10 s)
+    ]
+    root = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "audit.log", events)], dataset=root)
+    ds = k8saudit.open(root)
+    peaks = ds.inflight_peaks(max_requests_inflight=3, max_mutating_requests_inflight=1)
+    rows = {r["kind"]: r for r in peaks.iter_rows(named=True)}
+    # readonly in flight: 1 from 0 s, 2 from 2 s, 3 from 3 s (a, b, c), still 3 from 4 s (b
+    # ends as d starts: a, c, d), 2 from 5 s, 1 from 6 s, 2 from 7 s (a, open) to the end, 10 s
+    assert rows["readonly"]["peak"] == 3
+    assert rows["readonly"]["peak_at"] == datetime(2019, 2, 4, 12, 0, 3, tzinfo=UTC)
+    assert rows["readonly"]["full_s"] == 2.0
+    assert rows["readonly"]["throttled"] == 1
+    assert rows["readonly"]["extra_429s"] == 0  # d found a seat: b's ended as it arrived
+    assert rows["readonly"]["top_holders"] == "rest-client (logging:fluentd) 3"
+    tighter = ds.inflight_peaks(max_requests_inflight=2).filter(kind="readonly")
+    assert tighter["extra_429s"].to_list() == [2]  # c (a, b in flight) and d (a, c)
+    assert (rows["mutating"]["peak"], rows["mutating"]["full_s"]) == (1, 3.0)
+    over_time = ds.inflight(every="5s", max_requests_inflight=3)
+    assert over_time.select("readonly_peak", "mutating_peak", "readonly_full_s").rows() == [
+        (3, 0, 2.0),
+        (2, 1, 0.0),
+    ]
