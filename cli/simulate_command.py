@@ -48,6 +48,12 @@ def register(app: typer.Typer) -> None:
         rotate_mb: float = typer.Option(
             100.0, "--rotate-mb", help="Rotate audit.log at this size, like --audit-log-maxsize."
         ),
+        warm_start: bool = typer.Option(
+            False,
+            "--warm-start",
+            help="Begin the log in a running cluster: watches open at its start began before it "
+            "(only their end is logged).",
+        ),
     ) -> None:
         """Write simulated audit/access logs plus ground_truth.json (what was planted)."""
         from k8saudit.simulator import simulate
@@ -64,10 +70,13 @@ def register(app: typer.Typer) -> None:
             max_inflight=max_inflight,
             max_mutating_inflight=max_mutating_inflight,
             rotate_mb=rotate_mb,
+            warm_start=warm_start,
         )
         totals = result.ground_truth["totals"]
+        before = totals.get("started_before_window")
         typer.echo(
             f"wrote {len(result.files)} log files under {out} "
-            f"({totals['requests']} requests, {totals['throttled_429']} throttled); "
-            f"ground truth in {out / 'ground_truth.json'}"
+            f"({totals['requests']} requests, {totals['throttled_429']} throttled"
+            + (f", {before} begun before the log" if before is not None else "")
+            + f"); ground truth in {out / 'ground_truth.json'}"
         )

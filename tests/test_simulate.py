@@ -234,6 +234,63 @@ def test_scenarios_differ(tmp_path: Path, civis: tuple[Path, dict[str, Any]]) ->
     assert storm.ground_truth["totals"]["throttled_429"] > 0
 
 
+def test_warm_start_logs_only_what_happened_inside_the_window(tmp_path: Path) -> None:
+    """A log of a running cluster: the watches open at its start began before it, so only the
+    stages they reach inside the window are written (their ResponseComplete, their access-log
+    line), with a requestReceivedTimestamp before the window."""
+    root = tmp_path / "logs"
+    truth = simulate(
+        root, nodes=20, duration="2m", seed=5, apiservers=1, format="both", warm_start=True
+    ).ground_truth
+    window = truth["window"]
+    assert (window["start"], window["end"]) == (
+        "2019-02-04T12:00:00.000000Z",
+        "2019-02-04T12:02:00.000000Z",
+    )
+    assert window["seconds"] == 120.0 and truth["parameters"]["warm_start"] is True
+    events = _events(root)
+    stamps = sorted(e["stageTimestamp"] for e in events)
+    assert (window["first_line"], window["last_line"]) == (stamps[0], stamps[-1])
+    assert window["start"] <= stamps[0] and stamps[-1] < "2019-02-04T12:02:01"
+    early: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in events:
+        if event["requestReceivedTimestamp"] < window["start"]:
+            early[event["auditID"]].append(event)
+    assert len(early) == truth["totals"]["started_before_window"] > 0
+    for seen in early.values():
+        assert all(e["verb"] == "watch" for e in seen)
+        assert seen[-1]["stage"] == "ResponseComplete"
+        assert TIMESTAMP.match(seen[-1]["requestReceivedTimestamp"])
+    clients = {c["client"]: c for c in truth["clients"]}
+    by_client = Counter(
+        client_name(seen[0]["userAgent"], seen[0]["user"]["username"]) for seen in early.values()
+    )
+    assert by_client == {
+        name: c["started_before_window"]
+        for name, c in clients.items()
+        if c["started_before_window"]
+    }
+    assert {"kubelet", "kube-proxy", "kube2iam"} <= set(by_client)
+    access = [
+        ACCESS.match(line) for line in _read_lines(root / "apiserver-1" / "kube-apiserver.log")
+    ]
+    assert set(early) <= {m["aid"] for m in access if m}
+    # every ID is in the logs: the ground truth counts what they show, no more
+    assert len({e["auditID"] for e in events}) == truth["totals"]["requests"]
+
+
+def test_access_only_ground_truth_counts_what_the_access_log_shows(tmp_path: Path) -> None:
+    """An access-log line is written when its request completes: requests still open at the end
+    are in no log, so the ground truth of an access-only run does not count them."""
+    root = tmp_path / "logs"
+    truth = simulate(root, nodes=20, duration="1m", seed=4, apiservers=1, format="access")
+    lines = _read_lines(root / "apiserver-1" / "kube-apiserver.log")
+    totals = truth.ground_truth["totals"]
+    assert totals["requests"] == totals["complete"] == len(lines) > 0
+    assert totals["incomplete"] == 0
+    assert sum(c["requests"] for c in truth.ground_truth["clients"]) == len(lines)
+
+
 def test_parse_duration() -> None:
     assert parse_duration("1h30m") == 5400.0
     assert parse_duration("90s") == 90.0
@@ -281,5 +338,13 @@ def test_cli_simulate(tmp_path: Path) -> None:
     assert "ground truth in" in result.output
     truth = json.loads((out / "ground_truth.json").read_text())
     assert truth["parameters"]["seed"] == 3 and truth["parameters"]["nodes"] == 10
+    assert "window" not in truth and "warm_start" not in truth["parameters"]
+    warm = CliRunner().invoke(
+        app, ["simulate", "--out", str(tmp_path / "w"), "--nodes", "10", "--warm-start"]
+    )
+    assert warm.exit_code == 0, warm.output
+    truth = json.loads((tmp_path / "w" / "ground_truth.json").read_text())
+    before = truth["totals"]["started_before_window"]
+    assert f", {before} begun before the log);" in warm.output
     bad = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path / "y"), "--scenario", "x"])
     assert bad.exit_code == ExitCode.USAGE and "scenario" in bad.stderr

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shlex
 from pathlib import Path
+
+from k8saudit.cli import app
+from typer.testing import CliRunner
 
 import k8saudit
 
-from .conftest import SAMPLE_LOGS
+from .conftest import REPO, SAMPLE_LOGS
+
+
+def _sample_logs_command() -> list[str]:
+    """The arguments of ``k8saudit simulate`` in the Makefile's ``sample-logs`` recipe."""
+    recipe = (REPO / "Makefile").read_text().split("\nsample-logs:", 1)[1].split("\n\n", 1)[0]
+    line = recipe.replace("\\\n", " ").split("k8saudit simulate", 1)[1]
+    return ["simulate", *shlex.split(line.split("\n", 1)[0])]
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_sample_logs_are_what_make_sample_logs_writes(tmp_path: Path) -> None:
+    """The committed logs are the simulator's current output, byte for byte (options it gained
+    since, such as --warm-start, are off by default)."""
+    args = _sample_logs_command()
+    assert args[args.index("--out") + 1] == "sample_logs"
+    args[args.index("--out") + 1] = str(tmp_path / "sample_logs")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert _digests(tmp_path / "sample_logs") == _digests(SAMPLE_LOGS)
 
 
 def test_sample_logs_match_their_ground_truth(tmp_path: Path) -> None:

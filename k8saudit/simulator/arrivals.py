@@ -3,7 +3,9 @@
 Every family's schedule is drawn in one numpy operation over all its series (a matrix of ticks for
 periodic pollers, Poisson counts for random traffic, cumulative sums of random timeouts for watch
 chains), so a 1,000-node hour costs milliseconds. Times are integer microseconds from the start of
-the window; requests received outside the window are dropped.
+the window; requests received outside the window are dropped, except, with ``warm_start``, the
+watches already open when it begins (a chain's first watch starts before t=0, as in a cluster that
+was running before the log did): their receive times are negative.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 from .series import Family, Periodic, Poisson, WatchChain, Workload
 
 US = 1_000_000
+#: a watch ends up to this long after its timeout (the load model draws the tail)
+WATCH_TAIL_US = 3_000
 
 
 @dataclass
@@ -96,8 +100,13 @@ def _watch_chain(
     return series_out, start_out, timeout_out, cut_out
 
 
-def draw_arrivals(workload: Workload, duration_s: float, rng: np.random.Generator) -> Arrivals:
-    """Arrival times of every request in the window ``[0, duration_s)``, sorted."""
+def draw_arrivals(
+    workload: Workload, duration_s: float, rng: np.random.Generator, *, warm_start: bool = False
+) -> Arrivals:
+    """Arrival times of every request in the window ``[0, duration_s)``, sorted; with
+    ``warm_start`` also the watches received before it that may still be open at t=0 (the load
+    model gives their exact length; only those that leave a line in the window reach the ground
+    truth)."""
     duration_us = int(duration_s * US)
     series, received, timeouts, cuts = [], [], [], []
     for family in workload.families:
@@ -119,11 +128,18 @@ def draw_arrivals(workload: Workload, duration_s: float, rng: np.random.Generato
         cuts.append(np.zeros(len(s1), dtype=np.int64))
     all_series = np.concatenate(series).astype(np.int32)
     all_received = np.concatenate(received).astype(np.int64)
+    all_timeouts = np.concatenate(timeouts)
+    all_cuts = np.concatenate(cuts)
     keep = (all_received >= 0) & (all_received < duration_us)
+    if warm_start:
+        # a watch lasts its timeout plus at most WATCH_TAIL_US, or exactly its cut
+        timed = all_timeouts.astype(np.int64) * US + WATCH_TAIL_US
+        longest = np.where(all_cuts > 0, all_cuts, timed)
+        keep |= (all_timeouts > 0) & (all_received < 0) & (all_received + longest >= 0)
     order = np.lexsort((all_series[keep], all_received[keep]))
     return Arrivals(
         all_series[keep][order],
         all_received[keep][order],
-        np.concatenate(timeouts)[keep][order],
-        np.concatenate(cuts)[keep][order],
+        all_timeouts[keep][order],
+        all_cuts[keep][order],
     )

@@ -1,9 +1,13 @@
 """``ground_truth.json``: what the simulator planted, in the terms k8saudit's queries report.
 
-Counts are of requests (one per audit ID, including requests whose ResponseComplete falls after
-the window), 429s are the requests whose logged ResponseComplete says 429, sources are distinct
-source IPs, and client names follow the ingest's normalization, so a test can compare query output
-with this file number for number.
+Counts are of the requests the logs show: one per audit ID with a line in them, including requests
+whose ResponseComplete falls after the window (unless only access logs were written: they log a
+request when it completes) and, with ``warm_start``, the watches received before the window that
+left a line in it (``started_before_window`` counts those). 429s are the requests whose logged
+ResponseComplete says 429, sources are distinct source IPs, and client names follow the ingest's
+normalization, so a test can compare query output with this file number for number. ``window``
+(warm start only, so that the committed sample logs keep their bytes) is the simulated window and
+the instants of the first and last line written: what an observation window should come out as.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 
 from .arrivals import US, Arrivals
 from .cluster import Cluster
-from .load_model import Outcome, SeriesTraits, inflight_peak
+from .load_model import Outcome, SeriesTraits, inflight_peak, select_requests
 from .scenarios import ScenarioSpec
 from .series import Periodic, WatchChain, Workload
 
@@ -26,7 +30,7 @@ INFLIGHT_DEFINITION = (
 
 
 def _clients(
-    workload: Workload, arrivals: Arrivals, outcome: Outcome, window_us: int
+    workload: Workload, arrivals: Arrivals, outcome: Outcome, window_us: int, warm_start: bool
 ) -> list[dict[str, Any]]:
     names = sorted({s.client for s in workload.series})
     index = {name: i for i, name in enumerate(names)}
@@ -37,6 +41,7 @@ def _clients(
     throttled = np.bincount(client[complete & (outcome.code == 429)], minlength=len(names))
     errors = np.bincount(client[complete & (outcome.code >= 500)], minlength=len(names))
     forbidden = np.bincount(client[complete & (outcome.code == 403)], minlength=len(names))
+    before = np.bincount(client[arrivals.received_us < 0], minlength=len(names))
     sources: dict[str, set[str]] = defaultdict(set)
     for series_id in np.unique(arrivals.series).tolist():
         s = workload.series[series_id]
@@ -50,6 +55,7 @@ def _clients(
             "forbidden_403": int(forbidden[i]),
             "sources": len(sources[name]),
         }
+        | ({"started_before_window": int(before[i])} if warm_start else {})
         for i, name in enumerate(names)
         if requests[i]
     ]
@@ -128,11 +134,32 @@ def ground_truth(
     outcome: Outcome,
     window_us: int,
     files: list[str],
+    *,
+    logged: np.ndarray | None = None,
+    window: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready ground truth of one run."""
+    """The JSON-ready ground truth of one run: of the requests ``logged`` selects (those with a
+    line in a log; None: all), the in-flight peak of all; ``window`` given: a warm start."""
+    inflight = _inflight(arrivals, traits, outcome, int(parameters["apiservers"]))
+    if logged is not None and not logged.all():
+        arrivals, outcome = select_requests(arrivals, outcome, logged)
     complete = arrivals.received_us + outcome.latency_us < window_us
     codes, counts = np.unique(outcome.code[complete], return_counts=True)
     watches = traits.is_watch[arrivals.series]
+    warm_start = window is not None
+    totals: dict[str, Any] = {
+        "requests": len(arrivals.series),
+        "complete": int(complete.sum()),
+        "incomplete": int((~complete).sum()),
+        "watches": int(watches.sum()),
+    }
+    if warm_start:
+        totals["started_before_window"] = int((arrivals.received_us < 0).sum())
+    totals |= {
+        "throttled_429": int((complete & (outcome.code == 429)).sum()),
+        "codes": {str(c): int(n) for c, n in zip(codes.tolist(), counts.tolist(), strict=True)},
+        "requests_per_s": round(len(arrivals.series) / (window_us / US), 3),
+    }
     return {
         "scenario": spec.name,
         "description": spec.description,
@@ -142,17 +169,10 @@ def ground_truth(
             "pods": cluster.pods,
             "services": cluster.services,
         },
-        "totals": {
-            "requests": len(arrivals.series),
-            "complete": int(complete.sum()),
-            "incomplete": int((~complete).sum()),
-            "watches": int(watches.sum()),
-            "throttled_429": int((complete & (outcome.code == 429)).sum()),
-            "codes": {str(c): int(n) for c, n in zip(codes.tolist(), counts.tolist(), strict=True)},
-            "requests_per_s": round(len(arrivals.series) / (window_us / US), 3),
-        },
-        "clients": _clients(workload, arrivals, outcome, window_us),
+        **({"window": window} if warm_start else {}),
+        "totals": totals,
+        "clients": _clients(workload, arrivals, outcome, window_us, warm_start),
         "pollers": _pollers(workload),
-        "inflight_peak": _inflight(arrivals, traits, outcome, int(parameters["apiservers"])),
+        "inflight_peak": inflight,
         "files": files,
     }

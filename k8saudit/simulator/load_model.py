@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrivals import US, Arrivals
+from .arrivals import US, WATCH_TAIL_US, Arrivals
 
 REQUEST_TIMEOUT_US = 60 * US
 MAX_UTILIZATION = 0.9
@@ -48,11 +48,27 @@ class Outcome:
     holds_slot: np.ndarray  # bool: counted against the in-flight limit
 
 
+def select_requests(
+    arrivals: Arrivals, outcome: Outcome, keep: np.ndarray
+) -> tuple[Arrivals, Outcome]:
+    """The requests ``keep`` (a mask) selects, in both tables."""
+    return (
+        Arrivals(
+            arrivals.series[keep],
+            arrivals.received_us[keep],
+            arrivals.watch_timeout_s[keep],
+            arrivals.watch_cut_us[keep],
+        ),
+        Outcome(outcome.latency_us[keep], outcome.code[keep], outcome.holds_slot[keep]),
+    )
+
+
 def _utilization_latency(
     received: np.ndarray, base: np.ndarray, weight: np.ndarray, capacity: float, bins: int
 ) -> np.ndarray:
     """Latency of admitted work under per-second utilization and backlog."""
-    second = received // US
+    # a watch received before the window (warm start) adds no work: count it in the first second
+    second = np.maximum(received, 0) // US
     work = np.bincount(second, weights=base / US, minlength=bins)[:bins]
     utilization = np.empty(bins)
     backlog = np.empty(bins)
@@ -145,7 +161,8 @@ def run_load_model(
     latency_us[traits.denied[s]] = rng.integers(300, 1500, size=int(traits.denied[s].sum()))
     code[rejected] = 429
     latency_us[rejected] = rng.integers(40, 400, size=int(rejected.sum()))
-    watch_length = arrivals.watch_timeout_s.astype(np.int64) * US + rng.integers(100, 3000, n)
+    tail = rng.integers(100, WATCH_TAIL_US, n)
+    watch_length = arrivals.watch_timeout_s.astype(np.int64) * US + tail
     watch_length = np.where(arrivals.watch_cut_us > 0, arrivals.watch_cut_us, watch_length)
     latency_us = np.where(watch, watch_length, latency_us)
     holds_slot = ~watch & ~rejected & ~overflow

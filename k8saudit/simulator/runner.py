@@ -3,6 +3,11 @@
 This is the one public entry point of the simulator; the CLI's ``k8saudit simulate`` calls it.
 Everything random comes from one ``numpy.random.default_rng(seed)`` consumed in a fixed order, and
 nothing depends on the clock, so the same arguments always give the same bytes.
+
+A log never starts with the cluster: with ``warm_start`` the watches already open at t=0 are in it
+the way kube-apiserver leaves them, only the lines written inside the window (their
+ResponseComplete and access-log line, with a receive time before the window), and the ground truth
+counts them as their client's requests and says how many there are.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from .lines import (
 from .load_model import Outcome, SeriesTraits, run_load_model
 from .scenarios import build_workload, get_scenario
 from .series import Series
-from .textcols import go_duration, random_uuids
+from .textcols import go_duration, random_uuids, rfc3339_micro
 from .writers import RotatingLog, megabytes
 
 FORMATS = ("audit", "access", "both")
@@ -123,6 +128,18 @@ def _watch_params(received_us: np.ndarray, timeout_s: np.ndarray) -> tuple[pl.Se
     return plain.str.replace_all("&", "\\u0026", literal=True), plain
 
 
+@dataclass
+class _Written:
+    """What one API server's logs hold: files, audit bytes and events, which of its requests
+    have a line in them, and the instants of the first and last line (None: no line)."""
+
+    files: list[Path]
+    audit_bytes: int
+    audit_events: int
+    logged: np.ndarray  # bool, aligned with the server's requests
+    span: tuple[int, int] | None
+
+
 def _write_apiserver(
     directory: Path,
     req: RequestColumns,
@@ -135,27 +152,38 @@ def _write_apiserver(
     window_us: int,
     start: dt.datetime,
     rng: np.random.Generator,
-) -> tuple[list[Path], int, int]:
-    """One API server's audit and/or access log; returns files, audit bytes and events."""
+) -> _Written:
+    """One API server's audit and/or access log, and what they hold.
+
+    A line is written when its stage happens, so only stages inside the window are: a watch
+    received before it (warm start) shows its ResponseComplete and access-log line alone, and
+    one still open at the end shows nothing at all.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     n = len(req.series)
     complete_us = req.received_us + req.latency_us
     is_watch = req.watch_params_plain.str.len_bytes().to_numpy() > 0
     files: list[Path] = []
     audit_bytes = audit_events = 0
+    line_us: list[np.ndarray] = []
+    logged = np.zeros(n, dtype=bool)
+    done = (complete_us >= 0) & (complete_us < window_us)
     if fmt in ("audit", "both"):
         received_stage = req.received_us + rng.integers(3, 40, size=n)
         started_stage = req.received_us + rng.integers(500, 3_000, size=n)
         index = np.arange(n)
         parts = [
-            (index, np.full(n, RECEIVED), received_stage),
-            (index[is_watch], np.full(int(is_watch.sum()), STARTED), started_stage[is_watch]),
+            (index[m], np.full(int(m.sum()), stage), at[m])
+            for stage, at, m in (
+                (RECEIVED, received_stage, received_stage >= 0),
+                (STARTED, started_stage, is_watch & (started_stage >= 0)),
+                (COMPLETE, complete_us, done),
+            )
         ]
-        done = complete_us < window_us
-        parts.append((index[done], np.full(int(done.sum()), COMPLETE), complete_us[done]))
         event_request = np.concatenate([p[0] for p in parts])
         event_stage = np.concatenate([p[1] for p in parts]).astype(np.int32)
         event_us = np.concatenate([p[2] for p in parts])
+        logged[event_request] = True
         order = np.lexsort((event_stage, event_request, event_us))
         log = RotatingLog(
             directory, "audit.log", max_bytes=max_bytes, compress=compress, start=start
@@ -168,9 +196,11 @@ def _write_apiserver(
             audit_bytes += int(lines.str.len_bytes().sum())
             log.write(lines, event_us[batch])
         audit_events = len(order)
+        line_us.append(event_us)
         files += log.close()
     if fmt in ("access", "both"):
-        done = np.flatnonzero(complete_us < window_us)
+        logged |= done
+        done = np.flatnonzero(done)
         done = done[np.argsort(complete_us[done], kind="stable")]
         watch_init = rng.integers(300, 3_000, size=n)
         working = (req.latency_us * rng.uniform(0.8, 0.98, size=n)).astype(np.int64)
@@ -182,8 +212,27 @@ def _write_apiserver(
             batch = done[begin : begin + BATCH_EVENTS]
             lines = render_access_batch(req, fragments_access, batch, execution[batch], start)
             log.write(lines, complete_us[batch])
+        line_us.append(complete_us[done])
         files += log.close()
-    return files, audit_bytes, audit_events
+    written = np.concatenate(line_us)
+    span = (int(written.min()), int(written.max())) if len(written) else None
+    return _Written(files, audit_bytes, audit_events, logged, span)
+
+
+def _window(begin: dt.datetime, window_us: int, spans: list[tuple[int, int]]) -> dict[str, Any]:
+    """The simulated window and the instants of the first and last line any log wrote (a few
+    microseconds after the start, and up to a watch's ResponseStarted after the end)."""
+    bounds = np.array(
+        [0, window_us, min((s[0] for s in spans), default=0), max((s[1] for s in spans), default=0)]
+    )
+    start, end, first, last = rfc3339_micro(bounds, begin).to_list()
+    return {
+        "start": start,
+        "end": end,
+        "seconds": window_us / US,
+        "first_line": first,
+        "last_line": last,
+    }
 
 
 def simulate(
@@ -200,6 +249,7 @@ def simulate(
     max_mutating_inflight: int = 200,
     rotate_mb: float = 100.0,
     start: str = "2019-02-04T12:00:00Z",
+    warm_start: bool = False,
 ) -> SimulationResult:
     """Write simulated kube-apiserver logs under ``out`` and return the ground truth.
 
@@ -209,6 +259,10 @@ def simulate(
 
         result = simulate("logs", nodes=60, duration="10m", seed=1)
         result.ground_truth["clients"][0]["client"]  # 'datadog-agent'
+
+    ``warm_start`` begins the log in a running cluster: the watches open at t=0 began before it
+    (``ground_truth["totals"]["started_before_window"]``; ``ground_truth["window"]`` is the
+    window). Off by default, so the committed ``sample_logs/`` keep their bytes.
     """
     spec = get_scenario(scenario)
     if format not in FORMATS:
@@ -234,7 +288,7 @@ def simulate(
 
     rng = np.random.default_rng(seed)
     cluster, workload = build_workload(spec, nodes, duration_s, rng)
-    arrivals = draw_arrivals(workload, duration_s, rng)
+    arrivals = draw_arrivals(workload, duration_s, rng, warm_start=warm_start)
     traits = _traits(workload.series, apiservers, rng)
     outcome: Outcome = run_load_model(
         arrivals,
@@ -252,6 +306,8 @@ def simulate(
     window_us = int(duration_s * US)
     files: list[Path] = []
     audit_bytes = audit_events = 0
+    spans: list[tuple[int, int]] = []
+    logged = np.zeros(len(arrivals.series), dtype=bool)
     server_of_request = traits.apiserver[arrivals.series]
     fragments = audit_fragments(workload.series)
     fragments_access = access_fragments(workload.series, ports)
@@ -266,7 +322,7 @@ def simulate(
             watch_params_audit=params_audit.gather(mine),
             watch_params_plain=params_plain.gather(mine),
         )
-        written, nbytes, nevents = _write_apiserver(
+        written = _write_apiserver(
             root / f"apiserver-{a + 1}",
             req,
             fragments,
@@ -278,9 +334,11 @@ def simulate(
             start=begin,
             rng=rng,
         )
-        files += written
-        audit_bytes += nbytes
-        audit_events += nevents
+        files += written.files
+        audit_bytes += written.audit_bytes
+        audit_events += written.audit_events
+        logged[mine] = written.logged
+        spans += [written.span] if written.span else []
     parameters = {
         "scenario": spec.name,
         "nodes": nodes,
@@ -294,6 +352,11 @@ def simulate(
         "rotate_mb": float(rotate_mb),
         "start": begin.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    window = None
+    if warm_start:
+        # only with warm_start, so that sample_logs/ground_truth.json keeps its bytes
+        parameters["warm_start"] = True
+        window = _window(begin, window_us, spans)
     truth = ground_truth(
         spec,
         parameters,
@@ -304,6 +367,8 @@ def simulate(
         outcome,
         window_us,
         [str(f.relative_to(root)) for f in files],
+        logged=logged,
+        window=window,
     )
     (root / "ground_truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     return SimulationResult(truth, files, audit_bytes, audit_events)

@@ -57,8 +57,12 @@ def _second_table(start: dt.datetime, seconds: int, fmt: str) -> np.ndarray:
 def _timestamps(us: np.ndarray, start: dt.datetime, fmt: str, suffix: bytes) -> pl.Series:
     us = np.asarray(us, dtype=np.int64)
     seconds = us // 1_000_000
-    table = _second_table(start, int(seconds.max(initial=0)), fmt)
-    head = table[seconds]
+    # times before ``start`` (a watch received before the log began) index from the earliest
+    first = min(int(seconds.min(initial=0)), 0)
+    table = _second_table(
+        start + dt.timedelta(seconds=first), int(seconds.max(initial=0)) - first, fmt
+    )
+    head = table[seconds - first]
     out = np.empty((len(us), head.shape[1] + 7 + len(suffix)), dtype=np.uint8)
     out[:, : head.shape[1]] = head
     out[:, head.shape[1]] = ord(".")
