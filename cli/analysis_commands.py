@@ -21,7 +21,7 @@ from k8saudit.params import Param
 from k8saudit.query_loader import Query, list_queries
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show
+from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show_answer
 
 #: the Python type of each declared type on the command line (text the library converts)
 _CLI_TYPES: dict[str, Any] = {
@@ -89,8 +89,8 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
         dataset, fmt, output = (options.pop(name) for name in _COMMON)
         values = {name: value for name, value in options.items() if value is not None}
         with k8saudit.open(dataset) as ds:
-            frame = ds.query(query.name, **values)
-        show(frame, fmt, output)
+            answer = ds.answer(query.name, **values)
+        show_answer(answer, fmt, output)
 
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__name__ = query.name
@@ -154,5 +154,5 @@ def register(app: typer.Typer) -> None:
         import k8saudit
 
         with k8saudit.open(dataset) as ds:
-            frame = ds.query(name, **parse_params(param))
-        show(frame, fmt, output)
+            answer = ds.answer(name, **parse_params(param))
+        show_answer(answer, fmt, output)

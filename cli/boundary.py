@@ -64,9 +64,12 @@ def error_line(message: str) -> None:
     >>> error_line("no k8saudit dataset here")  # doctest: +SKIP
     error: no k8saudit dataset here
     """
+    from k8saudit.tables import escape_text
+
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     prefix = "\x1b[31merror:\x1b[0m " if color else "error: "
-    sys.stderr.write(prefix + message + "\n")
+    # messages quote file names and values from logs: never let one drive the terminal
+    sys.stderr.write(prefix + escape_text(message) + "\n")
 
 
 def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable[[F], F]:

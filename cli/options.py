@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -83,3 +84,16 @@ def show(frame: object, fmt: str, output: Path | None) -> None:
 
     assert isinstance(frame, pl.DataFrame)
     typer.echo(render_view(frame, terminal_width()), nl=False)
+
+
+def show_answer(answer: Any, fmt: str, output: Path | None) -> None:
+    """An analysis's answer (``Dataset.answer``): its result, and on stderr, when it has no
+    rows, the one line that says why (``render.empty_text``).
+
+    >>> show_answer(ds.answer("top_talkers", client="datadog"), "table", None)  # doctest: +SKIP
+    """
+    show(answer.frame, fmt, output)
+    if answer.empty_reason is not None:
+        from k8saudit.render import empty_text
+
+        typer.echo(empty_text(answer.empty_reason), err=True)

@@ -77,27 +77,42 @@ def run_query(
     >>> run_query(ds, "top_talkers", {"by": "user", "limit": "5"}, {})  # doctest: +SKIP
     """
     query = get_query(name)
-    bound = query.bind(values, _Context(con, memo))
+    bound = bind_query(con, name, values, memo)
     frame = con.sql(query.sql, **bound)
     if query.uses_filters and "grp" in frame.columns:
         frame = frame.rename({"grp": ",".join(bound["by"])})
     return frame
 
 
-def read_internal(con: Connection, name: str, memo: dict[str, Any]) -> pl.DataFrame:
-    """The result of a parameterless part of the library (``queries/_info_span.sql``...).
+def bind_query(
+    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any]
+) -> dict[str, Any]:
+    """Every parameter of the library query ``name`` as it binds over ``con`` (relative times
+    counted back from the data's end, computed parameters computed).
 
-    >>> read_internal(ds, "_info_formats", {})  # doctest: +SKIP
+    >>> bind_query(ds, "top_talkers", {"since": "30m"}, {})["since"]  # doctest: +SKIP
+    datetime.datetime(2019, 2, 4, 11, 34, 59, 987375, tzinfo=datetime.timezone.utc)
+    """
+    return get_query(name).bind(values, _Context(con, memo))
+
+
+def read_internal(
+    con: Connection, name: str, memo: dict[str, Any], values: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """The result of a part of the library (``queries/_info_span.sql``...) with ``values``
+    bound to the parameters it declares (none: their defaults).
+
+    >>> read_internal(ds, "_filter_values", {}, {"column": "verb"})  # doctest: +SKIP
     """
     query = load_all()[name]
-    return con.sql(query.sql, **query.bind({}, _Context(con, memo)))
+    return con.sql(query.sql, **query.bind(values or {}, _Context(con, memo)))
 
 
 def analysis_names() -> list[str]:
     """The names of the analyses, as methods and shortcuts have them.
 
-    >>> analysis_names()[:2]
-    ['errors', 'latency']
+    >>> "top_talkers" in analysis_names()
+    True
     """
     return [q.name for q in list_queries()]
 

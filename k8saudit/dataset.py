@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, first_line
+from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ class Info:
     last: datetime | None
     time_notes: list[str] = field(default_factory=list)
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+
+class Answer(NamedTuple):
+    """An analysis result and, when it has no rows, why (``k8saudit.explain``)."""
+
+    frame: pl.DataFrame
+    empty_reason: EmptyReason | None
 
 
 class Dataset:
@@ -106,6 +114,30 @@ class Dataset:
         >>> ds.query("top_talkers", by="user", limit="5")  # doctest: +SKIP
         """
         return run_query(self, name, params, self._memo)
+
+    def answer(self, name: str, **params: Any) -> Answer:
+        """``query(name, **params)`` as a command answers: a dataset without requests is a
+        ``DatasetError`` saying why, and an empty result comes with the reason it is empty.
+
+        >>> ds.answer("top_talkers", client="datadog").empty_reason  # doctest: +SKIP
+        NoSuchValue(filter='client', value='datadog', nearest=('datadog-agent',))
+        """
+        empty = dataset_empty(self.root, self.manifest)
+        if empty is not None:
+            raise empty
+        frame = self.query(name, **params)
+        if frame.height:
+            return Answer(frame, None)
+        return Answer(frame, self.explain_empty(name, **params))
+
+    def explain_empty(self, name: str, **params: Any) -> EmptyReason:
+        """Why the library query ``name`` with ``params`` returns no rows: a value no request
+        has (and the nearest ones), a window outside the data, filters that match only apart.
+
+        >>> ds.explain_empty("top_talkers", resource="pod")  # doctest: +SKIP
+        NoSuchValue(filter='resource', value='pod', nearest=('pods',))
+        """
+        return explain_empty(self, name, params, self._memo)
 
     def requests(self) -> pl.LazyFrame:
         """The request table as a polars LazyFrame (scans the Parquet parts lazily)."""

@@ -61,6 +61,7 @@ _PARAM_LINE = re.compile(
     r"\s*(?:--\s*(?P<description>.*))?$"
 )
 _CLI_LINE = re.compile(r"^cli:\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<default>'[^']*'|\S+)$")
+_FILTERS_LINE = re.compile(r"^--\s*filters:", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 # string literals and comments, which may contain `$` without it being a parameter
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
@@ -367,15 +368,24 @@ def load_all(folder: str | Path | None = None) -> dict[str, Query]:
 def _load(folder: str) -> dict[str, Query]:
     where: Traversable = Path(folder) if folder else resources.files("k8saudit.queries")
     prefix = folder.rstrip("/") if folder else "queries"
-    files = {f.name[:-4]: f for f in where.iterdir() if f.name.endswith(".sql")}
+    texts = {f.name[:-4]: f.read_text() for f in where.iterdir() if f.name.endswith(".sql")}
     loaded: dict[str, Query] = {}
-    # the parts (which the filters' computed parameters name), the filters, then the analyses
-    for name in sorted(files, key=lambda n: (not n.startswith("_"), n == FILTERS, n)):
+    for name in sorted(texts, key=lambda n: (_load_order(n, texts[n]), n)):
         path = f"{prefix}/{name}.sql"
-        loaded[name] = query = parse_query(files[name].read_text(), path, loaded)
+        loaded[name] = query = parse_query(texts[name], path, loaded)
         if not name.startswith("_") and query.shape is None:  # the surfaces need it
             raise QueryError(f"{path}: no `-- shape:` line", hint="one of " + ", ".join(SHAPES))
     return dict(sorted(loaded.items()))
+
+
+def _load_order(name: str, text: str) -> int:
+    # the parts the filters' computed parameters name, the filters, the parts that read them,
+    # then the analyses
+    if not name.startswith("_"):
+        return 3
+    if name == FILTERS:
+        return 1
+    return 2 if _FILTERS_LINE.search(text) else 0
 
 
 def list_queries() -> list[Query]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from k8saudit.dataset import Info
+    from k8saudit.explain import EmptyReason
     from k8saudit.ingestion import IngestReport
 
 __all__ = ["escape_text", "render", "render_table", "render_view", "table_view", "write_output"]
@@ -231,6 +232,49 @@ def duration_text(seconds: float) -> str:
             parts.append(f"{left // size}{unit}")
             left %= size
     return " ".join([*parts, f"{left}s"])
+
+
+def empty_text(reason: EmptyReason) -> str:
+    """Why an answer is empty, in one line (stderr), every value from the data escaped.
+
+    >>> from k8saudit.explain import NoSuchValue
+    >>> empty_text(NoSuchValue("client", "datadog", ("datadog-agent",)))
+    "no client 'datadog'; did you mean 'datadog-agent'?"
+    """
+    from k8saudit.explain import NoCombination, NoneKept, NoSuchValue, OutsideData
+
+    def quoted(value: str) -> str:
+        return f"'{escape_text(value)}'"
+
+    if isinstance(reason, NoSuchValue):
+        text = f"no {reason.filter} {quoted(reason.value)}"
+        if reason.nearest:
+            names = [quoted(v) for v in reason.nearest]
+            alternatives = (
+                names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            )
+            text += f"; did you mean {alternatives}?"
+        return text
+    if isinstance(reason, OutsideData):
+        since, until = (
+            f"{t:%Y-%m-%d %H:%M:%S} UTC" if t else None for t in (reason.since, reason.until)
+        )
+        window = (
+            f"between {since} and {until}" if since and until
+            else f"at or after {since}" if since else f"before {until}"
+        )  # fmt: skip
+        span = window_text(reason.first, reason.last) if reason.first and reason.last else "nothing"
+        return f"no requests {window}: the data spans {span}"
+    if isinstance(reason, NoCombination):
+        filters = " and ".join(f"{name} {quoted(value)}" for name, value in reason.filters)
+        within = " in the --since/--until window" if reason.windowed else ""
+        return f"no request matches {filters or 'the filters'}{within}"
+    assert isinstance(reason, NoneKept)
+    command = reason.analysis.replace("_", "-")
+    return (
+        f"{reason.requests:,} requests match the filters, but {command} keeps none of them "
+        f"(see `k8saudit {command} --help`)"
+    )
 
 
 def ingest_summary(report: IngestReport) -> str:

@@ -3,12 +3,13 @@
 -- makes this the `filtered` relation of each query whose header says `-- filters: common`.
 -- `grp` is the value of the --by grouping: up to three whitelisted names, a bound list (never
 -- formatted SQL) that the `group_key` macro (k8saudit/sql/macros.sql) turns into the group's
--- values joined with ' | '. The --user filter matches the raw username.
+-- values joined with ' | '. The --user filter matches the raw username; --verb any case
+-- (access logs print verbs in upper case, the request table holds them in lower case).
 -- --source auto (the default) keeps every request once when audit and access logs of the same
 -- period are both ingested; audit, access and all select by the kind of log a request was in.
 -- param: since TIMESTAMPTZ = NULL  -- only requests received at or after this time: RFC3339, or a duration back from the end of the data (30m, 1h30m, 2d)
 -- param: until TIMESTAMPTZ = NULL  -- only requests received before this time (RFC3339, or a duration back from the end)
--- param: verb VARCHAR = NULL  -- only this verb (get, list, watch, create...)
+-- param: verb VARCHAR = NULL  -- only this verb (get, list, watch, create...; LIST as well)
 -- param: resource VARCHAR = NULL  -- only this resource (pods, services...)
 -- param: namespace VARCHAR = NULL  -- only this namespace
 -- param: user VARCHAR = NULL  -- only this username
@@ -26,7 +27,7 @@ SELECT
 FROM requests
 WHERE ($since IS NULL OR received_at >= $since)
   AND ($until IS NULL OR received_at < $until)
-  AND ($verb IS NULL OR verb = $verb)
+  AND ($verb IS NULL OR verb = lower($verb))
   AND ($resource IS NULL OR resource = $resource)
   AND ($namespace IS NULL OR namespace = $namespace)
   AND ($user IS NULL OR username = $user)
