@@ -324,6 +324,8 @@ def ingest_notes(report: IngestReport) -> list[str]:
             lines.append(f"note: {escape_text(f.path)}: {escape_text(f.message)}; skipped")
         elif f.status == "ingested" and f.message:
             lines.append(f"note: {escape_text(f.path)}: {escape_text(f.message)}")
+        if f.warning:
+            lines.append(f"warning: {escape_text(f.path)}: {escape_text(f.warning)}")
     return lines
 
 

@@ -668,3 +668,35 @@ def test_ingest_apiserver_names_the_apiserver_of_every_file(tmp_path: Path) -> N
     assert rows(tmp_path / "ds", "SELECT apiserver FROM requests") == [{"apiserver": "api-a"}]
     (entry,) = store.read_manifest(tmp_path / "ds").files
     assert (entry.apiserver, entry.apiserver_from) == ("api-a", "--apiserver")
+
+
+def _access_line(month_day: str) -> str:
+    return (
+        f'I{month_day} 12:00:00.000000       1 httplog.go:132] "HTTP" verb="GET" '
+        'URI="/api/v1/nodes" latency="1ms" userAgent="kubelet/v1.27.1" audit-ID="" '
+        'srcIP="10.0.0.1:1234" resp=200'
+    )
+
+
+def test_a_guessed_klog_year_is_said_and_a_wrong_one_warned(tmp_path: Path) -> None:
+    import os
+
+    log = write_lines(tmp_path / "kube-apiserver.log", [_access_line("0204")])
+    written = datetime(2019, 2, 4, 13, tzinfo=UTC).timestamp()
+    os.utime(log, (written, written))
+    (file,) = k8saudit.ingest([log], dataset=tmp_path / "a").files
+    assert file.message == (
+        "klog lines carry no year: 2019 assumed from the file's modification time "
+        "(set it with --year)"
+    )
+    assert file.warning == ""
+    # lines of December in a file written in January of a year to come: the year before it
+    (tmp_path / "future").mkdir()
+    future = write_lines(tmp_path / "future" / "kube-apiserver.log", [_access_line("1204")])
+    written = datetime(datetime.now(UTC).year + 2, 1, 10, tzinfo=UTC).timestamp()
+    os.utime(future, (written, written))
+    (file,) = k8saudit.ingest([future], dataset=tmp_path / "c").files
+    year = datetime.now(UTC).year + 1
+    assert file.warning == f"the assumed year {year} puts requests in the future; pass --year"
+    (given,) = k8saudit.ingest([future], dataset=tmp_path / "d", year=2019).files
+    assert (given.message, given.warning) == ("", "")

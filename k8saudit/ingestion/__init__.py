@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import zstandard
 from k8saudit.exceptions import InputError
 from k8saudit.formats.detect import Format, sniff
 from k8saudit.ingestion.apiservers import file_apiserver
-from k8saudit.ingestion.clock import KlogClock, parse_zone
+from k8saudit.ingestion.clock import YEAR_FROM_MTIME, KlogClock, modified_at, parse_zone
 from k8saudit.ingestion.commit import commit_run, reconcile
 from k8saudit.ingestion.plan import FileScan, discover
 from k8saudit.ingestion.readers import READERS, FileResult
@@ -212,6 +212,27 @@ def _remove_if_empty(path: Path) -> None:
         path.rmdir()
 
 
+def _guessed_year(source: SourceFile, result: FileResult) -> tuple[str, str]:
+    """The note that a klog year was guessed, and a warning when the guess looks wrong: a year
+    from the file's modification time that puts requests in the future, or more than a year
+    from that time."""
+    assert result.klog_year is not None
+    year, origin = result.klog_year.year, result.klog_year.origin
+    note = f"klog lines carry no year: {year} assumed from {origin} (set it with --year)"
+    if origin != YEAR_FROM_MTIME or not result.observed:
+        return note, ""
+    last = max(span[2] for span in result.observed)
+    modified = modified_at(source)
+    if last > datetime.now(UTC) + timedelta(minutes=5):
+        return note, f"the assumed year {year} puts requests in the future; pass --year"
+    if abs(modified - last) > timedelta(days=365):
+        return note, (
+            f"the assumed year {year} puts requests more than a year from the file's "
+            f"modification time ({modified:%Y-%m-%d}); pass --year"
+        )
+    return note, ""
+
+
 def _ingest_one(
     stager: Stager, source: SourceFile, seen: set[str], sizes: set[int], apiserver: str | None
 ) -> tuple[FileReport, FileResult | None, str]:
@@ -267,6 +288,8 @@ def _ingest_one(
         rejected=len(result.rejects),
         in_place=result.in_place,
     )
+    if result.klog_year is not None and result.klog_year.guessed:
+        report.message, report.warning = _guessed_year(source, result)
     if fmt is Format.ACCESS_LOG and not result.events:
         # httplog writes a line per request only at -v=3 or higher (-v=2 before 1.18)
         report.message = "kube-apiserver log without access lines (needs -v=3, or -v=2 before 1.18)"

@@ -9,11 +9,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from k8saudit.exceptions import UsageError
 from k8saudit.formats.klog import parse_klog_header, unwrap_line
 from k8saudit.io import SourceFile, iter_lines
+
+
+class ClockYear(NamedTuple):
+    """The year klog lines are read in, and where it came from (``origin``)."""
+
+    year: int
+    origin: str  # "--year", "the log records' own timestamps", "the file's modification time"...
+    zone: str
+
+    @property
+    def sentence(self) -> str:
+        """What ``info`` says of the file.
+
+        >>> ClockYear(2019, "--year", "UTC").sentence
+        'year 2019 from --year, zone UTC'
+        """
+        return f"year {self.year} from {self.origin}, zone {self.zone}"
+
+    @property
+    def guessed(self) -> bool:
+        """Not given (``--year``) nor stated by the records themselves: inferred."""
+        return self.origin not in (YEAR_GIVEN, YEAR_STATED)
+
+
+#: the origins of a year that is not guessed
+YEAR_GIVEN = "--year"
+YEAR_STATED = "the log records' own timestamps"
+YEAR_FROM_AUDIT = "the audit events ingested with it"
+YEAR_FROM_MTIME = "the file's modification time"
 
 
 @dataclass(frozen=True)
@@ -35,8 +65,8 @@ class KlogClock:
         stated: int | None = None,
         first_month: int | None = None,
         audit_end: datetime | None = None,
-    ) -> tuple[int, str]:
-        """The year of the first klog line of ``source``, and a sentence saying where it came from.
+    ) -> ClockYear:
+        """The year of the first klog line of ``source``, and where it came from.
 
         Both ``audit_end`` (the last audit event) and the modification time mark the *end* of
         the log: a log whose first line is in a later month than that (December lines, January
@@ -44,16 +74,20 @@ class KlogClock:
         """
         zone = str(self.tz)
         if self.year is not None:
-            return self.year, f"year {self.year} from --year, zone {zone}"
+            return ClockYear(self.year, YEAR_GIVEN, zone)
         if stated is not None:
-            return stated, f"year {stated} from the log records' own timestamps, zone {zone}"
+            return ClockYear(stated, YEAR_STATED, zone)
         if audit_end is not None:
-            end, origin = audit_end, "the audit events ingested with it"
+            end, origin = audit_end, YEAR_FROM_AUDIT
         else:
-            end = datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
-            origin = "the file's modification time"
+            end, origin = modified_at(source), YEAR_FROM_MTIME
         year = end.year - (1 if first_month and first_month > end.month else 0)
-        return year, f"year {year} from {origin}, zone {zone}"
+        return ClockYear(year, origin, zone)
+
+
+def modified_at(source: SourceFile) -> datetime:
+    """When the file was last written (its modification time), UTC."""
+    return datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
 
 
 def first_klog_month(source: SourceFile, lines: int = 1000) -> int | None:

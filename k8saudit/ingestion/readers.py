@@ -31,7 +31,7 @@ from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
 from k8saudit.ingestion import audit_sources
 from k8saudit.ingestion.apiservers import Attribution
-from k8saudit.ingestion.clock import first_klog_month
+from k8saudit.ingestion.clock import ClockYear, first_klog_month
 from k8saudit.ingestion.staging import Stager
 from k8saudit.io import BOM, SourceFile, iter_lines, open_text
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
@@ -60,6 +60,7 @@ class FileResult:
     rejects: list[Reject] = field(default_factory=list)
     skip_reasons: Counter[str] = field(default_factory=Counter)
     time_source: str | None = None  # where klog timestamps took their year from
+    klog_year: ClockYear | None = None  # the year of its klog lines without one of their own
     in_place: bool = False  # a clean audit log read where it lies (in_place.InPlaceFiles)
     #: (apiserver, first, last instant its lines observed): see sql/observed_spans.sql
     observed: list[tuple[str | None, datetime, datetime]] = field(default_factory=list)
@@ -195,13 +196,13 @@ class _ItemSink:
         """Read the access-log text found inside JSON records (AKS, docker json-file)."""
         origin = self.access_lines  # the parser numbers them 1.. in this order
         stated = self.access_years.most_common(1)[0][0] if self.access_years else None
-        year, year_source = self.stager.clock.resolve(
+        clock_year = self.stager.clock.resolve(
             self.source, stated, audit_end=self.stager.audit_end()
         )
         batches = access_log.parse_access_log(
             (text for _, _, text, _ in origin),
             source_file=self.source.display,
-            default_year=year,
+            default_year=clock_year.year,
             tz=self.stager.clock.tz,
         )
         for batch in batches:
@@ -226,7 +227,8 @@ class _ItemSink:
                 self.stager.arrow(table, [o[1] for o in found])
                 self.result.events += table.num_rows
             if batch.default_year_lines:
-                self.result.time_source = year_source
+                self.result.klog_year = clock_year
+                self.result.time_source = clock_year.sentence
 
 
 def _json_default(value: object) -> str:
@@ -343,14 +345,14 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
     result = FileResult(fmt.value)
     lines = iter_lines(source)
-    default_year, year_source = stager.clock.resolve(
+    clock_year = stager.clock.resolve(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
     )
     if fmt is Format.LEGACY_AUDIT:
         batches = legacy_audit.parse_legacy_audit(lines, source_file=source.display)
     else:
         batches = access_log.parse_access_log(
-            lines, source_file=source.display, default_year=default_year, tz=stager.clock.tz
+            lines, source_file=source.display, default_year=clock_year.year, tz=stager.clock.tz
         )
     wrapper_time = default_year_lines = 0
     for batch in batches:
@@ -364,7 +366,8 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
             stager.arrow(batch.table)
             result.events += batch.table.num_rows
     if default_year_lines:
-        result.time_source = year_source
+        result.klog_year = clock_year
+        result.time_source = clock_year.sentence
     elif wrapper_time:
         result.time_source = "log wrapper timestamps"
     return result

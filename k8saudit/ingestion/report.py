@@ -24,7 +24,8 @@ class FileReport:
     events: int = 0
     skipped: int = 0
     rejected: int = 0
-    message: str = ""
+    message: str = ""  # a note: how it was read, where a guessed year came from
+    warning: str = ""  # something about it is likely wrong (a guessed year in the future...)
     in_place: bool = False
 
 
