@@ -88,6 +88,12 @@ def register(app: typer.Typer) -> None:
         tz: str | None = typer.Option(
             None, "--tz", help="Zone of those lines' clock, e.g. Europe/Berlin [default: UTC]."
         ),
+        apiserver: str | None = typer.Option(
+            None,
+            "--apiserver",
+            help="The apiserver of requests that do not say [default: the one a file's path "
+            "names, e.g. kube-apiserver-ip-10-0-33-10/audit.log].",
+        ),
         quiet: bool = QUIET,
     ) -> None:
         """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
@@ -99,7 +105,9 @@ def register(app: typer.Typer) -> None:
         from k8saudit.render import ingest_notes, ingest_summary, rejects_warning
 
         with IngestProgressBar(not quiet) as progress:
-            report = k8saudit.ingest(paths, dataset=dataset, year=year, tz=tz, progress=progress)
+            report = k8saudit.ingest(
+                paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver, progress=progress
+            )
         for line in ingest_notes(report):
             typer.echo(line, err=True)
         typer.echo(ingest_summary(report), nl=False)
