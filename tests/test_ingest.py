@@ -703,11 +703,11 @@ def test_a_guessed_klog_year_is_said_and_a_wrong_one_warned(tmp_path: Path) -> N
 
 
 def test_the_ingest_command_takes_an_apiserver(tmp_path: Path) -> None:
+    from k8saudit.cli import app
     from typer.testing import CliRunner
 
-    from k8saudit.cli import app
-
     log = jsonl(tmp_path / "audit.log", [event("a")])
-    done = CliRunner().invoke(app, ["ingest", str(log), "-d", str(tmp_path / "ds"), "--apiserver", "m1", "-q"])  # fmt: skip
+    args = ["ingest", str(log), "-d", str(tmp_path / "ds"), "--apiserver", "m1", "-q"]
+    done = CliRunner().invoke(app, args)
     assert done.exit_code == 0, done.output
     assert rows(tmp_path / "ds", "SELECT apiserver FROM requests") == [{"apiserver": "m1"}]
