@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +102,15 @@ def build(root: Path, copies: int, per_part: int) -> int:
             ds.duckdb.execute(COPY_PART.format(out=out), params).fetchall()
             parts.append(PartEntry(path, "bench", sample_rows * count))
     manifest.parts = parts
+    # the copies cover copies x 5 minutes: so does the observation window rates divide by
+    shift = timedelta(minutes=5 * (copies - 1))
+    manifest.files = [
+        replace(f, observed=tuple(
+            replace(s, last=(datetime.fromisoformat(s.last) + shift).isoformat())
+            for s in f.observed
+        ))
+        for f in manifest.files
+    ]  # fmt: skip
     write_manifest(root, manifest)
     return sample_rows * copies
 
