@@ -40,7 +40,10 @@ levels AS (
     SELECT apiserver, kind, sum(sum(d)) OVER (PARTITION BY apiserver, kind ORDER BY t) AS n
     FROM changes GROUP BY apiserver, kind, t
 )
-SELECT apiserver, kind, max(n)::BIGINT AS peak FROM levels GROUP BY ALL ORDER BY apiserver, kind DESC
+SELECT apiserver, kind, max(n)::BIGINT AS peak
+FROM levels
+GROUP BY ALL
+ORDER BY apiserver, kind DESC
 """
 
 #: analysis -> (keyword arguments, hand-written SQL or None, the columns compared)
