@@ -21,7 +21,7 @@ from k8saudit.params import Param
 from k8saudit.query_loader import Query, list_queries
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show_answer
+from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show_answer, terminal_width
 
 #: the Python type of each declared type on the command line (text the library converts)
 _CLI_TYPES: dict[str, Any] = {
@@ -123,36 +123,70 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "queries")
     def queries_command(fmt: str = FORMAT, output: Path | None = OUTPUT) -> None:
-        """List the query library: names, shapes, charts, parameters and descriptions."""
-        import polars as pl
+        """List the query library: names, shapes, charts, parameters and whole descriptions."""
+        from k8saudit.analyses import library_frame
+        from k8saudit.render import render_wrapped
 
-        rows = [
-            {
-                "name": q.name,
-                "shape": q.shape,
-                "chart": q.chart,
-                "parameters": ", ".join(p.name for p in q.options),
-                "description": q.description,
-            }
-            for q in list_queries()
-        ]
-        columns = ("name", "shape", "chart", "parameters", "description")
-        frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
-        emit(frame.select("name", "description") if fmt == "table" else frame, fmt, output)
+        frame = library_frame()
+        if fmt == "table" and output is None:
+            typer.echo(
+                render_wrapped(frame.select("name", "description"), terminal_width()), nl=False
+            )
+        else:
+            emit(frame, fmt, output)
 
-    @command(app, "query")
-    def query_command(
-        name: str = typer.Argument(..., help="A query of `k8saudit queries`."),
-        param: list[str] = typer.Option(
-            [], "--param", "-p", help="Set a parameter: -p NAME=VALUE."
+    _register_query(app)
+
+
+def _shared_options() -> dict[str, Param]:
+    """Every option of any analysis by name (the first declaration's help): what ``query``
+    takes, so that ``k8saudit query NAME`` reads the options ``k8saudit NAME`` does."""
+    options: dict[str, Param] = {}
+    for query in list_queries():
+        for param in query.options:
+            options.setdefault(param.name, param)
+    return options
+
+
+def _register_query(app: typer.Typer) -> None:
+    shared = _shared_options()
+    parameters = [
+        inspect.Parameter(
+            "name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str,
+            default=typer.Argument(..., help="A query of `k8saudit queries`."),
         ),
-        dataset: Path | None = DATASET,
-        fmt: str = FORMAT,
-        output: Path | None = OUTPUT,
-    ) -> None:
-        """Run a library query by name with -p NAME=VALUE parameters (see `k8saudit queries`)."""
-        import k8saudit
+        inspect.Parameter(
+            "param", inspect.Parameter.KEYWORD_ONLY, annotation=list[str],
+            default=typer.Option([], "--param", "-p", help="Set a parameter: -p NAME=VALUE."),
+        ),
+    ]  # fmt: skip
+    for param in shared.values():
+        names = [param.option] + ([_SHORT[param.name]] if param.name in _SHORT else [])
+        option = typer.Option(None, *names, help=option_help(param), show_default=False)
+        parameters.append(
+            inspect.Parameter(
+                param.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=str | None
+            )
+        )
+    parameters += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in _COMMON.items()
+    ]
 
+    def run(**options: Any) -> None:
+        """Run a library query by name with the options of its command, or -p NAME=VALUE
+        (see `k8saudit queries`)."""
+        import k8saudit
+        from k8saudit.query_loader import get_query
+
+        dataset, fmt, output = (options.pop(name) for name in _COMMON)
+        name, items = options.pop("name"), options.pop("param")
+        query = get_query(name)
+        values = {**query.cli_defaults, **parse_params(items)}
+        values.update({key: value for key, value in options.items() if value is not None})
         with k8saudit.open(dataset) as ds:
-            answer = ds.answer(name, **parse_params(param))
+            answer = ds.answer(query.name, **values)
         show_answer(answer, fmt, output)
+
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command(app, "query")(run)

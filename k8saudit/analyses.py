@@ -108,6 +108,29 @@ def read_internal(
     return con.sql(query.sql, **query.bind(values or {}, _Context(con, memo)))
 
 
+def library_frame() -> pl.DataFrame:
+    """The query library as a table: each analysis's name, shape, chart, parameters and
+    whole description (what ``k8saudit queries`` lists).
+
+    >>> library_frame().columns
+    ['name', 'shape', 'chart', 'parameters', 'description']
+    """
+    import polars as pl
+
+    rows = [
+        {
+            "name": q.name,
+            "shape": q.shape,
+            "chart": q.chart,
+            "parameters": ", ".join(p.name for p in q.options),
+            "description": q.description,
+        }
+        for q in list_queries()
+    ]
+    columns = ("name", "shape", "chart", "parameters", "description")
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
+
+
 def analysis_names() -> list[str]:
     """The names of the analyses, as methods and shortcuts have them.
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
-from k8saudit.tables import cell, column_decimals, escape_text, render_table
+from k8saudit.tables import cell, column_decimals, escape_text, render_table, render_wrapped
 
 if TYPE_CHECKING:
     import polars as pl
@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from k8saudit.explain import EmptyReason
     from k8saudit.ingestion import IngestReport
 
-__all__ = ["escape_text", "render", "render_table", "render_view", "table_view", "write_output"]
+__all__ = [
+    "escape_text", "render", "render_table", "render_view", "render_wrapped", "table_view",
+    "write_output",
+]  # fmt: skip
 
 
 class OutputFormat(StrEnum):
@@ -202,7 +205,7 @@ def footer_lines(frame: pl.DataFrame) -> list[str]:
         long_running, incomplete = (int(frame[name].fill_null(0).sum()) for name in EXCLUDED)
         lines.append(
             f"excluded {long_running:,} long-running and {incomplete:,} incomplete requests "
-            "(no latency): reqs + excluded = all the requests of these groups"
+            "(no latency)"
         )
     return lines
 

@@ -154,6 +154,38 @@ def render_table(
     return "\n".join(out) + "\n"
 
 
+def render_wrapped(frame: pl.DataFrame, width: int = 80) -> str:
+    """A table whose last column is wrapped (never cut) to fit ``width``: for long prose like
+    the query library's descriptions. The other columns print whole.
+
+    >>> import polars as pl
+    >>> text = "one two three four five six seven"
+    >>> print(render_wrapped(pl.DataFrame({"n": ["a"], "d": [text]}), 25), end="")
+    n  d
+    -  ------------------
+    a  one two three four
+       five six seven
+    """
+    import textwrap
+
+    names = frame.columns
+    columns = [[cell(v) for v in frame[n].to_list()] for n in names]
+    widths = [max([len(n), *map(len, c)]) for n, c in zip(names[:-1], columns, strict=False)]
+    indent = sum(widths) + 2 * len(widths)
+    room = max(width - indent, 20)
+    wrapped = [textwrap.wrap(text, room, break_on_hyphens=False) or [""] for text in columns[-1]]
+    last = max([len(names[-1]), *(len(line) for lines in wrapped for line in lines)])
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, [*widths, last], strict=True)).rstrip()
+
+    out = [line(list(names)), "  ".join("-" * w for w in [*widths, last])]
+    for row, lines in enumerate(wrapped):
+        out.append(line([c[row] for c in columns[:-1]] + [lines[0]]))
+        out += [" " * indent + more for more in lines[1:]]
+    return "\n".join(out) + "\n"
+
+
 def _cells(values: list[Any], key: bool) -> list[str]:
     decimals = column_decimals(values)
     texts = [cell(v, decimals) for v in values]

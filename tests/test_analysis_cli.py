@@ -10,6 +10,7 @@ from k8saudit.cli import app
 from typer.testing import CliRunner
 
 import k8saudit
+from k8saudit.query_loader import list_queries
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -191,3 +192,27 @@ def test_an_inverted_window_is_a_usage_error(dataset: str) -> None:
         "error: --since 2019-02-04 12:03:59 is not before --until 2019-02-04 12:02:59 "
         "(the window runs from --since to --until)\n"
     )
+
+
+def test_query_takes_the_options_of_the_named_command(dataset: str) -> None:
+    named = run("top-talkers", "-d", dataset, "--client", "kubelet", "--since", "2m", "-f", "csv")
+    by_query = run("query", "top_talkers", "-d", dataset, "--client", "kubelet", "--since", "2m",
+                   "-f", "csv")  # fmt: skip
+    assert named == by_query and named[0] == 0
+    code, out, _ = run("query", "top-talkers", "-d", dataset)
+    assert code == 0 and len(out.splitlines()) == 2 + 17 + 1, "the command's --limit 20 default"
+    code, out, _ = run("query", "timeline", "-d", dataset, "--every", "5m", "-l", "1", "-f", "csv")
+    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.113,157"]
+    code, _, err = run("query", "top_talkers", "-d", dataset, "--every", "5m")
+    assert code == 2 and err.startswith("error: top_talkers: unknown parameter 'every' (")
+
+
+def test_queries_shows_whole_descriptions() -> None:
+    code, out, _ = run("queries")
+    assert code == 0 and "…" not in out and max(len(line) for line in out.splitlines()) <= 80
+    shown: dict[str, str] = {}
+    for line in out.splitlines()[2:]:
+        if not line.startswith(" "):
+            name, _, line = line.partition(" ")
+        shown[name] = (shown.get(name, "") + " " + line.strip()).strip()
+    assert shown == {q.name: q.description for q in list_queries()}
