@@ -216,3 +216,54 @@ def test_queries_shows_whole_descriptions() -> None:
             name, _, line = line.partition(" ")
         shown[name] = (shown.get(name, "") + " " + line.strip()).strip()
     assert shown == {q.name: q.description for q in list_queries()}
+
+
+def test_long_groups_are_cut_in_the_middle_and_stay_apart(dataset: str) -> None:
+    code, out, _ = run("top-talkers", "-d", dataset, "--by", "user_agent", "--limit", "5")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[5] == (
+        "kube-controller-manager/v1.14.10 (linux/amd…etes/575467a/leader-election     300"
+    )
+    assert lines[6] == (
+        "kube-scheduler/v1.14.10 (linux/amd64) kubernetes/575467a/leader-election     300"
+    )
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_one_number_style_per_column(dataset: str) -> None:
+    code, out, _ = run("watches", "-d", dataset, "--limit", "4")
+    assert code == 0
+    assert out.splitlines()[2:6] == [
+        "kubelet                                     2,518  2,518  503.629      200",
+        "kube-proxy                                    229    229   45.803      169",
+        "kube2iam                                      113    113   22.601      113",
+        "kube-controller-manager/shared-informers        3      3    0.600        1",
+    ]
+
+
+def test_a_terminal_gets_its_width(dataset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from k8saudit.cli import options
+
+    monkeypatch.setattr(options, "terminal_width", lambda: 120)
+    code, out, _ = run("top-talkers", "-d", dataset, "--limit", "1")
+    assert code == 0
+    assert out.splitlines()[2] == (
+        "kubelet  16,834  56.1/s  55.1%  34.2%   157  29.7%  0.0%   4,552   7,783      200  "
+        "get nodes object"
+    )
+
+
+def test_terminal_width_is_the_terminal_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
+    from k8saudit.cli import options
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    monkeypatch.setattr(options.shutil, "get_terminal_size", lambda _: os.terminal_size((132, 40)))
+    assert options.terminal_width() == 132
