@@ -4,9 +4,11 @@ Nothing here is written per analysis: each command, its options and its ``--help
 the query's header (``k8saudit.query_loader``). The common filter options and ``--by`` are the
 parameters ``queries/_filters.sql`` declares, ``--limit``/``--sort``/``--every`` the query's own;
 each is typed and defaulted from the declaration (``-- cli:`` where the command's default is
-not the library's). A command parses them, calls ``Dataset.query`` and renders: for the terminal
-table the result goes through ``render_view`` (shares as %, rates as /s, 80 columns);
-csv/json/parquet keep the raw numbers and every column.
+not the library's). A command parses them, calls ``Dataset.answer`` and renders: for the
+terminal table the result goes through ``render_view`` (shares as %, rates as /s, the
+terminal's width, the window below it); csv/json/parquet keep the raw numbers and every column;
+an empty answer's reason goes to stderr. ``query NAME`` takes every option any analysis
+declares, so it reads the same options as the named command.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ A ``Dataset`` holds data and connections: the root, the manifest, the DuckDB con
 ``requests`` view (one row per API request, ``schema.REQUEST_SCHEMA``; ``k8saudit.connection``),
 rejects and a summary. The analyses are not written here: each ``queries/*.sql`` file is a
 method (``ds.top_talkers(...)``) built from its header by ``k8saudit.analyses`` when first asked
-for, so a new analysis is one new file and ``dir(ds)`` lists them all.
+for, so a new analysis is one new file and ``dir(ds)`` lists them all. ``Dataset.answer`` is
+an analysis as a command gives it: a dataset without requests is an error saying why, an empty
+result comes with its reason (``k8saudit.explain``).
 """
 
 from __future__ import annotations
