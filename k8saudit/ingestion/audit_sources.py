@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from k8saudit.formats.audit_json import EVENT_COLUMNS, MAX_LINE_BYTES, event_schema
 from k8saudit.io import Compression, SourceFile
-from k8saudit.sqlfiles import internal_sql, union_all, variant
+from k8saudit.sqlfiles import compose, internal_sql, union_all, variant
 
 
 class Source(NamedTuple):
@@ -38,7 +38,7 @@ def lines(path: str, display: str, compression: Compression) -> Source:
 def key_lines(source: SourceFile) -> Source:
     """The key fields of every line of ``source``, unnumbered (read on every core)."""
     return Source(
-        internal_sql("audit_key_lines"),
+        compose(internal_sql("audit_key_lines"), lines=internal_sql("log_lines")),
         {
             "path": str(source.path),
             "source_file": source.display,
@@ -76,6 +76,8 @@ def unwrapped(path: str, display: str) -> Source:
         "path": path,
         "source_file": display,
         "schema": event_schema(unwrapped=True),
+        "compression": Compression.NONE.value,
         "max_line": MAX_LINE_BYTES,
     }
-    return Source(internal_sql("audit_source_unwrapped"), params)
+    sql = compose(internal_sql("audit_source_unwrapped"), lines=internal_sql("log_lines"))
+    return Source(sql, params)

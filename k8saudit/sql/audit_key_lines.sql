@@ -3,30 +3,12 @@
 -- blank lines): like audit_source_lines.sql, but unnumbered (read on every core; run with
 -- preserve_insertion_order, the n-th row is line n) and parsing only the key fields
 -- (formats.audit_json.KEY_FIELDS) that audit_keys.sql reads.
--- param: path VARCHAR  -- the file
+-- Reads the relation `lines` (log_lines.sql).
 -- param: source_file VARCHAR  -- the file as shown to users
--- param: compression VARCHAR  -- none, gzip or zstd
 -- param: schema VARCHAR  -- the json_transform structure of the key fields
--- param: max_line BIGINT  -- the longest line read (formats.audit_json.MAX_LINE_BYTES)
 SELECT
     unnest(_e),
     _e IS NULL AS _unparsed,
     CASE WHEN _e IS NULL THEN line END AS _text,
     $source_file AS _source_file
-FROM (
-    SELECT try(json_transform(line, $schema)) AS _e, line
-    FROM read_csv(
-        $path,
-        columns = {'line': 'VARCHAR'},
-        header = false,
-        delim = chr(1),
-        quote = '',
-        escape = '',
-        auto_detect = false,
-        strict_mode = false,
-        null_padding = true,
-        max_line_size = $max_line,
-        buffer_size = 2 * $max_line,
-        compression = $compression
-    )
-)
+FROM (SELECT try(json_transform(line, $schema)) AS _e, line FROM lines)
