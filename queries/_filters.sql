@@ -15,6 +15,7 @@
 -- param: user VARCHAR = NULL  -- only this username
 -- param: client VARCHAR = NULL  -- only this client (as `info` names them)
 -- param: code INTEGER = NULL  -- only this HTTP status code
+-- param: without VARCHAR = NULL  -- leave out these clients (a comma list): what the API server would have seen without them
 -- param: source VARCHAR = 'auto' IN (auto, audit, access, all)  -- which requests: auto (each once, even with audit and access logs of the same period), or those seen in the audit log, the access log, or all
 -- param: by GROUPING = 'client' IN (client, user, user_agent, source_ip, verb, resource, namespace, apf_flow_schema)  -- group by this, or a comma list of up to three
 -- param: audit_from TIMESTAMPTZ FROM _audit_span  -- for auto: the first audit-logged request
@@ -33,6 +34,8 @@ WHERE ($since IS NULL OR received_at >= $since)
   AND ($user IS NULL OR username = $user)
   AND ($client IS NULL OR client = $client)
   AND ($code IS NULL OR code = $code)
+  AND ($without IS NULL
+      OR NOT list_contains(list_transform(string_split($without, ','), lambda c: trim(c)), client))
   AND CASE $source
       WHEN 'all' THEN true
       WHEN 'audit' THEN has_audit

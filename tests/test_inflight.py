@@ -95,3 +95,14 @@ def test_rows_in_rows_out(tmp_path: Path) -> None:
         (3, 0, 2.0),
         (2, 1, 0.0),
     ]
+
+
+def test_without_the_datadog_agent_the_seats_stay_free(sample: k8saudit.Dataset) -> None:
+    """The what-if of the incident: the requests of one client left out, the latencies of the
+    others as logged (without that load they would only be shorter)."""
+    base = sample.inflight_peaks().filter(kind="readonly")
+    without = sample.inflight_peaks(without="datadog-agent").filter(kind="readonly")
+    assert base["peak"].to_list() == [400, 400]
+    assert (without["peak"] < 200).all()
+    assert (base["full_s"] > 5).all() and (without["full_s"] == 0).all()
+    assert not any("datadog-agent" in h for h in without["top_holders"].to_list())
