@@ -1,5 +1,5 @@
 """Golden files pin what users read, byte for byte, on ``sample_logs/``: every output format of
-two analyses, the ingest summary and its notes, and ``info``.
+four analyses (footers included), the ingest summary and its notes, and ``info``.
 
 The files live in ``tests/golden/formats/``; after an intended change regenerate them with
 ``K8SAUDIT_UPDATE_GOLDEN=1 pytest tests/test_golden_formats.py`` and review the diff. Only what
@@ -28,6 +28,7 @@ ANALYSES = {
     "top-talkers": ["--limit", "5"],
     "throttling": ["--by", "client,verb", "--limit", "4"],
     "timeline": ["--every", "2m", "--limit", "2"],
+    "latency": ["--by", "verb", "--limit", "3"],
 }
 
 
