@@ -92,7 +92,9 @@ def explain_empty(
     filters = {k: v for k, v in values.items() if k in _FILTER_NAMES and v is not None}
     matched = _count(con, filters, memo)
     if matched == 0:
-        return NoCombination(tuple(given), bool(window))
+        source = bound.get("source")
+        chosen = [("source", source)] if source not in (None, "auto") else []
+        return NoCombination(tuple(given + chosen), bool(window))
     return NoneKept(matched, name)
 
 

@@ -48,6 +48,15 @@ def run(*args: str) -> tuple[int, str, str]:
             ["--client", "kube-proxy", "--resource", "secrets"],
             "no request matches client 'kube-proxy' and resource 'secrets'",
         ),
+        (
+            ["--client", "kube-proxy", "--source", "access"],
+            "no request matches client 'kube-proxy' and source 'access'",
+        ),
+        (
+            ["--client", "python-requests (ci:deploy-bot)", "--verb", "create", "--since", "1m"],
+            "no request matches client 'python-requests (ci:deploy-bot)' and verb 'create' in "
+            "the --since/--until window",
+        ),
     ],
 )
 def test_the_reason_is_one_stderr_line(dataset: str, args: list[str], line: str) -> None:
