@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from k8saudit.params import Param
+from k8saudit.params import ALIASES, HEADINGS, Param
 from k8saudit.query_loader import Query, list_queries
 
 from .boundary import command
@@ -53,15 +53,20 @@ def command_name(query: Query) -> str:
 
 
 def option_help(param: Param) -> str:
-    """An option's ``--help`` line: the declared description, and the choices.
+    """An option's ``--help`` line: the declared description, and the choices with the
+    headings and other names they may be given by.
 
     >>> from k8saudit.query_loader import get_query
     >>> option_help(get_query("top_talkers").params["code"])
     'Only this HTTP status code.'
+    >>> option_help(get_query("top_talkers").params["sort"])[:47]
+    'Rank by this column: requests (reqs), req_per_s'
     """
     text = param.description[:1].upper() + param.description[1:]
     if param.choices:
-        text += ": " + ", ".join(param.choices)
+        other = {choice: alias for alias, choice in ALIASES.items()}
+        other |= {choice: HEADINGS[choice] for choice in param.choices if choice in HEADINGS}
+        text += ": " + ", ".join(f"{c} ({other[c]})" if c in other else c for c in param.choices)
     return text.rstrip(".") + "."
 
 
