@@ -66,7 +66,8 @@ holders AS (
     SELECT
         apiserver,
         kind,
-        string_agg(client || ' ' || seats, ', ' ORDER BY seats DESC, client) AS top_holders
+        string_agg(client || ' ' || seats, ', ' ORDER BY seats DESC, client) AS top_holders,
+        first(client || ' ' || seats ORDER BY seats DESC, client) AS top_holder
     FROM (
         SELECT *
         FROM at_peak
@@ -80,6 +81,7 @@ SELECT
     CAST(p.peak AS BIGINT) AS peak,
     CAST(p.seat_limit AS BIGINT) AS seat_limit,
     CAST(round(p.full_s / b.window_s, 5) AS DOUBLE) AS full_share,
+    CAST(h.top_holder AS VARCHAR) AS top_holder,
     CAST(coalesce(r.throttled, 0) AS BIGINT) AS throttled,
     CAST(p.extra_429s AS BIGINT) AS extra_429s,
     CAST(h.top_holders AS VARCHAR) AS top_holders,
