@@ -20,6 +20,7 @@ from typing import Any
 
 from k8saudit.analyses import Connection, bind_query, read_internal
 from k8saudit.exceptions import DatasetError
+from k8saudit.query_loader import load_all
 from k8saudit.store import FileEntry, Manifest
 
 #: the common filters that name a value of the data, in the order they are checked
@@ -89,11 +90,15 @@ def explain_empty(
     if window and _count(con, window, memo) == 0:
         first, last = read_internal(con, "_observed_span", memo).row(0)
         return OutsideData(bound.get("since"), bound.get("until"), first, last)
-    filters = {k: v for k, v in values.items() if k in _FILTER_NAMES and v is not None}
+    # every common filter, whatever _filters.sql declares (--without...), but not the grouping
+    common = {p.name for p in load_all()["_match_count"].options if p.type != "GROUPING"}
+    filters = {k: v for k, v in values.items() if k in common and v is not None}
     matched = _count(con, filters, memo)
     if matched == 0:
         source = bound.get("source")
         chosen = [("source", source)] if source not in (None, "auto") else []
+        if bound.get("without"):
+            chosen.append(("without", str(bound["without"])))
         return NoCombination(tuple(given + chosen), bool(window))
     return NoneKept(matched, name)
 
@@ -143,6 +148,3 @@ def _file_outcome(entry: FileEntry) -> str:
 def _count(con: Connection, values: Mapping[str, Any], memo: dict[str, Any]) -> int:
     requests: int = read_internal(con, "_match_count", memo, values).item(0, "requests")
     return requests
-
-
-_FILTER_NAMES = (*VALUE_FILTERS, "since", "until", "source")

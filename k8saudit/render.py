@@ -269,7 +269,11 @@ def empty_text(reason: EmptyReason) -> str:
         span = window_text(reason.first, reason.last) if reason.first and reason.last else "nothing"
         return f"no requests {window}: the data spans {span}"
     if isinstance(reason, NoCombination):
-        filters = " and ".join(f"{name} {quoted(value)}" for name, value in reason.filters)
+        named = [f"{name} {quoted(value)}" for name, value in reason.filters if name != "without"]
+        filters = " and ".join(named)
+        filters += "".join(
+            f" with --without {quoted(v)}" for n, v in reason.filters if n == "without"
+        )
         within = " in the --since/--until window" if reason.windowed else ""
         return f"no request matches {filters or 'the filters'}{within}"
     assert isinstance(reason, NoneKept)

@@ -49,6 +49,10 @@ def run(*args: str) -> tuple[int, str, str]:
             "no request matches client 'kube-proxy' and resource 'secrets'",
         ),
         (
+            ["--client", "kubelet", "--without", "kubelet,kube-proxy"],
+            "no request matches client 'kubelet' with --without 'kubelet,kube-proxy'",
+        ),
+        (
             ["--client", "kube-proxy", "--source", "access"],
             "no request matches client 'kube-proxy' and source 'access'",
         ),
