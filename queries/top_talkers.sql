@@ -63,7 +63,7 @@ ranked AS (
 SELECT
     CAST(grp AS VARCHAR) AS grp,
     CAST(requests AS BIGINT) AS requests,
-    CAST(round(req_per_s, 3) AS DOUBLE) AS req_per_s,
+    CAST(round(req_per_s, 6) AS DOUBLE) AS req_per_s,
     CAST(round(request_share, 5) AS DOUBLE) AS request_share,
     CAST(round(time_share, 5) AS DOUBLE) AS time_share,
     CAST(throttled AS BIGINT) AS throttled,
