@@ -44,8 +44,8 @@ WITH
 --   periodic           not a WATCH (its "period" is how long watches last), at least 10
 --                      intervals measured and regularity >= 0.75: a poller with 10% jitter
 --                      scores about 0.95, Poisson traffic about 0.31
---   expected           legitimate periodic traffic: 'node lease' and 'node status' (a node's
---                      own credentials), 'leader election' (leases, .../leader-election
+--   expected           legitimate periodic traffic: 'node lease', 'node status' and 'pod
+--                      status' (a node's own credentials), 'leader election' (leases, .../leader-election
 --                      clients), 'control plane' (kube-controller-manager, kube-scheduler,
 --                      cloud-controller-manager); expected_reason says which, NULL if none
 --   regularity         1 - jitter_s / period_s, 0 (no rhythm) to 1 (a metronome); NULL when
@@ -151,6 +151,8 @@ expected AS (
             WHEN resource = 'nodes' AND identity = 'system:node:*'
                 AND verb IN ('get', 'update', 'patch')
                 AND (subresource = 'status' OR object = '(own node)') THEN 'node status'
+            WHEN resource = 'pods' AND subresource = 'status' AND identity = 'system:node:*'
+                THEN 'pod status'
             WHEN resource = 'leases' AND verb IN ('get', 'create', 'update', 'patch')
                 THEN 'leader election'
             WHEN client LIKE '%/leader-election' THEN 'leader election'
