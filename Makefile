@@ -1,4 +1,5 @@
-# Quick start: `make demo` (the main job on sample_logs/) and `make test`.
+# Quick start: `make demo` (the main job on sample_logs/: ingest, top talkers, info, diagnose)
+# and `make test`.
 # Both create .venv with nothing but Python 3.11+ and make on the machine.
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,6 +19,7 @@ demo: $(BIN)/.installed
 	$(BIN)/k8saudit ingest sample_logs --dataset $(DEMO_DATASET)
 	$(BIN)/k8saudit top-talkers --dataset $(DEMO_DATASET) --limit 10
 	$(BIN)/k8saudit info --dataset $(DEMO_DATASET)
+	$(BIN)/k8saudit diagnose --dataset $(DEMO_DATASET)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ import typer
 
 from k8saudit.exceptions import ExitCode
 
-from . import analysis_commands, dataset_commands, simulate_command
+from . import analysis_commands, dataset_commands, diagnose_command, simulate_command
 from .boundary import new_app
 
 
@@ -27,6 +27,7 @@ def build_app() -> typer.Typer:
     app = new_app()
     dataset_commands.register(app)
     analysis_commands.register(app)
+    diagnose_command.register(app)
     simulate_command.register(app)
     return app
 

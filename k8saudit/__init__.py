@@ -28,18 +28,23 @@ _LAZY = {
     "K8sAuditError": "k8saudit.exceptions",
     "ExitCode": "k8saudit.exceptions",
     "query": "k8saudit.shortcuts",
+    "diagnose": "k8saudit.diagnosis",
 }
 
 if TYPE_CHECKING:
     from k8saudit.dataset import Dataset as Dataset
     from k8saudit.dataset import open as open
+    from k8saudit.diagnosis import diagnose as diagnose
     from k8saudit.exceptions import ExitCode as ExitCode
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
     from k8saudit.ingestion import IngestReport as IngestReport
     from k8saudit.ingestion import ingest as ingest
     from k8saudit.shortcuts import query as query
 
-_STATIC = ["Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "ingest", "open"]
+_STATIC = [
+    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "diagnose", "ingest",
+    "open",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
