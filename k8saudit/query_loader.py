@@ -62,6 +62,11 @@ _PARAM_LINE = re.compile(
 )
 _CLI_LINE = re.compile(r"^cli:\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<default>'[^']*'|\S+)$")
 _FILTERS_LINE = re.compile(r"^--\s*filters:", re.MULTILINE)
+#: ``CREATE [TEMP] TABLE name AS`` and ``COPY (``: a WITH clause goes in front of what follows
+_QUERY_INSIDE = re.compile(
+    r"\s*(?:CREATE\s+(?:TEMP\s+)?TABLE\s+\w+\s+AS\s+|COPY\s*\(\s*)", re.IGNORECASE
+)
+_WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 # string literals and comments, which may contain `$` without it being a parameter
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
@@ -289,15 +294,28 @@ def _one_of(value: str, known: tuple[str, ...], path: str, number: int, what: st
 
 
 def _compose(body: str, library: Mapping[str, Query], filters: bool, parts: list[str]) -> str:
-    ctes = [f"filtered AS (\n{library[FILTERS].body}\n)"] if filters else []
-    ctes += [f"{part[1:]} AS (\n{library[part].body}\n)" for part in parts]
-    if not ctes:
-        return body
-    prefix = "WITH " + ",\n".join(ctes)
-    head = re.match(r"\s*WITH\s", body, re.IGNORECASE)
-    if head:
-        return f"{prefix},\n{body[head.end() :]}"
-    return f"{prefix}\n{body}"
+    ctes = {"filtered": library[FILTERS].body} if filters else {}
+    ctes |= {part[1:]: library[part].body for part in parts}
+    return compose(body, **ctes) if ctes else body
+
+
+def compose(statement: str, **relations: str) -> str:
+    """``statement`` (SQL text of a query, an INSERT, a ``CREATE [TEMP] TABLE name AS`` query or
+    a ``COPY (query) TO``) reading ``relations`` (name -> SQL), as one statement: the relations
+    become a WITH clause, in the order given, in front of the query (joining its own WITH).
+
+    >>> compose("SELECT * FROM b", a="SELECT 1 AS x", b="SELECT x FROM a")
+    'WITH a AS (\\nSELECT 1 AS x\\n),\\nb AS (\\nSELECT x FROM a\\n)\\nSELECT * FROM b'
+    >>> compose("COPY (WITH b AS (FROM a) FROM b) TO 'x'", a="SELECT 1 AS x").replace("\\n", " ")
+    "COPY (WITH a AS ( SELECT 1 AS x ), b AS (FROM a) FROM b) TO 'x'"
+    """
+    ctes = ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in relations.items())
+    head = _QUERY_INSIDE.match(statement)
+    start = head.end() if head else 0
+    own_with = _WITH.match(statement, start)
+    if own_with:
+        return f"{statement[:start]}WITH {ctes},\n{statement[own_with.end() :]}"
+    return f"{statement[:start]}WITH {ctes}\n{statement[start:]}"
 
 
 def _parse_param(content: str, path: str, number: int, library: Mapping[str, Query]) -> Param:

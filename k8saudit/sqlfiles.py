@@ -3,9 +3,9 @@
 Each file has the query library's header (``-- name:``, a description, ``-- param:`` lines;
 parsed by ``query_loader.parse_query``), so a ``$name`` used but not declared, or declared but
 not used, fails when the file loads, naming file and line; a value for a parameter a file does
-not declare fails when it runs. Steps are composed with ``compose``:
-the relations a statement reads (``src``, ``events``, ``batch_rows``...) become a WITH clause in
-front of it, so every step stays one file that can be run and tested on its own.
+not declare fails when it runs. Steps are composed with the loader's ``compose``: the relations
+a statement reads (``src``, ``events``, ``batch_rows``...) become a WITH clause in front of it,
+so every step stays one file that can be run and tested on its own.
 """
 
 from __future__ import annotations
@@ -25,11 +25,6 @@ _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 #: string literals and comments, which may hold a `$` that is no parameter
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
-#: ``CREATE [TEMP] TABLE name AS`` and ``COPY (``: a WITH clause goes in front of what follows
-_QUERY_INSIDE = re.compile(
-    r"\s*(?:CREATE\s+(?:TEMP\s+)?TABLE\s+\w+\s+AS\s+|COPY\s*\(\s*)", re.IGNORECASE
-)
-_WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
 
 
 @cache
@@ -50,25 +45,6 @@ def internal_sql(name: str) -> str:
     True
     """
     return internal_query(name).body
-
-
-def compose(statement: str, **relations: str) -> str:
-    """``statement`` (SQL text of a query, an INSERT, a ``CREATE [TEMP] TABLE name AS`` query or
-    a ``COPY (query) TO``) reading ``relations`` (name -> SQL), as one statement: the relations
-    become a WITH clause, in the order given, in front of the query (joining its own WITH).
-
-    >>> compose("SELECT * FROM b", a="SELECT 1 AS x", b="SELECT x FROM a")
-    'WITH a AS (\\nSELECT 1 AS x\\n), b AS (\\nSELECT x FROM a\\n)\\nSELECT * FROM b'
-    >>> compose("COPY (WITH b AS (FROM a) FROM b) TO 'x'", a="SELECT 1 AS x").replace("\\n", " ")
-    "COPY (WITH a AS ( SELECT 1 AS x ), b AS (FROM a) FROM b) TO 'x'"
-    """
-    ctes = ", ".join(f"{name} AS (\n{sql}\n)" for name, sql in relations.items())
-    head = _QUERY_INSIDE.match(statement)
-    start = head.end() if head else 0
-    own_with = _WITH.match(statement, start)
-    if own_with:
-        return f"{statement[:start]}WITH {ctes},\n{statement[own_with.end() :]}"
-    return f"{statement[:start]}WITH {ctes}\n{statement[start:]}"
 
 
 def variant(sql: str, suffix: str) -> str:

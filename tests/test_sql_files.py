@@ -13,8 +13,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA, REQUEST_COLUMNS, REQUEST_SCHEMA
-from k8saudit.sqlfiles import compose, create_macros, internal_query, internal_sql, run_sql
+from k8saudit.sqlfiles import create_macros, internal_query, internal_sql, run_sql
 
 FILES = sorted(
     f.name.removesuffix(".sql")

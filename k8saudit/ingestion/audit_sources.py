@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from k8saudit.formats.audit_json import EVENT_COLUMNS, MAX_LINE_BYTES, event_schema
 from k8saudit.io import Compression, SourceFile
-from k8saudit.sqlfiles import compose, internal_sql, union_all, variant
+from k8saudit.query_loader import compose
+from k8saudit.sqlfiles import internal_sql, union_all, variant
 
 
 class Source(NamedTuple):

@@ -18,7 +18,8 @@ import duckdb
 
 from k8saudit.ingestion import audit_sources
 from k8saudit.io import Compression, SourceFile
-from k8saudit.sqlfiles import compose, internal_sql, run_sql
+from k8saudit.query_loader import compose
+from k8saudit.sqlfiles import internal_sql, run_sql
 
 
 @dataclass(frozen=True)

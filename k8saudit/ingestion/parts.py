@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 import duckdb
 
 from k8saudit.progress import MergeSteps
-from k8saudit.sqlfiles import compose, internal_sql, run_sql
+from k8saudit.query_loader import compose
+from k8saudit.sqlfiles import internal_sql, run_sql
 from k8saudit.store import PartEntry
 
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of null values

@@ -22,8 +22,9 @@ from k8saudit.exceptions import UsageError
 from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
+from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_SCHEMA
-from k8saudit.sqlfiles import compose, create_macros, internal_sql, run_sql
+from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1400MB"
