@@ -14,6 +14,7 @@
 -- chart: bar
 -- filters: common
 -- with: _series
+-- with: _window_totals
 -- param: min_share DOUBLE = 0.005  -- only series with at least this share of requests or of API-server time (0.005: 0.5%)
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
@@ -61,17 +62,6 @@ WITH
 -- beat: the time to it is not measured, the next beat's is measured from the request before.
 thresholds AS (
     SELECT 10 AS min_intervals, 0.75 AS min_regularity, 2.0 AS hot_loop_s
-),
-window_bounds AS (
-    SELECT
-        any_value(o.window_s) AS seconds,
-        any_value(o.window_start) AS window_start,
-        any_value(o.window_end) AS window_end,
-        count(*) AS requests,
-        sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
-        count(*) FILTER (WHERE code = 429) AS throttled
-    FROM filtered
-    CROSS JOIN observation_window($since, $until) AS o
 ),
 attempts AS (
     SELECT series_id, source_id, name, received_at, lag(code) OVER by_source AS previous_code
@@ -225,7 +215,7 @@ ranked AS (
         w.window_start,
         w.window_end
     FROM classified AS c
-    CROSS JOIN window_bounds AS w
+    CROSS JOIN window_totals AS w
 )
 SELECT
     CAST(client AS VARCHAR) AS client,

@@ -7,21 +7,11 @@
 -- shape: grouped
 -- chart: bar
 -- filters: common
+-- with: _window_totals
 -- param: sort VARCHAR = 'requests' IN (requests, req_per_s, request_share, time_share, throttled, throttled_share, error_5xx_share, p50_ms, p99_ms, sources)  -- rank by this column
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
-WITH window_bounds AS (
-    SELECT
-        any_value(o.window_s) AS seconds,
-        any_value(o.window_start) AS window_start,
-        any_value(o.window_end) AS window_end,
-        count(*) AS requests,
-        sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
-        count(*) FILTER (WHERE code = 429) AS throttled
-    FROM filtered
-    CROSS JOIN observation_window($since, $until) AS o
-),
-per_group AS (
+WITH per_group AS (
     SELECT
         grp,
         count(*) AS requests,
@@ -57,7 +47,7 @@ ranked AS (
         w.window_start,
         w.window_end
     FROM per_group AS g
-    CROSS JOIN window_bounds AS w
+    CROSS JOIN window_totals AS w
     LEFT JOIN dominant AS d USING (grp)
 )
 SELECT
