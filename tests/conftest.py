@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import k8saudit
+
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
 SAMPLE_LOGS = REPO / "sample_logs"
@@ -17,3 +19,12 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"{REALDATA} not present (real samples live beside the repo in CI)")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_logs/ ingested once per test session: the dataset the analysis tests read (none
+    of them writes to it)."""
+    root = tmp_path_factory.mktemp("sample") / "ds"
+    k8saudit.ingest([SAMPLE_LOGS], dataset=root)
+    return root

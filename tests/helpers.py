@@ -46,3 +46,12 @@ def rows(
     dataset: Path, query: str = "SELECT * FROM requests ORDER BY audit_id"
 ) -> list[dict[str, Any]]:
     return k8saudit.open(dataset).sql(query).to_dicts()
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """``k8saudit ARGS...`` through typer's runner: exit code, stdout, stderr."""
+    from k8saudit.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr

@@ -6,25 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from k8saudit.cli import app
-from typer.testing import CliRunner
 
-import k8saudit
 from k8saudit.query_loader import list_queries
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("cli") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return str(root)
+from tests.helpers import run_cli as run
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture
+def dataset(sample_dataset: Path) -> str:
+    return str(sample_dataset)
 
 
 def test_top_talkers_table_fits_80_columns(dataset: str) -> None:

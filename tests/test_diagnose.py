@@ -14,14 +14,10 @@ import k8saudit
 from k8saudit.diagnosis import Diagnosis, Finding
 from k8saudit.simulator import simulate
 
-REPO = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("diagnose") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return root
+@pytest.fixture
+def sample(sample_dataset: Path) -> Path:
+    return sample_dataset
 
 
 def test_the_datadog_agent_comes_first_with_its_period_sources_and_remedy(sample: Path) -> None:

@@ -6,27 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from k8saudit.cli import app
-from typer.testing import CliRunner
 
 import k8saudit
 from k8saudit.explain import NoCombination, NoneKept, NoSuchValue, OutsideData
 from k8saudit.store import FileEntry, Manifest, write_manifest
+from tests.helpers import run_cli as run
 
-REPO = Path(__file__).resolve().parents[1]
 SPAN = "the data spans 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)"
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("empty") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return str(root)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture
+def dataset(sample_dataset: Path) -> str:
+    return str(sample_dataset)
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 START = datetime(2019, 2, 4, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    root = tmp_path_factory.mktemp("sample") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return k8saudit.open(root)
+@pytest.fixture
+def sample(sample_dataset: Path) -> Dataset:
+    return k8saudit.open(sample_dataset)
 
 
 def test_the_daemonsets_of_sample_logs(sample: Dataset) -> None:

@@ -17,11 +17,9 @@ from tests.helpers import event, jsonl
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> k8saudit.Dataset:
-    root = tmp_path_factory.mktemp("inflight") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return k8saudit.open(root)
+@pytest.fixture
+def sample(sample_dataset: Path) -> k8saudit.Dataset:
+    return k8saudit.open(sample_dataset)
 
 
 def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:

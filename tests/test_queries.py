@@ -36,12 +36,9 @@ UPDATE_GOLDEN = os.environ.get("K8SAUDIT_UPDATE_GOLDEN") == "1"
 QUERY_NAMES = [q.name for q in list_queries()]
 
 
-@pytest.fixture(scope="session")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    """sample_logs/ ingested once per session."""
-    root = tmp_path_factory.mktemp("sample") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return k8saudit.open(root)
+@pytest.fixture
+def sample(sample_dataset: Path) -> Dataset:
+    return k8saudit.open(sample_dataset)
 
 
 @pytest.fixture

@@ -12,16 +12,13 @@ from typer.testing import CliRunner
 
 import k8saudit
 
-REPO = Path(__file__).resolve().parents[1]
 #: sample_logs' lines observed 2019-02-04 12:00:00.004706 .. 12:04:59.987375: 299.982669 s
 WINDOW = "window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)"
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("rates") / "ds"
-    k8saudit.ingest([REPO / "sample_logs"], dataset=root)
-    return str(root)
+@pytest.fixture
+def dataset(sample_dataset: Path) -> str:
+    return str(sample_dataset)
 
 
 def rate(dataset: str, group: str, **filters: str) -> float:
