@@ -40,8 +40,7 @@ WITH keyed AS (
         END AS selector,
         node_name,
         pod_name,
-        coalesce(nullif(concat_ws('/', node_name, pod_name), ''), source_ip, username, '-')
-            AS source
+        request_source(node_name, pod_name, source_ip, username) AS source
     FROM filtered
 ),
 one_object AS (

@@ -51,9 +51,7 @@ per_group AS (
         grp,
         count(*) AS requests,
         coalesce(sum(latency_ms) FILTER (WHERE NOT is_long_running), 0) AS busy_ms,
-        count(DISTINCT coalesce(
-            nullif(concat_ws('/', node_name, pod_name), ''), source_ip, username, '-'
-        )) AS sources,
+        count(DISTINCT request_source(node_name, pod_name, source_ip, username)) AS sources,
         count(DISTINCT node_name) AS named_nodes
     FROM filtered
     GROUP BY grp

@@ -10,6 +10,11 @@ CREATE OR REPLACE MACRO is_complete(stage) AS
 -- ResponseStarted, which ranks above RequestReceived.
 CREATE OR REPLACE MACRO stage_rank(stage) AS
     CASE stage WHEN 'RequestReceived' THEN 1 WHEN 'ResponseStarted' THEN 2 ELSE 3 END;
+-- The source of a request: the finest identity it has, the pod on its node (user.extra: a pod
+-- name alone is unique only in its namespace and time), else the node, else the source IP,
+-- else the username (queries/_series.sql, queries/fanout.sql).
+CREATE OR REPLACE MACRO request_source(node_name, pod_name, source_ip, username) AS
+    coalesce(nullif(concat_ws('/', node_name, pod_name), ''), source_ip, username, '-');
 -- What a row read from an audit log is: ok (an audit Event), blank (skipped), or why it is
 -- rejected. `unparsed`/`text`: the line was not a JSON object, and its text; the rest are the
 -- Event's fields of those names (requestURI, auditID, verb, kind, apiVersion).
