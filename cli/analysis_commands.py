@@ -19,21 +19,23 @@ from typing import Any
 
 import typer
 
-from k8saudit.params import ALIASES, HEADINGS, Param
+from k8saudit.params import Param
 from k8saudit.query_loader import Query, list_queries
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, emit, parse_params, show_answer, terminal_width
+from .options import (
+    DATASET,
+    FORMAT,
+    OUTPUT,
+    SHORT,
+    declared_option,
+    emit,
+    option_help,
+    parse_params,
+    show_answer,
+    terminal_width,
+)
 
-#: the Python type of each declared type on the command line (text the library converts)
-_CLI_TYPES: dict[str, Any] = {
-    "INTEGER": int | None,
-    "BIGINT": int | None,
-    "DOUBLE": float | None,
-    "BOOLEAN": bool | None,
-}
-#: one-letter spellings of the most typed options
-_SHORT = {"namespace": "-n", "limit": "-l"}
 #: the options every analysis command has besides its parameters: name -> (type, option)
 _COMMON: dict[str, tuple[Any, Any]] = {
     "dataset": (Path | None, DATASET),
@@ -52,39 +54,12 @@ def command_name(query: Query) -> str:
     return query.name.replace("_", "-")
 
 
-def option_help(param: Param) -> str:
-    """An option's ``--help`` line: the declared description, and the choices with the
-    headings and other names they may be given by.
-
-    >>> from k8saudit.query_loader import get_query
-    >>> option_help(get_query("top_talkers").params["code"])
-    'Only this HTTP status code.'
-    >>> option_help(get_query("top_talkers").params["sort"])[:47]
-    'Rank by this column: requests (reqs), req_per_s'
-    """
-    text = param.description[:1].upper() + param.description[1:]
-    if param.choices:
-        other = {choice: alias for alias, choice in ALIASES.items()}
-        other |= {choice: HEADINGS[choice] for choice in param.choices if choice in HEADINGS}
-        text += ": " + ", ".join(f"{c} ({other[c]})" if c in other else c for c in param.choices)
-    return text.rstrip(".") + "."
-
-
 def _default(query: Query, param: Param) -> Any:
     return query.cli_defaults.get(param.name, param.default)
 
 
-def _parameter(query: Query, param: Param) -> inspect.Parameter:
-    names = [param.option] + ([_SHORT[param.name]] if param.name in _SHORT else [])
-    option = typer.Option(_default(query, param), *names, help=option_help(param))
-    kind = _CLI_TYPES.get(param.type, str | None)
-    return inspect.Parameter(
-        param.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
-    )
-
-
 def _register_analysis(app: typer.Typer, query: Query) -> None:
-    parameters = [_parameter(query, p) for p in query.options]
+    parameters = [declared_option(p, _default(query, p)) for p in query.options]
     parameters += [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
         for name, (kind, option) in _COMMON.items()
@@ -168,7 +143,7 @@ def _register_query(app: typer.Typer) -> None:
         ),
     ]  # fmt: skip
     for param in shared.values():
-        names = [param.option] + ([_SHORT[param.name]] if param.name in _SHORT else [])
+        names = [param.option] + ([SHORT[param.name]] if param.name in SHORT else [])
         option = typer.Option(None, *names, help=option_help(param), show_default=False)
         parameters.append(
             inspect.Parameter(

@@ -17,27 +17,15 @@ import typer
 from k8saudit.query_loader import load_all
 
 from .boundary import command
-from .options import DATASET, OUTPUT
+from .options import DATASET, OUTPUT, declared_option
 
 FORMATS = ("text", "markdown", "json")
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
 
 
 def register(app: typer.Typer) -> None:
     """Add ``diagnose`` to ``app`` (behind the CLI's error boundary)."""
     filters = [p for p in load_all()["_filters"].options if p.name not in ("by", "source")]
-    parameters = [
-        inspect.Parameter(
-            p.name,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=int | None if p.type == "INTEGER" else str | None,
-            default=typer.Option(None, p.option, help=_sentence(p.description)),
-        )
-        for p in filters
-    ]
+    parameters = [declared_option(p, None) for p in filters]
     parameters += [
         inspect.Parameter(
             "min_share", inspect.Parameter.KEYWORD_ONLY, annotation=float,

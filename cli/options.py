@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import typer
 
+from k8saudit.params import ALIASES, HEADINGS, Param
 from k8saudit.store import DATASET_ENV, DEFAULT_DATASET
 
 DATASET = typer.Option(
@@ -22,6 +24,49 @@ DATASET = typer.Option(
 FORMAT = typer.Option("table", "--format", "-f", help="table, csv, json, parquet or markdown.")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.")
+
+#: the Python type of each declared type on the command line (text the library converts)
+CLI_TYPES: dict[str, Any] = {
+    "INTEGER": int | None,
+    "BIGINT": int | None,
+    "DOUBLE": float | None,
+    "BOOLEAN": bool | None,
+}
+#: one-letter spellings of the most typed options
+SHORT = {"namespace": "-n", "limit": "-l"}
+
+
+def option_help(param: Param) -> str:
+    """An option's ``--help`` line: the declared description, and the choices with the
+    headings and other names they may be given by.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> option_help(get_query("top_talkers").params["code"])
+    'Only this HTTP status code.'
+    >>> option_help(get_query("top_talkers").params["sort"])[:47]
+    'Rank by this column: requests (reqs), req_per_s'
+    """
+    text = param.description[:1].upper() + param.description[1:]
+    if param.choices:
+        other = {choice: alias for alias, choice in ALIASES.items()}
+        other |= {choice: HEADINGS[choice] for choice in param.choices if choice in HEADINGS}
+        text += ": " + ", ".join(f"{c} ({other[c]})" if c in other else c for c in param.choices)
+    return text.rstrip(".") + "."
+
+
+def declared_option(param: Param, default: Any) -> inspect.Parameter:
+    """The command-line option of a declared query parameter, typed as declared.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> declared_option(get_query("top_talkers").params["code"], None).annotation
+    int | None
+    """
+    names = [param.option] + ([SHORT[param.name]] if param.name in SHORT else [])
+    option = typer.Option(default, *names, help=option_help(param))
+    kind = CLI_TYPES.get(param.type, str | None)
+    return inspect.Parameter(
+        param.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
+    )
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
