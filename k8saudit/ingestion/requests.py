@@ -60,17 +60,17 @@ def write_requests(
     return _WRITERS[strategy](stager, steps, work, run_id)
 
 
-def _simple_day(stager: Stager, staged: bool, paths: dict[str, list[str]]) -> dict[str, str]:
+def _simple_day(staged: bool, src: audit_sources.Source | None) -> dict[str, str]:
     """The relations that give the requests of day ``$day`` of a simple run as ``day_rows``.
 
     ``staged``: the run staged audit events that day (``sql/simple_staged_events.sql``).
-    ``paths``: the files read in place that have events that day, by compression: read again
-    for the events ``sql/direct_events.sql`` says are wanted.
+    ``src``: the files read in place that have events that day, read again for the events
+    ``sql/direct_events.sql`` says are wanted.
     """
     relations: dict[str, str] = {}
     events = []
-    if paths:
-        relations["src"] = audit_sources.in_place(paths).sql
+    if src is not None:
+        relations["src"] = src.sql
         relations["events"] = internal_sql("audit_events")
         events.append(internal_sql("direct_events"))
     if staged:
@@ -102,10 +102,9 @@ def _write_simple(
     try:
         for day in days:
             paths = in_place.paths(day)
-            relations = _simple_day(stager, day in staged, paths)
-            params = audit_sources.in_place(paths).params if paths else {}
-            if paths:
-                params["open_from"] = open_from
+            src = audit_sources.in_place(paths) if paths else None
+            relations = _simple_day(day in staged, src)
+            params = {**src.params, "open_from": open_from} if src else {}
             reads = sum(in_place.files[b].size for b in in_place.batches(day))
             parts += write_days(con, relations, params, [day], work / out, run_id, steps, reads)
     except duckdb.IOException as exc:
