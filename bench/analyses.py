@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from top_talkers import best_of, build, peak_rss_mb
+from top_talkers import add_dataset_arguments, best_of, build, peak_rss_mb, run_child
 
 #: the peaks of in-flight requests per apiserver and pool, as plain as DuckDB says it
 HAND_INFLIGHT_PEAKS = """
@@ -76,21 +75,13 @@ def query_phase(dataset: Path, name: str, side: str, runs: int, memory_limit: st
 
 
 def run_side(dataset: Path, name: str, side: str, runs: int, limit: str) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--query-phase", name, "--side", side, "--dataset",
-            str(dataset), "--runs", str(runs), "--memory-limit", limit]  # fmt: skip
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode:
-        return {"error": done.stderr.strip().splitlines()[-1]}
-    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return run_child(__file__, "--query-phase", name, "--side", side, "--dataset", str(dataset),
+                     "--runs", str(runs), "--memory-limit", limit)  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=100, help="times to replicate sample_logs")
-    parser.add_argument("--copies-per-part", type=int, default=10, help="copies in one part")
-    parser.add_argument("--runs", type=int, default=3, help="take the best of this many runs")
-    parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit, both sides")
+    add_dataset_arguments(parser)
     parser.add_argument("--show", action="store_true", help="print the answers compared")
     parser.add_argument("--query-phase", choices=sorted(ANALYSES), help=argparse.SUPPRESS)
     parser.add_argument("--side", choices=["library", "hand"], help=argparse.SUPPRESS)

@@ -142,20 +142,35 @@ def query_phase(dataset: Path, side: str, runs: int, memory_limit: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_rss_mb(), "top": top}))
 
 
-def run_side(dataset: Path, side: str, runs: int, memory_limit: str) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--query-phase", side, "--dataset", str(dataset)]
-    args += ["--runs", str(runs), "--memory-limit", memory_limit]
-    done = subprocess.run(args, check=True, capture_output=True, text=True)
+def run_child(script: str, *args: str) -> dict[str, Any]:
+    """Run ``script`` (this bench or another) with ``args`` in a process of its own: the JSON it
+    prints last, or ``{"error": its last stderr line}``."""
+    done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1]}
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_side(dataset: Path, side: str, runs: int, memory_limit: str) -> dict[str, Any]:
+    result = run_child(__file__, "--query-phase", side, "--dataset", str(dataset),
+                       "--runs", str(runs), "--memory-limit", memory_limit)  # fmt: skip
+    if "error" in result:
+        sys.exit(f"{side}: {result['error']}")
+    return result
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the replicated dataset and of the timed runs, shared by the benches."""
     parser.add_argument("--copies", type=int, default=100, help="times to replicate sample_logs")
     parser.add_argument("--copies-per-part", type=int, default=10, help="copies in one part")
     parser.add_argument("--runs", type=int, default=3, help="take the best of this many runs")
     parser.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit, both sides")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dataset_arguments(parser)
     parser.add_argument("--query-phase", choices=["library", "hand"], help=argparse.SUPPRESS)
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
