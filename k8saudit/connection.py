@@ -43,10 +43,22 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
         con.execute(internal_sql("request_parts")).fetchall()
     else:
         con.register("_request_parts", empty)
-    con.execute(internal_sql("requests_view")).fetchall()
+    complete = _columns(con, "_request_parts", empty.column_names) == _columns(
+        con, "_request_schema", empty.column_names
+    )
+    view = "requests_view_complete" if complete else "requests_view"
+    con.execute(internal_sql(view)).fetchall()
     con.register("_observed", _observed_spans(manifest))
     run_sql(con, "observation")
     return con
+
+
+def _columns(
+    con: duckdb.DuckDBPyConnection, relation: str, names: list[str]
+) -> list[tuple[str, str]]:
+    """The (name, type) of the columns of ``relation`` among ``names``, in its order."""
+    described = con.execute(f"DESCRIBE {relation}").fetchall()  # our own relation's name
+    return [(name, kind) for name, kind, *_ in described if name in names]
 
 
 def _observed_spans(manifest: Manifest) -> pa.Table:
