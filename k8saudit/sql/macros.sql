@@ -66,3 +66,6 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- The seconds from `a` to `b` (timestamps), as `epoch(b - a)` gives them: DuckDB builds and
+-- converts an INTERVAL for every row of `epoch(b - a)`, ten times slower over millions of rows.
+CREATE OR REPLACE MACRO seconds_between(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6;
