@@ -130,6 +130,7 @@ REQUEST_TYPES: dict[str, str] = dict(
 REQUEST_COLUMNS: tuple[str, ...] = tuple(REQUEST_TYPES)
 RAW_EVENT_COLUMNS: tuple[str, ...] = tuple(RAW_EVENT_TYPES)
 
+
 @cache
 def arrow_schema(name: str) -> pa.Schema:
     """The Arrow schema ``RAW_EVENT_SCHEMA`` or ``REQUEST_SCHEMA``, built on first use.
