@@ -170,6 +170,7 @@ import duckdb, polars as pl
 root, sql = sys.argv[1], sys.argv[2]
 files = [root + "/" + p["path"] for p in json.load(open(root + "/manifest.json"))["parts"]]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # it would draw on stdout, among the rows
 *first, last = [s for s in sql.split(";") if s.strip()]
 for statement in first:
     con.execute(statement, {"files": files}).fetchall()
