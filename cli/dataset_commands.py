@@ -94,20 +94,28 @@ def register(app: typer.Typer) -> None:
             help="The apiserver of requests that do not say [default: the one a file's path "
             "names, e.g. kube-apiserver-ip-10-0-33-10/audit.log].",
         ),
+        keep_bodies: bool = typer.Option(
+            False,
+            "--keep-bodies",
+            help="Keep audit events' requestObject/responseObject (columns request_object, "
+            "response_object) with Secret data, tokens, passwords... redacted to a mark with a "
+            "short hash. Applies to the files this run reads.",
+        ),
         quiet: bool = QUIET,
     ) -> None:
         """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
 
         Files already ingested are skipped, so re-running is safe. Lines that cannot be read are
-        kept as rejects (see `k8saudit rejects`).
+        kept as rejects (see `k8saudit rejects`), without bodies or secret values.
         """
         import k8saudit
         from k8saudit.render import ingest_notes, ingest_summary, rejects_warning
 
         with IngestProgressBar(not quiet) as progress:
             report = k8saudit.ingest(
-                paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver, progress=progress
-            )
+                paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver,
+                keep_bodies=keep_bodies, progress=progress,
+            )  # fmt: skip
         for line in ingest_notes(report):
             typer.echo(line, err=True)
         typer.echo(ingest_summary(report), nl=False)

@@ -29,6 +29,7 @@ from k8saudit.formats import access_log, legacy_audit
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.formats.redact import BODY_KEYS, redact_body
 from k8saudit.ingestion import audit_sources
 from k8saudit.ingestion.apiservers import Attribution
 from k8saudit.ingestion.clock import ClockYear, first_klog_month
@@ -96,7 +97,9 @@ def read_audit_lines(
     mark = stager.mark()
     try:
         batch = stager.audit_events(
-            audit_sources.lines(str(source.path), source.display, source.compression)
+            audit_sources.lines(
+                str(source.path), source.display, source.compression, bodies=stager.bodies
+            )
         )
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
         stager.discard_after(mark)
@@ -149,6 +152,11 @@ class _ItemSink:
         self.items[line] += 1
         if item.kind == "event":
             event = dict(item.value)
+            for body in BODY_KEYS:  # never in the work area unredacted
+                if self.stager.bodies_key is None:
+                    event.pop(body, None)
+                elif body in event:
+                    event[body] = redact_body(event[body], self.stager.bodies_key)
             event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
             self.events_file.write(json.dumps(event, default=_json_default) + "\n")
             self.events += 1
@@ -178,7 +186,9 @@ class _ItemSink:
         self.events_file.close()
         if self.events:
             batch = self.stager.audit_events(
-                audit_sources.unwrapped(str(self.events_path), self.source.display)
+                audit_sources.unwrapped(
+                    str(self.events_path), self.source.display, bodies=self.stager.bodies
+                )
             )
             _, valid, _ = self.stager.counts(batch)
             self.result.events += valid
