@@ -1,4 +1,4 @@
-"""``ingest``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset.
+"""``ingest``, ``info``, ``sql``, ``rejects`` and ``event``: building and looking into the dataset.
 
 The texts are the library's (``k8saudit.render``: ``ingest_summary``, ``info_text``); this module
 prints them, and draws the ingest progress with ``rich`` on stderr when stderr is a terminal.
@@ -71,7 +71,8 @@ class IngestProgressBar:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``ingest``, ``info``, ``sql`` and ``rejects`` to ``app`` (behind the boundary).
+    """Add ``ingest``, ``info``, ``sql``, ``rejects`` and ``event`` to ``app`` (behind the
+    boundary).
 
     >>> register(new_app())  # doctest: +SKIP
     """
@@ -160,3 +161,26 @@ def register(app: typer.Typer) -> None:
 
         with k8saudit.open(dataset) as ds:
             emit(ds.rejects_frame(limit or None), fmt, output)
+
+    @command(app, "event")
+    def event_command(
+        audit_id: str = typer.Argument(..., help="The request's audit ID."),
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """One request: its row, its source file and line, and that line read back from the
+        log if it is still there (bodies and secret values redacted)."""
+        import k8saudit
+        from k8saudit.lookup import LineStatus
+        from k8saudit.render import escape_text
+
+        record = k8saudit.event(audit_id, dataset)
+        if fmt == "table" and output is None:  # the long values whole, below the table
+            emit(record.fields(long=False), fmt, output)
+            for name, value in record.long_values():
+                typer.echo(f"\n{name}:\n{escape_text(value)}")
+        else:
+            emit(record.fields() if fmt in ("table", "markdown") else record.frame(), fmt, output)
+        if record.raw.status is not LineStatus.FOUND:
+            typer.echo(f"note: {escape_text(record.raw.message)}", err=True)

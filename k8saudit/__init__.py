@@ -29,6 +29,8 @@ _LAZY = {
     "ExitCode": "k8saudit.exceptions",
     "query": "k8saudit.shortcuts",
     "diagnose": "k8saudit.diagnosis",
+    "event": "k8saudit.lookup",
+    "EventRecord": "k8saudit.lookup",
 }
 
 if TYPE_CHECKING:
@@ -39,11 +41,13 @@ if TYPE_CHECKING:
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
     from k8saudit.ingestion import IngestReport as IngestReport
     from k8saudit.ingestion import ingest as ingest
+    from k8saudit.lookup import EventRecord as EventRecord
+    from k8saudit.lookup import event as event
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
-    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "diagnose", "ingest",
-    "open",
+    "Dataset", "EventRecord", "ExitCode", "IngestReport", "K8sAuditError", "__version__",
+    "diagnose", "event", "ingest", "open",
 ]  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """No secret kept anywhere: Secrets planted in valid, truncated and malformed events, wrapped
 and unwrapped, JSON and YAML, are found in no byte of the dataset (Parquet decoded too), of its
-rejects, or of the output of any command, with or without ``--keep-bodies``."""
+rejects, or of the output of any command (``event`` of every request, its raw line read back,
+included), with or without ``--keep-bodies``."""
 
 from __future__ import annotations
 
@@ -134,6 +135,9 @@ def _outputs(dataset: Path) -> tuple[str, int]:
             ["sql", "SELECT * EXCLUDE (user_groups) FROM requests", "-f", fmt],
             *([command_name(q), "-f", fmt] for q in list_queries()),
         ]
+    ids = run_cli("sql", "SELECT audit_id FROM requests", "-f", "csv", "-d", str(dataset))[1]
+    for audit_id in ids.split()[1:]:  # every request and its raw line read back
+        commands += [["event", audit_id, "-f", fmt] for fmt in ("table", "csv", "json", "markdown")]
     for args in commands:
         code, out, err = run_cli(*args, "-d", str(dataset))
         assert code in (0, 4), (args, err)  # 4: an analysis may find nothing here
@@ -148,7 +152,7 @@ def test_planted_secrets_are_nowhere(tmp_path: Path, flag: list[str]) -> None:
     code, out, err = run_cli("ingest", *map(str, inputs), "-d", str(dataset), "--quiet", *flag)
     assert code == 0, err
     found, ran = _outputs(dataset)
-    assert ran == 4 + 4 * (2 + len(list_queries()))
+    assert ran == 4 + 4 * (2 + len(list_queries())) + 4 * 6
     everything = "\n".join([out, err, found, _dataset_text(dataset)])
     leaked = [needle for needle in _needles() if needle in everything]
     assert leaked == []

@@ -200,13 +200,16 @@ def _cut_here(name: str) -> bool:
     return name in BODY_KEYS or name in DATA_KEYS or _secret_key(name)
 
 
-def scrub_line(text: str, key: bytes, limit: int | None = SCRUBBED_LINE_LIMIT) -> str:
+def scrub_line(
+    text: str, key: bytes, limit: int | None = SCRUBBED_LINE_LIMIT, *, bodies: bool = False
+) -> str:
     """A line k8saudit keeps or shows although it could not be read (a reject), or reads back
     from a log (``event``), made safe: without bodies or secret values, and at most ``limit``
     characters (None: all).
 
     A line that is a JSON object has its ``requestObject``/``responseObject`` replaced by marks
-    and the rest redacted as ``redact_body`` does (strings holding a JSON object, such as an EKS
+    (redacted as ``ingest --keep-bodies`` keeps them when ``bodies``) and the rest redacted as
+    ``redact_body`` does (strings holding a JSON object, such as an EKS
     ``message``, are scrubbed the same way). Any other line (cut short, malformed, YAML, text) is
     cut after the first key that starts a body, a ``data`` key or a secret-named key (quoted,
     YAML ``key:`` or ``key=``): what comes after it is not kept. Either way the start of the line
@@ -225,7 +228,7 @@ def scrub_line(text: str, key: bytes, limit: int | None = SCRUBBED_LINE_LIMIT) -
         except ValueError:
             value = None
         if isinstance(value, dict):
-            scrubbed = _scrub_json(value, key)
+            scrubbed = _scrub_json(value, key, bodies)
             if scrubbed == value:  # nothing to hide: the line as it was
                 return _limit(text, limit)
             return _limit(json.dumps(scrubbed, separators=(",", ":")), limit)
@@ -254,17 +257,20 @@ def _body_mark(body: Any, key: bytes) -> Any:
     return mark(body, key)
 
 
-def _scrub_json(value: Any, key: bytes) -> Any:
+def _scrub_json(value: Any, key: bytes, bodies: bool) -> Any:
     if isinstance(value, dict):
         kept = {
-            k: _body_mark(v, key) if k in BODY_KEYS else _scrub_json(v, key)
+            k: (redact_body(v, key) if bodies else _body_mark(v, key))
+            if k in BODY_KEYS
+            else _scrub_json(v, key, bodies)
             for k, v in value.items()
         }
         return redact_body(kept, key)
     if isinstance(value, list):
-        return [_scrub_json(v, key) for v in value]
+        return [_scrub_json(v, key, bodies) for v in value]
     if isinstance(value, str) and value.lstrip().startswith("{"):
-        return scrub_line(value, key, None)  # an event carried as a string (EKS, AKS)
+        # an event carried as a string (EKS, AKS)
+        return scrub_line(value, key, None, bodies=bodies)
     return value
 
 
