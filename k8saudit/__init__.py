@@ -30,12 +30,14 @@ _LAZY = {
     "query": "k8saudit.shortcuts",
     "diagnose": "k8saudit.diagnosis",
     "event": "k8saudit.lookup",
+    "detect": "k8saudit.detection",
     "EventRecord": "k8saudit.lookup",
 }
 
 if TYPE_CHECKING:
     from k8saudit.dataset import Dataset as Dataset
     from k8saudit.dataset import open as open
+    from k8saudit.detection import detect as detect
     from k8saudit.diagnosis import diagnose as diagnose
     from k8saudit.exceptions import ExitCode as ExitCode
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
 _STATIC = [
     "Dataset", "EventRecord", "ExitCode", "IngestReport", "K8sAuditError", "__version__",
-    "diagnose", "event", "ingest", "open",
+    "detect", "diagnose", "event", "ingest", "open",
 ]  # fmt: skip
 
 
