@@ -15,7 +15,8 @@ A rule that cannot run is never dropped: it is listed (``Detection.skipped``) wi
 another logsource, a field the dataset lacks (a body field when bodies were not kept:
 ``ingest --keep-bodies``), a modifier or value type this mapping does not support, a value that
 can never match the field (``responseStatus.code: 'ALLOW'``), a rule pySigma cannot read.
-Matching follows Sigma: strings case-insensitive (``|cased``: exact), ``*`` and ``?`` wildcards,
+Rules that test body fields run when any file of the dataset was ingested with its bodies;
+requests without a body match no such test. Matching follows Sigma: strings case-insensitive (``|cased``: exact), ``*`` and ``?`` wildcards,
 a missing value matches nothing (and ``not`` of it matches).
 """
 
