@@ -16,8 +16,9 @@ another logsource, a field the dataset lacks (a body field when bodies were not 
 ``ingest --keep-bodies``), a modifier or value type this mapping does not support, a value that
 can never match the field (``responseStatus.code: 'ALLOW'``), a rule pySigma cannot read.
 Rules that test body fields run when any file of the dataset was ingested with its bodies;
-requests without a body match no such test. Matching follows Sigma: strings case-insensitive (``|cased``: exact), ``*`` and ``?`` wildcards,
-a missing value matches nothing (and ``not`` of it matches).
+requests without a body match no such test. Matching follows Sigma: strings case-insensitive
+(``|cased``: exact), ``*`` and ``?`` wildcards, a missing value matches nothing (and ``not`` of
+it matches).
 """
 
 from __future__ import annotations
