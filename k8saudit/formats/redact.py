@@ -32,6 +32,7 @@ DuckDB and calls ``redact_json_text`` on them as the SQL function ``redact_body`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -66,20 +67,34 @@ SCRUBBED_LINE_LIMIT = 2048
 
 
 def mark(value: Any, key: bytes) -> str:
-    """The mark that stands for ``value``: a keyed hash of its JSON text (equal values, equal
-    marks; one dataset's marks are comparable with each other only).
+    """The mark that stands for ``value``: a keyed hash of its text (a string as it is, any
+    other value as canonical JSON): equal values, equal marks; one dataset's marks are
+    comparable with each other only.
 
     >>> mark("hunter2", b"k") == mark("hunter2", b"k") != mark("hunter3", b"k")
     True
     >>> MARK.fullmatch(mark({"a": 1}, b"k")) is not None
     True
     """
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-    return f"{MARK_PREFIX}{digest[:12]}>"
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
+    keyed = _keyed(key).copy()
+    keyed.update(text.encode("utf-8", "surrogatepass"))
+    return f"{MARK_PREFIX}{keyed.hexdigest()[:12]}>"
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """The HMAC of ``key`` before any message: copied for each value (cheaper than anew)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+@functools.lru_cache(maxsize=4096)
 def _secret_key(name: str) -> bool:
+    """Does the key ``name`` say secret? (Cached: bodies repeat the same few hundred keys.)"""
     return bool(SECRET_KEY.match(name))
 
 
@@ -127,8 +142,10 @@ def redact_body(value: Any, key: bytes) -> Any:
             out[name] = _redact_value(item, key)
         elif name == "annotations" and isinstance(item, dict):
             out[name] = {k: _redact_annotation(k, v, key) for k, v in item.items()}
-        else:
+        elif isinstance(item, dict | list):
             out[name] = redact_body(item, key)
+        else:
+            out[name] = item
     return out
 
 
