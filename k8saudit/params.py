@@ -52,6 +52,12 @@ HEADINGS = {
     "selector_scoped": "selector",
     "median_duration_s": "median s",
     "open_watches": "open",
+    "period_s": "period",
+    "jitter_s": "jitter",
+    "cost_class": "cost",
+    "projected_req_per_s": "req/s at N",
+    "projected_seats": "seats at N",
+    "over_limit": "over",
 }
 #: other names of a choice: the request table's column a grouping is named after
 ALIASES = {"username": "user"}

@@ -18,6 +18,7 @@ Header syntax::
     -- param: sort VARCHAR = 'requests' IN (requests, p99_ms)  -- rank by this column
     -- param: audit_from TIMESTAMPTZ FROM _audit_span  -- set from that file's one-row result
     -- cli: limit = 20                              (the command's default, if not the library's)
+    -- table: client, operation, req_per_s          (the terminal table's columns, if not all)
 
 Parameter types are SQL types plus DURATION and GROUPING (``k8saudit.params``). Files starting
 with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares the common
@@ -53,6 +54,7 @@ CHARTS = ("bar", "line", "area")
 #: a directory of ``.sql`` files to load instead of the packaged library (tests, query authors)
 QUERY_DIR_ENV = "_K8SAUDIT_QUERY_DIR"
 
+_GROUP_KEY = re.compile(r"\bgrp\b")
 _PARAM_LINE = re.compile(
     r"^param:\s*(?P<name>[A-Za-z_]\w*)\s+(?P<type>[A-Za-z]+(?:\[\])?)"
     r"(?:\s*=\s*(?P<default>'[^']*'|[^\s-]+))?"
@@ -103,6 +105,11 @@ class Query:
     cli_defaults: dict[str, Any] = field(default_factory=dict)
     #: the names of the parameters the file declares itself (the rest come from the filters)
     own: tuple[str, ...] = ()
+    #: whether the query (or a part it reads) uses the group key ``grp``: else ``--by`` would
+    #: change nothing, and it is not offered
+    groups: bool = False
+    #: the columns of the terminal table, in order (``-- table:``); empty: every column
+    table: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -120,7 +127,11 @@ class Query:
         >>> [p.name for p in get_query("timeline").options][:4]
         ['by', 'every', 'limit', 'since']
         """
-        settable = [p for p in self.params.values() if p.computed_from is None]
+        settable = [
+            p
+            for p in self.params.values()
+            if p.computed_from is None and (self.groups or p.type != "GROUPING")
+        ]
         grouping = [p for p in settable if p.type == "GROUPING"]
         own = [p for p in settable if p.name in self.own and p not in grouping]
         return grouping + own + [p for p in settable if p not in grouping and p not in own]
@@ -212,7 +223,9 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
     if header.uses_filters:
         if FILTERS not in library:
             raise QueryError(f"{path}: uses the common filters but {FILTERS}.sql is missing")
-        if not re.search(r"\bfiltered\b", body) and not header.parts:  # parts read it
+        # a query's parts may read `filtered`; a part may use the filters' parameters only
+        reads = re.search(r"\bfiltered\b", body) or header.parts or name.startswith("_")
+        if not reads:
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
         inherited = library[FILTERS].params
     for part in header.parts:
@@ -225,6 +238,9 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
             raise QueryError(f"{path}:{number}: `-- cli: {option}` names no parameter")
         header.cli[option] = (convert(params[option], value), number)
     sql = _compose(body, library, header.uses_filters, header.parts)
+    groups = any(
+        _GROUP_KEY.search(text) for text in [body, *(library[p].body for p in header.parts)]
+    )
     return Query(
         name,
         " ".join(description),
@@ -238,6 +254,8 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         header.chart,
         {option: value for option, (value, _) in header.cli.items()},
         tuple(header.params),
+        groups,
+        header.table,
     )
 
 
@@ -251,6 +269,7 @@ class _Header:
     shape: str | None = None
     chart: str | None = None
     cli: dict[str, tuple[Any, int]] = field(default_factory=dict)
+    table: tuple[str, ...] = ()
 
     def read(self, content: str, path: str, number: int, library: Mapping[str, Query]) -> bool:
         """Take one header line; False when it is a line of the description."""
@@ -275,6 +294,10 @@ class _Header:
             self.shape = _one_of(value, SHAPES, path, number, "shape")
         elif key == "chart":
             self.chart = _one_of(value, CHARTS, path, number, "chart")
+        elif key == "table":
+            self.table = tuple(c.strip() for c in value.split(",") if c.strip())
+            if not self.table or not all(re.fullmatch(r"[a-z_]\w*", c) for c in self.table):
+                raise QueryError(f"{path}:{number}: bad table line (expected column names)")
         elif key == "cli":
             match = _CLI_LINE.match(content)
             if not match:

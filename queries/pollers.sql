@@ -18,6 +18,7 @@
 -- param: min_share DOUBLE = 0.005  -- only series with at least this share of requests or of API-server time (0.005: 0.5%)
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
+-- table: client, operation, period_s, sources, req_per_s, time_share, cost_class
 
 WITH
 -- One row per series (see queries/_series.sql for how requests are keyed and what a source is):
