@@ -66,3 +66,14 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- One number for the requests that are alike in all that makes a poller series and its source
+-- (queries/_series.sql): the client, identity, request, selector kinds, node, pod, source IP,
+-- username and object name. Requests of one cell are counted together, then each cell is keyed.
+CREATE OR REPLACE MACRO request_cell(
+    client, identity, verb, resource, subresource, scope, label_selector, field_selector,
+    node_name, pod_name, source_ip, username, name
+) AS
+    hash(
+        client, identity, verb, resource, subresource, scope, label_selector IS NULL,
+        field_selector IS NULL, node_name, pod_name, source_ip, username, name
+    );
