@@ -433,7 +433,7 @@ def list_queries() -> list[Query]:
     """The analyses of the library (``queries/*.sql`` minus ``_``-prefixed parts), by name.
 
     >>> [q.name for q in list_queries()][:1]
-    ['errors']
+    ['capacity']
     """
     return [q for name, q in load_all().items() if not name.startswith("_")]
 
