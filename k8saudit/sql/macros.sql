@@ -66,3 +66,13 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- An object as kubectl names one, RESOURCE[/NAME] (queries/who.sql, history.sql): a request
+-- matches when its resource is RESOURCE, its API group the one RESOURCE names after a dot
+-- (deployments.apps; `core` for the core group; without a dot any group), and its name NAME
+-- when a name is given.
+CREATE OR REPLACE MACRO object_matches(object, api_group, resource, name) AS
+    resource = split_part(split_part(object, '/', 1), '.', 1)
+    AND (split_part(object, '/', 1) NOT LIKE '%.%'
+        OR coalesce(nullif(api_group, ''), 'core')
+            = regexp_replace(split_part(object, '/', 1), '^[^.]*\.', ''))
+    AND (object NOT LIKE '%/%' OR name = substr(object, strpos(object, '/') + 1));
