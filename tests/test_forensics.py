@@ -119,3 +119,51 @@ def test_activity_of_an_impersonated_user(audit2rbac: Dataset) -> None:
     ]
     bob = audit2rbac.activity("bob")
     assert bob["requests"].sum() == 29 and bob["denied"].sum() == 4
+
+
+def test_sensitive_on_falco(falco: Dataset) -> None:
+    frame = falco.sensitive()
+    assert frame.select("finding", "why", "username", "requests").rows() == [
+        ("rbac-change", "create clusterroles some-reader", "minikube-user", 5),
+        # the second of these two bound some-reader-binding to cluster-admin
+        ("rbac-change", "create clusterrolebindings some-reader-binding", "minikube-user", 2),
+        ("rbac-change", "delete clusterroles some-reader", "minikube-user", 1),
+        ("rbac-change", "delete clusterrolebindings some-reader-binding", "minikube-user", 1),
+        ("rbac-change", "delete clusterroles system:kube-aggregator", "minikube-user", 1),
+        ("rbac-change", "patch clusterroles system:node-problem-detector", "minikube-user", 1),
+        ("exec", f"exec into pods: default/{POD}", "minikube-user", 1),
+        ("exec", f"attach into pods: default/{POD}", "minikube-user", 1),
+        ("anonymous", "anonymous create namespaces: 1 of 1 allowed", "system:anonymous", 1),
+    ]
+    exec_row = frame.filter(finding="exec").row(0, named=True)
+    assert exec_row["first_audit_id"] == "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6"
+
+
+def test_sensitive_on_audit2rbac(audit2rbac: Dataset) -> None:
+    frame = audit2rbac.sensitive().filter(finding="impersonation").drop("finding")
+    sa1 = "system:serviceaccount:ns1:sa1"
+    assert frame.select("why", "username", "impersonated_user", "requests", "denied").rows() == [
+        ("acts as bob: 29 requests, 4 denied", "system:admin", "bob", 29, 4),
+        (f"acts as {sa1}: 5 requests, 4 denied", "system:admin", sa1, 5, 4),
+        ("acts as alice: 3 requests, 3 denied", "system:admin", "alice", 3, 3),
+    ]
+    denied = audit2rbac.sensitive().filter(finding="denied")
+    assert denied.select("why", "impersonated_user", "requests", "first_seen").rows() == [
+        ("403 denied: list pods (3), list nodes (1)", "bob", 4, at("2017-09-11 19:55:05")),
+        ("403 denied: list pods (3), list nodes (1)", sa1, 4, at("2017-09-11 20:00:59")),
+        ("403 denied: list configmaps (1), list pods (1), list secrets (1)", "alice", 3,
+         at("2017-09-11 20:28:54")),
+    ]  # fmt: skip
+    secrets = audit2rbac.sensitive().filter(finding="secret-read")
+    assert secrets.select("why", "impersonated_user", "denied").rows() == [
+        ("list secrets in ns1", "alice", 1)
+    ]
+    # no user got 10 denials within a minute; sa1 got 3 in the minute from 20:01
+    assert audit2rbac.sensitive().filter(finding="denial-burst").height == 0
+    bursts = audit2rbac.sensitive(burst=3).filter(finding="denial-burst")
+    assert bursts.select("why", "impersonated_user", "requests").rows() == [
+        ("3 denials from 2017-09-11 20:01:00 to 20:02:00", sa1, 3)
+    ]
+    # windows are aligned: bob's four denials fall in the hours from 19:00 (3) and 20:00 (1)
+    within = audit2rbac.sensitive(burst=4, burst_window="1h").filter(finding="denial-burst")
+    assert within.select("impersonated_user", "requests").rows() == [(sa1, 4)]

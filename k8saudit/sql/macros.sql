@@ -76,3 +76,8 @@ CREATE OR REPLACE MACRO object_matches(object, api_group, resource, name) AS
         OR coalesce(nullif(api_group, ''), 'core')
             = regexp_replace(split_part(object, '/', 1), '^[^.]*\.', ''))
     AND (object NOT LIKE '%/%' OR name = substr(object, strpos(object, '/') + 1));
+-- The first `n` items of a list, joined with ', ', and how many more there are (findings that
+-- name the objects they are about: queries/sensitive.sql).
+CREATE OR REPLACE MACRO first_few(items, n) AS
+    array_to_string(list_slice(items, 1, n), ', ')
+    || CASE WHEN len(items) > n THEN format(', … ({} more)', len(items) - n) ELSE '' END;
