@@ -29,6 +29,7 @@ _LAZY = {
     "ExitCode": "k8saudit.exceptions",
     "query": "k8saudit.shortcuts",
     "diagnose": "k8saudit.diagnosis",
+    "rbac": "k8saudit.least_privilege",
 }
 
 if TYPE_CHECKING:
@@ -39,11 +40,12 @@ if TYPE_CHECKING:
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
     from k8saudit.ingestion import IngestReport as IngestReport
     from k8saudit.ingestion import ingest as ingest
+    from k8saudit.least_privilege import rbac as rbac
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
     "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "diagnose", "ingest",
-    "open",
+    "open", "rbac",
 ]  # fmt: skip
 
 

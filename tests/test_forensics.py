@@ -167,3 +167,164 @@ def test_sensitive_on_audit2rbac(audit2rbac: Dataset) -> None:
     # windows are aligned: bob's four denials fall in the hours from 19:00 (3) and 20:00 (1)
     within = audit2rbac.sensitive(burst=4, burst_window="1h").filter(finding="denial-burst")
     assert within.select("impersonated_user", "requests").rows() == [(sa1, 4)]
+
+
+# -- rbac: the generated policy allows each observed request and nothing that was not observed
+
+
+def _allows(objects: list[dict], request: dict) -> bool:
+    """Whether the RBAC objects allow a request (verb, api_group, resource, namespace, name,
+    path), as the RBAC authorizer decides: a ClusterRole's rules anywhere, a Role's in its
+    namespace; resourceNames, when given, must hold the name."""
+    for role in objects:
+        if role["kind"] not in ("Role", "ClusterRole"):
+            continue
+        if role["kind"] == "Role" and role["metadata"]["namespace"] != request["namespace"]:
+            continue
+        for rule in role["rules"]:
+            if request["verb"] not in rule["verbs"]:
+                continue
+            if "nonResourceURLs" in rule:
+                if request["resource"] is None and request["path"] in rule["nonResourceURLs"]:
+                    return True
+                continue
+            if (
+                request["resource"] in rule["resources"]
+                and request["api_group"] in rule["apiGroups"]
+                and ("resourceNames" not in rule or request["name"] in rule["resourceNames"])
+            ):
+                return True
+    return False
+
+
+def _observed(ds: Dataset, subject: str) -> list[dict]:
+    """What ``subject`` needed the authorizer to allow: its own requests (or those made as it)
+    and, for each user it impersonated, the impersonate verb on that user."""
+    own = ds.sql(
+        "SELECT verb, coalesce(api_group, '') AS api_group, "
+        "concat_ws('/', resource, subresource) AS resource, namespace, name, path "
+        "FROM requests WHERE coalesce(impersonated_user, username) = $s",
+        s=subject,
+    ).to_dicts()
+    for request in own:
+        request["resource"] = request["resource"] or None
+    impersonated = ds.sql(
+        "SELECT DISTINCT impersonated_user AS u FROM requests "
+        "WHERE username = $s AND impersonated_user IS NOT NULL",
+        s=subject,
+    )["u"]
+    for user in impersonated:
+        parts = user.split(":")
+        account = user.startswith("system:serviceaccount:")
+        own.append({
+            "verb": "impersonate", "api_group": "", "path": None,
+            "resource": "serviceaccounts" if account else "users",
+            "namespace": parts[2] if account else None, "name": parts[3] if account else user,
+        })  # fmt: skip
+    return own
+
+
+def _needed(rule: dict, namespace: str | None, observed: list[dict], max_names: int) -> None:
+    """Every combination ``rule`` allows was observed, in its scope; a rule without
+    resourceNames stands for a verb that touched unnamed objects, more than ``max_names``
+    objects, or whose name the authorizer never sees (create, deletecollection)."""
+    in_scope = [r for r in observed if namespace is None or r["namespace"] == namespace]
+    for verb in rule["verbs"]:
+        if "nonResourceURLs" in rule:
+            for url in rule["nonResourceURLs"]:
+                assert any(r["verb"] == verb and r["path"] == url for r in in_scope), (verb, url)
+            continue
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                matching = [
+                    r
+                    for r in in_scope
+                    if (r["verb"], r["api_group"], r["resource"]) == (verb, group, resource)
+                    and (namespace is not None or r["namespace"] is None)
+                ]
+                assert matching, (namespace, verb, group, resource)
+                names = {r["name"] for r in matching}
+                if "resourceNames" in rule:
+                    assert set(rule["resourceNames"]) == names, (verb, resource, names)
+                else:
+                    assert (
+                        verb in ("create", "deletecollection")
+                        or None in names
+                        or len(names) > max_names
+                    ), (verb, resource, names)
+
+
+@pytest.mark.parametrize(
+    "subject", ["bob", "alice", "system:serviceaccount:ns1:sa1", "system:admin"]
+)
+def test_rbac_allows_exactly_what_was_observed(audit2rbac: Dataset, subject: str) -> None:
+    import yaml
+
+    policy = k8saudit.rbac(audit2rbac, subject)
+    objects = list(yaml.safe_load_all(policy.to_yaml()))
+    observed = _observed(audit2rbac, subject)
+    assert observed
+    for request in observed:
+        assert _allows(objects, request), request
+    for role in objects:
+        if role["kind"] in ("Role", "ClusterRole"):
+            namespace = role["metadata"].get("namespace")
+            for rule in role["rules"]:
+                _needed(rule, namespace, observed, max_names=5)
+        else:  # each binding binds its role to the subject, and nothing else
+            assert role["roleRef"]["name"] == policy.role_name
+            assert len(role["subjects"]) == 1
+    # every request the subject sent or was impersonated in is one a rule stands for
+    sent = sum(1 for r in observed if r["verb"] != "impersonate")
+    impersonating = audit2rbac.sql(
+        "SELECT count(*) FROM requests WHERE username = $s AND impersonated_user IS NOT NULL",
+        s=subject,
+    ).item()
+    assert int(policy.rules["requests"].sum()) == sent + impersonating
+
+
+def test_rbac_rules_of_the_demo_users(audit2rbac: Dataset) -> None:
+    columns = ("kind", "namespace", "api_group", "resources", "verbs", "resource_names")
+    sa1 = audit2rbac.rbac_rules("system:serviceaccount:ns1:sa1")
+    assert sa1.select(*columns, "requests", "denied").rows() == [
+        ("ClusterRole", None, "", "nodes, pods", "list", None, 3, 2),
+        ("Role", "default", "", "pods", "list", None, 2, 2),
+    ]
+    alice = audit2rbac.rbac_rules("alice")
+    assert alice.select(*columns).rows() == [
+        ("Role", "ns1", "", "configmaps, pods, secrets", "list", None)
+    ]
+    admin = audit2rbac.rbac_rules("system:admin").filter(verbs="impersonate")
+    assert admin.select(*columns).rows() == [
+        ("ClusterRole", None, "", "users", "impersonate", "alice, bob"),
+        ("Role", "ns1", "", "serviceaccounts", "impersonate", "sa1"),
+    ]
+    # one name allowed per object touched, up to --max-names
+    # get and patch touched two cluster roles and bindings each: more than one, so by
+    # --max-names 1 their names go, and create (never by name) joins their rule
+    fewer = audit2rbac.rbac_rules("system:admin", max_names=1).filter(kind="ClusterRole")
+    assert fewer.select("resources", "verbs", "resource_names").rows() == [
+        ("users", "impersonate", None),
+        ("clusterrolebindings, clusterroles", "create, get, patch", None),
+        ("clusterrolebindings, clusterroles", "delete", "audit2rbac:bob"),
+    ]
+    policy = k8saudit.rbac(audit2rbac, "bob")
+    assert policy.denied.select("verb", "resource", "namespace", "requests").rows() == [
+        ("list", "pods", "default", 2),
+        ("list", "pods", "ns1", 1),
+        ("list", "nodes", None, 1),
+    ]
+    assert "#   list nodes cluster-wide: 1\n" in policy.to_yaml()
+
+
+def test_rbac_on_the_command_line(audit2rbac: Dataset) -> None:
+    root = str(audit2rbac.root)
+    code, out, _ = run_cli("rbac", "alice", "-d", root)
+    assert code == 0
+    assert out.startswith("# least-privilege RBAC for alice: what it was seen doing\n")
+    assert "kind: RoleBinding\n" in out and "  namespace: ns1\n" in out
+    code, out, _ = run_cli("rbac", "alice", "-d", root, "-f", "csv")
+    row = 'Role,ns1,"","configmaps, pods, secrets",list,,,3,3'  # the core group is ""
+    assert (code, out.splitlines()[1]) == (0, row)
+    code, _, err = run_cli("rbac", "alice", "-d", root, "-f", "xml")
+    assert code == 2 and "--format 'xml'" in err

@@ -40,6 +40,7 @@ EXAMPLE_ARGS: dict[str, dict[str, str]] = {
     "history": {"object": "deployments/platform-app", "namespace": "platform"},
     "activity": {"actor": "bob"},
     "activity_timeline": {"actor": "bob"},
+    "rbac_rules": {"subject": "system:serviceaccount:ci:deploy-bot"},
 }
 
 
