@@ -16,6 +16,7 @@ from k8saudit.exceptions import ExitCode
 
 from . import (
     analysis_commands,
+    compare_command,
     dataset_commands,
     diagnose_command,
     rbac_command,
@@ -35,6 +36,7 @@ def build_app() -> typer.Typer:
     analysis_commands.register(app)
     diagnose_command.register(app)
     rbac_command.register(app)
+    compare_command.register(app)
     simulate_command.register(app)
     return app
 

@@ -30,9 +30,11 @@ _LAZY = {
     "query": "k8saudit.shortcuts",
     "diagnose": "k8saudit.diagnosis",
     "rbac": "k8saudit.least_privilege",
+    "compare": "k8saudit.comparison",
 }
 
 if TYPE_CHECKING:
+    from k8saudit.comparison import compare as compare
     from k8saudit.dataset import Dataset as Dataset
     from k8saudit.dataset import open as open
     from k8saudit.diagnosis import diagnose as diagnose
@@ -44,8 +46,8 @@ if TYPE_CHECKING:
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
-    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "diagnose", "ingest",
-    "open", "rbac",
+    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "compare", "diagnose",
+    "ingest", "open", "rbac",
 ]  # fmt: skip
 
 
