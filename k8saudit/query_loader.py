@@ -435,7 +435,7 @@ def load_all(folder: str | Path | None = None) -> dict[str, Query]:
     through which tests load a library of their own.
 
     >>> sorted(load_all())[:2]
-    ['_audit_span', '_data_end']
+    ['_audit_span', '_compare_join']
     """
     if folder is None:
         folder = os.environ.get(QUERY_DIR_ENV, "")
