@@ -328,3 +328,28 @@ def test_rbac_on_the_command_line(audit2rbac: Dataset) -> None:
     assert (code, out.splitlines()[1]) == (0, row)
     code, _, err = run_cli("rbac", "alice", "-d", root, "-f", "xml")
     assert code == 2 and "--format 'xml'" in err
+
+
+def test_rbac_yaml_keeps_log_strings_inert(tmp_path: Path) -> None:
+    """Names come from logs: one that tries to start a YAML document of its own stays a
+    string in the objects and an escaped line in the comments."""
+    import yaml
+
+    from .helpers import event, jsonl
+
+    evil = "x\n---\nkind: ClusterRole"
+    events = [
+        event("d1", verb="get", requestURI="/api/v1/namespaces/default/secrets/x",
+              objectRef={"resource": "secrets", "namespace": "default", "name": evil},
+              responseStatus={"metadata": {}, "code": 403}),
+    ]  # fmt: skip
+    root = tmp_path / "ds"
+    k8saudit.ingest([jsonl(tmp_path / "audit.log", events)], dataset=root)
+    text = k8saudit.rbac(root, "system:serviceaccount:logging:fluentd").to_yaml()
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert comments[-1] == "#   get secrets default/x\\n---\\nkind: ClusterRole: 1"
+    objects = list(yaml.safe_load_all(text))
+    assert [o["kind"] for o in objects] == ["Role", "RoleBinding"]
+    assert objects[0]["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "resourceNames": [evil], "verbs": ["get"]}
+    ]
