@@ -71,6 +71,22 @@ def declared_option(param: Param, default: Any) -> inspect.Parameter:
     )
 
 
+def declared_argument(param: Param, metavar: str, required: bool) -> inspect.Parameter:
+    """The positional argument of a declared query parameter (``-- arg:``), typed as declared.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> declared_argument(get_query("top_talkers").params["user"], "[USER]", False).default.metavar
+    '[USER]'
+    """
+    argument = typer.Argument(
+        ... if required else None, metavar=metavar, help=option_help(param), show_default=False
+    )
+    kind = CLI_TYPES.get(param.type, str | None)
+    return inspect.Parameter(
+        param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=argument, annotation=kind
+    )
+
+
 def parse_params(items: list[str]) -> dict[str, str]:
     """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error.
 
