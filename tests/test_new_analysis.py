@@ -102,9 +102,10 @@ def test_without_the_directory_there_is_no_such_analysis(dataset: Path) -> None:
 def test_arguments_are_positional_everywhere(library: Path, dataset: Path) -> None:
     with k8saudit.open(dataset) as ds:
         signature = inspect.signature(ds.verb_count)
+        # no `by`: the query never reads `grp`
         assert [(p.name, p.default) for p in list(signature.parameters.values())[:3]] == [
             ("target", inspect.Parameter.empty), ("user", None), ("since", None)
-        ]  # fmt: skip  (no `by`: the query never reads `grp`)
+        ]  # fmt: skip
         assert ds.verb_count("list").rows() == [(2,)]
         assert ds.verb_count("list", "nobody").rows() == [(0,)]
         with pytest.raises(UsageError, match=r"verb_count: missing VERB \(usage: verb_count"):
