@@ -37,11 +37,11 @@ import pyarrow as pa
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.klog import utc_offset_us
+from k8saudit.io import BOM
 from k8saudit.schema import RAW_EVENT_SCHEMA
 
 #: bytes of input per block: bounds the memory of a block's columns (a few times this)
 BLOCK_BYTES = 16 << 20
-_BOM = b"\xef\xbb\xbf"
 
 #: a bare klog header whose clock is valid in any year (29 February is left to the reference)
 _HEADER = (
@@ -164,23 +164,25 @@ def _line_blocks(chunks: Iterator[bytes]) -> Iterator[pl.Series]:
     first = True
     for chunk in chunks:
         data = carry + chunk if carry else chunk
-        if first:
-            if len(data) < len(_BOM) and _BOM.startswith(data):
-                carry = data  # too short to tell whether it is a BOM yet
-                continue
-            data = data.removeprefix(_BOM)
-            first = False
         cut = data.rfind(b"\n")
         if cut < 0:
             carry = data
             continue
         carry = data[cut + 1 :]
-        yield _split_lines(data[: cut + 1])
+        lines = _split_lines(data[: cut + 1])
+        yield _without_bom(lines) if first else lines
+        first = False
     if carry:
-        if first:
-            carry = carry.removeprefix(_BOM)
-        if carry:
-            yield _split_lines(carry + b"\n")
+        lines = _split_lines(carry + b"\n")
+        yield _without_bom(lines) if first else lines
+
+
+def _without_bom(lines: pl.Series) -> pl.Series:
+    """The lines with a BOM removed from the start of the first (the file's)."""
+    head = lines[0]
+    if not isinstance(head, str) or not head.startswith(BOM):
+        return lines
+    return pl.concat([lines[:1].str.strip_prefix(BOM), lines[1:]])
 
 
 def _split_lines(block: bytes) -> pl.Series:
