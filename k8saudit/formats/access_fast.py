@@ -76,6 +76,7 @@ _K8S_VERBS = {
     "DELETECOLLECTION": "deletecollection",
 }
 _SLOW, _STRUCT, _GLOG_KIND = 0, 1, 2
+_WIDTH = np.arange(12)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
 
 
@@ -91,7 +92,8 @@ def parse_access_file(
     lines (``io.iter_lines``), one ``ParsedBatch`` per block.
 
     The rows, rejects and counts summed over the batches are the reference's; only the batch
-    boundaries and the order of rows within a batch differ.
+    boundaries and the order of rows within a batch differ. A row's continuation lines are
+    counted in the batch of the block after it when they are the first lines of that block.
 
     >>> import io
     >>> data = (b'I0823 08:55:54.330840 1 httplog.go:132] "HTTP" verb="GET" URI="/healthz" '
@@ -103,18 +105,33 @@ def parse_access_file(
     parser = AccessLogParser(default_year, tz)
     joiner = LineJoiner()
     first_line = 1
-    seen = False
-    for lines in _line_blocks(_read_ahead(stream, block_bytes)):
-        seen = True
-        yield _parse_block(parser, joiner, lines, first_line, source_file)
-        first_line += len(lines)
-    if not seen:
+    previous: ParsedBatch | None = None
+    for block in _line_blocks(_read_ahead(stream, block_bytes)):
+        if previous is not None:
+            yield previous
+        previous = _parse_block(parser, joiner, block, first_line, source_file)
+        first_line += len(block)
+    if previous is None:
         return
     rest = joiner.finish()
     if rest is not None:
         parser.take_line(*rest)
-    parser.state.flush()
-    yield parser.state.take(source_file)
+    parser.state.flush()  # the last record, and the lines after it, settle with the last block
+    yield _combined(previous, parser.state.take(source_file))
+
+
+def _combined(first: ParsedBatch, second: ParsedBatch) -> ParsedBatch:
+    """One batch holding the rows and the accounting of both."""
+    return ParsedBatch(
+        table=pa.concat_tables([first.table, second.table]),
+        lines=first.lines + second.lines,
+        skipped=first.skipped + second.skipped,
+        rejects=first.rejects + second.rejects,
+        wrapper_time_lines=first.wrapper_time_lines + second.wrapper_time_lines,
+        default_year_lines=first.default_year_lines + second.default_year_lines,
+        continuation=first.continuation + second.continuation,
+        partial=first.partial + second.partial,
+    )
 
 
 # --------------------------------------------------------------------------- lines
@@ -157,7 +174,73 @@ def _read_ahead(stream: IO[bytes], size: int) -> Iterator[bytes]:
                 thread.join(0.01)
 
 
-def _line_blocks(chunks: Iterator[bytes]) -> Iterator[pl.Series]:
+class _Block:
+    """A block of whole lines: the text of each (as ``io.iter_lines`` reads it) and the bytes
+    they were cut from, for slicing fields out of the lines the fast regexes vouched for."""
+
+    def __init__(self, data: bytes) -> None:
+        self.lines = pl.Series("line", [], pl.String)
+        self.starts = np.zeros(0, np.int64)  # the byte offset of each line in ``data``
+        self.buffer = pa.py_buffer(data)
+        self.bytes = np.frombuffer(data, np.uint8)
+        self._positions: dict[int, np.ndarray] = {}
+        self._padded: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def positions(self, byte: int) -> np.ndarray:
+        """The offsets of every ``byte`` in the block, in order."""
+        found = self._positions.get(byte)
+        if found is None:
+            found = self._positions[byte] = np.flatnonzero(self.bytes == byte)
+        return found
+
+    def next(self, byte: int, after: np.ndarray) -> np.ndarray:
+        """For each offset in ``after``, the offset of the first ``byte`` at or after it (some
+        offset, for rows that are masked out anyway)."""
+        positions = self.positions(byte)
+        return positions[np.minimum(np.searchsorted(positions, after), len(positions) - 1)]
+
+    def strings(
+        self, start: np.ndarray, end: np.ndarray, valid: np.ndarray | None = None
+    ) -> pa.Array:
+        """The byte ranges ``start:end`` of the block as an Arrow ``string_view`` array that
+        points into the block (no copy); null where ``valid`` is False."""
+        n = len(start)
+        length = (end - start).astype(np.int32)
+        if valid is not None:
+            length = np.where(valid, length, 0).astype(np.int32)
+        views = np.empty((n, 16), np.uint8)
+        views[:, 0:4] = length.view(np.uint8).reshape(n, 4)
+        # the first 12 bytes: the whole value when it is that short (inline), else its prefix
+        views[:, 4:16] = self._windows()[np.clip(start, 0, len(self.bytes))]
+        views[:, 4:16] *= length[:, None] > _WIDTH
+        long = length > 12
+        views[long, 8:12] = 0  # buffer index
+        views[long, 12:16] = start[long].astype(np.int32).view(np.uint8).reshape(-1, 4)
+        bitmap = None
+        if valid is not None and not valid.all():
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        return pa.Array.from_buffers(
+            pa.string_view(), n, [bitmap, pa.py_buffer(views), self.buffer]
+        )
+
+    def _windows(self) -> np.ndarray:
+        """Every 12 bytes of the block, by start offset (a strided view of a padded copy)."""
+        if self._padded is None:
+            self._padded = np.concatenate((self.bytes, np.zeros(12, np.uint8)))
+        return np.lib.stride_tricks.sliding_window_view(self._padded, 12)
+
+    def number(self, at: np.ndarray, width: int) -> np.ndarray:
+        """The ``width`` ASCII digits at each offset ``at``, as integers."""
+        value = np.zeros(len(at), np.int64)
+        for k in range(width):
+            value = value * 10 + (self.bytes[at + k].astype(np.int64) - 48)
+        return value
+
+
+def _line_blocks(chunks: Iterator[bytes]) -> Iterator[_Block]:
     """Blocks of whole lines, exactly as ``io.iter_lines`` reads them: split at ``\\n``,
     trailing ``\\r``/``\\n`` removed, a leading BOM dropped, invalid UTF-8 as U+FFFD."""
     carry = b""
@@ -169,33 +252,44 @@ def _line_blocks(chunks: Iterator[bytes]) -> Iterator[pl.Series]:
             carry = data
             continue
         carry = data[cut + 1 :]
-        lines = _split_lines(data[: cut + 1])
-        yield _without_bom(lines) if first else lines
+        block = _split_lines(data[: cut + 1])
+        yield _without_bom(block) if first else block
         first = False
     if carry:
-        lines = _split_lines(carry + b"\n")
-        yield _without_bom(lines) if first else lines
+        block = _split_lines(carry + b"\n")
+        yield _without_bom(block) if first else block
 
 
-def _without_bom(lines: pl.Series) -> pl.Series:
-    """The lines with a BOM removed from the start of the first (the file's)."""
-    head = lines[0]
+def _without_bom(block: _Block) -> _Block:
+    """The block with a BOM removed from the start of its first line (the file's)."""
+    head = block.lines[0]
     if not isinstance(head, str) or not head.startswith(BOM):
-        return lines
-    return pl.concat([lines[:1].str.strip_prefix(BOM), lines[1:]])
+        return block
+    block.lines = pl.concat([block.lines[:1].str.strip_prefix(BOM), block.lines[1:]])
+    block.starts[0] += len(BOM.encode())
+    return block
 
 
-def _split_lines(block: bytes) -> pl.Series:
-    """The lines of ``block`` (which ends in ``\\n``) as a polars string Series."""
-    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10) + 1
-    offsets = np.concatenate((np.zeros(1, np.int64), ends.astype(np.int64)))
-    array = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
+def _split_lines(data: bytes) -> _Block:
+    """The lines of ``data`` (which ends in ``\\n``), as views into it (no copy)."""
+    whole = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)
+    )
     try:
-        array.validate(full=True)
+        whole.validate(full=True)
     except pa.ArrowInvalid:  # invalid UTF-8: replaced as TextIOWrapper(errors="replace") does
-        return _split_lines(block.decode("utf-8", "replace").encode("utf-8"))
-    series = pl.Series("line", array, dtype=pl.String)
-    return series.str.strip_chars_end("\r\n")
+        data = data.decode("utf-8", "replace").encode("utf-8")
+    block = _Block(data)
+    ends = block.positions(ord("\n"))
+    starts = np.concatenate((np.zeros(1, np.int64), ends[:-1] + 1))
+    while True:  # iter_lines strips every trailing "\r" (and "\n") of a line
+        cr = (ends > starts) & (block.bytes[np.maximum(ends - 1, 0)] == ord("\r"))
+        if not cr.any():
+            break
+        ends = ends - cr
+    block.starts = starts
+    block.lines = pl.Series("line", block.strings(starts, ends))
+    return block
 
 
 # --------------------------------------------------------------------------- a block
@@ -204,27 +298,29 @@ def _split_lines(block: bytes) -> pl.Series:
 def _parse_block(
     parser: AccessLogParser,
     joiner: LineJoiner,
-    lines: pl.Series,
+    block: _Block,
     first_line: int,
     source_file: str,
 ) -> ParsedBatch:
     """Settle the lines of one block: fast runs vectorised, the rest by the state machine."""
-    frame = pl.DataFrame({"line": lines}).with_columns(
+    lines = block.lines
+    kinds = pl.DataFrame({"line": lines}).select(
         structured=pl.col("line").str.contains(_STRUCTURED),
         glog=pl.col("line").str.contains(_GLOG),
     )
     kind = np.where(
-        frame["structured"].to_numpy(),
+        kinds["structured"].to_numpy(),
         _STRUCT,
-        np.where(frame["glog"].to_numpy(), _GLOG_KIND, _SLOW),
+        np.where(kinds["glog"].to_numpy(), _GLOG_KIND, _SLOW),
     ).astype(np.int8)
+    if len(block.bytes) >= 1 << 31:  # string views address a block with 32-bit offsets
+        kind[:] = _SLOW
     fast = kind != _SLOW
     months = np.zeros(len(kind), np.int64)
     days = np.zeros(len(kind), np.int64)
-    if fast.any():
-        clock = lines.filter(pl.Series(fast))
-        months[fast] = clock.str.slice(1, 2).cast(pl.Int64).to_numpy()
-        days[fast] = clock.str.slice(3, 2).cast(pl.Int64).to_numpy()
+    if fast.any():  # a fast line starts with its klog header: MMDD at bytes 1-4
+        months[fast] = block.number(block.starts[fast] + 1, 2)
+        days[fast] = block.number(block.starts[fast] + 3, 2)
     years = np.zeros(len(kind), np.int64)
     emitted = np.zeros(len(kind), bool)
     texts = _SlowLines(lines, fast)
@@ -246,19 +342,10 @@ def _parse_block(
                 _take_slow(parser, joiner, first_line + start, texts.get(start))
                 start += 1
     batch = state.take(source_file)
-    table = _fast_table(frame, kind, emitted, years, first_line, parser.tz, source_file)
+    table = _fast_table(block, kind, emitted, years, first_line, parser.tz, source_file)
     if table.num_rows == 0:
         return batch
-    return ParsedBatch(
-        table=pa.concat_tables([batch.table, table]),
-        lines=batch.lines + table.num_rows,
-        skipped=batch.skipped,
-        rejects=batch.rejects,
-        wrapper_time_lines=batch.wrapper_time_lines,
-        default_year_lines=batch.default_year_lines,
-        continuation=batch.continuation,
-        partial=batch.partial,
-    )
+    return _combined(batch, ParsedBatch(table=table, lines=table.num_rows, skipped=0))
 
 
 class _SlowLines:
@@ -329,7 +416,7 @@ def _take_fast_run(
 
 
 def _fast_table(
-    frame: pl.DataFrame,
+    block: _Block,
     kind: np.ndarray,
     emitted: np.ndarray,
     years: np.ndarray,
@@ -344,14 +431,15 @@ def _fast_table(
         if not chosen.any():
             continue
         index = np.flatnonzero(chosen)
-        lines = frame["line"].gather(index)
-        fields = build(lines)
-        stage_us = _klog_us(lines, years[index], tz)
-        latency = fields["latency_ns"].to_numpy() / 1e6
+        start = block.starts[index]
+        end = start + block.lines.gather(index).str.len_bytes().to_numpy().astype(np.int64)
+        fields, durations = build(block, start, end)
+        stage_us = _klog_us(block, start, years[index], tz)
+        latency = durations["latency_ms"][0] / 1e6
         received = stage_us - np.rint(latency * 1000.0).astype(np.int64)
         columns = {
-            **{name: fields[name].to_arrow() for name in fields.columns if name[-3:] != "_ns"},
-            **{f"{n[:-3]}_ms": _ms(fields[n]) for n in fields.columns if n[-3:] == "_ns"},
+            **{name: fields[name].to_arrow() for name in fields.columns},
+            **{name: _ms(ns, valid) for name, (ns, valid) in durations.items()},
             "stage": pa.array(["ResponseComplete"] * len(index), pa.string()),
             "stage_at": pa.array(stage_us, pa.int64()),
             "received_at": pa.array(received, pa.int64()),
@@ -374,23 +462,12 @@ def _to_schema(columns: dict[str, pa.Array], n: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=RAW_EVENT_SCHEMA)
 
 
-def _klog_us(lines: pl.Series, years: np.ndarray, tz: tzinfo) -> np.ndarray:
-    """Epoch microseconds of bare klog lines whose clock is valid in ``years``, as
-    ``klog.klog_time_us`` computes them."""
-    clock = pl.DataFrame({"line": lines}).select(
-        [
-            pl.col("line").str.slice(start, width).cast(pl.Int64).alias(name)
-            for name, start, width in (
-                ("month", 1, 2),
-                ("day", 3, 2),
-                ("hour", 6, 2),
-                ("minute", 9, 2),
-                ("second", 12, 2),
-                ("micro", 15, 6),
-            )
-        ]
-    )
-    month, day, hour, minute, second, micro = (clock[c].to_numpy() for c in clock.columns)
+def _klog_us(block: _Block, start: np.ndarray, years: np.ndarray, tz: tzinfo) -> np.ndarray:
+    """Epoch microseconds of bare klog lines starting at ``start`` whose clock is valid in
+    ``years``, as ``klog.klog_time_us`` computes them (``I0204 12:34:56.789012``)."""
+    month, day = block.number(start + 1, 2), block.number(start + 3, 2)
+    hour, minute = block.number(start + 6, 2), block.number(start + 9, 2)
+    second, micro = block.number(start + 12, 2), block.number(start + 15, 6)
     months_since_epoch = (years - 1970) * 12 + (month - 1)
     epoch_days = months_since_epoch.astype("datetime64[M]").astype("datetime64[D]").astype(
         np.int64
@@ -404,31 +481,64 @@ def _klog_us(lines: pl.Series, years: np.ndarray, tz: tzinfo) -> np.ndarray:
     return us + micro
 
 
-def _ms(ns: pl.Series) -> pa.Array:
+def _ms(ns: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """Milliseconds of integer nanoseconds, divided as ``goduration.parse_go_duration`` does
     (numpy's true division: polars divides by a scalar through its reciprocal)."""
-    values = ns.fill_null(0).to_numpy().astype(np.float64) / 1e6
-    missing = ns.is_null().to_numpy()
-    return pa.array(values, pa.float64(), mask=missing if missing.any() else None)
+    values = ns.astype(np.float64) / 1e6
+    missing = None if valid is None or valid.all() else ~valid
+    return pa.array(values, pa.float64(), mask=missing)
 
 
-def _duration_ns(text: pl.Expr) -> pl.Expr:
-    """Integer nanoseconds of a Go duration matching ``_DURATION``; null for null."""
-    parts = text.str.extract_groups(f"^{_DURATION}$")
-    hours, minutes, whole, frac_text, unit = (parts.struct.field(str(i)) for i in range(1, 6))
-    scale = unit.replace_strict(_UNIT_NS, return_dtype=pl.Int64)
-    frac = frac_text.cast(pl.Int64).fill_null(0)
-    digits = frac_text.str.len_bytes().fill_null(0)
-    ns = (
-        hours.cast(pl.Int64).fill_null(0) * 3_600_000_000_000
-        + minutes.cast(pl.Int64).fill_null(0) * 60_000_000_000
-        + whole.cast(pl.Int64) * scale
-        + (frac * scale) // digits.replace_strict(_POW10, return_dtype=pl.Int64)
+def _duration_ns(block: _Block, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Integer nanoseconds of the Go durations at ``start:end`` (each matched ``_DURATION``:
+    ``[Nh][Nm]N[.N]unit``), read digit by digit as ``goduration`` reads them."""
+    data = block.bytes
+    last = np.maximum(end - 2, 0)
+    second_last = data[last]
+    # the unit: "s" after a digit; "ns", "us", "ms"; "µs"/"μs" (two UTF-8 bytes before the "s")
+    unit_width = np.where(
+        (second_last >= ord("0")) & (second_last <= ord("9")),
+        1,
+        np.where((second_last == 0xB5) | (second_last == 0xBC), 3, 2),
     )
-    return ns
+    scale = np.select(
+        [unit_width == 1, second_last == ord("n"), second_last == ord("m")],
+        [1_000_000_000, 1, 1_000_000],
+        1_000,
+    ).astype(np.int64)
+    stop = end - unit_width
+    n = len(start)
+    number = np.zeros(n, np.int64)
+    hours = np.zeros(n, np.int64)
+    minutes = np.zeros(n, np.int64)
+    frac = np.zeros(n, np.int64)
+    frac_digits = np.zeros(n, np.int64)
+    in_frac = np.zeros(n, bool)
+    for k in range(int((stop - start).max(initial=0))):
+        at = start + k
+        live = at < stop
+        char = np.where(live, data[np.minimum(at, len(data) - 1)], 0).astype(np.int64)
+        digit = live & (char >= ord("0")) & (char <= ord("9"))
+        whole_digit = digit & ~in_frac
+        frac_digit = digit & in_frac
+        number = np.where(whole_digit, number * 10 + (char - ord("0")), number)
+        frac = np.where(frac_digit, frac * 10 + (char - ord("0")), frac)
+        frac_digits += frac_digit
+        is_hours, is_minutes = live & (char == ord("h")), live & (char == ord("m"))
+        hours = np.where(is_hours, number, hours)
+        minutes = np.where(is_minutes, number, minutes)
+        number = np.where(is_hours | is_minutes, 0, number)
+        in_frac |= live & (char == ord("."))
+    return (
+        hours * 3_600_000_000_000
+        + minutes * 60_000_000_000
+        + number * scale
+        + (frac * scale) // (10**frac_digits)
+    )
 
 
-_POW10 = {i: 10**i for i in range(10)}
+#: a builder's columns: polars fields, and durations as (nanoseconds, valid or None) by column
+_Fields = tuple[pl.DataFrame, dict[str, tuple[np.ndarray, np.ndarray | None]]]
 
 
 def _host(addr: pl.Expr) -> pl.Expr:
@@ -449,58 +559,99 @@ def _none_if_empty(text: pl.Expr) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
-def _structured_fields(lines: pl.Series) -> pl.DataFrame:
-    """The fields of canonical structured lines (``_STRUCTURED``), split at their quotes: the
-    regex vouched that no value holds a quote or a backslash."""
-    part = pl.col("parts").struct.field
-    apf = pl.col("apf")
-    seats = part("field_18").str.extract_groups(
-        r"^ apf_iseats=([0-9]+) apf_fseats=([0-9]+) apf_additionalLatency=$"
+def _structured_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fields:
+    """The fields of canonical structured lines (``_STRUCTURED``), sliced between their
+    quotes: the regex vouched that no value holds a quote or a backslash, and that the header
+    holds none."""
+    quotes = block.positions(ord('"'))
+    first = np.searchsorted(quotes, start)
+    last = len(quotes) - 1
+
+    def quote(j: int) -> np.ndarray:
+        return quotes[np.minimum(first + j, last)]
+
+    def value(j: int, valid: np.ndarray | None = None) -> pl.Series:
+        # the j-th quoted value: j=1 verb, 2 URI, 3 latency, 4 UA, 5 audit-ID, 6 srcIP, 7 apf_pl...
+        return pl.Series(block.strings(quote(2 * j) + 1, quote(2 * j + 1), valid))
+
+    apf = block.bytes[quote(13) + 2] == ord("a")  # `" apf_pl=` rather than `" resp=`
+    iseats_at = quote(17) + 13  # `" apf_iseats=N apf_fseats=N apf_additionalLatency="`
+    iseats_end = block.next(ord(" "), iseats_at)
+    fseats_end = block.next(ord(" "), iseats_end + 12)
+    resp_at = np.where(apf, quote(21), quote(13)) + 7  # `" resp=N`
+    verb = value(1)
+    mapped = verb.replace_strict(_K8S_VERBS, default=None, return_dtype=pl.String)
+    nonempty = {j: quote(2 * j + 1) > quote(2 * j) + 1 for j in (4, 5, 7, 8)}
+    frame = pl.DataFrame(
+        {
+            "verb": mapped,
+            "http_method": verb.zip_with(mapped.is_null(), pl.Series([None], dtype=pl.String)),
+            "request_uri": value(2),
+            "user_agent": value(4, nonempty[4]),
+            "audit_id": value(5, nonempty[5]),
+            "src": value(6),
+            "code": pl.Series(block.strings(resp_at, end)).cast(pl.Int32),
+            "apf_priority_level": value(7, apf & nonempty[7]),
+            "apf_flow_schema": value(8, apf & nonempty[8]),
+            "apf_initial_seats": pl.Series(block.strings(iseats_at, iseats_end, apf)),
+            "apf_final_seats": pl.Series(block.strings(iseats_end + 12, fseats_end, apf)),
+        }
     )
-    verb = part("field_3").replace_strict(_K8S_VERBS, default=None, return_dtype=pl.String)
-    return (
-        pl.DataFrame({"parts": lines.str.split_exact('"', 22)})
-        .with_columns(apf=part("field_14").str.starts_with(" apf_pl="))
-        .select(
-            verb=verb,
-            http_method=pl.when(verb.is_null()).then(part("field_3")),
-            request_uri=part("field_5"),
-            latency_ns=_duration_ns(part("field_7")),
-            user_agent=_none_if_empty(part("field_9")),
-            audit_id=_none_if_empty(part("field_11")),
-            source_ip=_host(part("field_13")),
-            code=pl.when(apf)
-            .then(part("field_22"))
-            .otherwise(part("field_14"))
-            .str.strip_prefix(" resp=")
-            .cast(pl.Int32),
-            apf_priority_level=pl.when(apf).then(_none_if_empty(part("field_15"))),
-            apf_flow_schema=pl.when(apf).then(_none_if_empty(part("field_17"))),
-            apf_initial_seats=pl.when(apf).then(seats.struct.field("1").cast(pl.Int32)),
-            apf_final_seats=pl.when(apf).then(seats.struct.field("2").cast(pl.Int32)),
-            apf_additional_latency_ns=pl.when(apf).then(_duration_ns(part("field_19"))),
-            apf_execution_ns=pl.when(apf).then(_duration_ns(part("field_21"))),
-            log_format=pl.lit("httplog-structured"),
-        )
+    durations = {
+        "latency_ms": (_duration_ns(block, quote(6) + 1, quote(7)), None),
+        "apf_additional_latency_ms": (_duration_ns(block, quote(18) + 1, quote(19)), apf),
+        "apf_execution_ms": (_duration_ns(block, quote(20) + 1, quote(21)), apf),
+    }
+    fields = frame.select(
+        "verb",
+        "http_method",
+        "request_uri",
+        "user_agent",
+        "audit_id",
+        "code",
+        "apf_priority_level",
+        "apf_flow_schema",
+        pl.col("apf_initial_seats", "apf_final_seats").cast(pl.Int32),
+        source_ip=_host(pl.col("src")),
+        log_format=pl.lit("httplog-structured"),
     )
+    return fields, durations
 
 
-def _glog_fields(lines: pl.Series) -> pl.DataFrame:
-    """The fields of canonical glog lines (``_GLOG``): method, URI, latency, code and the
-    ``[ua ip:port]`` trailer split at its last space (``httplog.split_glog_trailer``)."""
-    group = pl.col("groups").struct.field
-    ua = group("5")
-    unbracketed = (
-        pl.when(ua.str.starts_with("[") & ua.str.ends_with("]"))
-        .then(ua.str.strip_prefix("[").str.strip_suffix("]"))
-        .otherwise(ua)
+def _glog_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fields:
+    """The fields of canonical glog lines (``_GLOG``), sliced at the separators the regex
+    vouched for: method, URI, latency, code and the ``[ua ip:port]`` trailer split at its last
+    space, its UA unbracketed (``httplog.split_glog_trailer``)."""
+    header_end = block.next(ord("]"), start)  # the first `]` of a klog line ends its header
+    method_at = header_end + 1 + (block.bytes[header_end + 1] == ord(" "))
+    method_end = block.next(ord(" "), method_at)
+    uri_end = block.next(ord(" "), method_end + 1) - 1  # the URI token ends in `:`
+    latency_end = block.next(ord(")"), uri_end + 3)
+    code_end = block.next(ord(" "), latency_end + 2)
+    spaces = block.positions(ord(" "))
+    last_space = spaces[np.searchsorted(spaces, end) - 1]
+    ua_at, ua_end = code_end + 2, last_space
+    bracketed = (
+        (ua_end - ua_at >= 2)
+        & (block.bytes[ua_at] == ord("["))
+        & (block.bytes[np.maximum(ua_end - 1, 0)] == ord("]"))
     )
-    return pl.DataFrame({"groups": lines.str.extract_groups(_GLOG)}).select(
-        http_method=group("1"),
-        request_uri=group("2"),
-        latency_ns=_duration_ns(group("3")),
-        code=group("4").cast(pl.Int32),
-        user_agent=_none_if_empty(unbracketed),
-        source_ip=_host(group("6")),
+    ua_at, ua_end = ua_at + bracketed, ua_end - bracketed
+    frame = pl.DataFrame(
+        {
+            "http_method": pl.Series(block.strings(method_at, method_end)),
+            "request_uri": pl.Series(block.strings(method_end + 1, uri_end)),
+            "code": pl.Series(block.strings(latency_end + 2, code_end)).cast(pl.Int32),
+            "user_agent": pl.Series(block.strings(ua_at, ua_end, ua_end > ua_at)),
+            "addr": pl.Series(block.strings(last_space + 1, end - 1)),
+        }
+    )
+    fields = frame.select(
+        "http_method",
+        "request_uri",
+        "code",
+        "user_agent",
+        source_ip=_host(pl.col("addr")),
         log_format=pl.lit("httplog-glog"),
     )
+    return fields, {"latency_ms": (_duration_ns(block, uri_end + 3, latency_end), None)}
