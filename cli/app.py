@@ -16,9 +16,11 @@ from k8saudit.exceptions import ExitCode
 
 from . import (
     analysis_commands,
+    compare_command,
     dataset_commands,
     detect_command,
     diagnose_command,
+    rbac_command,
     simulate_command,
 )
 from .boundary import new_app
@@ -35,6 +37,8 @@ def build_app() -> typer.Typer:
     analysis_commands.register(app)
     diagnose_command.register(app)
     detect_command.register(app)
+    rbac_command.register(app)
+    compare_command.register(app)
     simulate_command.register(app)
     return app
 

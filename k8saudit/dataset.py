@@ -26,6 +26,7 @@ from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.formats.redact import scrub_line
+from k8saudit.query_loader import get_query
 from k8saudit.store import Manifest, read_manifest, redaction_key, resolve_dataset
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class Answer(NamedTuple):
 
     frame: pl.DataFrame
     empty_reason: EmptyReason | None
+    #: the columns the terminal table shows (the query's ``-- table:``; empty: all)
+    table: tuple[str, ...] = ()
 
 
 class Dataset:
@@ -130,9 +133,11 @@ class Dataset:
         if empty is not None:
             raise empty
         frame = self.query(name, **params)
+        # `grp` in a table line is the group column, named after --by (the first column)
+        table = tuple(frame.columns[0] if c == "grp" else c for c in get_query(name).table)
         if frame.height:
-            return Answer(frame, None)
-        return Answer(frame, self.explain_empty(name, **params))
+            return Answer(frame, None, table)
+        return Answer(frame, self.explain_empty(name, **params), table)
 
     def explain_empty(self, name: str, **params: Any) -> EmptyReason:
         """Why the library query ``name`` with ``params`` returns no rows: a value no request

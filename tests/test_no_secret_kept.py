@@ -14,9 +14,10 @@ import duckdb
 import pytest
 
 from cli.analysis_commands import command_name
-from k8saudit.query_loader import list_queries
+from k8saudit.query_loader import get_query, list_queries
 
 from .helpers import event, jsonl, run_cli, write_lines
+from .test_queries import EXAMPLE_ARGS
 
 #: the planted values: each must appear nowhere (nor its base64, where it is a Secret's data)
 PLAIN = {
@@ -121,6 +122,12 @@ def _dataset_text(dataset: Path) -> str:
     return "\n".join(texts)
 
 
+def _arguments(name: str) -> list[str]:
+    """The positional arguments an analysis takes (``-- arg:``), from the goldens' examples."""
+    given = EXAMPLE_ARGS.get(name, {})
+    return [given[a.name] for a in get_query(name).args if a.name in given]
+
+
 def _outputs(dataset: Path) -> tuple[str, int]:
     """The output of every command over the dataset, in every text format."""
     outputs = []
@@ -133,7 +140,7 @@ def _outputs(dataset: Path) -> tuple[str, int]:
             ["rejects", "-f", fmt, "-l", "0"],
             # (csv cannot hold the list column user_groups yet)
             ["sql", "SELECT * EXCLUDE (user_groups) FROM requests", "-f", fmt],
-            *([command_name(q), "-f", fmt] for q in list_queries()),
+            *([command_name(q), *_arguments(q.name), "-f", fmt] for q in list_queries()),
         ]
     ids = run_cli("sql", "SELECT audit_id FROM requests", "-f", "csv", "-d", str(dataset))[1]
     for audit_id in ids.split()[1:]:  # every request and its raw line read back
