@@ -65,6 +65,9 @@ RAW_EVENT_TYPES: dict[str, str] = dict(
         ("log_format", "VARCHAR"),
         ("source_file", "VARCHAR"),
         ("source_line", "BIGINT"),
+        # the bodies as redacted JSON text, only with `ingest --keep-bodies` (formats.redact)
+        ("request_object", "VARCHAR"),
+        ("response_object", "VARCHAR"),
     ]
 )
 
@@ -124,6 +127,10 @@ REQUEST_TYPES: dict[str, str] = dict(
         ("apf_execution_ms", "DOUBLE"),
         ("has_audit", "BOOLEAN"),  # seen in an audit log
         ("has_access", "BOOLEAN"),  # seen in an access log
+        # requestObject / responseObject as JSON text with secret values redacted
+        # (formats.redact), kept only by `ingest --keep-bodies`: NULL otherwise
+        ("request_object", "VARCHAR"),
+        ("response_object", "VARCHAR"),
     ]
 )
 
