@@ -14,7 +14,13 @@ import typer
 
 from k8saudit.exceptions import ExitCode
 
-from . import analysis_commands, dataset_commands, diagnose_command, simulate_command
+from . import (
+    analysis_commands,
+    dataset_commands,
+    diagnose_command,
+    report_commands,
+    simulate_command,
+)
 from .boundary import new_app
 
 
@@ -28,6 +34,7 @@ def build_app() -> typer.Typer:
     dataset_commands.register(app)
     analysis_commands.register(app)
     diagnose_command.register(app)
+    report_commands.register(app)
     simulate_command.register(app)
     return app
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from k8saudit.progress import track_progress
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 from k8saudit.store import Manifest
 
@@ -32,7 +33,7 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
+    track_progress(con, False)
     create_macros(con)
     empty = REQUEST_SCHEMA.empty_table()
     con.register("_request_schema", empty)
