@@ -36,6 +36,7 @@ def report_once(ds: Dataset, output: Path) -> list[tuple[str, float]]:
         nonlocal last
         now = time.perf_counter()
         steps.append((what, now - last))
+        print(f"  {done}/{total} {what}: {now - last:.2f} s", flush=True)
         last = now
 
     write_report(output, ds, progress=heard)

@@ -465,7 +465,10 @@ def pollers_chart(request: _Request) -> alt.TopLevelMixin:
     import altair as alt
 
     limit = int(request.option("limit", 40))
-    frame = request.run("pollers", limit=limit)
+    # every series above min_share (at most 1 / min_share of them), the first limit drawn: the
+    # same query diagnose asks, so a report runs it once
+    options = {"min_share": request.params["min_share"]} if "min_share" in request.params else {}
+    frame = request.run("pollers", limit=0, **options).head(limit)
     frame = frame.filter(frame["period_s"].is_not_null() & (frame["period_s"] > 0))
     labels = list(dict.fromkeys(frame["client"].to_list()))
     return (
@@ -581,7 +584,10 @@ CHARTS = {
         ChartKind("latency", "p50/p90/p99 latency over time", ("every",), latency_chart),
         ChartKind("errors", "5xx responses per second over time", ("every",), errors_chart),
         ChartKind(
-            "pollers", "the pollers: period x sources, sized by req/s", ("limit",), pollers_chart
+            "pollers",
+            "the pollers: period x sources, sized by req/s",
+            ("limit", "min_share"),
+            pollers_chart,
         ),
         ChartKind(
             "heatmap",

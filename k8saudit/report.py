@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit.dataset import Dataset
 from k8saudit.dataset import open as open_dataset
-from k8saudit.diagnosis import Diagnosis, diagnose
+from k8saudit.diagnosis import DEFAULT_MIN_SHARE, Diagnosis, diagnose
 from k8saudit.exceptions import UsageError
 from k8saudit.htmlpage import escape_html, page
 from k8saudit.render import duration_text, table_view, window_text
@@ -41,19 +41,22 @@ CHARTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("timeline", "Request rate", {}),
     ("throttling", "Throttled requests (429)", {}),
     ("inflight", "In flight against the limit", {}),
-    ("pollers", "Pollers", {}),
+    ("pollers", "Pollers", {"min_share": DEFAULT_MIN_SHARE}),
     ("heatmap", "What the busiest client asks", {}),
     ("latency", "Latency", {}),
     ("errors", "Server errors", {}),
     ("open_watches", "Watches", {}),
 )
+#: the most rows a table of the report shows
+TABLE_ROWS = 12
 #: the tables of the report, in order: (query, heading, options, columns shown: None for all)
 TABLES: tuple[tuple[str, str, dict[str, Any], tuple[str, ...] | None], ...] = (
     ("top_talkers", "Top talkers", {"limit": 10}, None),
     ("top_talkers", "Top user agents", {"by": "user_agent", "limit": 10}, ("user_agent",
      "requests", "req_per_s", "request_share", "time_share", "throttled", "sources")),
-    ("pollers", "Pollers", {"limit": 12}, ("client", "operation", "period_s", "jitter_s",
-     "sources", "req_per_s", "request_share", "time_share", "throttled_share", "cost_class")),
+    ("pollers", "Pollers", {"min_share": DEFAULT_MIN_SHARE, "limit": 0}, ("client",
+     "operation", "period_s", "jitter_s", "sources", "req_per_s", "request_share",
+     "time_share", "throttled_share", "cost_class")),
     ("inflight_peaks", "In-flight peaks", {}, ("apiserver", "kind", "peak", "seat_limit",
      "full_s", "full_share", "throttled", "top_holders")),
     ("throttling", "Who was throttled", {"limit": 10}, None),
@@ -198,6 +201,23 @@ def _made_html(ds: Dataset, filters: Mapping[str, Any], took: float) -> str:
     )
 
 
+class _Remembering(Dataset):
+    """The dataset as a report reads it: a query asked again with the same values (the
+    pollers and in-flight peaks of ``diagnose``, of a chart and of a table) is answered from
+    the first time, over the same connection."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        super().__init__(dataset.root, dataset.manifest)
+        self._con = dataset.duckdb
+        self._answers: dict[tuple[str, str], pl.DataFrame] = {}
+
+    def sql(self, query: str, **params: Any) -> pl.DataFrame:
+        key = (query, repr(sorted(params.items())))
+        if key not in self._answers:
+            self._answers[key] = super().sql(query, **params)
+        return self._answers[key]
+
+
 def build_report(
     dataset: Dataset | str | os.PathLike[str] | None = None,
     *,
@@ -223,7 +243,7 @@ def build_report(
             progress(done, steps, what)
 
     values = {k: v for k, v in filters.items() if v is not None}
-    ds = dataset
+    ds = _Remembering(dataset)
     # every client: the totals are their sums (a dataset without requests is an error here)
     talkers = ds.answer("top_talkers", limit=0, **values).frame
     summary = summarize(talkers)
@@ -240,8 +260,8 @@ def build_report(
     for name, heading, options, columns in TABLES:
         if name == "top_talkers" and "by" not in options:
             frame = talkers.head(options["limit"])
-        else:
-            frame = ds.query(name, **options, **values)
+        else:  # the pollers are those of diagnose, all of them: the table shows the first
+            frame = ds.query(name, **options, **values).head(TABLE_ROWS)
         sections.append(f"<h2>{escape_html(heading)}</h2>{html_table(frame, columns)}")
         tick(f"table {name.replace('_', '-')}")
     made = _made_html(ds, values, time.monotonic() - started)
