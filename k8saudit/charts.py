@@ -444,7 +444,9 @@ def errors_chart(request: _Request) -> alt.TopLevelMixin:
 
     return (
         alt.Chart(_values(_health(request)))
-        .mark_area(interpolate="step-after", color="#d62728", opacity=0.7, line=True)
+        .mark_area(
+            interpolate="step-after", color="#d62728", opacity=0.7, line={"color": "#d62728"}
+        )
         .encode(
             x=_time(span=request.span),
             y=alt.Y("error_5xx_per_s:Q", title="5xx responses per second"),
