@@ -16,8 +16,11 @@ from k8saudit.exceptions import ExitCode
 
 from . import (
     analysis_commands,
+    compare_command,
     dataset_commands,
+    detect_command,
     diagnose_command,
+    rbac_command,
     report_commands,
     simulate_command,
 )
@@ -35,6 +38,9 @@ def build_app() -> typer.Typer:
     analysis_commands.register(app)
     diagnose_command.register(app)
     report_commands.register(app)
+    detect_command.register(app)
+    rbac_command.register(app)
+    compare_command.register(app)
     simulate_command.register(app)
     return app
 
