@@ -1,4 +1,5 @@
-# Quick start: `make demo` (the main job on sample_logs/: ingest, top talkers, info, diagnose)
+# Quick start: `make demo` (the main job on sample_logs/: ingest, top talkers, info, diagnose,
+# and the HTML report)
 # and `make test`.
 # Both create .venv with nothing but Python 3.11+ and make on the machine.
 PYTHON ?= python3
@@ -6,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATASET ?= demo-data
 
-.PHONY: demo test lint bench bench-quick sample-logs clean
+.PHONY: demo test lint bench bench-quick sample-logs docs-images clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,8 @@ demo: $(BIN)/.installed
 	$(BIN)/k8saudit top-talkers --dataset $(DEMO_DATASET) --limit 10
 	$(BIN)/k8saudit info --dataset $(DEMO_DATASET)
 	$(BIN)/k8saudit diagnose --dataset $(DEMO_DATASET)
+	mkdir -p build
+	$(BIN)/k8saudit report --dataset $(DEMO_DATASET) --output build/demo-report.html
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -41,6 +44,14 @@ sample-logs: $(BIN)/.installed
 	rm -rf sample_logs
 	$(BIN)/k8saudit simulate --nodes 200 --duration 5m --apiservers 2 --format both --gzip \
 		--seed 1 --rotate-mb 10 --out sample_logs
+
+# Redraws the README's picture (docs/timeline.png) from sample_logs/ and re-executes the
+# notebook of examples/ in place (its saved outputs).
+docs-images: $(BIN)/.installed
+	rm -rf build/docs-data
+	$(BIN)/k8saudit ingest sample_logs --dataset build/docs-data --quiet
+	$(BIN)/k8saudit chart timeline --dataset build/docs-data --output docs/timeline.png
+	cd examples && ../$(BIN)/jupyter-execute --inplace incident.ipynb
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATASET) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

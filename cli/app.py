@@ -21,6 +21,7 @@ from . import (
     detect_command,
     diagnose_command,
     rbac_command,
+    report_commands,
     simulate_command,
 )
 from .boundary import new_app
@@ -36,6 +37,7 @@ def build_app() -> typer.Typer:
     dataset_commands.register(app)
     analysis_commands.register(app)
     diagnose_command.register(app)
+    report_commands.register(app)
     detect_command.register(app)
     rbac_command.register(app)
     compare_command.register(app)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from k8saudit.progress import track_progress
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 from k8saudit.store import Manifest
 
@@ -33,7 +34,7 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
-    con.execute("SET enable_progress_bar = false").fetchall()
+    track_progress(con, False)
     create_macros(con)
     con.execute(_schema_table_sql()).fetchall()
     con.execute("SET VARIABLE request_columns = $names", {"names": list(REQUEST_COLUMNS)})

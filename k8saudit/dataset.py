@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
+from k8saudit.charts import chart
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
@@ -31,6 +32,7 @@ from k8saudit.query_loader import get_query
 from k8saudit.store import Manifest, read_manifest, redaction_key, resolve_dataset
 
 if TYPE_CHECKING:
+    import altair as alt
     import duckdb
     import polars as pl
 
@@ -147,6 +149,16 @@ class Dataset:
         if frame.height:
             return Answer(frame, None, table)
         return Answer(frame, self.explain_empty(name, **params), table)
+
+    def chart(self, name: str, **params: Any) -> alt.TopLevelMixin:
+        """The chart ``name`` (``k8saudit.charts.chart_names()``: timeline, throttling,
+        inflight, latency, errors, pollers, heatmap, open_watches) as an altair chart, with the
+        common filters and the chart's options (``every``, ``limit``, ``by``...).
+
+        >>> ds.chart("timeline", since="30m", limit=5)  # doctest: +SKIP
+        alt.LayerChart(...)
+        """
+        return chart(self, name, params, self._memo)
 
     def explain_empty(self, name: str, **params: Any) -> EmptyReason:
         """Why the library query ``name`` with ``params`` returns no rows: a value no request

@@ -33,6 +33,25 @@ class IngestProgress:
 Progress = Callable[[IngestProgress], None]
 
 
+def track_progress(con: duckdb.DuckDBPyConnection, track: bool) -> None:
+    """Have DuckDB track the progress of its queries (``track``: for ``QueryTicker``) or not,
+    and never print a bar of its own (stdout stays parseable).
+
+    In Jupyter without ipywidgets DuckDB refuses every progress-bar setting (it would draw a
+    widget there): the connection keeps its defaults then, and a ticker sees no progress.
+    """
+    import duckdb
+
+    try:
+        if track:
+            con.execute("SET enable_progress_bar = true").fetchall()
+            con.execute("SET enable_progress_bar_print = false").fetchall()
+        else:
+            con.execute("SET enable_progress_bar = false").fetchall()
+    except duckdb.InvalidInputException:
+        pass
+
+
 def bytes_read() -> int | None:
     """Bytes this process has read so far, page cache included (Linux: ``rchar`` of
     /proc/self/io); None where that is not known."""

@@ -22,6 +22,7 @@ from k8saudit.exceptions import UsageError
 from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
+from k8saudit.progress import track_progress
 from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_SCHEMA
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
@@ -38,8 +39,7 @@ def connect(work: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'").fetchall()
     # Track query progress (progress.QueryTicker polls it) but never print DuckDB's own bar:
     # it writes to stdout, which must stay parseable.
-    con.execute("SET enable_progress_bar = true").fetchall()
-    con.execute("SET enable_progress_bar_print = false").fetchall()
+    track_progress(con, True)
     # Line numbers come from WITH ORDINALITY, computed at the scan: output order is free.
     con.execute("SET preserve_insertion_order = false").fetchall()
     # Beyond this DuckDB spills to the work area. Measured peak RSS: 1.4 GB on a 4.5 GB audit
