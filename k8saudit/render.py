@@ -310,6 +310,11 @@ def ingest_summary(report: IngestReport) -> str:
         lines.append(f"time span   {_span(report.first, report.last)}")
     lines.append(f"skipped     {report.skipped:,} records (not API requests)")
     lines.append(f"rejected    {report.rejected:,} records")
+    if report.suspicious:
+        lines.append(
+            f"suspicious  {report.suspicious:,} events dated before 2014 or over a day after "
+            "their file was written (kept)"
+        )
     lines.append(
         f"took        {report.seconds:.2f} s ({decimal(report.bytes_read)}, {mb_s:.0f} MB/s)"
     )

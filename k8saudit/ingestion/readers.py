@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from k8saudit.formats import access_log, legacy_audit
+from k8saudit.formats.audit_json import EVENT_COLUMNS, INJECTED_COLUMNS, MAX_LINE_BYTES
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
@@ -38,6 +39,8 @@ from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
 ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
+#: the Event fields an unwrapped event too long for DuckDB's line reader is cut down to
+KEPT_FIELDS = frozenset(EVENT_COLUMNS) | frozenset(INJECTED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,17 @@ class _ItemSink:
         if item.kind == "event":
             event = dict(item.value)
             event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
-            self.events_file.write(json.dumps(event, default=_json_default) + "\n")
+            written = json.dumps(event, default=_json_default)
+            if len(written) > MAX_LINE_BYTES // 4:  # chars: up to 4 bytes each in UTF-8
+                # a huge event (a LIST response body at level RequestResponse): keep only the
+                # fields read, which DuckDB reads in one line
+                kept = {k: v for k, v in event.items() if k in KEPT_FIELDS}
+                written = json.dumps(kept, default=_json_default)
+                if len(written.encode()) > MAX_LINE_BYTES:
+                    size = len(written.encode()) >> 20
+                    self.result.reject(line, f"event too large ({size} MB without bodies)", text)
+                    return
+            self.events_file.write(written + "\n")
             self.events += 1
         elif item.kind == "gke":
             row = gke_entry_to_raw(item.value)

@@ -169,12 +169,20 @@ class Stager:
         ``apiserver`` (``sql/attribute_apiserver.sql``)."""
         run_sql(self.con, "attribute_apiserver", mark=mark, apiserver=apiserver)
 
-    def observed_since(self, mark: int) -> list[tuple[str | None, datetime, datetime]]:
+    def observed_since(
+        self, mark: int, file_time: datetime
+    ) -> list[tuple[str | None, datetime, datetime]]:
         """(apiserver, first, last instant observed) of the lines staged or keyed after
-        ``mark`` (``sql/observed_spans.sql``)."""
+        ``mark``, from a file last written at ``file_time`` (``sql/observed_spans.sql``)."""
         return [(server, first, last) for server, first, last in run_sql(
-            self.con, "observed_spans", mark=mark
+            self.con, "observed_spans", mark=mark, file_time=file_time
         )]  # fmt: skip
+
+    def suspicious_since(self, mark: int, file_time: datetime) -> tuple[int, int | None]:
+        """How many events staged or keyed after ``mark`` have a suspicious time (macros.sql:
+        ``is_plausible_time``), and the first line of one (``sql/suspicious_times.sql``)."""
+        ((count, line),) = run_sql(self.con, "suspicious_times", mark=mark, file_time=file_time)
+        return count, line
 
     def counts(self, batch: int) -> tuple[int, int, int]:
         """Rows of a batch: all, valid events, blank lines."""

@@ -66,3 +66,9 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- A time a log line can plausibly have: not before 2014 (Kubernetes did not exist), not more
+-- than a day after its file was last written (`file_time`). Other times are kept but counted as
+-- suspicious in the ingest summary, and observe nothing (sql/observed_spans.sql): one event
+-- dated 1970 does not stretch the observation window over 49 years.
+CREATE OR REPLACE MACRO is_plausible_time(t, file_time) AS
+    t IS NULL OR (t >= TIMESTAMPTZ '2014-01-01 00:00:00+00' AND t <= file_time + INTERVAL 1 DAY);
