@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,6 +76,7 @@ class Dataset:
         self.root = root
         self.manifest = manifest
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._spill: weakref.finalize[Any, Any] | None = None
         # values the analyses compute once per open dataset (its end, the audit logs' span):
         # the manifest, and so the data, does not change under it
         self._memo: dict[str, Any] = {}
@@ -87,9 +91,16 @@ class Dataset:
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection holding the ``requests`` view (created on first use)."""
+        """The DuckDB connection holding the ``requests`` view (created on first use).
+
+        It spills to a directory of its own in the system temp dir (never the working
+        directory, DuckDB's default), removed when the dataset is closed or collected.
+        """
         if self._con is None:
+            spill = Path(tempfile.mkdtemp(prefix="k8saudit-spill-"))
+            self._spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
             self._con = connect(self.root, self.manifest)
+            self._con.execute("SET temp_directory = $t", {"t": str(spill)}).fetchall()
         return self._con
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
@@ -195,6 +206,8 @@ class Dataset:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._spill is not None:
+            self._spill()  # removes the spill directory (once)
 
     def __enter__(self) -> Dataset:
         return self

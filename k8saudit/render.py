@@ -315,6 +315,11 @@ def ingest_summary(report: IngestReport) -> str:
             f"suspicious  {report.suspicious:,} events dated before 2014 or over a day after "
             "their file was written (kept)"
         )
+    if report.conflicts:
+        lines.append(
+            f"conflicts   {report.conflicts:,} audit IDs with complete events that disagree "
+            "(the latest completion kept)"
+        )
     lines.append(
         f"took        {report.seconds:.2f} s ({decimal(report.bytes_read)}, {mb_s:.0f} MB/s)"
     )

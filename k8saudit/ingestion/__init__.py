@@ -149,6 +149,7 @@ def ingest(
             report.rejected = len(rejects)
             report.suspicious = sum(f.suspicious for f in report.files)
             if new_files:
+                ((report.conflicts,),) = run_sql(con, "run_conflicts")
                 strategy = choose_strategy(stager) if _strategy is None else _strategy
                 new_parts = write_requests(strategy, stager, steps, work, run_id)
                 new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)

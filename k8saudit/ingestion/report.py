@@ -43,6 +43,8 @@ class IngestReport:
     skipped: int = 0
     rejected: int = 0
     suspicious: int = 0  # events with a suspicious time (FileReport.suspicious), all files
+    #: audit IDs whose complete events disagree on their times (sql/run_conflicts.sql)
+    conflicts: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
     first: datetime | None = None

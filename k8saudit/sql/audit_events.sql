@@ -8,7 +8,7 @@
 -- object) and `_text` (the line, when unparsed).
 -- `_status` says what the row is: ok, blank (skipped), or a reject reason.
 SELECT
-    auditID AS audit_id,
+    nullif(auditID, '') AS audit_id,  -- an empty audit ID names no request: keyed by content
     stage,
     try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
     try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,
