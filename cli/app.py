@@ -8,6 +8,7 @@ query library (a test with a query directory of its own gets that library's comm
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -15,7 +16,7 @@ import typer
 from k8saudit.exceptions import ExitCode
 
 from . import analysis_commands, dataset_commands, diagnose_command, simulate_command
-from .boundary import new_app
+from .boundary import Terminated, new_app
 
 
 def build_app() -> typer.Typer:
@@ -35,11 +36,19 @@ def build_app() -> typer.Typer:
 app = build_app()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """Console-script entry point: run the app, a closed stdout (``| head``) is not an error.
 
+    SIGTERM unwinds the command as Ctrl-C does (its work area removed, its lock released) and
+    exits 143.
+
     >>> main()  # doctest: +SKIP
     """
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(prog_name="k8saudit")
     except BrokenPipeError:  # stdout closed early (`| head`): not an error

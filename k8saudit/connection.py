@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from k8saudit.interrupts import watch
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 from k8saudit.store import Manifest
 
@@ -30,7 +31,7 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
 
     from k8saudit.schema import REQUEST_SCHEMA
 
-    con = duckdb.connect()
+    con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()
     create_macros(con)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
 from k8saudit.connection import connect
-from k8saudit.exceptions import DatasetError, QueryError, first_line
+from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.store import Manifest, read_manifest, resolve_dataset
 
@@ -222,6 +222,8 @@ def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = Tr
     >>> ds = k8saudit.open()  # doctest: +SKIP
     """
     root = resolve_dataset(dataset)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
     if must_exist and not (root / "manifest.json").exists():
         raise DatasetError(
             f"{root}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"

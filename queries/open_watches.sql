@@ -3,13 +3,13 @@
 -- clients (or --by groups) that held the most watches open at once: one row per interval and
 -- group, for the top --limit groups by peak open watches. Charted, a relist storm shows as the
 -- open line dropping and coming back while `started` spikes. The intervals cover the time the
--- logs cover (queries/_buckets_span.sql), never the span of all timestamps: one event dated 1970
+-- logs cover (queries/_interval_span.sql), never the span of all timestamps: one event dated 1970
 -- adds no interval.
 -- shape: over-time
 -- chart: line
 -- filters: common
 -- with: _open_counts
--- with: _buckets_span
+-- with: _interval_span
 -- param: every DURATION = '1m'  -- interval length: 10s, 1m, 5m, 1h30m...
 -- param: limit INTEGER = 5  -- follow the N groups with the most watches open at once (0: all)
 WITH top_groups AS (
@@ -25,7 +25,7 @@ intervals AS (
         last,
         $every
     )) AS interval_start
-    FROM buckets_span
+    FROM interval_span
 ),
 started AS (
     SELECT time_bucket($every, received_at) AS interval_start, grp, count(*) AS n

@@ -13,6 +13,8 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -27,7 +29,7 @@ from typing import Any
 import duckdb
 import zstandard
 
-from k8saudit.exceptions import InputError
+from k8saudit.exceptions import InputError, NoSpaceError, UsageError
 from k8saudit.formats.detect import Format, sniff
 from k8saudit.ingestion.apiservers import file_apiserver
 from k8saudit.ingestion.clock import YEAR_FROM_MTIME, KlogClock, modified_at, parse_zone
@@ -96,8 +98,52 @@ def ingest(
     started = time.monotonic()
     if not paths:
         raise InputError("no input paths given")
+    if year is not None and not 1 <= year <= 9999:
+        raise UsageError(f"--year {year}: not a year (1..9999)")
     clock = KlogClock(year, parse_zone(tz))
     root = resolve_dataset(dataset)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
+    try:
+        return _ingest(paths, root, clock, progress, apiserver, _strategy, _in_place, started)
+    except (OSError, duckdb.Error) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.ENOSPC:
+            raise
+        if isinstance(exc, duckdb.Error) and "No space left on device" not in str(exc):
+            raise
+        needed = max(1, _input_bytes(paths) >> 20)
+        raise NoSpaceError(
+            f"no space left on {_where(exc, root)} (needed about {needed:,} MB: about the size "
+            "of the logs; the dataset is as it was)"
+        ) from exc
+
+
+def _input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += sum(
+                p.stat().st_size for p in [Path(path), *Path(path).rglob("*")] if p.is_file()
+            )
+    return total
+
+
+def _where(exc: BaseException, root: Path) -> str:
+    """The file system that filled up: the file being written when it says, else the dataset."""
+    name = getattr(exc, "filename", None)
+    return str(name) if name else str(root)
+
+
+def _ingest(
+    paths: Sequence[str | os.PathLike[str]],
+    root: Path,
+    clock: KlogClock,
+    progress: Progress | None,
+    apiserver: str | None,
+    _strategy: Strategy | None,
+    _in_place: bool,
+    started: float,
+) -> IngestReport:
     discovery = discover(list(paths), exclude=root.resolve())
     sources = discovery.sources
     report = IngestReport(dataset=root)

@@ -101,6 +101,8 @@ def read_audit_lines(
         batch = stager.audit_events(
             audit_sources.lines(str(source.path), source.display, source.compression)
         )
+    except duckdb.InterruptException:
+        raise  # Ctrl-C: stop, do not read the file again in Python
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
         stager.discard_after(mark)
         fallback = read_json_lines(stager, source)

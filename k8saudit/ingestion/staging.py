@@ -22,6 +22,7 @@ from k8saudit.exceptions import UsageError
 from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
+from k8saudit.interrupts import watch
 from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_SCHEMA
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
@@ -34,7 +35,7 @@ COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get
 def connect(work: Path) -> duckdb.DuckDBPyConnection:
     """The run's DuckDB connection: UTC, bounded memory spilling to ``work``, a compressed
     in-memory database for the staged rows."""
-    con = duckdb.connect()
+    con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     # Track query progress (progress.QueryTicker polls it) but never print DuckDB's own bar:
     # it writes to stdout, which must stay parseable.

@@ -1,6 +1,6 @@
--- name: _buckets_span
+-- name: _interval_span
 -- The span the intervals of an over-time analysis cover (`first`, `last`), for the analyses
--- that declare `-- with: _buckets_span` (it reads their `filtered`): the observation window
+-- that declare `-- with: _interval_span` (it reads their `filtered`): the observation window
 -- (the time the logs cover, clipped by --since and --until), begun earlier by the requests the
 -- logs observed in it that were received before it (a watch opened before the log), at most a
 -- day earlier. Never the span of all timestamps: a request dated 1970, or 9999, that the logs
