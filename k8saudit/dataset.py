@@ -103,6 +103,23 @@ class Dataset:
             self._con.execute("SET temp_directory = $t", {"t": str(spill)}).fetchall()
         return self._con
 
+    def sandbox(self) -> None:
+        """From now on this dataset's SQL can read its own Parquet parts and nothing else: no
+        file outside them read or written, no extension installed, no setting changed back
+        (DuckDB ``enable_external_access = false`` with only the parts allowed, then
+        ``lock_configuration``). ``k8saudit sql`` runs this way unless
+        ``--allow-external-access``.
+
+        >>> ds.sandbox(); ds.sql("SELECT * FROM read_csv('/etc/passwd')")  # doctest: +SKIP
+        Traceback (most recent call last):
+        k8saudit.exceptions.QueryError: Permission Error: Cannot access file "/etc/passwd" ...
+        """
+        con = self.duckdb  # the views are made first: they read the parts
+        parts = [str((self.root / p.path).resolve()) for p in self.manifest.parts]
+        con.execute("SET allowed_paths = $p", {"p": parts}).fetchall()
+        con.execute("SET enable_external_access = false").fetchall()
+        con.execute("SET lock_configuration = true").fetchall()
+
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         """Run SQL over the views with named parameters bound (``$name``), as a polars DataFrame.
 
