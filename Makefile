@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATASET ?= demo-data
 
-.PHONY: demo test lint bench fuzz sample-logs clean
+.PHONY: demo test lint bench bench-quick fuzz sample-logs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ test: $(BIN)/.installed lint
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench --markdown bench/out/table.md
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python bench --quick
 
 # Fuzzes every line parser for FUZZ_SECONDS: atheris (coverage-guided) where it installs, else
 # hypothesis; prints executions and crashes, fails on a crash.
