@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATASET ?= demo-data
 
-.PHONY: demo test lint bench bench-quick sample-logs docs-images clean
+.PHONY: demo test lint bench bench-quick fuzz sample-logs docs-images clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ bench: $(BIN)/.installed
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench --quick
+
+# Fuzzes every line parser for FUZZ_SECONDS: atheris (coverage-guided) where it installs, else
+# hypothesis; prints executions and crashes, fails on a crash.
+FUZZ_SECONDS ?= 60
+fuzz: $(BIN)/.installed
+	@if $(BIN)/python -m pip install --quiet atheris 2>/dev/null; then \
+		$(BIN)/python fuzz/line_parsers.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			-print_final_stats=1; \
+	else \
+		$(BIN)/python fuzz/line_parsers.py --hypothesis $(FUZZ_SECONDS); \
+	fi
 
 # Regenerates the committed demo logs (deterministic: same bytes every time).
 sample-logs: $(BIN)/.installed

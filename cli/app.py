@@ -8,6 +8,7 @@ query library (a test with a query directory of its own gets that library's comm
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -24,7 +25,7 @@ from . import (
     report_commands,
     simulate_command,
 )
-from .boundary import new_app
+from .boundary import Terminated, new_app
 
 
 def build_app() -> typer.Typer:
@@ -48,11 +49,19 @@ def build_app() -> typer.Typer:
 app = build_app()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """Console-script entry point: run the app, a closed stdout (``| head``) is not an error.
 
+    SIGTERM unwinds the command as Ctrl-C does (its work area removed, its lock released) and
+    exits 143.
+
     >>> main()  # doctest: +SKIP
     """
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(prog_name="k8saudit")
     except BrokenPipeError:  # stdout closed early (`| head`): not an error

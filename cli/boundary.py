@@ -3,22 +3,32 @@
 It imports nothing of the CLI, so every command module can import it and ``cli/app.py``
 assembles them without an import cycle. ``command(app, name)`` registers a function behind the
 boundary, which turns a ``K8sAuditError`` into one red stderr line and the documented exit code
-(``k8saudit.exceptions.ExitCode``) and Ctrl-C into exit 130. ``--debug`` lets tracebacks through
-instead. Typer's pretty exceptions are disabled because they print local variables, and audit
-payloads can hold secrets.
+(``k8saudit.exceptions.ExitCode``), Ctrl-C into exit 130 (SIGTERM: 143), a full disk into "no
+space left on PATH", and any other exception into one "internal error" line and exit 1.
+``--debug`` lets tracebacks through instead, with the same exit codes for user errors. Typer's
+pretty exceptions are disabled because they print local variables, and audit payloads can hold
+secrets.
+
+A command runs on a worker thread while the main thread waits for it: the main thread takes the
+signal at once even while DuckDB runs a long query in C, interrupts the queries
+(``k8saudit.interrupts``), and waits for the command to unwind through its ``finally`` blocks.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
+import threading
+import time
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 
-from k8saudit.exceptions import ExitCode, K8sAuditError
+from k8saudit.exceptions import ExitCode, K8sAuditError, first_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +82,74 @@ def error_line(message: str) -> None:
     sys.stderr.write(prefix + escape_text(message) + "\n")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the handler ``cli.app.main`` installs."""
+
+
+#: how long an interrupted command may take to unwind (remove its work area, release its lock)
+UNWIND_SECONDS = 30.0
+#: how long DuckDB interrupts are given before the command, busy in Python, is interrupted too
+PYTHON_GRACE_SECONDS = 1.0
+
+
+def run_interruptibly(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """``fn(*args, **kw)`` on a worker thread; Ctrl-C (or SIGTERM) while it runs interrupts its
+    DuckDB queries, waits for it to unwind and raises ``KeyboardInterrupt`` (``Terminated``)."""
+    from k8saudit.interrupts import interrupt_all
+
+    outcome: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: a join a signal interrupted can return early
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(*args, **kw)
+        except BaseException as exc:  # re-raised on the main thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="k8saudit-command", daemon=True)
+    worker.start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        # again and again: a query the command starts after the first interrupt stops too
+        started = time.monotonic()
+        interrupt_all()
+        nudged = False
+        while not done.wait(0.05) and time.monotonic() < started + UNWIND_SECONDS:
+            interrupt_all()
+            if not nudged and time.monotonic() > started + PYTHON_GRACE_SECONDS:
+                _raise_in(worker, KeyboardInterrupt)  # it is in Python code, not in a query
+                nudged = True
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _traceback_if_debug() -> None:
+    if _debug:
+        traceback.print_exc(file=sys.stderr)
+
+
+def _raise_in(thread: threading.Thread, exc_type: type[BaseException]) -> None:
+    """Raise ``exc_type`` in ``thread`` at its next Python instruction."""
+    import ctypes
+
+    if thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type)
+        )
+
+
+def _is_no_space(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    return "No space left on device" in str(exc)
+
+
 def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable[[F], F]:
     """Register a CLI command on ``app`` behind the error boundary.
 
@@ -83,17 +161,37 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
-                return fn(*args, **kw)
+                return run_interruptibly(fn, *args, **kw)
+            except (typer.Exit, typer.Abort):
+                raise  # typer's own exits
             except K8sAuditError as exc:
-                if _debug:
-                    raise
+                _traceback_if_debug()  # --debug shows it, and keeps the documented exit code
                 error_line(str(exc))
                 raise typer.Exit(int(exc.exit_code)) from None
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
+                _traceback_if_debug()
+                terminated = isinstance(exc, Terminated)
+                error_line(
+                    ("terminated" if terminated else "interrupted")
+                    + "; the dataset is as it was before this command"
+                )
+                code = ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+                raise typer.Exit(int(code)) from None
+            except BrokenPipeError:
+                raise  # stdout closed early (`| head`): cli.app.main makes it exit 0
+            except Exception as exc:
+                if _is_no_space(exc):
+                    _traceback_if_debug()
+                    where = getattr(exc, "filename", None) or "the disk"
+                    error_line(f"no space left on {where}")
+                    raise typer.Exit(int(ExitCode.DATASET)) from None
                 if _debug:
                     raise
-                error_line("interrupted; the dataset is as it was before this command")
-                raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+                error_line(
+                    f"internal error: {type(exc).__name__}: {first_line(exc) if str(exc) else ''}"
+                    " (rerun with --debug for the traceback)"
+                )
+                raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
         app.command(name, **kwargs)(wrapper)
         return fn

@@ -143,11 +143,23 @@ def register(app: typer.Typer) -> None:
         dataset: Path | None = DATASET,
         fmt: str = FORMAT,
         output: Path | None = OUTPUT,
+        allow_external_access: bool = typer.Option(
+            False,
+            "--allow-external-access",
+            help="Let the SQL read and write any file and load extensions (by default it can "
+            "read the dataset's requests and nothing else).",
+        ),
     ) -> None:
-        """Run ad-hoc SQL against the `requests` view (DuckDB dialect)."""
+        """Run ad-hoc SQL against the `requests` view (DuckDB dialect).
+
+        The SQL reads the dataset and nothing else: no other file read or written, no
+        extension installed, unless --allow-external-access.
+        """
         import k8saudit
 
         with k8saudit.open(dataset) as ds:
+            if not allow_external_access:
+                ds.sandbox()
             emit(ds.sql(query, **parse_params(param)), fmt, output)
 
     @command(app, "rejects")

@@ -13,13 +13,24 @@ from typing import Any
 import typer
 
 from k8saudit.params import ALIASES, HEADINGS, Param
-from k8saudit.store import DATASET_ENV, DEFAULT_DATASET
+from k8saudit.store import DATASET_ENV, DEFAULT_DATASET, resolve_dataset
+
+#: the dataset the running command reads (``--dataset``, its env var or the default): ``--output``
+#: may not write into it
+_dataset: list[Path | None] = [None]
+
+
+def _remember_dataset(value: Path | None) -> Path | None:
+    _dataset[0] = value
+    return value
+
 
 DATASET = typer.Option(
     None,
     "--dataset",
     "-d",
     envvar=DATASET_ENV,
+    callback=_remember_dataset,
     help=f"Dataset directory [default: ./{DEFAULT_DATASET}; env {DATASET_ENV}].",
     show_default=False,
 )
@@ -116,7 +127,7 @@ def emit(frame: object, fmt: str, output: Path | None) -> None:
     from k8saudit.render import write_output
 
     assert isinstance(frame, pl.DataFrame)
-    text = write_output(frame, fmt, output)
+    text = write_output(frame, fmt, output, protect=resolve_dataset(_dataset[0]))
     if text is not None:
         typer.echo(text, nl=False)
 

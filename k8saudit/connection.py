@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from k8saudit.interrupts import watch
 from k8saudit.progress import track_progress
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 from k8saudit.store import Manifest
@@ -32,7 +33,7 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
 
     from k8saudit.schema import REQUEST_COLUMNS
 
-    con = duckdb.connect()
+    con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     track_progress(con, False)
     create_macros(con)

@@ -15,7 +15,10 @@ import json
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
 from k8saudit.charts import chart
 from k8saudit.connection import connect
-from k8saudit.exceptions import DatasetError, QueryError, first_line
+from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.formats.redact import scrub_line
 from k8saudit.query_loader import get_query
@@ -85,6 +88,7 @@ class Dataset:
         self.root = root
         self.manifest = manifest
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._spill: weakref.finalize[Any, Any] | None = None
         # values the analyses compute once per open dataset (its end, the audit logs' span):
         # the manifest, and so the data, does not change under it
         self._memo: dict[str, Any] = {}
@@ -99,10 +103,34 @@ class Dataset:
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
-        """The DuckDB connection holding the ``requests`` view (created on first use)."""
+        """The DuckDB connection holding the ``requests`` view (created on first use).
+
+        It spills to a directory of its own in the system temp dir (never the working
+        directory, DuckDB's default), removed when the dataset is closed or collected.
+        """
         if self._con is None:
+            spill = Path(tempfile.mkdtemp(prefix="k8saudit-spill-"))
+            self._spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
             self._con = connect(self.root, self.manifest)
+            self._con.execute("SET temp_directory = $t", {"t": str(spill)}).fetchall()
         return self._con
+
+    def sandbox(self) -> None:
+        """From now on this dataset's SQL can read its own Parquet parts and nothing else: no
+        file outside them read or written, no extension installed, no setting changed back
+        (DuckDB ``enable_external_access = false`` with only the parts allowed, then
+        ``lock_configuration``). ``k8saudit sql`` runs this way unless
+        ``--allow-external-access``.
+
+        >>> ds.sandbox(); ds.sql("SELECT * FROM read_csv('/etc/passwd')")  # doctest: +SKIP
+        Traceback (most recent call last):
+        k8saudit.exceptions.QueryError: Permission Error: Cannot access file "/etc/passwd" ...
+        """
+        con = self.duckdb  # the views are made first: they read the parts
+        parts = [str((self.root / p.path).resolve()) for p in self.manifest.parts]
+        con.execute("SET allowed_paths = $p", {"p": parts}).fetchall()
+        con.execute("SET enable_external_access = false").fetchall()
+        con.execute("SET lock_configuration = true").fetchall()
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         """Run SQL over the views with named parameters bound (``$name``), as a polars DataFrame.
@@ -242,6 +270,8 @@ class Dataset:
         if self._con is not None:
             self._con.close()
             self._con = None
+        if self._spill is not None:
+            self._spill()  # removes the spill directory (once)
 
     def __enter__(self) -> Dataset:
         return self
@@ -256,6 +286,8 @@ def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = Tr
     >>> ds = k8saudit.open()  # doctest: +SKIP
     """
     root = resolve_dataset(dataset)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
     if must_exist and not (root / "manifest.json").exists():
         raise DatasetError(
             f"{root}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"

@@ -44,4 +44,7 @@ def parse_duration(text: str) -> timedelta | None:
         if parsed is None or parsed < 0 or rest.startswith(("+", "-")):
             return None
         millis = parsed
-    return timedelta(days=float(days or 0), milliseconds=millis)
+    try:
+        return timedelta(days=float(days or 0), milliseconds=millis)
+    except OverflowError:  # beyond 999,999,999 days: no time could be that far apart
+        return None

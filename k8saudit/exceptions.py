@@ -20,12 +20,15 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: an input path does not exist or holds no log file k8saudit can read
     INPUT = 3
-    #: the dataset is missing, empty, locked by another ingest, or damaged
+    #: the dataset is missing, empty, locked by another ingest, or damaged; or no space is left
+    #: to write it (the dataset is left as it was)
     DATASET = 4
     #: a query failed (bad SQL, unknown parameter)
     QUERY = 5
     #: interrupted (Ctrl-C); the dataset is left as it was before the run
     INTERRUPTED = 130
+    #: terminated (SIGTERM); the dataset is left as it was, the lock released, temp files removed
+    TERMINATED = 143
 
 
 class K8sAuditError(Exception):
@@ -56,6 +59,10 @@ class DatasetError(K8sAuditError):
 
 class DatasetLockedError(DatasetError):
     """Another ``k8saudit ingest`` holds the dataset's lock."""
+
+
+class NoSpaceError(DatasetError):
+    """The disk filled up while the dataset (or its work area) was written."""
 
 
 class QueryError(K8sAuditError):

@@ -75,3 +75,117 @@ def iter_lines(source: SourceFile) -> Iterator[str]:
                 line = line.removeprefix(BOM)
                 first = False
             yield line.rstrip("\r\n")
+
+
+#: characters DuckDB (and glob) expand in a path: a discovered file with one of them in its
+#: name is read through an alias, never by a name that could match other files
+GLOB_CHARACTERS = frozenset("*?[]{}\\")
+
+
+def has_glob_characters(path: Path) -> bool:
+    """Would a reader that expands patterns read other files than ``path`` itself?
+
+    >>> has_glob_characters(Path("logs/[ab].log")), has_glob_characters(Path("audit.log"))
+    (True, False)
+    """
+    return any(ch in GLOB_CHARACTERS for ch in str(path))
+
+
+UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def utf16_encoding(sample: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the decompressed bytes ``sample`` start like UTF-16 text (a
+    byte-order mark, or ASCII text with every other byte zero, as PowerShell writes), else None.
+
+    >>> utf16_encoding("{}".encode("utf-16")), utf16_encoding(b'{"a": 1}')
+    ('utf-16-le', None)
+    """
+    for bom, encoding in UTF16_BOMS.items():
+        if sample.startswith(bom):
+            return encoding
+    head = sample[:64]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        if not any(head[1::2]) and all(head[0::2]):
+            return "utf-16-le"
+        if not any(head[0::2]) and all(head[1::2]):
+            return "utf-16-be"
+    return None
+
+
+def transcode_to_utf8(source: SourceFile, encoding: str, dest: Path) -> None:
+    """Write the text of the UTF-16 ``source`` to ``dest`` as UTF-8 (without a byte-order
+    mark; undecodable bytes become U+FFFD and end up in rejects)."""
+    with (
+        io.TextIOWrapper(open_binary(source), encoding=encoding, errors="replace") as text,
+        open(dest, "w", encoding="utf-8", newline="") as out,
+    ):
+        first = True
+        while chunk := text.read(1 << 20):
+            if first:
+                chunk = chunk.removeprefix(BOM)
+                first = False
+            out.write(chunk)
+
+
+@dataclass(frozen=True)
+class Salvage:
+    """The readable part of a damaged compressed file: ``lines`` complete lines were written
+    to the plain copy; ``tail`` is the incomplete line after them; ``error`` why it stopped."""
+
+    lines: int
+    tail: bytes
+    error: str
+
+
+def salvage(source: SourceFile, dest: Path) -> Salvage:
+    """Decompress ``source`` into ``dest`` as far as its stream can be read, up to its last
+    complete line (a truncated ``.gz``: a copy taken while the log was written).
+
+    >>> salvage(SourceFile(Path("cut.log.gz"), "cut.log.gz", 10, Compression.GZIP),
+    ...         Path("/tmp/x"))  # doctest: +SKIP
+    Salvage(lines=865, tail=b'{"kind": "Ev', error='EOFError: Compressed file ended ...')
+    """
+    import zlib
+
+    import zstandard
+
+    pending = b""
+    lines = 0
+    error = "the stream ended early"
+    with open(dest, "wb") as out:
+        try:
+            with open_binary(source) as stream:
+                # read1: what the stream has, so that the bytes before the damage arrive
+                while chunk := stream.read1(1 << 16):  # type: ignore[attr-defined]
+                    pending += chunk
+                    cut = pending.rfind(b"\n") + 1
+                    if cut:
+                        lines += pending.count(b"\n", 0, cut)
+                        out.write(pending[:cut])
+                        pending = pending[cut:]
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+    return Salvage(lines, pending, error)
+
+
+def zstd_is_complete(source: SourceFile) -> bool:
+    """Does the zstd ``source`` end with a complete frame? (zstd readers return what a
+    truncated file holds without complaint: this decompresses it once more to tell.)"""
+    import zstandard
+
+    decompressor = zstandard.ZstdDecompressor()
+    frame = decompressor.decompressobj()
+    taken = False  # has the current frame taken any byte yet?
+    with open(source.path, "rb") as fh:
+        try:
+            while chunk := fh.read(1 << 20):
+                while chunk:
+                    frame.decompress(chunk)
+                    taken, chunk = True, b""
+                    if frame.eof:  # the next frame starts in what is left over
+                        chunk = frame.unused_data
+                        frame, taken = decompressor.decompressobj(), False
+        except zstandard.ZstdError:
+            return False
+    return not taken

@@ -170,7 +170,15 @@ def parse_time(
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     back = parse_duration(value)
     if back is not None:
-        return None if end is None else end - back
+        if end is None:
+            return None
+        try:
+            return end - back
+        except OverflowError:
+            raise UsageError(
+                f"{value!r} for {option} reaches back before the year 1",
+                hint=f"use a shorter duration or RFC3339: {EXAMPLES}",
+            ) from None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

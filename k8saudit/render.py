@@ -60,7 +60,9 @@ def render_markdown(frame: pl.DataFrame) -> str:
     numeric = [frame.schema[n].is_numeric() for n in frame.columns]
 
     def esc(text: str) -> str:
-        return text.replace("|", "\\|")
+        # a markdown viewer renders HTML: a user agent `<img src=x onerror=...>` stays text
+        html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return escape_text(html).replace("|", "\\|")
 
     out = ["| " + " | ".join(esc(c) for c in frame.columns) + " |"]
     out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
@@ -69,6 +71,45 @@ def render_markdown(frame: pl.DataFrame) -> str:
     out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(frame.height)]
     footer = footer_lines(frame)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"
+
+
+#: what a spreadsheet takes as the start of a formula (OWASP "CSV injection"): such a cell is
+#: prefixed with a single quote, which makes it text
+FORMULA_START = r"^[=+\-@\t\r]"
+CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as CSV may carry it: lists joined with ``;``, structs as JSON, and in every
+    text cell control characters made visible escapes and a formula start quoted, as OWASP
+    recommends (numbers stay numbers: only text columns change).
+
+    >>> import polars as pl
+    >>> csv_safe(pl.DataFrame({"ua": ["=HYPERLINK(1)", "-x", "ok\\x1b"], "n": [-1, 2, 3],
+    ...                        "g": [["a", "b"], [], None]})).rows()
+    [("'=HYPERLINK(1)", -1, 'a;b'), ("'-x", 2, ''), ('ok\\\\x1b', 3, None)]
+    """
+    import polars as pl
+
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.List | pl.Array):
+            column = column.cast(pl.List(pl.String)).list.join(";")
+        elif isinstance(dtype, pl.Struct):
+            column = column.struct.json_encode()
+        elif dtype != pl.String and not isinstance(dtype, pl.Categorical | pl.Enum):
+            columns.append(column)
+            continue
+        text = column.cast(pl.String)
+        escaped = (
+            pl.when(text.str.contains(CONTROL))
+            .then(text.map_elements(escape_text, return_dtype=pl.String))
+            .otherwise(text)
+        )
+        guarded = pl.when(escaped.str.contains(FORMULA_START)).then("'" + escaped)
+        columns.append(guarded.otherwise(escaped).alias(name))
+    return frame.select(columns)
 
 
 def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) -> str | bytes:
@@ -89,7 +130,7 @@ def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) ->
     if kind is OutputFormat.MARKDOWN:
         return render_markdown(frame)
     if kind is OutputFormat.CSV:
-        return frame.write_csv()
+        return csv_safe(frame).write_csv()
     if kind is OutputFormat.JSON:
         buffer = io.StringIO()
         frame.write_json(buffer)
@@ -99,11 +140,21 @@ def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) ->
     return out.getvalue()
 
 
-def write_output(frame: pl.DataFrame, fmt: str | OutputFormat, output: Path | None) -> str | None:
+def write_output(
+    frame: pl.DataFrame,
+    fmt: str | OutputFormat,
+    output: Path | None,
+    *,
+    protect: Path | None = None,
+) -> str | None:
     """Write the rendering to ``output``; return it instead when ``output`` is None (stdout).
 
-    Parquet needs a file: asking for it on stdout is a usage error.
+    Parquet needs a file: asking for it on stdout is a usage error, and so is an ``output``
+    inside the directory ``protect`` (the dataset: a file written there could replace a part).
     """
+    inside = output is not None and protect is not None
+    if inside and output.resolve().is_relative_to(protect.resolve()):  # type: ignore[union-attr]
+        raise UsageError(f"--output {output}: inside the dataset {protect}; write elsewhere")
     data = render(frame, fmt)
     if output is None:
         if isinstance(data, bytes):
@@ -317,6 +368,16 @@ def ingest_summary(report: IngestReport) -> str:
         lines.append(f"time span   {_span(report.first, report.last)}")
     lines.append(f"skipped     {report.skipped:,} records (not API requests)")
     lines.append(f"rejected    {report.rejected:,} records")
+    if report.suspicious:
+        lines.append(
+            f"suspicious  {report.suspicious:,} events dated before 2014 or over a day after "
+            "their file was written (kept)"
+        )
+    if report.conflicts:
+        lines.append(
+            f"conflicts   {report.conflicts:,} audit IDs with complete events that disagree "
+            "(the latest completion kept)"
+        )
     lines.append(
         f"took        {report.seconds:.2f} s ({decimal(report.bytes_read)}, {mb_s:.0f} MB/s)"
     )

@@ -2,11 +2,14 @@
 -- Watches open at the start of each interval (--every 1m) and watches started in it, for the
 -- clients (or --by groups) that held the most watches open at once: one row per interval and
 -- group, for the top --limit groups by peak open watches. Charted, a relist storm shows as the
--- open line dropping and coming back while `started` spikes.
+-- open line dropping and coming back while `started` spikes. The intervals cover the time the
+-- logs cover (queries/_interval_span.sql), never the span of all timestamps: one event dated 1970
+-- adds no interval.
 -- shape: over-time
 -- chart: line
 -- filters: common
 -- with: _open_counts
+-- with: _interval_span
 -- param: every DURATION = '1m'  -- interval length: 10s, 1m, 5m, 1h30m...
 -- param: limit INTEGER = 5  -- follow the N groups with the most watches open at once (0: all)
 WITH top_groups AS (
@@ -18,11 +21,11 @@ WITH top_groups AS (
 ),
 intervals AS (
     SELECT unnest(generate_series(
-        time_bucket($every, min(received_at)),
-        max(received_at),
+        time_bucket($every, first),
+        last,
         $every
     )) AS interval_start
-    FROM filtered
+    FROM interval_span
 ),
 started AS (
     SELECT time_bucket($every, received_at) AS interval_start, grp, count(*) AS n

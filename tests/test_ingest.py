@@ -466,18 +466,18 @@ def test_grown_access_log_is_not_counted_twice(tmp_path: Path) -> None:
     assert (report.requests_before, report.requests_after) == (2, 3)
 
 
-def test_truncated_gzip_is_reported_and_ingests_nothing(tmp_path: Path) -> None:
+def test_truncated_gzip_is_reported_and_keeps_its_readable_part(tmp_path: Path) -> None:
     data = "".join(json.dumps(event(f"id{i}")) + "\n" for i in range(5000)).encode()
     blob = gzip.compress(data)
     (tmp_path / "audit.log.gz").write_bytes(blob[: len(blob) // 2])
     jsonl(tmp_path / "ok.log", [event("fine")])
     report = k8saudit.ingest([tmp_path], dataset=tmp_path / "ds")
     status = {Path(f.path).name: (f.status, f.message.split(" (")[0]) for f in report.files}
-    assert status == {
-        "audit.log.gz": ("unreadable", "damaged, truncated or gone"),
-        "ok.log": ("ingested", ""),
-    }
-    assert report.requests_after == 1
+    assert status == {"audit.log.gz": ("ingested", ""), "ok.log": ("ingested", "")}
+    (damaged,) = (f for f in report.files if f.path.endswith(".gz"))
+    assert damaged.warning.startswith("truncated or damaged gzip file: read up to line ")
+    assert report.rejected == 1  # the rest of the file, with the reason
+    assert report.requests_after == damaged.events + 1 > 1
 
 
 def test_a_file_rotated_away_during_the_run_is_reported_not_fatal(

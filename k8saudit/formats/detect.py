@@ -11,7 +11,7 @@ import json
 import re
 from enum import StrEnum
 
-from k8saudit.io import BOM, SourceFile, open_binary
+from k8saudit.io import BOM, SourceFile, open_binary, utf16_encoding
 
 SNIFF_BYTES = 64 * 1024
 
@@ -64,9 +64,13 @@ def is_audit_event(obj: object) -> bool:
 
 
 def sniff(source: SourceFile) -> Format:
-    """Tell a file's format from its first 64 KiB of content."""
+    """Tell a file's format from its first 64 KiB of content (UTF-16 text by its UTF-8
+    equivalent: ingest reads such a file through a UTF-8 copy, ``io.transcode_to_utf8``)."""
     with open_binary(source) as fh:
         sample = fh.read(SNIFF_BYTES)
+    encoding = utf16_encoding(sample)
+    if encoding is not None:
+        sample = sample[: len(sample) // 2 * 2].decode(encoding, errors="replace").encode()
     text = sample.decode("utf-8", errors="replace").removeprefix(BOM)
     stripped = text.lstrip()
     # A log with a binary line somewhere is still a log: only a file that does not even start

@@ -13,6 +13,8 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -27,7 +29,7 @@ from typing import Any
 import duckdb
 import zstandard
 
-from k8saudit.exceptions import InputError
+from k8saudit.exceptions import InputError, NoSpaceError, UsageError
 from k8saudit.formats.detect import Format, sniff
 from k8saudit.formats.redact import register_redact_body, reject_row
 from k8saudit.ingestion.apiservers import file_apiserver
@@ -38,7 +40,16 @@ from k8saudit.ingestion.readers import READERS, FileResult
 from k8saudit.ingestion.report import FileReport, IngestReport
 from k8saudit.ingestion.requests import Strategy, choose_strategy, write_requests
 from k8saudit.ingestion.staging import Stager, connect
-from k8saudit.io import SourceFile
+from k8saudit.io import (
+    Compression,
+    SourceFile,
+    has_glob_characters,
+    open_binary,
+    salvage,
+    transcode_to_utf8,
+    utf16_encoding,
+    zstd_is_complete,
+)
 from k8saudit.progress import IngestProgress, MergeSteps, Progress, QueryTicker
 from k8saudit.sqlfiles import run_sql
 from k8saudit.store import (
@@ -94,10 +105,60 @@ def ingest(
     started = time.monotonic()
     if not paths:
         raise InputError("no input paths given")
+    if year is not None and not 1 <= year <= 9999:
+        raise UsageError(f"--year {year}: not a year (1..9999)")
     clock = KlogClock(year, parse_zone(tz))
     root = resolve_dataset(dataset)
-    sources = discover(list(paths), exclude=root.resolve())
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
+    try:
+        return _ingest(
+            paths, root, clock, progress, apiserver, keep_bodies, _strategy, _in_place, started
+        )
+    except (OSError, duckdb.Error) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.ENOSPC:
+            raise
+        if isinstance(exc, duckdb.Error) and "No space left on device" not in str(exc):
+            raise
+        needed = max(1, _input_bytes(paths) >> 20)
+        raise NoSpaceError(
+            f"no space left on {_where(exc, root)} (needed about {needed:,} MB: about the size "
+            "of the logs; the dataset is as it was)"
+        ) from exc
+
+
+def _input_bytes(paths: Sequence[str | os.PathLike[str]]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += sum(
+                p.stat().st_size for p in [Path(path), *Path(path).rglob("*")] if p.is_file()
+            )
+    return total
+
+
+def _where(exc: BaseException, root: Path) -> str:
+    """The file system that filled up: the file being written when it says, else the dataset."""
+    name = getattr(exc, "filename", None)
+    return str(name) if name else str(root)
+
+
+def _ingest(
+    paths: Sequence[str | os.PathLike[str]],
+    root: Path,
+    clock: KlogClock,
+    progress: Progress | None,
+    apiserver: str | None,
+    keep_bodies: bool,
+    _strategy: Strategy | None,
+    _in_place: bool,
+    started: float,
+) -> IngestReport:
+    discovery = discover(list(paths), exclude=root.resolve())
+    sources = discovery.sources
     report = IngestReport(dataset=root)
+    for display, why in discovery.unreadable:
+        report.files.append(FileReport(display, "", "unreadable", 0, message=why))
     total_bytes = sum(s.size for s in sources)
     with locked(root):
         manifest = read_manifest(root)
@@ -150,7 +211,9 @@ def ingest(
             report.events = sum(f.events for f in report.files)
             report.skipped = sum(f.skipped for f in report.files)
             report.rejected = len(rejects)
+            report.suspicious = sum(f.suspicious for f in report.files)
             if new_files:
+                ((report.conflicts,),) = run_sql(con, "run_conflicts")
                 strategy = choose_strategy(stager) if _strategy is None else _strategy
                 new_parts = write_requests(strategy, stager, steps, work, run_id)
                 new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)
@@ -251,6 +314,64 @@ def _guessed_year(source: SourceFile, result: FileResult) -> tuple[str, str]:
     return note, ""
 
 
+def _no_count() -> int | None:
+    return None  # a copy made for reading: the lines of the original are not its lines
+
+
+def _readable(stager: Stager, source: SourceFile) -> tuple[SourceFile, bool]:
+    """``source`` as the readers can take it, and whether that is a copy of other bytes: a
+    UTF-16 file through a UTF-8 copy, a file whose name holds glob characters (``[ab].log``)
+    through an alias that holds none (DuckDB expands them: the file found is the file read)."""
+    with open_binary(source) as fh:
+        encoding = utf16_encoding(fh.read(64))
+    if encoding is not None:
+        copy = stager.temp_path("utf8")
+        transcode_to_utf8(source, encoding, copy)
+        copied = replace(source, path=copy, size=copy.stat().st_size, compression=Compression.NONE)
+        return copied, True
+    if has_glob_characters(source.path):
+        alias = stager.temp_path("alias")
+        alias.symlink_to(source.path)
+        return replace(source, path=alias), False
+    return source, False
+
+
+def _read_salvaged(
+    stager: Stager, source: SourceFile, fmt: Format, damage: BaseException
+) -> FileResult:
+    """Read the readable part of the damaged compressed ``source`` and reject the rest."""
+    copy = stager.temp_path("salvaged")
+    salvaged = salvage(source, copy)
+    if not salvaged.lines:
+        raise damage
+    plain = replace(source, path=copy, size=copy.stat().st_size, compression=Compression.NONE)
+    result = READERS[fmt](stager, plain, _no_count)
+    result.records += 1
+    result.reject(
+        salvaged.lines + 1,
+        f"truncated or damaged {source.compression.value} stream: the rest of the file could "
+        f"not be read ({salvaged.error})",
+        salvaged.tail.decode("utf-8", errors="replace"),
+    )
+    return result
+
+
+def _note_zstd_truncation(source: SourceFile, result: FileResult) -> bool:
+    """A truncated zstd file reads without an error, its cut last line a bad record: say why.
+    True when it was truncated."""
+    if zstd_is_complete(source):
+        return False
+    last = max(result.rejects, key=lambda r: r.line)
+    result.rejects.remove(last)
+    result.reject(
+        last.line,
+        "truncated zstd stream: the rest of the file could not be read (the last frame is "
+        "incomplete)",
+        last.text,
+    )
+    return True
+
+
 def _ingest_one(
     stager: Stager,
     source: SourceFile,
@@ -284,16 +405,30 @@ def _ingest_one(
             report = FileReport(source.display, fmt.value, "unreadable", source.size)
             report.message = "not a log format k8saudit knows (binary or unrecognised text)"
             return report, None, ""
-        result = READERS[fmt](stager, source, scan.lines)
+        written = modified_at(source)
+        reading, copied = _readable(stager, source)
+        try:
+            result = READERS[fmt](stager, reading, _no_count if copied else scan.lines)
+        except DAMAGED_INPUT as exc:
+            if source.compression is Compression.NONE:
+                raise
+            # A truncated .gz (a copy taken while it was written): keep what can be read,
+            # reject the rest with the reason.
+            stager.discard_after(mark)
+            result = _read_salvaged(stager, reading, fmt, exc)
+            damage = "truncated or damaged"
+        else:
+            truncated = reading.compression is Compression.ZSTD and result.rejects
+            damage = "truncated" if truncated and _note_zstd_truncation(reading, result) else ""
         result.apiserver = file_apiserver(source.display, apiserver)
         if result.apiserver is not None:
             stager.attribute(mark, result.apiserver.apiserver)
-        result.observed = stager.observed_since(mark)
+        result.observed = stager.observed_since(mark, written)
+        suspicious, suspicious_line = stager.suspicious_since(mark, written)
         file_hash, _ = scan.result()
     except DAMAGED_INPUT as exc:
-        # A truncated .gz (a copy taken while it was written), a corrupt file, or one that
-        # went away (rotated out): ingest nothing from it, so that the whole file can be
-        # ingested once it is complete.
+        # A corrupt file, or one that went away (rotated out): ingest nothing from it, so that
+        # the whole file can be ingested once it is complete.
         scan.wait()
         stager.discard_after(mark)
         report = FileReport(source.display, "", "unreadable", source.size)
@@ -315,10 +450,23 @@ def _ingest_one(
         events=result.events,
         skipped=result.skipped,
         rejected=len(result.rejects),
+        suspicious=suspicious,
         in_place=result.in_place,
     )
     if result.klog_year is not None and result.klog_year.guessed:
         report.message, report.warning = _guessed_year(source, result)
+    if suspicious:
+        at = f", the first at line {suspicious_line}" if suspicious_line is not None else ""
+        report.warning = (
+            f"{suspicious} events dated before 2014 or more than a day after the file was "
+            f"written{at}: kept, but counted as suspicious times"
+        )
+    if damage:
+        cut = max(r.line for r in result.rejects)
+        report.warning = (
+            f"{damage} {source.compression.value} file: read up to line {cut}, the rest "
+            "rejected (`k8saudit rejects`)"
+        )
     if fmt is Format.ACCESS_LOG and not result.events:
         # httplog writes a line per request only at -v=3 or higher (-v=2 before 1.18)
         report.message = "kube-apiserver log without access lines (needs -v=3, or -v=2 before 1.18)"

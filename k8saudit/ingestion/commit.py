@@ -9,6 +9,7 @@ changed, so a crash or Ctrl-C at any point leaves the dataset as the last comple
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -103,5 +104,7 @@ def _neighbour_parts(manifest: Manifest, days: set[str]) -> list[PartEntry]:
             date = datetime.strptime(day, "%Y-%m-%d")
         except ValueError:
             continue
-        wanted |= {(date + timedelta(days=d)).strftime("%Y-%m-%d") for d in (-1, 1)}
+        for d in (-1, 1):
+            with contextlib.suppress(OverflowError):  # no day before 0001-01-01, after 9999
+                wanted.add((date + timedelta(days=d)).strftime("%Y-%m-%d"))
     return [p for p in manifest.parts if p.day in wanted]

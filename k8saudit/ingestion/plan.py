@@ -7,9 +7,12 @@ earlier run, is read only once.
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
+import stat
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +25,33 @@ HASH_CHUNK = 16 << 20
 NEWLINE = ord("\n")
 
 
-def discover(
-    paths: list[str | os.PathLike[str]], *, exclude: Path | None = None
-) -> list[SourceFile]:
+@dataclass
+class Discovery:
+    """What ``discover`` found: the input files, and the paths it could not or would not open
+    (``unreadable``: display path and why), reported as warnings, never fatal."""
+
+    sources: list[SourceFile] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(paths: list[str | os.PathLike[str]], *, exclude: Path | None = None) -> Discovery:
     """Expand files, directories (recursively) and globs into a sorted list of input files.
 
-    ``exclude`` is a directory never descended into (the dataset itself).
+    ``exclude`` is a directory never descended into (the dataset itself). Only regular files
+    are kept: a FIFO, socket or device is never opened (reading a FIFO blocks forever), a
+    symlink loop or a path the user may not read is reported as unreadable. A path given as an
+    argument that exists is taken as it is, even when its name looks like a pattern
+    (``[ab].log``), and the paths found are never expanded again.
 
-    >>> discover(["sample_logs/"])  # doctest: +SKIP
+    >>> discover(["sample_logs/"]).sources  # doctest: +SKIP
     [SourceFile(path=PosixPath('sample_logs/apiserver-1/audit.log.gz'), ...)]
     """
     found: dict[Path, str] = {}
+    discovery = Discovery()
+    skipped: dict[str, str] = {}
     for raw in paths:
         text = os.fspath(raw)
-        if any(ch in text for ch in "*?[") and not Path(text).exists():
+        if any(ch in text for ch in "*?[") and not os.path.lexists(text):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
                 raise InputError(f"{text}: no file matches this pattern")
@@ -43,31 +59,80 @@ def discover(
         else:
             candidates = [Path(text)]
         for candidate in candidates:
-            if exclude is not None and candidate.resolve().is_relative_to(exclude):
-                continue  # the dataset itself (`ingest *` run next to it)
-            if candidate.is_dir():
-                for root, dirs, files in os.walk(candidate):
-                    dirs[:] = sorted(
-                        d
-                        for d in dirs
-                        if not d.startswith(".")
-                        and (
-                            exclude is None
-                            or not (Path(root) / d).resolve().is_relative_to(exclude)
-                        )
-                    )
-                    for name in sorted(files):
-                        if not name.startswith("."):
-                            child = Path(root) / name
-                            found.setdefault(child.resolve(), str(child))
-            elif candidate.is_file():
-                found.setdefault(candidate.resolve(), str(candidate))
-            elif not candidate.exists():
+            if not os.path.lexists(candidate):
                 raise InputError(f"{text}: no such file or directory")
-    return [
-        SourceFile(resolved, display, resolved.stat().st_size, compression_of(resolved))
-        for resolved, display in sorted(found.items(), key=lambda item: item[1])
-    ]
+            _walk(candidate, exclude, found, skipped)
+    for resolved, display in sorted(found.items(), key=lambda item: item[1]):
+        try:
+            size = resolved.stat().st_size
+            compression = compression_of(resolved)
+        except OSError as exc:  # unreadable (permissions), or gone since it was found
+            skipped[display] = _why(exc)
+            continue
+        discovery.sources.append(SourceFile(resolved, display, size, compression))
+    discovery.unreadable = sorted(skipped.items())
+    return discovery
+
+
+def _walk(
+    candidate: Path, exclude: Path | None, found: dict[Path, str], skipped: dict[str, str]
+) -> None:
+    """Add the regular files at or under ``candidate`` to ``found`` (resolved -> display) and
+    the paths that cannot be read to ``skipped`` (display -> why)."""
+
+    def add(path: Path) -> None:
+        try:
+            resolved = path.resolve(strict=True)
+            mode = resolved.stat().st_mode
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+            skipped[str(path)] = _why(exc)
+            return
+        if exclude is not None and resolved.is_relative_to(exclude):
+            return  # the dataset itself (`ingest *` run next to it)
+        if stat.S_ISDIR(mode):
+            walk(path)
+        elif stat.S_ISREG(mode):
+            found.setdefault(resolved, str(path))
+        else:
+            skipped[str(path)] = f"{_special_kind(mode)}, not a regular file (never opened)"
+
+    def walk(top: Path) -> None:
+        def unreadable(exc: OSError) -> None:
+            skipped[exc.filename or str(top)] = _why(exc)
+
+        for root, dirs, files in os.walk(top, onerror=unreadable):
+            # symlinked directories are not followed (os.walk's default): no loop through them
+            dirs[:] = sorted(
+                d for d in dirs
+                if not d.startswith(".")
+                and (exclude is None or not (Path(root) / d).resolve().is_relative_to(exclude))
+            )  # fmt: skip
+            for name in sorted(files):
+                if not name.startswith("."):
+                    add(Path(root) / name)
+
+    add(candidate)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "a special file"
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno == errno.ELOOP):
+        return "a symlink loop"
+    if isinstance(exc, PermissionError):
+        return "unreadable (permission denied)"
+    if isinstance(exc, FileNotFoundError):
+        return "gone since it was found, or a broken symlink"
+    reason = exc.strerror if isinstance(exc, OSError) else None
+    return f"unreadable ({reason or type(exc).__name__})"
 
 
 def hash_and_count(source: SourceFile) -> tuple[str, int | None]:

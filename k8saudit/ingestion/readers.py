@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from k8saudit.formats import access_fast, access_log, legacy_audit
+from k8saudit.formats.audit_json import EVENT_COLUMNS, INJECTED_COLUMNS, MAX_LINE_BYTES
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
@@ -43,6 +44,8 @@ from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
 ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
+#: the Event fields an unwrapped event too long for DuckDB's line reader is cut down to
+KEPT_FIELDS = frozenset(EVENT_COLUMNS) | frozenset(INJECTED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def read_audit_lines(
                 str(source.path), source.display, source.compression, bodies=stager.bodies
             )
         )
+    except duckdb.InterruptException:
+        raise  # Ctrl-C: stop, do not read the file again in Python
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
         stager.discard_after(mark)
         fallback = read_json_lines(stager, source)
@@ -162,7 +167,17 @@ class _ItemSink:
                 elif body in event:
                     event[body] = redact_body(event[body], self.stager.bodies_key)
             event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
-            self.events_file.write(json.dumps(event, default=_json_default) + "\n")
+            written = json.dumps(event, default=_json_default)
+            if len(written) > MAX_LINE_BYTES // 4:  # chars: up to 4 bytes each in UTF-8
+                # a huge event (a LIST response body at level RequestResponse): keep only the
+                # fields read, which DuckDB reads in one line
+                kept = {k: v for k, v in event.items() if k in KEPT_FIELDS}
+                written = json.dumps(kept, default=_json_default)
+                if len(written.encode()) > MAX_LINE_BYTES:
+                    size = len(written.encode()) >> 20
+                    self.result.reject(line, f"event too large ({size} MB without bodies)", text)
+                    return
+            self.events_file.write(written + "\n")
             self.events += 1
         elif item.kind == "gke":
             row = gke_entry_to_raw(item.value)

@@ -24,6 +24,8 @@ class FileReport:
     events: int = 0
     skipped: int = 0
     rejected: int = 0
+    #: events dated before 2014 or more than a day after the file was written: kept, flagged
+    suspicious: int = 0
     message: str = ""  # a note: how it was read, where a guessed year came from
     warning: str = ""  # something about it is likely wrong (a guessed year in the future...)
     in_place: bool = False
@@ -40,6 +42,9 @@ class IngestReport:
     events: int = 0
     skipped: int = 0
     rejected: int = 0
+    suspicious: int = 0  # events with a suspicious time (FileReport.suspicious), all files
+    #: audit IDs whose complete events disagree on their times (sql/run_conflicts.sql)
+    conflicts: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
     first: datetime | None = None

@@ -22,6 +22,7 @@ from k8saudit.exceptions import UsageError
 from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
+from k8saudit.interrupts import watch
 from k8saudit.progress import track_progress
 from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_SCHEMA
@@ -35,7 +36,7 @@ COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get
 def connect(work: Path) -> duckdb.DuckDBPyConnection:
     """The run's DuckDB connection: UTC, bounded memory spilling to ``work``, a compressed
     in-memory database for the staged rows."""
-    con = duckdb.connect()
+    con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     # Track query progress (progress.QueryTicker polls it) but never print DuckDB's own bar:
     # it writes to stdout, which must stay parseable.
@@ -175,12 +176,20 @@ class Stager:
         ``apiserver`` (``sql/attribute_apiserver.sql``)."""
         run_sql(self.con, "attribute_apiserver", mark=mark, apiserver=apiserver)
 
-    def observed_since(self, mark: int) -> list[tuple[str | None, datetime, datetime]]:
+    def observed_since(
+        self, mark: int, file_time: datetime
+    ) -> list[tuple[str | None, datetime, datetime]]:
         """(apiserver, first, last instant observed) of the lines staged or keyed after
-        ``mark`` (``sql/observed_spans.sql``)."""
+        ``mark``, from a file last written at ``file_time`` (``sql/observed_spans.sql``)."""
         return [(server, first, last) for server, first, last in run_sql(
-            self.con, "observed_spans", mark=mark
+            self.con, "observed_spans", mark=mark, file_time=file_time
         )]  # fmt: skip
+
+    def suspicious_since(self, mark: int, file_time: datetime) -> tuple[int, int | None]:
+        """How many events staged or keyed after ``mark`` have a suspicious time (macros.sql:
+        ``is_plausible_time``), and the first line of one (``sql/suspicious_times.sql``)."""
+        ((count, line),) = run_sql(self.con, "suspicious_times", mark=mark, file_time=file_time)
+        return count, line
 
     def counts(self, batch: int) -> tuple[int, int, int]:
         """Rows of a batch: all, valid events, blank lines."""

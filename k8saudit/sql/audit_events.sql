@@ -9,7 +9,7 @@
 -- `responseObject`: redacted JSON text, or NULL (audit_source_bodies.sql).
 -- `_status` says what the row is: ok, blank (skipped), or a reject reason.
 SELECT
-    auditID AS audit_id,
+    nullif(auditID, '') AS audit_id,  -- an empty audit ID names no request: keyed by content
     stage,
     try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
     try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,

@@ -2,7 +2,7 @@
 -- What the keys pass keeps of each row of `src`: audit ID, stage, its times and the row's status
 -- (the same rules as audit_events.sql, which shares them as macros).
 SELECT
-    auditID AS audit_id,
+    nullif(auditID, '') AS audit_id,  -- an empty audit ID names no request: keyed by content
     stage,
     try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
     try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,

@@ -66,6 +66,12 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- A time a log line can plausibly have: not before 2014 (Kubernetes did not exist), not more
+-- than a day after its file was last written (`file_time`). Other times are kept but counted as
+-- suspicious in the ingest summary, and observe nothing (sql/observed_spans.sql): one event
+-- dated 1970 does not stretch the observation window over 49 years.
+CREATE OR REPLACE MACRO is_plausible_time(t, file_time) AS
+    t IS NULL OR (t >= TIMESTAMPTZ '2014-01-01 00:00:00+00' AND t <= file_time + INTERVAL 1 DAY);
 -- The seconds from `a` to `b` (timestamps), as `epoch(b - a)` gives them: DuckDB builds and
 -- converts an INTERVAL for every row of `epoch(b - a)`, ten times slower over millions of rows.
 CREATE OR REPLACE MACRO seconds_between(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6;
