@@ -1,4 +1,4 @@
-"""``ingest``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset.
+"""``ingest``, ``merge``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset.
 
 The texts are the library's (``k8saudit.render``: ``ingest_summary``, ``info_text``); this module
 prints them, and draws the ingest progress with ``rich`` on stderr when stderr is a terminal.
@@ -114,6 +114,24 @@ def register(app: typer.Typer) -> None:
         warning = rejects_warning(report)
         if warning:
             typer.echo(warning, err=True)
+
+    @command(app, "merge")
+    def merge_command(
+        datasets: list[Path] = typer.Argument(..., help="The shard datasets to combine."),
+        dataset: Path | None = DATASET,
+        quiet: bool = QUIET,
+    ) -> None:
+        """Combine shard datasets (each machine ingesting its own apiservers' logs) into one.
+
+        Exactly as one ingest of all their logs: the stages of a request split across shards
+        become one row. The output (--dataset) keeps what it holds; the inputs are unchanged.
+        """
+        import k8saudit
+        from k8saudit.render import merge_summary
+
+        with IngestProgressBar(not quiet) as progress:
+            report = k8saudit.merge(datasets, dataset=dataset, progress=progress)
+        typer.echo(merge_summary(report), nl=False)
 
     @command(app, "info")
     def info_command(dataset: Path | None = DATASET) -> None:

@@ -23,6 +23,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "ingest": "k8saudit.ingestion",
     "IngestReport": "k8saudit.ingestion",
+    "merge": "k8saudit.ingestion.merge",
+    "MergeReport": "k8saudit.ingestion.merge",
     "open": "k8saudit.dataset",
     "Dataset": "k8saudit.dataset",
     "K8sAuditError": "k8saudit.exceptions",
@@ -39,11 +41,13 @@ if TYPE_CHECKING:
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
     from k8saudit.ingestion import IngestReport as IngestReport
     from k8saudit.ingestion import ingest as ingest
+    from k8saudit.ingestion.merge import MergeReport as MergeReport
+    from k8saudit.ingestion.merge import merge as merge
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
-    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "__version__", "diagnose", "ingest",
-    "open",
+    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "MergeReport", "__version__",
+    "diagnose", "ingest", "merge", "open",
 ]  # fmt: skip
 
 
