@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
+from .options import (
+    DATASET,
+    ENGINE,
+    FORMAT,
+    OUTPUT,
+    QUIET,
+    SPARK_MASTER,
+    emit,
+    engine_of,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     from k8saudit.progress import IngestProgress
@@ -149,11 +159,13 @@ def register(app: typer.Typer) -> None:
         dataset: Path | None = DATASET,
         fmt: str = FORMAT,
         output: Path | None = OUTPUT,
+        engine: str = ENGINE,
+        spark_master: str = SPARK_MASTER,
     ) -> None:
-        """Run ad-hoc SQL against the `requests` view (DuckDB dialect)."""
+        """Run ad-hoc SQL against the `requests` view (DuckDB dialect, on Spark transpiled)."""
         import k8saudit
 
-        with k8saudit.open(dataset) as ds:
+        with k8saudit.open(dataset, engine=engine_of(engine, spark_master)) as ds:
             emit(ds.sql(query, **parse_params(param)), fmt, output)
 
     @command(app, "rejects")

@@ -171,8 +171,12 @@ def exact_percentiles(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
         if isinstance(node, exp.Median):
             value = exp.Literal.number("0.5")
             return exp.Anonymous(this="PERCENTILE", expressions=[node.this, value])
-        if isinstance(node, exp.Anonymous) and node.name.lower() in ("quantile", "approx_quantile"):
-            raise Unportable(f"{node.name}(): use quantile_cont (exact) for Spark")
+        if isinstance(node, exp.Quantile | exp.PercentileDisc | exp.ApproxQuantile):
+            # sqlglot writes DuckDB's quantile (discrete) as Spark's percentile (interpolated)
+            raise Unportable(
+                "quantile(), quantile_disc() and approx_quantile() have no equal on Spark: "
+                "use quantile_cont() (exact, interpolated)"
+            )
         return node
 
     return tree.transform(replace)
@@ -275,9 +279,9 @@ def asof_joins(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
         if (join.args.get("method") or "").upper() != "ASOF":
             continue
         right = join.this
-        if not isinstance(right, exp.Table) or not right.alias:
-            raise Unportable("an ASOF join's right side must be a named relation with an alias")
-        alias = right.alias
+        if not isinstance(right, exp.Table) or not isinstance(right.this, exp.Identifier):
+            raise Unportable("an ASOF join's right side must be a named relation")
+        alias = right.alias_or_name
         keys, inequality = [], None
         for condition in _conjuncts(join.args.get("on")):
             if isinstance(condition, exp.EQ):
@@ -501,13 +505,15 @@ def no_file_reads(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     from sqlglot import exp
 
     for node in tree.find_all(exp.Anonymous, exp.ReadCSV, exp.ReadParquet):
-        name = node.name.lower() if isinstance(node, exp.Anonymous) else node.key
+        name = node.name.lower() if isinstance(node, exp.Anonymous) else _READERS[node.key]
         if name.startswith("read_") or isinstance(node, exp.ReadCSV | exp.ReadParquet):
             raise Unportable(
                 f"{name}(): files are not read by SQL on Spark; query the `requests` view"
             )
     return tree
 
+
+_READERS = {"readcsv": "read_csv", "readparquet": "read_parquet"}
 
 Rule = Callable[["exp.Expr", frozenset[str]], "exp.Expr"]
 
