@@ -6,6 +6,8 @@ here, what each writes and what it refuses, without a JVM.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,17 @@ def test_a_query_that_cannot_run_on_spark_is_named_with_its_reason(
     assert list(support) == ["suffixes"]
     assert support["suffixes"] is not None
     assert "regexp_replace() without 'g' replaces the first match only" in support["suffixes"]
+
+
+def test_duckdb_runs_never_import_spark_or_sqlglot(sample_dataset: Path) -> None:
+    # the Spark engine costs nothing until asked for: not at import, not on DuckDB, not in the
+    # command line's app
+    script = (
+        "import sys, k8saudit, k8saudit.cli.app\n"
+        f"k8saudit.open({str(sample_dataset)!r}).top_talkers(limit=1)\n"
+        "print(sorted(m for m in ('pyspark', 'sqlglot', 'py4j') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "[]\n"
