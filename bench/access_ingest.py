@@ -1,47 +1,86 @@
 """Access-log ingest against one DuckDB ``read_csv`` + ``regexp_extract`` statement, same file.
 
 Generates a structured-era kube-apiserver access log (``httplog.go] "HTTP" verb=... resp=...``)
-with the simulator (cached under bench/out/), then times, each in its own process so peak memory
-is its own and interleaved ``--repeat`` times: the full ``k8saudit.ingest`` into a fresh
-dataset, and the strongest simple baseline, one DuckDB statement that reads every line with
-``read_csv`` and pulls the fields out with a single ``regexp_extract`` into Parquet (no
-timestamps parsed, no verbs derived, no merge). Run::
+with the simulator, rewrites the same requests as a glog-era log (``wrap.go] GET /api/...:
+(1.2ms) 200 [ua ip:port]``) and gzips the structured one (all cached under bench/out/). Then
+times, each in its own process so that peak memory is its own, interleaved ``--repeat`` times
+on every input: the full ``k8saudit.ingest`` into a fresh dataset, and the strongest simple
+baseline, one DuckDB statement that reads every line with ``read_csv`` and pulls the fields out
+with a single ``regexp_extract`` into Parquet (no timestamps parsed, no verbs derived, no
+merge). Prints the median time of each, MB/s of uncompressed log, and the highest peak RSS::
 
-    python bench/access_ingest.py [--nodes 300] [--duration 20m] [--repeat 3]
+    python bench/access_ingest.py [--nodes 300] [--duration 20m] [--repeat 3] [--inputs ...]
+
+``measure(inputs, repeat)`` returns the same figures as rows, for a combined bench table.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import re
 import shutil
+import statistics
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import OURS, OUT, timed
 
+#: the baseline: one statement, read_csv of whole lines, one regexp_extract, Parquet
 REGEX = r"""
 import duckdb, sys
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false").fetchall()
-fields = ['time', 'verb', 'uri', 'latency', 'user_agent', 'audit_id', 'src_ip', 'code']
-pattern = (r'^\w(\d{4} [\d:.]+).*?httplog\.go:\d+\] "HTTP" verb="([^"]*)" URI="([^"]*)" '
-           r'latency="([^"]*)" userAgent="((?:[^"\\]|\\.)*)" audit-ID="([^"]*)" '
-           r'srcIP="([^"]*)".*resp=(\d+)')
+era = sys.argv[3]
+if era == "glog":
+    fields = ['time', 'method', 'uri', 'latency', 'code', 'user_agent', 'src_ip']
+    pattern = (r'^\w(\d{4} [\d:.]+).*?wrap\.go:\d+\] (\S+) (\S+): \(([^)]*)\) (\d+) '
+               r'\[(.*) (\S+)\]$')
+    marker = 'wrap.go'
+else:
+    fields = ['time', 'verb', 'uri', 'latency', 'user_agent', 'audit_id', 'src_ip', 'code']
+    pattern = (r'^\w(\d{4} [\d:.]+).*?httplog\.go:\d+\] "HTTP" verb="([^"]*)" URI="([^"]*)" '
+               r'latency="([^"]*)" userAgent="((?:[^"\\]|\\.)*)" audit-ID="([^"]*)" '
+               r'srcIP="([^"]*)".*resp=(\d+)')
+    marker = 'httplog.go'
 con.execute(
     "COPY (SELECT unnest(regexp_extract(line, $p, $f)) FROM read_csv($path, "
     "columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='', escape='', "
-    "auto_detect=false, max_line_size=16777216) WHERE contains(line, 'httplog.go')) "
+    "auto_detect=false, max_line_size=16777216) WHERE contains(line, $m)) "
     "TO $out (FORMAT parquet)",
-    {"p": pattern, "f": fields, "path": sys.argv[1], "out": sys.argv[2]},
+    {"p": pattern, "f": fields, "m": marker, "path": sys.argv[1], "out": sys.argv[2]},
 ).fetchall()
 rows = con.execute("SELECT count(*) FROM read_parquet($o)", {"o": sys.argv[2]}).fetchone()[0]
 print(rows)
 print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
 """
 
+INPUTS = ("structured", "glog", "structured.gz")
+OURS_NAME = "k8saudit ingest"
+BASELINE_NAME = "duckdb read_csv + regex"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One contender on one input: median seconds over the runs, highest peak RSS."""
+
+    input: str
+    contender: str
+    seconds: float
+    log_mb: float  # uncompressed log size
+    rows: int
+    peak_mib: float
+    runs: int
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.log_mb / self.seconds
+
 
 def generate(nodes: int, duration: str) -> Path:
+    """The structured-era log of the simulator (cached)."""
     from k8saudit.simulator import simulate
 
     target = OUT / f"access-{nodes}n-{duration}"
@@ -55,38 +94,120 @@ def generate(nodes: int, duration: str) -> Path:
     return log
 
 
+_STRUCTURED_LINE = re.compile(
+    r'(\S+ \S+ +\d+) \S+\] "HTTP" verb="([A-Z]+)" URI="([^"]*)" latency="([^"]*)" '
+    r'userAgent="([^"]*)" audit-ID="[^"]*" srcIP="([^"]*)".* resp=(\d+)$'
+)
+#: the HTTP method a glog-era API server logged for each structured-era verb
+_METHODS = {"LIST": "GET", "WATCH": "GET", "APPLY": "PATCH"}
+
+
+def glog_copy(structured: Path) -> Path:
+    """The same requests as a glog-era (``wrap.go``) access log (cached)."""
+    target = structured.with_name("kube-apiserver-glog.log")
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        with structured.open(encoding="utf-8") as src, partial.open("w", encoding="utf-8") as dst:
+            for line in src:
+                m = _STRUCTURED_LINE.match(line)
+                if m is None:
+                    dst.write(line)
+                    continue
+                head, verb, uri, latency, ua, src_ip, code = m.groups()
+                method = _METHODS.get(verb, verb)
+                dst.write(
+                    f"{head} wrap.go:47] {method} {uri}: ({latency}) {code} [{ua} {src_ip}]\n"
+                )
+        partial.rename(target)
+    return target
+
+
+def gzip_copy(log: Path) -> Path:
+    """The log gzip-compressed at level 6, as log rotation writes it (cached)."""
+    target = log.with_name(log.name + ".gz")
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        with log.open("rb") as src, gzip.open(partial, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 16 << 20)
+        partial.rename(target)
+    return target
+
+
+def input_files(nodes: int, duration: str, names: tuple[str, ...]) -> dict[str, tuple[Path, str]]:
+    """Each named input: (file, era), generated or taken from the cache."""
+    structured = generate(nodes, duration)
+    files: dict[str, tuple[Path, str]] = {}
+    for name in names:
+        era = name.removesuffix(".gz")
+        log = glog_copy(structured) if era == "glog" else structured
+        files[name] = (gzip_copy(log) if name.endswith(".gz") else log, era)
+    return files
+
+
+def measure(files: dict[str, tuple[Path, str]], repeat: int = 3) -> list[Row]:
+    """Time both contenders on every input, interleaved ``repeat`` times (medians)."""
+    work = OUT / "work"
+    runs: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
+    for _ in range(repeat):  # interleaved, so that a slow moment hits every contender
+        for name, (path, era) in files.items():
+            for contender, code, target, extra in (
+                (OURS_NAME, OURS, "dataset", []),
+                (BASELINE_NAME, REGEX, "r.parquet", [era]),
+            ):
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir(parents=True)
+                runs.setdefault((name, contender), []).append(
+                    timed(code, str(path), str(work / target), *extra)
+                )
+    rows = []
+    for (name, contender), results in runs.items():
+        path, _ = files[name]
+        log = path.with_suffix("") if path.suffix == ".gz" else path
+        rows.append(
+            Row(
+                input=name,
+                contender=contender,
+                seconds=statistics.median(seconds for seconds, _, _ in results),
+                log_mb=log.stat().st_size / 1e6,
+                rows=int(results[-1][2].split()[-1]),
+                peak_mib=max(kb for _, kb, _ in results) / 1024,
+                runs=len(results),
+            )
+        )
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as text, with each input's ratio of k8saudit's throughput to the baseline's."""
+    out = [f"{'input':15s} {'contender':26s} {'median s':>9s} {'MB/s':>7s} {'rows':>10s} "
+           f"{'peak RSS':>9s}"]  # fmt: skip
+    by_input: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        by_input.setdefault(row.input, {})[row.contender] = row
+        out.append(
+            f"{row.input:15s} {row.contender:26s} {row.seconds:9.2f} {row.mb_per_s:7.1f} "
+            f"{row.rows:10,d} {row.peak_mib:6,.0f} MiB"
+        )
+    for name, contenders in by_input.items():
+        ours, base = contenders[OURS_NAME], contenders[BASELINE_NAME]
+        out.append(f"ratio k8saudit / regex statement throughput, {name}: "
+                   f"{base.seconds / ours.seconds:.2f}")  # fmt: skip
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=300)
     parser.add_argument("--duration", default="20m")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each (fastest counts)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (the median counts)")
+    parser.add_argument("--inputs", nargs="+", choices=INPUTS, default=list(INPUTS))
     args = parser.parse_args()
-    log = generate(args.nodes, args.duration)
-    size_mb = log.stat().st_size / 1e6
-    lines = sum(1 for _ in log.open("rb"))
-    print(f"input: {log} ({size_mb:,.0f} MB, {lines:,} lines)")
-    work = OUT / "work"
-    contenders = {
-        "k8saudit ingest": (OURS, "dataset"),
-        "duckdb read_csv + regex": (REGEX, "r.parquet"),
-    }
-    best: dict[str, tuple[float, int, str]] = {}
-    for _ in range(args.repeat):
-        for name, (code, target) in contenders.items():
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            seconds, kb, out = timed(code, str(log), str(work / target))
-            old = best.get(name)
-            peak = max(kb, old[1] if old else 0)
-            best[name] = (
-                (seconds, peak, out) if old is None or seconds < old[0] else (old[0], peak, old[2])
-            )
-    print(f"fastest of {args.repeat} runs each; peak RSS the highest of them")
-    for name, (seconds, kb, out) in best.items():
-        print(f"{name:26s} {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s  "
-              f"{int(out):,} rows  peak RSS {kb / 1024:,.0f} MiB")  # fmt: skip
-    ours, theirs = best["k8saudit ingest"][0], best["duckdb read_csv + regex"][0]
-    print(f"ratio k8saudit / regex statement throughput: {theirs / ours:.2f}")
+    files = input_files(args.nodes, args.duration, tuple(args.inputs))
+    for name, (path, era) in files.items():
+        print(f"input {name}: {path} ({path.stat().st_size / 1e6:,.0f} MB stored, {era} era)")
+    rows = measure(files, args.repeat)
+    print(f"median of {args.repeat} interleaved runs each; peak RSS the highest of them")
+    print(table(rows))
 
 
 if __name__ == "__main__":

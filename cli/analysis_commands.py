@@ -8,7 +8,8 @@ not the library's). A command parses them, calls ``Dataset.answer`` and renders:
 terminal table the result goes through ``render_view`` (shares as %, rates as /s, the
 terminal's width, the window below it); csv/json/parquet keep the raw numbers and every column;
 an empty answer's reason goes to stderr. ``query NAME`` takes every option any analysis
-declares, so it reads the same options as the named command.
+declares, so it reads the same options as the named command. A parameter the header makes an
+argument (``-- arg:``) is one here too: ``k8saudit who VERB RESOURCE[/NAME]``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from k8saudit.query_loader import Query, list_queries
 
 from .boundary import command
 from .options import (
+    CLI_TYPES,
     DATASET,
     ENGINE,
     FORMAT,
     OUTPUT,
     SHORT,
     SPARK_MASTER,
+    declared_argument,
     declared_option,
     emit,
     engine_of,
@@ -64,7 +67,13 @@ def _default(query: Query, param: Param) -> Any:
 
 
 def _register_analysis(app: typer.Typer, query: Query) -> None:
-    parameters = [declared_option(p, _default(query, p)) for p in query.options]
+    positional = query.positional
+    parameters = [
+        declared_argument(p, positional[p.name].metavar, positional[p.name].required)
+        if p.name in positional
+        else declared_option(p, _default(query, p))
+        for p in query.options
+    ]
     parameters += [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
         for name, (kind, option) in _COMMON.items()
@@ -87,15 +96,16 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
 def command_table() -> str:
     """The rows of the README's command table for the analyses (a test keeps them equal).
 
-    >>> command_table().splitlines()[0][:47]
-    '| `k8saudit errors [--limit N]` | Which request'
+    >>> command_table().splitlines()[0][:45]
+    '| `k8saudit activity [USER] [--source-ip SOUR'
     """
     rows = []
     for query in list_queries():
-        usage = [f"k8saudit {command_name(query)}"]
+        usage = [f"k8saudit {command_name(query)}", *(a.metavar for a in query.args)]
         for param in query.options:
-            if param.name in query.own:
-                usage.append(f"[{param.option} {_default(query, param) or 'N'}]")
+            if param.name in query.own and param.name not in query.positional:
+                placeholder = "N" if param.type in CLI_TYPES else param.name.upper()
+                usage.append(f"[{param.option} {_default(query, param) or placeholder}]")
         rows.append(f"| `{' '.join(usage)}` | {query.summary} |")
     return "\n".join(rows) + "\n"
 

@@ -14,7 +14,15 @@ import typer
 
 from k8saudit.exceptions import ExitCode
 
-from . import analysis_commands, dataset_commands, diagnose_command, simulate_command
+from . import (
+    analysis_commands,
+    compare_command,
+    dataset_commands,
+    detect_command,
+    diagnose_command,
+    rbac_command,
+    simulate_command,
+)
 from .boundary import new_app
 
 
@@ -28,6 +36,9 @@ def build_app() -> typer.Typer:
     dataset_commands.register(app)
     analysis_commands.register(app)
     diagnose_command.register(app)
+    detect_command.register(app)
+    rbac_command.register(app)
+    compare_command.register(app)
     simulate_command.register(app)
     return app
 

@@ -1,4 +1,5 @@
-"""``ingest``, ``merge``, ``info``, ``sql`` and ``rejects``: building and looking into the dataset.
+"""``ingest``, ``merge``, ``info``, ``sql``, ``rejects`` and ``event``: building and looking into
+the dataset.
 
 The texts are the library's (``k8saudit.render``: ``ingest_summary``, ``info_text``); this module
 prints them, and draws the ingest progress with ``rich`` on stderr when stderr is a terminal.
@@ -81,7 +82,8 @@ class IngestProgressBar:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``ingest``, ``info``, ``sql`` and ``rejects`` to ``app`` (behind the boundary).
+    """Add ``ingest``, ``info``, ``sql``, ``rejects`` and ``event`` to ``app`` (behind the
+    boundary).
 
     >>> register(new_app())  # doctest: +SKIP
     """
@@ -104,20 +106,28 @@ def register(app: typer.Typer) -> None:
             help="The apiserver of requests that do not say [default: the one a file's path "
             "names, e.g. kube-apiserver-ip-10-0-33-10/audit.log].",
         ),
+        keep_bodies: bool = typer.Option(
+            False,
+            "--keep-bodies",
+            help="Keep audit events' requestObject/responseObject (columns request_object, "
+            "response_object) with Secret data, tokens, passwords... redacted to a mark with a "
+            "short hash. Applies to the files this run reads.",
+        ),
         quiet: bool = QUIET,
     ) -> None:
         """Read audit/access logs (any mix of formats, .gz/.zst) into the dataset.
 
         Files already ingested are skipped, so re-running is safe. Lines that cannot be read are
-        kept as rejects (see `k8saudit rejects`).
+        kept as rejects (see `k8saudit rejects`), without bodies or secret values.
         """
         import k8saudit
         from k8saudit.render import ingest_notes, ingest_summary, rejects_warning
 
         with IngestProgressBar(not quiet) as progress:
             report = k8saudit.ingest(
-                paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver, progress=progress
-            )
+                paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver,
+                keep_bodies=keep_bodies, progress=progress,
+            )  # fmt: skip
         for line in ingest_notes(report):
             typer.echo(line, err=True)
         typer.echo(ingest_summary(report), nl=False)
@@ -182,3 +192,26 @@ def register(app: typer.Typer) -> None:
 
         with k8saudit.open(dataset) as ds:
             emit(ds.rejects_frame(limit or None), fmt, output)
+
+    @command(app, "event")
+    def event_command(
+        audit_id: str = typer.Argument(..., help="The request's audit ID."),
+        dataset: Path | None = DATASET,
+        fmt: str = FORMAT,
+        output: Path | None = OUTPUT,
+    ) -> None:
+        """One request: its row, its source file and line, and that line read back from the
+        log if it is still there (bodies and secret values redacted)."""
+        import k8saudit
+        from k8saudit.lookup import LineStatus
+        from k8saudit.render import escape_text
+
+        record = k8saudit.event(audit_id, dataset)
+        if fmt == "table" and output is None:  # the long values whole, below the table
+            emit(record.fields(long=False), fmt, output)
+            for name, value in record.long_values():
+                typer.echo(f"\n{name}:\n{escape_text(value)}")
+        else:
+            emit(record.fields() if fmt in ("table", "markdown") else record.frame(), fmt, output)
+        if record.raw.status is not LineStatus.FOUND:
+            typer.echo(f"note: {escape_text(record.raw.message)}", err=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,22 @@ def engine_of(engine: str, master: str) -> Any:
     return session(master)
 
 
+def declared_argument(param: Param, metavar: str, required: bool) -> inspect.Parameter:
+    """The positional argument of a declared query parameter (``-- arg:``), typed as declared.
+
+    >>> from k8saudit.query_loader import get_query
+    >>> declared_argument(get_query("top_talkers").params["user"], "[USER]", False).default.metavar
+    '[USER]'
+    """
+    argument = typer.Argument(
+        ... if required else None, metavar=metavar, help=option_help(param), show_default=False
+    )
+    kind = CLI_TYPES.get(param.type, str | None)
+    return inspect.Parameter(
+        param.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=argument, annotation=kind
+    )
+
+
 def parse_params(items: list[str]) -> dict[str, str]:
     """``-p NAME=VALUE`` options as a dict; a malformed one is a usage error.
 
@@ -127,17 +145,19 @@ def emit(frame: object, fmt: str, output: Path | None) -> None:
 
 
 def terminal_width() -> int:
-    """The width tables fit: the terminal's when stdout is one, else 80 (piped, unknown).
+    """The width tables fit: ``COLUMNS`` when set, the terminal's when stdout is one, else 80.
 
     >>> terminal_width()  # under pytest stdout is no terminal
     80
     """
+    if os.environ.get("COLUMNS", "").isdigit():  # set by the shell, or by a user: honoured
+        return max(int(os.environ["COLUMNS"]), 20)
     if not sys.stdout.isatty():
         return 80
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def show(frame: object, fmt: str, output: Path | None) -> None:
+def show(frame: object, fmt: str, output: Path | None, columns: Sequence[str] = ()) -> None:
     """An analysis result: its terminal view (``render_view``) for a table on stdout, fitted
     to the terminal's width, else every column with raw numbers in ``fmt``.
 
@@ -151,7 +171,7 @@ def show(frame: object, fmt: str, output: Path | None) -> None:
     from k8saudit.render import render_view
 
     assert isinstance(frame, pl.DataFrame)
-    typer.echo(render_view(frame, terminal_width()), nl=False)
+    typer.echo(render_view(frame, terminal_width(), columns), nl=False)
 
 
 def show_answer(answer: Any, fmt: str, output: Path | None) -> None:
@@ -160,7 +180,7 @@ def show_answer(answer: Any, fmt: str, output: Path | None) -> None:
 
     >>> show_answer(ds.answer("top_talkers", client="datadog"), "table", None)  # doctest: +SKIP
     """
-    show(answer.frame, fmt, output)
+    show(answer.frame, fmt, output, answer.table)
     if answer.empty_reason is not None:
         from k8saudit.render import empty_text
 

@@ -31,11 +31,18 @@ _LAZY = {
     "ExitCode": "k8saudit.exceptions",
     "query": "k8saudit.shortcuts",
     "diagnose": "k8saudit.diagnosis",
+    "event": "k8saudit.lookup",
+    "detect": "k8saudit.detection",
+    "EventRecord": "k8saudit.lookup",
+    "rbac": "k8saudit.least_privilege",
+    "compare": "k8saudit.comparison",
 }
 
 if TYPE_CHECKING:
+    from k8saudit.comparison import compare as compare
     from k8saudit.dataset import Dataset as Dataset
     from k8saudit.dataset import open as open
+    from k8saudit.detection import detect as detect
     from k8saudit.diagnosis import diagnose as diagnose
     from k8saudit.exceptions import ExitCode as ExitCode
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
@@ -43,11 +50,14 @@ if TYPE_CHECKING:
     from k8saudit.ingestion import ingest as ingest
     from k8saudit.ingestion.merge import MergeReport as MergeReport
     from k8saudit.ingestion.merge import merge as merge
+    from k8saudit.least_privilege import rbac as rbac
+    from k8saudit.lookup import EventRecord as EventRecord
+    from k8saudit.lookup import event as event
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
-    "Dataset", "ExitCode", "IngestReport", "K8sAuditError", "MergeReport", "__version__",
-    "diagnose", "ingest", "merge", "open",
+    "Dataset", "EventRecord", "ExitCode", "IngestReport", "K8sAuditError", "MergeReport",
+    "__version__", "compare", "detect", "diagnose", "event", "ingest", "merge", "open", "rbac",
 ]  # fmt: skip
 
 

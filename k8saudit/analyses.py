@@ -176,24 +176,30 @@ _SELF = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def signature_of(query: Query, first: list[inspect.Parameter]) -> inspect.Signature:
-    """The Python signature of an analysis: grouping and its own parameters by position or
-    keyword, the common filters by keyword, each with its declared default.
+    """The Python signature of an analysis: its arguments (``-- arg:``; the required ones
+    without a default), grouping and its own parameters by position or keyword, the common
+    filters by keyword, each with its declared default.
 
     >>> str(signature_of(get_query("latency"), []))[:44]
     "(by: 'str' = 'client', limit: 'int | None' ="
     """
     params = list(first)
+    positional = query.positional
+    # after a parameter with a default (a shortcut's dataset) a required argument defaults to
+    # None, and binding says it is missing
+    can_require = all(p.default is inspect.Parameter.empty for p in first)
     for param in query.options:
-        by_keyword = param.name not in query.own and param.type != "GROUPING"
+        arg = positional.get(param.name)
+        by_keyword = arg is None and param.name not in query.own and param.type != "GROUPING"
         kind = (
             inspect.Parameter.KEYWORD_ONLY
             if by_keyword
             else inspect.Parameter.POSITIONAL_OR_KEYWORD
         )
+        required = arg is not None and arg.required and can_require
+        default = inspect.Parameter.empty if required else param.default
         annotation = PYTHON_TYPES[param.type]
-        params.append(
-            inspect.Parameter(param.name, kind, default=param.default, annotation=annotation)
-        )
+        params.append(inspect.Parameter(param.name, kind, default=default, annotation=annotation))
     return inspect.Signature(params, return_annotation="pl.DataFrame")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from k8saudit.analyses import analysis_method, analysis_names, read_internal, ru
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
-from k8saudit.store import Manifest, read_manifest, resolve_dataset
+from k8saudit.formats.redact import scrub_line
+from k8saudit.query_loader import get_query
+from k8saudit.store import Manifest, read_manifest, redaction_key, resolve_dataset
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,6 +64,8 @@ class Answer(NamedTuple):
 
     frame: pl.DataFrame
     empty_reason: EmptyReason | None
+    #: the columns the terminal table shows (the query's ``-- table:``; empty: all)
+    table: tuple[str, ...] = ()
 
 
 class Dataset:
@@ -139,9 +144,11 @@ class Dataset:
         if empty is not None:
             raise empty
         frame = self.query(name, **params)
+        # `grp` in a table line is the group column, named after --by (the first column)
+        table = tuple(frame.columns[0] if c == "grp" else c for c in get_query(name).table)
         if frame.height:
-            return Answer(frame, None)
-        return Answer(frame, self.explain_empty(name, **params))
+            return Answer(frame, None, table)
+        return Answer(frame, self.explain_empty(name, **params), table)
 
     def explain_empty(self, name: str, **params: Any) -> EmptyReason:
         """Why the library query ``name`` with ``params`` returns no rows: a value no request
@@ -171,12 +178,31 @@ class Dataset:
             extra_columns="ignore",
         )
 
+    @property
+    def redaction_key(self) -> bytes:
+        """The key of the hashes in this dataset's redaction marks (``formats.redact``); a
+        dataset written before it had one gets a key of this session, never written."""
+        if "redaction_key" not in self._memo:
+            key = redaction_key(self.root)
+            self._memo["redaction_key"] = key if key is not None else secrets.token_bytes(32)
+        found: bytes = self._memo["redaction_key"]
+        return found
+
     def rejects(self) -> Iterator[dict[str, Any]]:
-        """Rejected input records: ``{"file", "line", "reason", "text"}``, oldest run first."""
+        """Rejected input records: ``{"file", "line", "reason", "text"}``, oldest run first.
+
+        ``text`` is the start of the record without bodies or secret values
+        (``formats.redact.scrub_line``), also for rejects kept before k8saudit scrubbed them.
+        """
         for name in self.manifest.rejects:
             with (self.root / name).open() as fh:
                 for line in fh:
-                    yield json.loads(line)
+                    row = json.loads(line)
+                    text = row.get("text") or ""
+                    if not row.get("scrubbed"):
+                        text = scrub_line(text, self.redaction_key)
+                    yield {"file": row["file"], "line": row["line"], "reason": row["reason"],
+                           "text": text}  # fmt: skip
 
     def rejects_frame(self, limit: int | None = None) -> pl.DataFrame:
         """Rejected records as a DataFrame (file, line, reason, text), at most ``limit`` rows."""

@@ -52,6 +52,18 @@ HEADINGS = {
     "selector_scoped": "selector",
     "median_duration_s": "median s",
     "open_watches": "open",
+    "period_s": "period",
+    "jitter_s": "jitter",
+    "cost_class": "cost",
+    "projected_req_per_s": "req/s at N",
+    "projected_seats": "seats at N",
+    "over_limit": "over",
+    "change_req_per_s": "Δreq/s",
+    "before_req_per_s": "before/s",
+    "after_req_per_s": "after/s",
+    "change_throttled_share": "Δ429%",
+    "before_throttled_share": "before 429%",
+    "after_throttled_share": "after 429%",
 }
 #: other names of a choice: the request table's column a grouping is named after
 ALIASES = {"username": "user"}

@@ -18,6 +18,8 @@ Header syntax::
     -- param: sort VARCHAR = 'requests' IN (requests, p99_ms)  -- rank by this column
     -- param: audit_from TIMESTAMPTZ FROM _audit_span  -- set from that file's one-row result
     -- cli: limit = 20                              (the command's default, if not the library's)
+    -- table: client, operation, req_per_s          (the terminal table's columns, if not all)
+    -- arg: object RESOURCE[/NAME]                  (a positional argument, see below)
 
 Parameter types are SQL types plus DURATION and GROUPING (``k8saudit.params``). Files starting
 with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares the common
@@ -25,6 +27,12 @@ filters once; a query with ``-- filters: common`` gets it as the CTE ``filtered`
 its parameters. A query with ``-- with: _NAME`` gets ``queries/_NAME.sql`` (which reads
 ``filtered`` and declares no parameters) as the CTE ``NAME``: one piece of SQL that several
 analyses share.
+
+``-- arg: NAME [METAVAR]`` makes the declared parameter NAME (the file's own or a common filter)
+a positional argument, in the order of the ``arg`` lines: ``k8saudit who VERB RESOURCE[/NAME]``
+on the command line, ``ds.who("delete", "deployments/web")`` in Python. METAVAR (default: NAME in
+capitals) is how usage lines write it; in brackets (``[USER]``) the argument may be left out,
+else it is required and binding without it is a ``UsageError``.
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ CHARTS = ("bar", "line", "area")
 #: a directory of ``.sql`` files to load instead of the packaged library (tests, query authors)
 QUERY_DIR_ENV = "_K8SAUDIT_QUERY_DIR"
 
+_GROUP_KEY = re.compile(r"\bgrp\b")
 _PARAM_LINE = re.compile(
     r"^param:\s*(?P<name>[A-Za-z_]\w*)\s+(?P<type>[A-Za-z]+(?:\[\])?)"
     r"(?:\s*=\s*(?P<default>'[^']*'|[^\s-]+))?"
@@ -61,6 +70,7 @@ _PARAM_LINE = re.compile(
     r"\s*(?:--\s*(?P<description>.*))?$"
 )
 _CLI_LINE = re.compile(r"^cli:\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<default>'[^']*'|\S+)$")
+_ARG_LINE = re.compile(r"^arg:\s*(?P<name>[A-Za-z_]\w*)(?:\s+(?P<metavar>\S+))?$")
 _FILTERS_LINE = re.compile(r"^--\s*filters:", re.MULTILINE)
 #: ``CREATE [TEMP] TABLE name AS`` and ``COPY (``: a WITH clause goes in front of what follows
 _QUERY_INSIDE = re.compile(
@@ -70,6 +80,22 @@ _WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
 # string literals and comments, which may contain `$` without it being a parameter
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A parameter given by position (``-- arg: NAME [METAVAR]``).
+
+    >>> Arg("user", "[USER]").required, Arg("verb", "VERB").required
+    (False, True)
+    """
+
+    name: str
+    metavar: str
+
+    @property
+    def required(self) -> bool:
+        return not self.metavar.startswith("[")
 
 
 class BindContext(Protocol):
@@ -103,6 +129,13 @@ class Query:
     cli_defaults: dict[str, Any] = field(default_factory=dict)
     #: the names of the parameters the file declares itself (the rest come from the filters)
     own: tuple[str, ...] = ()
+    #: whether the query (or a part it reads) uses the group key ``grp``: else ``--by`` would
+    #: change nothing, and it is not offered
+    groups: bool = False
+    #: the columns of the terminal table, in order (``-- table:``); empty: every column
+    table: tuple[str, ...] = ()
+    #: the parameters given by position, in order (``-- arg:``)
+    args: tuple[Arg, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -115,15 +148,31 @@ class Query:
 
     @property
     def options(self) -> list[Param]:
-        """The parameters a caller sets: grouping first, the file's own, then the filters.
+        """The parameters a caller sets: the positional ones (``-- arg:``), grouping, the
+        file's own, then the filters.
 
         >>> [p.name for p in get_query("timeline").options][:4]
         ['by', 'every', 'limit', 'since']
         """
-        settable = [p for p in self.params.values() if p.computed_from is None]
-        grouping = [p for p in settable if p.type == "GROUPING"]
-        own = [p for p in settable if p.name in self.own and p not in grouping]
-        return grouping + own + [p for p in settable if p not in grouping and p not in own]
+        settable = [
+            p
+            for p in self.params.values()
+            if p.computed_from is None and (self.groups or p.type != "GROUPING")
+        ]
+        positional = [self.params[a.name] for a in self.args]
+        rest = [p for p in settable if p not in positional]
+        grouping = [p for p in rest if p.type == "GROUPING"]
+        own = [p for p in rest if p.name in self.own and p not in grouping]
+        return positional + grouping + own + [p for p in rest if p not in grouping + own]
+
+    @property
+    def positional(self) -> dict[str, Arg]:
+        """The positional parameters by name.
+
+        >>> get_query("top_talkers").positional
+        {}
+        """
+        return {a.name: a for a in self.args}
 
     def bind(self, values: Mapping[str, Any], context: BindContext | None = None) -> dict[str, Any]:
         """Every parameter's value: ``values`` checked against the declaration, else the default.
@@ -143,6 +192,12 @@ class Query:
                 f"{self.name}: unknown parameter {unknown[0]!r}",
                 hint="parameters: " + ", ".join(sorted(settable)),
             )
+        for arg in self.args:
+            if arg.required and values.get(arg.name) is None:
+                raise UsageError(
+                    f"{self.name}: missing {arg.metavar}",
+                    hint="usage: " + " ".join([self.name, *(a.metavar for a in self.args)]),
+                )
         bound: dict[str, Any] = {}
         for name, param in self.params.items():
             if param.computed_from is not None:
@@ -212,7 +267,9 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
     if header.uses_filters:
         if FILTERS not in library:
             raise QueryError(f"{path}: uses the common filters but {FILTERS}.sql is missing")
-        if not re.search(r"\bfiltered\b", body) and not header.parts:  # parts read it
+        # a query's parts may read `filtered`; a part may use the filters' parameters only
+        reads = re.search(r"\bfiltered\b", body) or header.parts or name.startswith("_")
+        if not reads:
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
         inherited = library[FILTERS].params
     for part in header.parts:
@@ -220,11 +277,17 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
             raise QueryError(f"{path}: declares `-- with: {part}` but never reads `{part[1:]}`")
     _check_params(path, lines, body_start, header.params, inherited)
     params = {**inherited, **header.params}
+    for arg, number in header.args:
+        if arg.name not in params or params[arg.name].computed_from is not None:
+            raise QueryError(f"{path}:{number}: `-- arg: {arg.name}` names no parameter")
     for option, (value, number) in header.cli.items():
         if option not in params:
             raise QueryError(f"{path}:{number}: `-- cli: {option}` names no parameter")
         header.cli[option] = (convert(params[option], value), number)
     sql = _compose(body, library, header.uses_filters, header.parts)
+    groups = any(
+        _GROUP_KEY.search(text) for text in [body, *(library[p].body for p in header.parts)]
+    )
     return Query(
         name,
         " ".join(description),
@@ -238,6 +301,9 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         header.chart,
         {option: value for option, (value, _) in header.cli.items()},
         tuple(header.params),
+        groups,
+        header.table,
+        tuple(arg for arg, _ in header.args),
     )
 
 
@@ -251,6 +317,8 @@ class _Header:
     shape: str | None = None
     chart: str | None = None
     cli: dict[str, tuple[Any, int]] = field(default_factory=dict)
+    table: tuple[str, ...] = ()
+    args: list[tuple[Arg, int]] = field(default_factory=list)
 
     def read(self, content: str, path: str, number: int, library: Mapping[str, Query]) -> bool:
         """Take one header line; False when it is a line of the description."""
@@ -275,11 +343,26 @@ class _Header:
             self.shape = _one_of(value, SHAPES, path, number, "shape")
         elif key == "chart":
             self.chart = _one_of(value, CHARTS, path, number, "chart")
+        elif key == "table":
+            self.table = tuple(c.strip() for c in value.split(",") if c.strip())
+            if not self.table or not all(re.fullmatch(r"[a-z_]\w*", c) for c in self.table):
+                raise QueryError(f"{path}:{number}: bad table line (expected column names)")
         elif key == "cli":
             match = _CLI_LINE.match(content)
             if not match:
                 raise QueryError(f"{path}:{number}: bad cli line (expected `-- cli: NAME = VALUE`)")
             self.cli[match["name"]] = (_parse_default(match["default"]), number)
+        elif key == "arg":
+            match = _ARG_LINE.match(content)
+            if not match:
+                expected = "expected `-- arg: NAME [METAVAR]`"
+                raise QueryError(f"{path}:{number}: bad arg line ({expected})")
+            if any(arg.name == match["name"] for arg, _ in self.args):
+                raise QueryError(f"{path}:{number}: argument {match['name']!r} declared twice")
+            metavar = match["metavar"] or match["name"].upper()
+            if self.args and not self.args[-1][0].required and not metavar.startswith("["):
+                raise QueryError(f"{path}:{number}: a required argument after an optional one")
+            self.args.append((Arg(match["name"], metavar), number))
         else:
             return False
         return True
@@ -375,7 +458,7 @@ def load_all(folder: str | Path | None = None) -> dict[str, Query]:
     through which tests load a library of their own.
 
     >>> sorted(load_all())[:2]
-    ['_audit_span', '_data_end']
+    ['_audit_span', '_cluster_nodes']
     """
     if folder is None:
         folder = os.environ.get(QUERY_DIR_ENV, "")
@@ -410,7 +493,7 @@ def list_queries() -> list[Query]:
     """The analyses of the library (``queries/*.sql`` minus ``_``-prefixed parts), by name.
 
     >>> [q.name for q in list_queries()][:1]
-    ['errors']
+    ['activity']
     """
     return [q for name, q in load_all().items() if not name.startswith("_")]
 

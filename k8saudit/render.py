@@ -12,6 +12,7 @@ every string from a log escaped, so the CLI only prints them.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -170,8 +171,11 @@ def table_view(frame: pl.DataFrame) -> TableView:
     return TableView(shown, frozenset(formatted), frozenset(keys), footer_lines(frame))
 
 
-def render_view(frame: pl.DataFrame, width: int = 80) -> str:
+def render_view(frame: pl.DataFrame, width: int = 80, columns: Sequence[str] = ()) -> str:
     """The terminal table of an analysis result, ``width`` columns wide, and its footer.
+
+    With ``columns`` (a query's ``-- table:``) the table shows those, in that order, and
+    shortens its longest texts so that they fit before it leaves any out.
 
     >>> import polars as pl
     >>> print(render_view(pl.DataFrame({"client": ["kubelet"], "req_per_s": [56.11]})), end="")
@@ -179,8 +183,11 @@ def render_view(frame: pl.DataFrame, width: int = 80) -> str:
     -------  ------
     kubelet  56.1/s
     """
+    if columns:
+        kept = [*columns, *(n for n in (*WINDOW, *EXCLUDED) if n in frame.columns)]
+        frame = frame.select(n for n in kept if n in frame.columns)
     view = table_view(frame)
-    table = render_table(view.frame, view.right_aligned, width, view.keys)
+    table = render_table(view.frame, view.right_aligned, width, view.keys, squeeze=bool(columns))
     return table + "".join(line + "\n" for line in view.footer)
 
 

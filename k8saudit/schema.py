@@ -57,6 +57,9 @@ RAW_EVENT_SCHEMA = pa.schema(
         ("log_format", pa.string()),
         ("source_file", pa.string()),
         ("source_line", pa.int64()),
+        # the bodies as redacted JSON text, only with `ingest --keep-bodies` (formats.redact)
+        ("request_object", pa.string()),
+        ("response_object", pa.string()),
     ]
 )
 
@@ -116,6 +119,10 @@ REQUEST_SCHEMA = pa.schema(
         ("apf_execution_ms", pa.float64()),
         ("has_audit", pa.bool_()),  # seen in an audit log
         ("has_access", pa.bool_()),  # seen in an access log
+        # requestObject / responseObject as JSON text with secret values redacted
+        # (formats.redact), kept only by `ingest --keep-bodies`: NULL otherwise
+        ("request_object", pa.string()),
+        ("response_object", pa.string()),
     ]
 )
 

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
 #: the analyses that transpile but must not run on Spark, with the reason (none today: every
 #: analysis of the library transpiles and gives DuckDB's rows, tests/test_spark.py)
-NOT_ON_SPARK: dict[str, str] = {}
+NOT_ON_SPARK: dict[str, str] = {
+    "sensitive": "its findings name their first objects with DuckDB's list_slice (the macro "
+    "first_few), which the rewrite pass does not map yet",
+}
 
 #: the session settings a query runs with
 QUERY_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false"}

@@ -6,6 +6,7 @@ Layout::
       manifest.json                      what is live: ingested files, Parquet parts, rejects
       requests/day=2019-02-04/part-*.parquet
       rejects/<run>.jsonl                lines that could not be read, with file:line and reason
+      redaction.key                      the key of the hashes in redaction marks (formats.redact)
       .lock                              held by the one ingest allowed at a time
       .tmp/<run>/                        work area of a running ingest
 
@@ -20,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,7 @@ from typing import Any
 from k8saudit.exceptions import DatasetError, DatasetLockedError
 
 DEFAULT_DATASET = "k8saudit-data"
+REDACTION_KEY = "redaction.key"
 DATASET_ENV = "K8SAUDIT_DATASET"
 MANIFEST_VERSION = 1
 
@@ -69,6 +72,7 @@ class FileEntry:
     #: the apiserver its path (or ``ingest --apiserver``) names, for requests that do not say
     apiserver: str | None = None
     apiserver_from: str | None = None  # where that came from: "its directory name"...
+    bodies: bool = False  # its requests keep their (redacted) bodies: `ingest --keep-bodies`
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,28 @@ def write_manifest(root: Path, manifest: Manifest) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def redaction_key(root: Path, *, create: bool = False) -> bytes | None:
+    """The dataset's key of the hashes in redaction marks (``formats.redact.mark``), made
+    (random, 32 bytes) when ``create`` and there is none yet; None when there is none.
+
+    One key per dataset makes the marks of one value equal across its runs (a changed Secret
+    shows as a changed mark), while nobody without the key can test a guess of a value.
+    """
+    path = root / REDACTION_KEY
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        if not create:
+            return None
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable redaction key ({exc})") from exc
+    key = secrets.token_bytes(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key.hex() + "\n")
+    os.replace(tmp, path)
+    return key
 
 
 @contextlib.contextmanager

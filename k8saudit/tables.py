@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 MAX_CELL = 48
 #: the narrowest a group key is shortened to when even one number does not fit beside it
 MIN_KEY = 12
+#: how narrow ``squeeze`` makes a text column at most before columns are left out instead
+MIN_SQUEEZED = 22
 #: the decimals a float cell keeps at most
 DECIMALS = 3
 ELLIPSIS = "…"
@@ -113,13 +115,15 @@ def render_table(
     right_aligned: Collection[str] = (),
     width: int | None = None,
     keys: Collection[str] = (),
+    squeeze: bool = False,
 ) -> str:
     """A plain-text table with a header rule; numbers right-aligned, one style per column.
 
     ``right_aligned`` names text columns that hold numbers already formatted for reading
     (``55.1%``, ``56.1/s``). With a ``width``, the columns after the ``keys`` that do not fit
     are left out; the keys are shortened (in the middle) only when not even one more column
-    fits beside them.
+    fits beside them. With ``squeeze``, the widest text columns are shortened first (to no
+    less than ``MIN_SQUEEZED``), so that as many columns as can fit are shown.
 
     >>> import polars as pl
     >>> print(render_table(pl.DataFrame({"c": ["a", "b"], "x": [503.629, 2518.0]})), end="")
@@ -134,10 +138,13 @@ def render_table(
     widths = [max([len(n), *map(len, c)]) for n, c in zip(names, columns, strict=True)]
     shown = list(range(len(names)))
     if width is not None:
+        if squeeze:
+            texts = [i for i, n in enumerate(names) if not numeric[i]]
+            _squeeze(names, columns, widths, texts, width)
         shown = _fit(names, widths, keys, width)
         key_at = [i for i in shown if names[i] in keys]
         over = sum(widths[i] for i in shown) + 2 * (len(shown) - 1) - width
-        if over > 0 and key_at:  # the keys alone are too wide: shorten the widest
+        if over > 0 and key_at and not squeeze:  # the keys alone are too wide: shorten one
             widest = max(key_at, key=lambda i: widths[i])
             target = max(widths[widest] - over, MIN_KEY, len(names[widest]))
             columns[widest] = shorten(columns[widest], target)
@@ -194,6 +201,31 @@ def _cells(values: list[Any], key: bool) -> list[str]:
     if key or all(len(t) <= MAX_CELL for t in texts):
         return texts
     return shorten(texts, MAX_CELL)
+
+
+def _squeeze(
+    names: Sequence[str], columns: list[list[str]], widths: list[int], texts: list[int], width: int
+) -> None:
+    """Shorten the widest of the ``texts`` columns, one character at a time, until the table
+    fits ``width`` or none can be shortened further (``MIN_SQUEEZED``, or its heading's length)."""
+    over = sum(widths) + 2 * (len(widths) - 1) - width
+    floor = {i: max(MIN_SQUEEZED, len(names[i])) for i in texts}
+    while over > 0:
+        candidates = [i for i in texts if widths[i] > floor[i]]
+        if not candidates:
+            return
+        widest = max(candidates, key=lambda i: widths[i])
+        target = max(
+            widths[widest] - over, floor[widest], *(widths[i] for i in candidates if i != widest), 0
+        )
+        target = min(target, widths[widest] - 1)
+        columns[widest] = shorten(columns[widest], target)
+        new = max([len(names[widest]), *map(len, columns[widest])])
+        if new >= widths[widest]:  # no cut keeps its values apart
+            floor[widest] = widths[widest]
+            continue
+        over -= widths[widest] - new
+        widths[widest] = new
 
 
 def _fit(names: Sequence[str], widths: list[int], keys: Collection[str], width: int) -> list[int]:

@@ -404,7 +404,7 @@ def wide_hashes(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
             return node
         values: list[exp.Expr] = []
         for value in node.expressions:
-            values += [value, exp.Is(this=value.copy(), expression=exp.Null())]
+            values += [value, exp.Is(this=exp.Paren(this=value.copy()), expression=exp.Null())]
         return exp.Anonymous(this="XXHASH64", expressions=values)
 
     return tree.transform(replace)

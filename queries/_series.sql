@@ -1,7 +1,10 @@
 -- name: _series
--- Every request of `filtered` as a beat of its series and its source, for the analyses that
--- declare `-- with: _series` (pollers). A series is one client repeating one request:
--- (client, identity, verb, resource, subresource, scope, selector, object). Its parts:
+-- The requests of `filtered` counted by cell (`request_cell` in k8saudit/sql/macros.sql: the
+-- requests alike in all that makes a series and its source), each cell with its series and
+-- source, for the analyses that declare `-- with: _series` (pollers). Keying the few cells, not
+-- every request, keeps the string work off the requests: an analysis joins a request to its
+-- cell by `cell`. A series is one client repeating one request: (client, identity, verb,
+-- resource, subresource, scope, selector, object). Its parts:
 --   identity  the username with node names collapsed (system:node:*) and generated pod-name
 --             suffixes too (a ReplicaSet's -7d4b9c8f6-x7k2q, a DaemonSet's -x7k2q: Kubernetes
 --             draws them from an alphabet without vowels, so words like -proxy stay)
@@ -14,34 +17,49 @@
 -- alone is unique only in its namespace and time), else the node, else the source IP, else the
 -- username (queries/fanout.sql counts sources by the same rule).
 -- `series_id` hashes the series' parts and `source_id` those and the source, so windows
--- partition on one number instead of nine strings.
-WITH keyed AS (
+-- partition on one number instead of nine strings. Per cell: requests, busy_ms (latency of
+-- non-long-running requests), throttled (429s) and from_cache (resourceVersion=0).
+WITH cells AS (
     SELECT
-        received_at,
-        code,
-        latency_ms,
-        is_long_running,
-        client,
+        request_cell(
+            client, identity, verb, resource, subresource, scope, label_selector,
+            field_selector, node_name, pod_name, source_ip, username, name
+        ) AS cell,
+        any_value(client) AS client,
+        any_value(identity) AS raw_identity,
+        any_value(verb) AS verb,
+        any_value(resource) AS resource,
+        any_value(subresource) AS subresource,
+        any_value(scope) AS scope,
+        any_value(label_selector IS NOT NULL) AS has_label,
+        any_value(field_selector IS NOT NULL) AS has_field,
+        any_value(node_name) AS node_name,
+        any_value(pod_name) AS pod_name,
+        any_value(source_ip) AS source_ip,
+        any_value(username) AS username,
+        any_value(name) AS name,
+        count(*) AS requests,
+        coalesce(sum(latency_ms) FILTER (WHERE NOT is_long_running), 0) AS busy_ms,
+        count(*) FILTER (WHERE code = 429) AS throttled,
+        count(*) FILTER (WHERE resource_version = '0') AS from_cache
+    FROM filtered
+    GROUP BY cell
+),
+keyed AS (
+    SELECT
+        * EXCLUDE (raw_identity, has_label, has_field),
         regexp_replace(
-            coalesce(identity, '-'),
+            coalesce(raw_identity, '-'),
             '-(?:[bcdfghjklmnpqrstvwxz2456789]{6,10}-)?[bcdfghjklmnpqrstvwxz2456789]{5}$',
             '-*'
         ) AS identity,
-        verb,
-        resource,
-        subresource,
-        scope,
-        name,
-        resource_version,
         CASE
-            WHEN label_selector IS NOT NULL AND field_selector IS NOT NULL THEN 'label+field'
-            WHEN label_selector IS NOT NULL THEN 'label'
-            WHEN field_selector IS NOT NULL THEN 'field'
+            WHEN has_label AND has_field THEN 'label+field'
+            WHEN has_label THEN 'label'
+            WHEN has_field THEN 'field'
         END AS selector,
-        node_name,
-        pod_name,
         request_source(node_name, pod_name, source_ip, username) AS source
-    FROM filtered
+    FROM cells
 ),
 one_object AS (
     -- the sources that GET one object only, per operation

@@ -8,6 +8,7 @@
 -- shape: grouped
 -- chart: bar
 -- filters: common
+-- with: _cluster_nodes
 -- param: min_coverage DOUBLE = 0.5  -- only groups seen on at least this share of the nodes (0.5: half)
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
@@ -17,8 +18,7 @@ WITH
 --   nodes               distinct nodes the group's requests came from (node_name: user.extra,
 --                       or the node of a kubelet's credentials); without node names (access
 --                       logs), its distinct sources stand in
---   cluster_nodes       distinct nodes seen in all requests of the window, whatever the other
---                       filters (without node names: the kubelets' source IPs)
+--   cluster_nodes       the nodes seen in the window (queries/_cluster_nodes.sql)
 --   node_share          nodes / cluster_nodes
 --   sources             distinct sources (pod on its node, else node, else source IP, else
 --                       username: the rule of queries/_series.sql); sources_per_node is
@@ -28,20 +28,6 @@ WITH
 --   node_req_per_s      req_per_s / nodes: the requests each node it runs on adds
 --   node_busy_ms_per_s  API-server milliseconds per second each node adds
 --   requests, request_share, time_share, busy_s, and the window (window_start, window_end)
-cluster AS (
-    SELECT
-        o.window_s AS seconds,
-        o.window_start,
-        o.window_end,
-        coalesce(
-            nullif(count(DISTINCT r.node_name), 0),
-            nullif(count(DISTINCT r.source_ip) FILTER (WHERE r.client = 'kubelet'), 0)
-        ) AS nodes
-    FROM observation_window($since, $until) AS o
-    LEFT JOIN requests AS r
-        ON r.received_at >= o.window_start AND r.received_at <= o.window_end
-    GROUP BY ALL
-),
 totals AS (
     SELECT count(*) AS requests, sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms
     FROM filtered
@@ -67,7 +53,7 @@ measured AS (
         t.requests AS all_requests,
         t.busy_ms AS all_busy_ms
     FROM per_group AS g
-    CROSS JOIN cluster AS c
+    CROSS JOIN cluster_nodes AS c
     CROSS JOIN totals AS t
 )
 SELECT

@@ -18,6 +18,7 @@
 -- param: min_share DOUBLE = 0.005  -- only series with at least this share of requests or of API-server time (0.005: 0.5%)
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
+-- table: client, operation, period_s, sources, req_per_s, time_share, cost_class
 
 WITH
 -- One row per series (see queries/_series.sql for how requests are keyed and what a source is):
@@ -63,38 +64,51 @@ WITH
 thresholds AS (
     SELECT 10 AS min_intervals, 0.75 AS min_regularity, 2.0 AS hot_loop_s
 ),
+stream AS (
+    -- each request as a beat of its source, joined to its cell by number
+    SELECT s.series_id, s.source_id, f.received_at, f.code
+    FROM filtered AS f
+    JOIN series AS s
+        ON s.cell = request_cell(
+            f.client, f.identity, f.verb, f.resource, f.subresource, f.scope, f.label_selector,
+            f.field_selector, f.node_name, f.pod_name, f.source_ip, f.username, f.name
+        )
+),
 attempts AS (
-    SELECT series_id, source_id, name, received_at, lag(code) OVER by_source AS previous_code
-    FROM series
+    SELECT series_id, source_id, received_at, lag(code) OVER by_source AS previous_code
+    FROM stream
     WINDOW by_source AS (PARTITION BY source_id ORDER BY received_at)
 ),
 beats AS MATERIALIZED (
     SELECT
         series_id,
         source_id,
-        name,
         epoch(received_at - lag(received_at) OVER by_source) AS interval_s
     FROM attempts
     WHERE NOT coalesce(previous_code = 429 OR previous_code >= 500, false)
     WINDOW by_source AS (PARTITION BY source_id ORDER BY received_at)
 ),
 per_source AS (
-    SELECT
-        series_id,
-        count(interval_s) AS intervals,
-        median(interval_s) AS period_s,
-        count(DISTINCT name) AS objects
+    SELECT series_id, count(interval_s) AS intervals, median(interval_s) AS period_s
     FROM beats
+    GROUP BY series_id, source_id
+),
+source_objects AS (
+    SELECT series_id, source_id, count(DISTINCT name) AS objects
+    FROM series
     GROUP BY series_id, source_id
 ),
 periods AS (
     SELECT
-        series_id,
-        median(period_s) AS period_s,
-        sum(intervals) AS intervals,
-        max(objects) AS objects_per_source
-    FROM per_source
-    GROUP BY series_id
+        p.series_id,
+        median(p.period_s) AS period_s,
+        sum(p.intervals) AS intervals,
+        any_value(o.objects_per_source) AS objects_per_source
+    FROM per_source AS p
+    JOIN (
+        SELECT series_id, max(objects) AS objects_per_source FROM source_objects GROUP BY ALL
+    ) AS o USING (series_id)
+    GROUP BY p.series_id
 ),
 jitters AS (
     SELECT b.series_id, median(abs(b.interval_s - p.period_s)) AS jitter_s
@@ -113,12 +127,12 @@ per_series AS MATERIALIZED (
         scope,
         selector,
         object,
-        count(*) AS requests,
+        sum(requests) AS requests,
         count(DISTINCT source) AS sources,
         count(DISTINCT name) AS objects,
-        coalesce(sum(latency_ms) FILTER (WHERE NOT is_long_running), 0) AS busy_ms,
-        count(*) FILTER (WHERE code = 429) AS throttled,
-        count(*) FILTER (WHERE resource_version = '0') / count(*) AS from_cache
+        sum(busy_ms) AS busy_ms,
+        sum(throttled) AS throttled,
+        sum(from_cache) / sum(requests) AS from_cache
     FROM series
     GROUP BY ALL
 ),

@@ -253,6 +253,25 @@ def test_terminal_width_is_the_terminal_s(monkeypatch: pytest.MonkeyPatch) -> No
         def isatty(self) -> bool:
             return True
 
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.setattr(sys, "stdout", Terminal())
     monkeypatch.setattr(options.shutil, "get_terminal_size", lambda _: os.terminal_size((132, 40)))
     assert options.terminal_width() == 132
+    monkeypatch.setenv("COLUMNS", "100")  # a user's (or the shell's) width wins, piped or not
+    assert options.terminal_width() == 100
+
+
+def test_by_is_offered_only_where_it_groups(dataset: str) -> None:
+    code, _, err = run("pollers", "-d", dataset, "--by", "user")
+    assert code == 2 and "No such option: --by" in err
+    code, out, _ = run("capacity", "-d", dataset, "--by", "user", "--limit", "1")
+    assert code == 0 and out.startswith("user ")
+
+
+def test_a_declared_table_shortens_texts_before_it_drops_columns(dataset: str) -> None:
+    code, out, _ = run("pollers", "-d", dataset, "--limit", "3")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["client", "operation", "period", "sources", "req/s", "time%"]
+    assert max(map(len, lines)) <= 80
+    assert lines[4].startswith("rest-client (…fluentd)  GET pods obje…several)  ")

@@ -1,5 +1,6 @@
 """Golden files pin what users read, byte for byte, on ``sample_logs/``: every output format of
-four analyses (footers included), the ingest summary and its notes, and ``info``.
+the analyses below (footers included), ``rbac``'s YAML, the ingest summary and its notes, and
+``info``.
 
 The files live in ``tests/golden/formats/``; after an intended change regenerate them with
 ``K8SAUDIT_UPDATE_GOLDEN=1 pytest tests/test_golden_formats.py`` and review the diff. Only what
@@ -29,6 +30,20 @@ ANALYSES = {
     "throttling": ["--by", "client,verb", "--limit", "4"],
     "timeline": ["--every", "2m", "--limit", "2"],
     "latency": ["--by", "verb", "--limit", "3"],
+    "who": ["patch", "deployments"],
+    "history": ["deployments/platform-app", "-n", "platform", "--limit", "4"],
+    "activity": ["bob"],
+    "activity-timeline": ["bob", "--limit", "5"],
+    "sensitive": [],
+    "rbac-rules": ["system:serviceaccount:ci:deploy-bot"],
+    "compare": [
+        "--before",
+        "..2019-02-04T12:02:00Z",
+        "--after",
+        "2019-02-04T12:03:00Z..",
+        "-l",
+        "5",
+    ],
 }
 
 
@@ -57,7 +72,16 @@ def test_every_format_is_pinned(
     args = [command, *ANALYSES[command], "-d", str(root), "--format", fmt]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.stderr
-    check_golden(f"{command}.{FORMATS[fmt]}", result.stdout)
+    # the events' source files are named by absolute path: the repository's is left out
+    check_golden(f"{command}.{FORMATS[fmt]}", result.stdout.replace(str(REPO), "<repo>"))
+
+
+def test_rbac_yaml(ingested: tuple[Path, IngestReport]) -> None:
+    root, _ = ingested
+    args = ["rbac", "system:serviceaccount:ci:deploy-bot", "-d", str(root)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    check_golden("rbac.yaml", result.stdout)
 
 
 def test_ingest_summary(ingested: tuple[Path, IngestReport]) -> None:

@@ -58,7 +58,9 @@ def test_derive_gives_the_request_columns_in_schema_order(con: duckdb.DuckDBPyCo
 def test_key_by_content_hashes_every_raw_column_but_where_it_was_written() -> None:
     body = internal_sql("key_by_content")
     hashed = re.findall(r'"(\w+)"', body[body.index("hash(") : body.index(") AS h")])
-    expected = [c for c in RAW_EVENT_COLUMNS if c not in ("audit_id", "source_file", "source_line")]
+    # bodies are kept by some runs only: a line read again must get its key either way
+    unhashed = ("audit_id", "source_file", "source_line", "request_object", "response_object")
+    expected = [c for c in RAW_EVENT_COLUMNS if c not in unhashed]
     assert hashed == expected
 
 

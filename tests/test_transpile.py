@@ -124,8 +124,8 @@ def test_files_are_not_read_by_sql_on_spark() -> None:
 
 def test_macros_are_inlined_with_their_arguments() -> None:
     assert sorted(macros()) == [
-        "audit_status", "group_key", "group_value", "is_complete", "observation_window",
-        "request_source", "stage_rank",
+        "audit_status", "first_few", "group_key", "group_value", "is_complete", "object_matches",
+        "observation_window", "request_cell", "request_source", "seconds_between", "stage_rank",
     ]  # fmt: skip
     assert spark_sql("SELECT is_complete(s) FROM r") == (
         "SELECT (COALESCE(s, 'ResponseComplete') IN ('ResponseComplete', 'Panic')) FROM r"

@@ -92,6 +92,10 @@ def looks_like_klog(sample: str) -> bool:
 
 # --------------------------------------------------------------------------- access logs
 
+#: the pending record of ``_AccessState`` when its row was built elsewhere (the vectorised
+#: reader, ``access_fast``): it still takes the continuation lines that follow it
+EMITTED = HttpLogRecord("emitted", None, None, "", None, None, None, None)
+
 
 class _AccessState:
     """Mutable state of one ``parse_access_log`` run (a record waiting for continuation lines)."""
@@ -131,6 +135,11 @@ class _AccessState:
         """Emit the pending record as a row (resolving a glog trailer found on later lines)."""
         rec = self.pending
         if rec is None:
+            return
+        if rec is EMITTED:  # its row is already built (``access_fast``): count its lines
+            self.continuation += self.pending_cont
+            self.pending = None
+            self.pending_cont = 0
             return
         ua, ip, partial = rec.user_agent, rec.source_ip, rec.partial
         if rec.needs_trailer:
@@ -197,6 +206,56 @@ class _AccessState:
         return batch
 
 
+class LineJoiner:
+    """Unwraps physical lines and joins CRI ``P`` / docker partial records into logical lines.
+
+    ``push`` takes one numbered physical line and returns the logical line it completes, as
+    ``(first line number, physical line count, text, wrapper time us, host)``, or None while a
+    partial record is still open; ``finish`` returns what is left open at the end of the file.
+    """
+
+    __slots__ = ("first", "host", "joined", "size", "us")
+
+    def __init__(self) -> None:
+        self.joined: list[str] = []
+        self.size = 0
+        self.first = 0
+        self.us: int | None = None
+        self.host: str | None = None
+
+    def push(self, line_no: int, raw: str) -> tuple[int, int, str, int | None, str | None] | None:
+        """The logical line ``raw`` (line ``line_no``) completes, or None (see the class)."""
+        first = raw[:1]
+        if not self.joined and first in _KLOG_SEVERITIES and KLOG_FAST_RE.match(raw) is not None:
+            return line_no, 1, raw, None, None  # fast path: a bare klog line
+        if line_no == 1 and first == "\ufeff":
+            raw = raw[1:]
+        text, wrapper_us, host, partial, _ = unwrap_line(raw)
+        joined = self.joined
+        if partial and self.size < _MAX_JOINED:
+            if not joined:
+                self.first, self.us, self.host = line_no, wrapper_us, host
+            joined.append(text)
+            self.size += len(text)
+            return None
+        if joined:
+            joined.append(text)
+            done = self.first, len(joined), "".join(joined), self.us, self.host
+            self.joined = []
+            self.size = 0
+            return done
+        return line_no, 1, text, wrapper_us, host
+
+    def finish(self) -> tuple[int, int, str, int | None, str | None] | None:
+        """The partial record the file ended inside, taken as it is (None if there is none)."""
+        if not self.joined:
+            return None
+        done = self.first, len(self.joined), "".join(self.joined), self.us, self.host
+        self.joined = []
+        self.size = 0
+        return done
+
+
 def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, int, str, int | None, str | None]]:
     """Unwrap physical lines and join CRI ``P`` / docker partial records into logical lines.
 
@@ -205,35 +264,117 @@ def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, int, str, int | 
     >>> list(_logical_lines(["2020-01-01T00:00:00Z stderr P a", "2020-01-01T00:00:01Z stderr F b"]))
     [(1, 2, 'ab', 1577836800000000, None)]
     """
-    header_match = KLOG_FAST_RE.match
-    joined: list[str] = []
-    joined_size = 0
-    joined_first = 0
-    joined_us: int | None = None
-    joined_host: str | None = None
+    joiner = LineJoiner()
     for line_no, raw in enumerate(lines, 1):
-        first = raw[:1]
-        if not joined and first in _KLOG_SEVERITIES and header_match(raw) is not None:
-            yield line_no, 1, raw, None, None  # fast path: a bare klog line
-            continue
-        if line_no == 1 and first == "\ufeff":
-            raw = raw[1:]
-        text, wrapper_us, host, partial, _ = unwrap_line(raw)
-        if partial and joined_size < _MAX_JOINED:
-            if not joined:
-                joined_first, joined_us, joined_host = line_no, wrapper_us, host
-            joined.append(text)
-            joined_size += len(text)
-            continue
-        if joined:
-            joined.append(text)
-            yield joined_first, len(joined), "".join(joined), joined_us, joined_host
-            joined = []
-            joined_size = 0
-            continue
-        yield line_no, 1, text, wrapper_us, host
-    if joined:  # the file ended inside a partial record: take what there is
-        yield joined_first, len(joined), "".join(joined), joined_us, joined_host
+        done = joiner.push(line_no, raw)
+        if done is not None:
+            yield done
+    rest = joiner.finish()
+    if rest is not None:
+        yield rest
+
+
+class AccessLogParser:
+    """The line-by-line access-log state machine: one logical line at a time (``take_line``).
+
+    It keeps the record waiting for continuation lines and the klog clock's year (advanced when
+    the month falls from December to January); ``state`` holds the rows and counts settled so
+    far, packaged by ``state.take``. ``parse_access_log`` drives it over every line; the
+    vectorised reader (``access_fast``) drives it over the lines its fast path cannot take.
+    """
+
+    __slots__ = ("last_month", "second_cache", "state", "tz", "year")
+
+    def __init__(self, default_year: int, tz: tzinfo = UTC) -> None:
+        self.state = _AccessState()
+        self.year = default_year
+        self.tz = tz
+        self.last_month = 0
+        self.second_cache: dict[str, int] = {}
+
+    def take_line(
+        self, start_line: int, nphys: int, text: str, wrapper_us: int | None, host: str | None
+    ) -> bool:
+        """Account for one logical line (see ``LineJoiner``): a row, a reject, a continuation
+        of the record before it, or a skip. True when a batch may be due after it (a record
+        or a reject was taken; the reference reader checks its batch size only then)."""
+        state = self.state
+        m = KLOG_FAST_RE.match(text)
+        if m is None:
+            if text[:1] == "{":
+                obj = parse_klog_json(text)
+                if obj is not None:  # a JSON log record: always a record of its own
+                    state.flush()
+                    _take_json_record(state, obj, text, start_line, nphys, host)
+                    return True
+            if state.pending is not None:  # continuation of the access record before it
+                state.pending_cont += nphys
+                if state.pending.needs_trailer:
+                    found = trailer_from_continuation(text)
+                    if found is not None:
+                        state.trailer = found
+            else:
+                state.skipped += nphys
+            return False
+
+        state.flush()
+        record = parse_httplog_message(text[m.end() :])
+        if record is None:
+            state.skipped += nphys
+            return False
+        if isinstance(record, str):
+            state.rejects.append(clipped_reject(start_line, record, text))
+            state.continuation += nphys - 1
+            return True
+        if wrapper_us is not None:
+            stage_us: int | None = wrapper_us
+        else:
+            stage_us = self.klog_us(text, m)
+        if stage_us is None:
+            state.rejects.append(clipped_reject(start_line, "bad klog timestamp", text))
+            state.continuation += nphys - 1
+            return False
+        if wrapper_us is not None:
+            state.wrapper_time_lines += 1
+        else:
+            state.default_year_lines += 1
+        state.pending = record
+        state.pending_us = stage_us
+        state.pending_line = start_line
+        state.pending_server = host
+        state.pending_cont = nphys - 1
+        return True
+
+    def klog_us(self, text: str, m: re.Match[str]) -> int | None:
+        """The time of a klog line (``m``: its ``KLOG_FAST_RE`` match) in the running year."""
+        month = int(m.group(1))
+        if month == 1 and self.last_month == 12:
+            self.year += 1
+            self.second_cache.clear()
+        self.last_month = month
+        key = text[1:14]  # "MMDD hh:mm:ss"
+        cache = self.second_cache
+        base = cache.get(key)
+        if base is None:
+            base = klog_time_us(
+                self.year,
+                month,
+                int(m.group(2)),
+                int(m.group(3)),
+                int(m.group(4)),
+                int(m.group(5)),
+                0,
+                self.tz,
+            )
+            if base is not None:
+                if len(cache) > 100_000:
+                    cache.clear()
+                cache[key] = base
+        return None if base is None else base + int(m.group(6))
+
+    def full(self, batch_rows: int) -> bool:
+        """Have the rows or rejects settled so far reached ``batch_rows``?"""
+        return len(self.state.rows) >= batch_rows or len(self.state.rejects) >= batch_rows
 
 
 def parse_access_log(
@@ -252,6 +393,9 @@ def parse_access_log(
     December to January within the file). Lines that are not klog records (and not JSON log
     records) continue the access record before them, or are skipped when there is none.
 
+    This is the reference reader, one line at a time; ``access_fast.parse_access_file`` reads a
+    whole file with the same results, vectorised.
+
     >>> batch, = parse_access_log(
     ...     ["I0111 19:04:58.780758 1 wrap.go:47] GET /api/v1/nodes: (174.269µs) 429 [k 1.2.3.4:5]",
     ...      "I0111 19:04:58.790000 1 trace.go:81] something else"],
@@ -259,87 +403,15 @@ def parse_access_log(
     >>> batch.table.column("code").to_pylist(), batch.skipped, batch.default_year_lines
     ([429], 1, 1)
     """
-    state = _AccessState()
-    year = default_year
-    last_month = 0
-    second_cache: dict[str, int] = {}
-    header_match = KLOG_FAST_RE.match
+    parser = AccessLogParser(default_year, tz)
     seen = False
-    for start_line, nphys, text, wrapper_us, host in _logical_lines(lines):
+    for logical in _logical_lines(lines):
         seen = True
-        m = header_match(text)
-        if m is None:
-            if text[:1] == "{":
-                obj = parse_klog_json(text)
-                if obj is not None:  # a JSON log record: always a record of its own
-                    state.flush()
-                    _take_json_record(state, obj, text, start_line, nphys, host)
-                    if len(state.rows) >= batch_rows or len(state.rejects) >= batch_rows:
-                        yield state.take(source_file)
-                    continue
-            if state.pending is not None:  # continuation of the access record before it
-                state.pending_cont += nphys
-                if state.pending.needs_trailer:
-                    found = trailer_from_continuation(text)
-                    if found is not None:
-                        state.trailer = found
-            else:
-                state.skipped += nphys
-            continue
-
-        state.flush()
-        record = parse_httplog_message(text[m.end() :])
-        if record is None:
-            state.skipped += nphys
-            continue
-        if isinstance(record, str):
-            state.rejects.append(clipped_reject(start_line, record, text))
-            state.continuation += nphys - 1
-        else:
-            if wrapper_us is not None:
-                stage_us: int | None = wrapper_us
-            else:
-                month = int(m.group(1))
-                if month == 1 and last_month == 12:
-                    year += 1
-                    second_cache.clear()
-                last_month = month
-                key = text[1:14]  # "MMDD hh:mm:ss"
-                base = second_cache.get(key)
-                if base is None:
-                    base = klog_time_us(
-                        year,
-                        month,
-                        int(m.group(2)),
-                        int(m.group(3)),
-                        int(m.group(4)),
-                        int(m.group(5)),
-                        0,
-                        tz,
-                    )
-                    if base is not None:
-                        if len(second_cache) > 100_000:
-                            second_cache.clear()
-                        second_cache[key] = base
-                stage_us = None if base is None else base + int(m.group(6))
-            if stage_us is None:
-                state.rejects.append(clipped_reject(start_line, "bad klog timestamp", text))
-                state.continuation += nphys - 1
-                continue
-            if wrapper_us is not None:
-                state.wrapper_time_lines += 1
-            else:
-                state.default_year_lines += 1
-            state.pending = record
-            state.pending_us = stage_us
-            state.pending_line = start_line
-            state.pending_server = host
-            state.pending_cont = nphys - 1
-        if len(state.rows) >= batch_rows or len(state.rejects) >= batch_rows:
-            yield state.take(source_file)
-    state.flush()
+        if parser.take_line(*logical) and parser.full(batch_rows):
+            yield parser.state.take(source_file)
+    parser.state.flush()
     if seen:
-        yield state.take(source_file)
+        yield parser.state.take(source_file)
 
 
 def _take_json_record(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-#: read_json column types: only the fields k8saudit keeps (requestObject etc. are never parsed).
+#: read_json column types: only the fields k8saudit keeps (the bodies only when asked: below).
 EVENT_COLUMNS: dict[str, str] = {
     "kind": "VARCHAR",
     "apiVersion": "VARCHAR",
@@ -42,6 +42,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "annotations": 'STRUCT("authorization.k8s.io/decision" VARCHAR)',
 }
 
+#: the body fields, read (as JSON text, then redacted) only when bodies are kept
+BODY_COLUMNS: dict[str, str] = {"requestObject": "JSON", "responseObject": "JSON"}
+
 #: the Event fields that say which request an event is for, its stage and times, and whether it
 #: is an audit event at all: what the keys pass of a file read in place parses
 KEY_FIELDS = frozenset(
@@ -62,14 +65,26 @@ INJECTED_COLUMNS: dict[str, str] = {
 MAX_LINE_BYTES = 16 << 20
 
 
-def event_schema(*, unwrapped: bool, keys_only: bool = False) -> str:
+def event_columns(bodies: bool) -> dict[str, str]:
+    """The ``$columns`` of read_json: ``EVENT_COLUMNS``, and the body fields when ``bodies``.
+
+    >>> list(event_columns(True))[-2:]
+    ['requestObject', 'responseObject']
+    """
+    return {**EVENT_COLUMNS, **BODY_COLUMNS} if bodies else EVENT_COLUMNS
+
+
+def event_schema(*, unwrapped: bool, keys_only: bool = False, bodies: bool = False) -> str:
     """The ``$schema`` (json_transform structure) of the line-by-line sources: every Event
-    column, plus the columns the unwrapper injects (``unwrapped``), or the key fields only.
+    column (with the body fields when ``bodies``), plus the columns the unwrapper injects
+    (``unwrapped``), or the key fields only.
 
     >>> event_schema(unwrapped=False, keys_only=True)[:22]
     '{"kind": "VARCHAR", "a'
     """
-    columns = {**EVENT_COLUMNS, **INJECTED_COLUMNS} if unwrapped else EVENT_COLUMNS
+    columns = event_columns(bodies)
+    if unwrapped:
+        columns = {**columns, **INJECTED_COLUMNS}
     if keys_only:
         columns = {name: kind for name, kind in columns.items() if name in KEY_FIELDS}
     return json.dumps(columns)

@@ -238,15 +238,15 @@ def klog_time_us(
         return None
     us = base + ((hour * 60 + minute) * 60 + second) * 1_000_000 + micro
     if tz is not UTC:
-        us -= _utc_offset_us(tz, year, month, day, hour)
+        us -= utc_offset_us(tz, year, month, day, hour)
     return us
 
 
 @lru_cache(maxsize=65536)
-def _utc_offset_us(tz: tzinfo, year: int, month: int, day: int, hour: int) -> int:
+def utc_offset_us(tz: tzinfo, year: int, month: int, day: int, hour: int) -> int:
     """UTC offset of ``tz`` at the start of the given local hour, in microseconds (cached).
 
-    >>> _utc_offset_us(UTC, 2020, 1, 1, 0)
+    >>> utc_offset_us(UTC, 2020, 1, 1, 0)
     0
     """
     offset = datetime(year, month, day, hour, tzinfo=tz).utcoffset() or timedelta(0)

@@ -29,6 +29,7 @@ import zstandard
 
 from k8saudit.exceptions import InputError
 from k8saudit.formats.detect import Format, sniff
+from k8saudit.formats.redact import register_redact_body, reject_row
 from k8saudit.ingestion.apiservers import file_apiserver
 from k8saudit.ingestion.clock import YEAR_FROM_MTIME, KlogClock, modified_at, parse_zone
 from k8saudit.ingestion.commit import commit_run, reconcile
@@ -46,6 +47,7 @@ from k8saudit.store import (
     ObservedSpan,
     locked,
     read_manifest,
+    redaction_key,
     remove_debris,
     resolve_dataset,
 )
@@ -64,6 +66,7 @@ def ingest(
     tz: str | None = None,
     progress: Progress | None = None,
     apiserver: str | None = None,
+    keep_bodies: bool = False,
     _strategy: Strategy | None = None,
     _in_place: bool = True,
 ) -> IngestReport:
@@ -73,6 +76,10 @@ def ingest(
     timestamp: klog writes neither (default: the file's modification year, UTC). ``apiserver``
     names the apiserver of requests that do not say (default: the one a file's path names,
     such as ``kube-apiserver-ip-10-0-33-10/audit.log``; see ``ingestion.apiservers``).
+    ``keep_bodies`` keeps the audit events' ``requestObject``/``responseObject`` in the columns
+    ``request_object``/``response_object``, their secret values redacted (``formats.redact``);
+    it applies to the files this run reads (the manifest says per file whether bodies were
+    kept): files already ingested are not read again.
 
     Files already ingested (same content) are skipped, so running the same command twice is a
     no-op. Unknown or unreadable files are reported, not fatal; bad lines are kept as rejects.
@@ -99,11 +106,21 @@ def ingest(
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         work = root / ".tmp" / run_id
         work.mkdir(parents=True)
+        key = redaction_key(root, create=True)
+        assert key is not None
         try:
             con = connect(work)
-            stager = Stager(con, work, clock, _stored_audit_end(con, root, manifest))
+            bodies_key = None
+            if keep_bodies:
+                register_redact_body(con, key)
+                bodies_key = key
+            stager = Stager(
+                con, work, clock, _stored_audit_end(con, root, manifest), bodies_key=bodies_key
+            )
             stager.in_place.enabled = _in_place
             seen = manifest.hashes
+            # with --keep-bodies, the files already ingested without it are said to be so
+            bare = {f.hash for f in manifest.files if not f.bodies} if keep_bodies else set()
             sizes = {f.size for f in manifest.files}
             rejects: list[dict[str, Any]] = []
             new_files: list[FileEntry] = []
@@ -114,7 +131,7 @@ def ingest(
                 at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
                 with QueryTicker(con, progress, _reading(at, source.size)):
                     file_report, result, file_hash = _ingest_one(
-                        stager, source, seen, sizes, apiserver
+                        stager, source, seen, sizes, apiserver, bare
                     )
                 report.files.append(file_report)
                 done_bytes += source.size
@@ -122,11 +139,9 @@ def ingest(
                     continue
                 seen.add(file_hash)
                 sizes.add(source.size)
-                rejects += [
-                    {"file": source.display, "line": r.line, "reason": r.reason, "text": r.text}
-                    for r in result.rejects
-                ]
-                new_files.append(_file_entry(source, file_hash, result, run_id))
+                rejects += [reject_row(source.display, r.line, r.reason, r.text, key)
+                            for r in result.rejects]  # fmt: skip
+                new_files.append(_file_entry(source, file_hash, result, run_id, keep_bodies))
                 report.bytes_read += source.size
             steps = MergeSteps(
                 con, progress,
@@ -159,7 +174,9 @@ def ingest(
     return report
 
 
-def _file_entry(source: SourceFile, file_hash: str, result: FileResult, run_id: str) -> FileEntry:
+def _file_entry(
+    source: SourceFile, file_hash: str, result: FileResult, run_id: str, bodies: bool
+) -> FileEntry:
     return FileEntry(
         path=source.display,
         size=source.size,
@@ -178,6 +195,7 @@ def _file_entry(source: SourceFile, file_hash: str, result: FileResult, run_id: 
         ),
         apiserver=result.apiserver.apiserver if result.apiserver else None,
         apiserver_from=result.apiserver.origin if result.apiserver else None,
+        bodies=bodies,
     )
 
 
@@ -234,10 +252,16 @@ def _guessed_year(source: SourceFile, result: FileResult) -> tuple[str, str]:
 
 
 def _ingest_one(
-    stager: Stager, source: SourceFile, seen: set[str], sizes: set[int], apiserver: str | None
+    stager: Stager,
+    source: SourceFile,
+    seen: set[str],
+    sizes: set[int],
+    apiserver: str | None,
+    bare: set[str],
 ) -> tuple[FileReport, FileResult | None, str]:
-    """Read one file unless its content is already in ``seen`` (hashes of files of ``sizes``);
-    its requests that name no apiserver went to ``apiserver`` or the one its path names.
+    """Read one file unless its content is already in ``seen`` (hashes of files of ``sizes``;
+    ``bare``: those ingested without bodies, when this run keeps them); its requests that name
+    no apiserver went to ``apiserver`` or the one its path names.
 
     A file of a size no ingested file has cannot be one of them: it is read while it is hashed.
     """
@@ -249,6 +273,11 @@ def _ingest_one(
             if file_hash in seen:
                 report = FileReport(source.display, "", "duplicate", source.size)
                 report.message = "already ingested (same content)"
+                if file_hash in bare:
+                    report.warning = (
+                        "ingested before without --keep-bodies: its requests keep no bodies "
+                        "(ingest it into a new dataset to keep them)"
+                    )
                 return report, None, file_hash
         fmt = sniff(source)
         if fmt is Format.UNKNOWN:

@@ -96,7 +96,9 @@ class InPlaceFiles:
         if by_lines:
             src = audit_sources.key_lines(source)
         else:
-            src = audit_sources.in_place({source.compression.value: [str(source.path)]})
+            src = audit_sources.in_place(
+                {source.compression.value: [str(source.path)]}, bodies=None
+            )
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             scan = compose(

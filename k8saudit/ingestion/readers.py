@@ -7,9 +7,11 @@ k8saudit has no use for, blank lines) or rejected (kept with line, reason and te
 
 Audit logs in JSON lines go through DuckDB alone: a clean one is read in place
 (``in_place``); one with bad lines is read line by line with ``json_transform`` and staged
-whole, its bad lines rejected. Everything else is read record by record in Python: wrapped
-Events are unwrapped into a temporary JSON-lines file and then take the same SQL; GKE entries
-and access-log lines become Arrow tables.
+whole, its bad lines rejected. Access logs are read vectorised (``formats.access_fast``:
+polars over blocks of lines, the line-by-line parser only for what its fast path cannot
+take). Everything else is read record by record in Python: wrapped Events are unwrapped into
+a temporary JSON-lines file and then take the same SQL; GKE entries, legacy audit lines and
+the access-log text found inside JSON records become Arrow tables.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -25,15 +28,17 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
-from k8saudit.formats import access_log, legacy_audit
+from k8saudit.formats import access_fast, access_log, legacy_audit
+from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
+from k8saudit.formats.redact import BODY_KEYS, redact_body
 from k8saudit.ingestion import audit_sources
 from k8saudit.ingestion.apiservers import Attribution
 from k8saudit.ingestion.clock import ClockYear, first_klog_month
 from k8saudit.ingestion.staging import Stager
-from k8saudit.io import BOM, SourceFile, iter_lines, open_text
+from k8saudit.io import BOM, SourceFile, iter_lines, open_binary, open_text
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
@@ -96,7 +101,9 @@ def read_audit_lines(
     mark = stager.mark()
     try:
         batch = stager.audit_events(
-            audit_sources.lines(str(source.path), source.display, source.compression)
+            audit_sources.lines(
+                str(source.path), source.display, source.compression, bodies=stager.bodies
+            )
         )
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
         stager.discard_after(mark)
@@ -149,6 +156,11 @@ class _ItemSink:
         self.items[line] += 1
         if item.kind == "event":
             event = dict(item.value)
+            for body in BODY_KEYS:  # never in the work area unredacted
+                if self.stager.bodies_key is None:
+                    event.pop(body, None)
+                elif body in event:
+                    event[body] = redact_body(event[body], self.stager.bodies_key)
             event.update(_line=line, _item=rank, _apiserver=item.apiserver, _wrapper=item.wrapper)
             self.events_file.write(json.dumps(event, default=_json_default) + "\n")
             self.events += 1
@@ -178,7 +190,9 @@ class _ItemSink:
         self.events_file.close()
         if self.events:
             batch = self.stager.audit_events(
-                audit_sources.unwrapped(str(self.events_path), self.source.display)
+                audit_sources.unwrapped(
+                    str(self.events_path), self.source.display, bodies=self.stager.bodies
+                )
             )
             _, valid, _ = self.stager.counts(batch)
             self.result.events += valid
@@ -344,16 +358,29 @@ def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
 def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
     result = FileResult(fmt.value)
-    lines = iter_lines(source)
     clock_year = stager.clock.resolve(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
     )
-    if fmt is Format.LEGACY_AUDIT:
-        batches = legacy_audit.parse_legacy_audit(lines, source_file=source.display)
-    else:
-        batches = access_log.parse_access_log(
-            lines, source_file=source.display, default_year=clock_year.year, tz=stager.clock.tz
-        )
+    with ExitStack() as stack:
+        if fmt is Format.LEGACY_AUDIT:
+            batches = legacy_audit.parse_legacy_audit(
+                iter_lines(source), source_file=source.display
+            )
+        else:  # vectorised, with the line-by-line parser for what the fast path cannot take
+            batches = access_fast.parse_access_file(
+                stack.enter_context(open_binary(source)),
+                source_file=source.display,
+                default_year=clock_year.year,
+                tz=stager.clock.tz,
+            )
+        _stage_line_batches(stager, result, batches, clock_year)
+    return result
+
+
+def _stage_line_batches(
+    stager: Stager, result: FileResult, batches: Iterable[ParsedBatch], clock_year: ClockYear
+) -> None:
+    """Stage the rows of a line-oriented parser's batches and account for every line."""
     wrapper_time = default_year_lines = 0
     for batch in batches:
         result.records += batch.lines
@@ -370,7 +397,6 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
         result.time_source = clock_year.sentence
     elif wrapper_time:
         result.time_source = "log wrapper timestamps"
-    return result
 
 
 Reader = Callable[[Stager, SourceFile, Callable[[], int | None]], FileResult]

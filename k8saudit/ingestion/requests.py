@@ -102,7 +102,7 @@ def _write_simple(
     try:
         for day in days:
             paths = in_place.paths(day)
-            src = audit_sources.in_place(paths) if paths else None
+            src = audit_sources.in_place(paths, bodies=stager.bodies) if paths else None
             relations = _simple_day(day in staged, src)
             params = {**src.params, "open_from": open_from} if src else {}
             reads = sum(in_place.files[b].size for b in in_place.batches(day))
@@ -149,9 +149,11 @@ def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -
     steps.add(len(in_place.files))
     for direct in in_place.files.values():
         if direct.compression is Compression.NONE and not direct.blank:
-            src = audit_sources.plain(direct.path, direct.display)
+            src = audit_sources.plain(direct.path, direct.display, bodies=stager.bodies)
         else:
-            src = audit_sources.lines(direct.path, direct.display, direct.compression)
+            src = audit_sources.lines(
+                direct.path, direct.display, direct.compression, bodies=stager.bodies
+            )
         with steps.step():
             stager.audit_events(src)
     run_sql(stager.con, "attribute_restaged")

@@ -66,6 +66,9 @@ class Stager:
 
     ``in_place`` holds the keys of the clean audit logs read where they lie; the view
     ``run_keys`` (``sql/run_keys.sql``) is every valid audit event of the run, either way.
+    ``bodies_key``: the run keeps request and response bodies (``ingest --keep-bodies``),
+    redacted with this key (``formats.redact``); the connection has the function
+    ``redact_body`` then. None: bodies are not read.
     """
 
     def __init__(
@@ -74,8 +77,11 @@ class Stager:
         work: Path,
         clock: KlogClock | None = None,
         stored_audit_end: datetime | None = None,
+        bodies_key: bytes | None = None,
     ) -> None:
         self.con = con
+        self.bodies_key = bodies_key
+        self.bodies = bodies_key is not None
         self.work = work
         self.clock = clock or KlogClock()
         self.stored_audit_end = stored_audit_end

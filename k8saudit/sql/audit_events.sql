@@ -5,7 +5,8 @@
 -- column types) plus `_line` (source line), `_item` (rank among the Events of that line),
 -- `_source_file` (the file as shown to users), `_apiserver`, `_wrapper` (the envelope the event
 -- came in: '' for plain audit logs, 'eks-', 'aks-'...), `_unparsed` (the line is not a JSON
--- object) and `_text` (the line, when unparsed).
+-- object) and `_text` (the line, when unparsed), and the bodies `requestObject` and
+-- `responseObject`: redacted JSON text, or NULL (audit_source_bodies.sql).
 -- `_status` says what the row is: ok, blank (skipped), or a reject reason.
 SELECT
     auditID AS audit_id,
@@ -48,6 +49,8 @@ SELECT
     END AS log_format,
     _source_file AS source_file,
     _line AS source_line,
+    requestObject AS request_object,
+    responseObject AS response_object,
     _item,
     audit_status(_unparsed, _text, requestURI, auditID, verb, kind, apiVersion) AS _status,
     _text AS _reject_text

@@ -170,5 +170,7 @@ SELECT
     apf_additional_latency_ms,
     apf_execution_ms,
     NOT starts_with(log_format, 'httplog') AS has_audit,
-    starts_with(log_format, 'httplog') AS has_access
+    starts_with(log_format, 'httplog') AS has_access,
+    request_object,
+    response_object
 FROM verbs

@@ -1,6 +1,7 @@
 -- name: key_by_content
 -- Key the events of batch $batch that have no audit ID (old access logs, trimmed exports) by
--- what they say (every raw column but audit_id, source_file and source_line), plus their rank
+-- what they say (every raw column but audit_id, source_file, source_line and the bodies, which
+-- some runs keep and others not), plus their rank
 -- among identical ones in the file: the same line read again (a grown or recompressed file)
 -- gets the same key and is not counted twice. tests/test_sql_files.py checks the column list
 -- against schema.RAW_EVENT_SCHEMA.

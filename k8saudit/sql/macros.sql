@@ -66,3 +66,29 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- One number for the requests that are alike in all that makes a poller series and its source
+-- (queries/_series.sql): the client, identity, request, selector kinds, node, pod, source IP,
+-- username and object name. Requests of one cell are counted together, then each cell is keyed.
+CREATE OR REPLACE MACRO request_cell(
+    client, identity, verb, resource, subresource, scope, label_selector, field_selector,
+    node_name, pod_name, source_ip, username, name
+) AS
+    hash(
+        client, identity, verb, resource, subresource, scope, label_selector IS NULL,
+        field_selector IS NULL, node_name, pod_name, source_ip, username, name
+    );
+-- An object as kubectl names one, RESOURCE[/NAME] (queries/who.sql, history.sql): a request
+-- matches when its resource is RESOURCE, its API group the one RESOURCE names after a dot
+-- (deployments.apps; `core` for the core group; without a dot any group), and its name NAME
+-- when a name is given.
+CREATE OR REPLACE MACRO object_matches(object, api_group, resource, name) AS
+    resource = split_part(split_part(object, '/', 1), '.', 1)
+    AND (split_part(object, '/', 1) NOT LIKE '%.%'
+        OR coalesce(nullif(api_group, ''), 'core')
+            = regexp_replace(split_part(object, '/', 1), '^[^.]*\.', ''))
+    AND (object NOT LIKE '%/%' OR name = substr(object, strpos(object, '/') + 1));
+-- The first `n` items of a list, joined with ', ', and how many more there are (findings that
+-- name the objects they are about: queries/sensitive.sql).
+CREATE OR REPLACE MACRO first_few(items, n) AS
+    array_to_string(list_slice(items, 1, n), ', ')
+    || CASE WHEN len(items) > n THEN format(', … ({} more)', len(items) - n) ELSE '' END;

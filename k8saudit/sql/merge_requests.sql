@@ -92,7 +92,10 @@ joined AS (
         ) AS stage,
         coalesce(a.is_complete, false) OR coalesce(x.is_complete, false) AS is_complete,
         a.request_key IS NOT NULL OR coalesce(x.has_audit, false) AS has_audit,
-        x.request_key IS NOT NULL OR coalesce(a.has_access, false) AS has_access
+        x.request_key IS NOT NULL OR coalesce(a.has_access, false) AS has_access,
+        -- the bodies of the audit row that speaks for the request (access logs have none)
+        coalesce(a.request_object, x.request_object) AS request_object,
+        coalesce(a.response_object, x.response_object) AS response_object
     FROM best_audit AS a
     FULL OUTER JOIN best_access AS x USING (request_key)
 )
@@ -104,6 +107,6 @@ SELECT
     pod_name, node_name, code, reason, decision, apf_priority_level, apf_flow_schema, apiserver,
     log_format, source_file, source_line, request_key, is_complete, identity, http_method,
     grpc_code, apf_initial_seats, apf_final_seats, apf_additional_latency_ms, apf_execution_ms,
-    has_audit, has_access,
+    has_audit, has_access, request_object, response_object,
     received_at::DATE AS day
 FROM joined
