@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATASET ?= demo-data
 
-.PHONY: demo test lint bench sample-logs clean
+.PHONY: demo test lint bench bench-quick sample-logs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ test: $(BIN)/.installed lint
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench --markdown bench/out/table.md
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python bench --quick
 
 # Regenerates the committed demo logs (deterministic: same bytes every time).
 sample-logs: $(BIN)/.installed

@@ -123,7 +123,10 @@ def register(app: typer.Typer) -> None:
         import k8saudit
         from k8saudit.render import ingest_notes, ingest_summary, rejects_warning
 
-        with IngestProgressBar(not quiet) as progress:
+        with IngestProgressBar(not quiet) as bar:
+            # no bar (--quiet, or stderr not a terminal): no progress asked for, so the ingest
+            # runs no thread polling DuckDB for it
+            progress = bar if bar.bar is not None else None
             report = k8saudit.ingest(
                 paths, dataset=dataset, year=year, tz=tz, apiserver=apiserver,
                 keep_bodies=keep_bodies, progress=progress,

@@ -9,7 +9,6 @@ half-finished ingest is never visible; every connection gets the shared macros
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,49 +17,61 @@ from k8saudit.store import Manifest
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 
 def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB connection with the ``requests`` view of the dataset at ``root``.
 
+    Nothing here imports pyarrow: the schema's empty table and the observed spans are DuckDB
+    tables, so that a query command does not pay for importing it.
+
     >>> connect(root, read_manifest(root)).sql("SELECT count(*) FROM requests")  # doctest: +SKIP
     """
     import duckdb
 
-    from k8saudit.schema import REQUEST_SCHEMA
+    from k8saudit.schema import REQUEST_COLUMNS
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
     con.execute("SET enable_progress_bar = false").fetchall()
     create_macros(con)
-    empty = REQUEST_SCHEMA.empty_table()
-    con.register("_request_schema", empty)
-    con.execute("SET VARIABLE request_columns = $names", {"names": empty.column_names})
+    con.execute(_schema_table_sql()).fetchall()
+    con.execute("SET VARIABLE request_columns = $names", {"names": list(REQUEST_COLUMNS)})
     if manifest.parts:
         files = [str(root / p.path) for p in manifest.parts]
         con.execute("SET VARIABLE request_parts = $files", {"files": files})
         con.execute(internal_sql("request_parts")).fetchall()
+        complete = _columns(con, "_request_parts") == _columns(con, "_request_schema")
     else:
-        con.register("_request_parts", empty)
-    con.execute(internal_sql("requests_view")).fetchall()
-    con.register("_observed", _observed_spans(manifest))
+        con.execute("CREATE TEMP VIEW _request_parts AS FROM _request_schema").fetchall()
+        complete = True
+    view = "requests_view_complete" if complete else "requests_view"
+    con.execute(internal_sql(view)).fetchall()
+    spans = [span for entry in manifest.files for span in entry.observed]
+    run_sql(
+        con,
+        "observed_table",
+        apiservers=[s.apiserver for s in spans],
+        firsts=[s.first for s in spans],
+        lasts=[s.last for s in spans],
+    )
     run_sql(con, "observation")
     return con
 
 
-def _observed_spans(manifest: Manifest) -> pa.Table:
-    """The observed spans of every ingested file (apiserver, first, last) as an Arrow table."""
-    import pyarrow as pa
+def _schema_table_sql() -> str:
+    """The DDL of ``_request_schema``, the empty table of the request schema. Its names and
+    types are the schema's own (``schema.REQUEST_TYPES``), never a user's value."""
+    from k8saudit.schema import REQUEST_TYPES
 
-    spans = [span for entry in manifest.files for span in entry.observed]
-    schema = pa.schema(
-        [("apiserver", pa.string()), ("first", pa.timestamp("us", "UTC")),
-         ("last", pa.timestamp("us", "UTC"))]
-    )  # fmt: skip
-    columns = {
-        "apiserver": [s.apiserver for s in spans],
-        "first": [datetime.fromisoformat(s.first) for s in spans],
-        "last": [datetime.fromisoformat(s.last) for s in spans],
-    }
-    return pa.Table.from_pydict(columns, schema=schema)
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in REQUEST_TYPES.items())
+    return f"CREATE TEMP TABLE _request_schema ({columns})"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """The (name, type) of the columns of ``relation`` that the request schema names, in its
+    order (``relation`` is one of this module's own)."""
+    from k8saudit.schema import REQUEST_TYPES
+
+    described = con.execute(f"DESCRIBE {relation}").fetchall()
+    return [(name, kind) for name, kind, *_ in described if name in REQUEST_TYPES]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import types
 from collections.abc import Callable, Iterator
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
     from k8saudit.spark import SparkEngine
 
+
+#: result types polars cannot take from DuckDB's Arrow stream without pyarrow (it panics): such a
+#: result goes through a pyarrow table, whose conversion fails with an error instead
+_ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
 
 #: the tables of ``Dataset.info()``: title -> the part of the query library that computes it
 INFO_TABLES = {
@@ -113,7 +118,11 @@ class Dataset:
         import polars as pl
 
         try:
-            table = self.duckdb.sql(query, params=params or None).to_arrow_table()
+            relation = self.duckdb.sql(query, params=params or None)
+            if not _ARROW_TABLE_ONLY.search(" ".join(map(str, relation.types))):
+                # polars reads DuckDB's Arrow stream itself: no pyarrow to import
+                return pl.DataFrame(relation)
+            table = relation.to_arrow_table()
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
         frame = pl.from_arrow(table)

@@ -49,8 +49,8 @@ per_interval AS (
         apiserver,
         kind,
         max(in_flight) AS peak,
-        sum(epoch(
-            least(seg_to, interval_start + $every) - greatest(seg_from, interval_start)
+        sum(seconds_between(
+            greatest(seg_from, interval_start), least(seg_to, interval_start + $every)
         )) FILTER (WHERE seats_full) AS full_s
     FROM pieces
     GROUP BY ALL

@@ -23,7 +23,7 @@ levels AS (
             WHEN 'readonly' THEN $max_requests_inflight
             ELSE $max_mutating_requests_inflight
         END AS seat_limit,
-        epoch(least(l.level_to, b.window_end) - greatest(l.level_from, b.window_start))
+        seconds_between(greatest(l.level_from, b.window_start), least(l.level_to, b.window_end))
             AS seconds
     FROM inflight_levels AS l
     CROSS JOIN bounds AS b

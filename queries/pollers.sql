@@ -83,7 +83,7 @@ beats AS MATERIALIZED (
     SELECT
         series_id,
         source_id,
-        epoch(received_at - lag(received_at) OVER by_source) AS interval_s
+        seconds_between(lag(received_at) OVER by_source, received_at) AS interval_s
     FROM attempts
     WHERE NOT coalesce(previous_code = 429 OR previous_code >= 500, false)
     WINDOW by_source AS (PARTITION BY source_id ORDER BY received_at)

@@ -7,10 +7,13 @@
 -- shape: grouped
 -- chart: bar
 -- filters: common
--- with: _window_totals
 -- param: sort VARCHAR = 'requests' IN (requests, req_per_s, request_share, time_share, throttled, throttled_share, error_5xx_share, p50_ms, p99_ms, sources)  -- rank by this column
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 -- cli: limit = 20
+-- One pass over `filtered`: each group's operations counted in a histogram (its dominant one,
+-- ties broken by verb, resource, scope, picked afterwards from a few entries) and the totals the
+-- shares divide by summed from the groups. Reading `filtered` twice would make DuckDB
+-- materialise it (1.1 GB at 10 M requests, against 0.4 GB for the whole query).
 WITH per_group AS (
     SELECT
         grp,
@@ -18,37 +21,35 @@ WITH per_group AS (
         sum(latency_ms) FILTER (WHERE NOT is_long_running) AS busy_ms,
         count(*) FILTER (WHERE code = 429) AS throttled,
         count(*) FILTER (WHERE code >= 500) AS errors_5xx,
-        quantile_cont(latency_ms, 0.5) FILTER (WHERE NOT is_long_running) AS p50_ms,
-        quantile_cont(latency_ms, 0.99) FILTER (WHERE NOT is_long_running) AS p99_ms,
-        count(DISTINCT source_ip) AS sources
+        quantile_cont(latency_ms, [0.5, 0.99]) FILTER (WHERE NOT is_long_running) AS pcts,
+        count(DISTINCT source_ip) AS sources,
+        histogram({'verb': verb, 'resource': resource, 'scope': scope}) AS operations
     FROM filtered
     GROUP BY grp
-),
-dominant AS (
-    SELECT grp, concat_ws(' ', verb, coalesce(resource, '-'), scope) AS top_operation
-    FROM filtered
-    GROUP BY grp, verb, resource, scope
-    QUALIFY row_number() OVER (PARTITION BY grp ORDER BY count(*) DESC, verb, resource, scope) = 1
 ),
 ranked AS (
     SELECT
         g.grp,
         g.requests,
-        g.requests / w.seconds AS req_per_s,
-        g.requests / w.requests AS request_share,
-        coalesce(g.busy_ms / nullif(w.busy_ms, 0), 0) AS time_share,
+        g.requests / w.window_s AS req_per_s,
+        g.requests / sum(g.requests) OVER () AS request_share,
+        coalesce(g.busy_ms / nullif(sum(g.busy_ms) OVER (), 0), 0) AS time_share,
         g.throttled,
-        coalesce(g.throttled / nullif(w.throttled, 0), 0) AS throttled_share,
+        coalesce(g.throttled / nullif(sum(g.throttled) OVER (), 0), 0) AS throttled_share,
         g.errors_5xx / g.requests AS error_5xx_share,
-        g.p50_ms,
-        g.p99_ms,
+        g.pcts[1] AS p50_ms,
+        g.pcts[2] AS p99_ms,
         g.sources,
-        d.top_operation,
+        (
+            SELECT concat_ws(' ', o.key.verb, coalesce(o.key.resource, '-'), o.key.scope)
+            FROM (SELECT unnest(map_entries(g.operations)) AS o)
+            ORDER BY o.value DESC, o.key.verb, o.key.resource, o.key.scope
+            LIMIT 1
+        ) AS top_operation,
         w.window_start,
         w.window_end
     FROM per_group AS g
-    CROSS JOIN window_totals AS w
-    LEFT JOIN dominant AS d USING (grp)
+    CROSS JOIN observation_window($since, $until) AS w
 )
 SELECT
     CAST(grp AS VARCHAR) AS grp,

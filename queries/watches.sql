@@ -23,7 +23,7 @@ per_group AS (
             WHERE is_watch AND (label_selector IS NOT NULL OR field_selector IS NOT NULL)
         ) AS selector_scoped,
         count(*) FILTER (WHERE verb = 'list') AS lists,
-        median(epoch(completed_at - received_at))
+        median(seconds_between(received_at, completed_at))
             FILTER (WHERE is_watch AND completed_at IS NOT NULL) AS median_duration_s
     FROM filtered
     GROUP BY grp

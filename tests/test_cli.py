@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from k8saudit.exceptions import ExitCode
 from k8saudit.progress import IngestProgress
 
+from .helpers import event, run_cli
+
 runner = CliRunner()
 
 EVENT = {
@@ -155,6 +157,28 @@ def test_progress_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -
         bar(merging)
         assert bar.bar.tasks[0].description == "writing the requests of 2 files"
         assert bar.bar.tasks[0].completed == 42.0
+
+
+def test_a_quiet_ingest_asks_for_no_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a bar to draw (--quiet) the ingest gets no progress callback, and so polls
+    DuckDB from no thread."""
+    import k8saudit
+
+    asked: list[object] = []
+    real = k8saudit.ingest
+
+    def ingest(*args: object, **kwargs: object) -> object:
+        asked.append(kwargs["progress"])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(k8saudit, "ingest", ingest)
+    log = tmp_path / "audit.log"
+    log.write_text(json.dumps(event("a")) + "\n")
+    code, _, err = run_cli("ingest", str(log), "--dataset", str(tmp_path / "ds"), "--quiet")
+    assert code == 0, err
+    assert asked == [None]
 
 
 def test_file_names_are_escaped_in_the_ingest_notes(tmp_path: Path) -> None:

@@ -66,6 +66,9 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- The seconds from `a` to `b` (timestamps), as `epoch(b - a)` gives them: DuckDB builds and
+-- converts an INTERVAL for every row of `epoch(b - a)`, ten times slower over millions of rows.
+CREATE OR REPLACE MACRO seconds_between(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6;
 -- One number for the requests that are alike in all that makes a poller series and its source
 -- (queries/_series.sql): the client, identity, request, selector kinds, node, pod, source IP,
 -- username and object name. Requests of one cell are counted together, then each cell is keyed.

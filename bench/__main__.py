@@ -1,0 +1,121 @@
+"""``python bench`` (``make bench``): k8saudit beside its baselines, in ONE table.
+
+Every contender runs on the same generated files in the same run, each in a process of its
+own, interleaved round by round (the machine is shared: a slow moment hits all of them), and
+is reported by its median over the rounds with its peak RSS (``bench/runner.py``):
+
+* audit JSON ingest, plain and gzip (``bench/ingest.py``): ``k8saudit ingest``, DuckDB
+  ``read_json`` with explicit columns into zstd Parquet, ``cat``, ``jq | sort | uniq -c``;
+* access-log ingest (``bench/access_ingest.py``): ``k8saudit ingest`` and one DuckDB
+  ``read_csv`` + ``regexp_extract`` statement;
+* the analyses on a replicated dataset (``bench/analyses.py``; 330 copies of sample_logs/ are
+  ~10 million requests), each beside a hand-written DuckDB query over the same Parquet files;
+* start-up: ``k8saudit --help``, and top-talkers on sample_logs/ beside its hand-written twin.
+
+``--quick`` runs the same table on small inputs, once each (a check that it works, under a
+minute); the figures come from the default (full) sizes. Generated inputs and datasets are
+cached under bench/out/. ``--markdown FILE`` also writes the table with the machine and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import access_ingest
+import analyses
+import ingest
+from runner import Contender, run_interleaved, table
+
+#: (audit nodes, audit duration, access nodes, access duration, copies of sample_logs, rounds)
+SIZES = {
+    "quick": (30, "2m", 30, "2m", 1, 1),
+    "full": (700, "20m", 300, "20m", 330, 3),
+}
+
+
+def machine() -> str:
+    """The machine and the versions the figures were measured with."""
+    import duckdb
+    import polars
+    import pyarrow
+
+    cpus = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    jq = subprocess.run(["jq", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{platform.machine()}, {cpus} cores, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"polars {polars.__version__}, pyarrow {pyarrow.__version__}, {jq}"
+    )
+
+
+def contenders(size: str) -> tuple[list[Contender], list[str]]:
+    """Every contender at ``size``, and lines describing the inputs."""
+    nodes, duration, access_nodes, access_duration, copies, _ = SIZES[size]
+    work = ingest.OUT / "work"
+    log, events = ingest.generate(nodes, duration)
+    mb = log.stat().st_size / 1e6  # MB/s are of the uncompressed log, gzip or not
+    gz = ingest.compressed(log)
+    access = access_ingest.generate(access_nodes, access_duration)
+    access_mb = access.stat().st_size / 1e6
+    root, requests = analyses.dataset(copies)
+    small, _ = analyses.dataset(1)
+    described = [
+        f"audit log: {nodes} nodes, {duration}: {mb:,.0f} MB, {events:,} events "
+        f"(gzip: {gz.stat().st_size / 1e6:,.0f} MB)",
+        f"access log (structured httplog): {access_nodes} nodes, {access_duration}: "
+        f"{access_mb:,.0f} MB",
+        f"queries: {requests:,} requests ({copies} copies of sample_logs/); small: "
+        f"{small.name}, 30,573 requests",
+    ]
+    found = [
+        *ingest.audit_contenders(log, work / "plain", mb, "audit ingest, plain"),
+        *ingest.audit_contenders(gz, work / "gzip", mb, "audit ingest, gzip"),
+        Contender("access-log ingest", "k8saudit ingest",
+                  [sys.executable, "-c", ingest.OURS, str(access), str(work / "access" / "ds")],
+                  mb=access_mb, reference=True, clean=[work / "access"]),
+        Contender("access-log ingest", "duckdb read_csv + regex",
+                  [sys.executable, "-c", access_ingest.REGEX, str(access),
+                   str(work / "access" / "r.parquet")], mb=access_mb, baseline=True,
+                  clean=[work / "access"]),
+        *analyses.query_contenders(root, f"{requests / 1e6:.1f} M requests"),
+        *analyses.startup_contenders(small),
+    ]  # fmt: skip
+    return found, described
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, one round")
+    parser.add_argument("--rounds", type=int, help="rounds (default: 3, --quick: 1)")
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
+    args = parser.parse_args()
+    size = "quick" if args.quick else "full"
+    started = time.perf_counter()
+    print(f"preparing the {size} inputs (cached under {ingest.OUT})...", flush=True)
+    found, described = contenders(size)
+    rounds = args.rounds or SIZES[size][-1]
+    run_interleaved(found, rounds)
+    shutil.rmtree(ingest.OUT / "work", ignore_errors=True)
+    result = table(found)
+    head = [
+        f"{size} run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: median of {rounds} "
+        "interleaved round(s), each contender a process of its own; peak RSS the highest",
+        f"machine: {machine()}",
+        *described,
+    ]
+    print("\n".join(head) + "\n\n" + result)
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    if args.markdown:
+        args.markdown.write_text("\n\n".join(["\n".join(f"- {line}" for line in head), result]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The ``requests`` view a connection opens: parts alone when they hold every column, the
+union with the schema's empty table when an older part lacks one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+import k8saudit
+from k8saudit.schema import REQUEST_COLUMNS
+from k8saudit.store import read_manifest
+
+from .helpers import event, jsonl
+
+
+def _dataset(tmp_path: Path) -> Path:
+    logs = jsonl(tmp_path / "audit.log", [event("a"), event("b", verb="get"), event("c")])
+    root = tmp_path / "ds"
+    k8saudit.ingest([logs], dataset=root)
+    return root
+
+
+def _view_sql(ds: k8saudit.Dataset) -> str:
+    ((sql,),) = ds.duckdb.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'requests'"
+    ).fetchall()
+    return str(sql)
+
+
+def test_complete_parts_are_read_alone(tmp_path: Path) -> None:
+    with k8saudit.open(_dataset(tmp_path)) as ds:
+        assert "UNION" not in _view_sql(ds).upper()
+        assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [3]
+        assert tuple(ds.sql("SELECT * FROM requests").columns) == REQUEST_COLUMNS
+
+
+def test_a_part_without_a_column_reads_it_as_null(tmp_path: Path) -> None:
+    root = _dataset(tmp_path)
+    (part,) = read_manifest(root).parts
+    path = str(root / part.path)
+    con = duckdb.connect()
+    # an older k8saudit's part: without two of today's columns
+    con.execute(
+        "CREATE TABLE old AS SELECT * EXCLUDE (has_access, verb) FROM read_parquet($p)", {"p": path}
+    )
+    con.execute("COPY old TO $p (FORMAT parquet)", {"p": path})
+    with k8saudit.open(root) as ds:
+        assert "UNION" in _view_sql(ds).upper()
+        frame = ds.sql("SELECT * FROM requests ORDER BY audit_id")
+        assert tuple(frame.columns) == REQUEST_COLUMNS
+        assert frame["audit_id"].to_list() == ["a", "b", "c"]
+        assert frame["verb"].to_list() == [None, None, None]
+        assert frame["has_access"].to_list() == [None, None, None]
+        assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [3]
+
+
+def test_a_query_command_does_not_import_pyarrow(sample_dataset: Path) -> None:
+    """Importing pyarrow costs a tenth of a second a query command does not need."""
+    code = (
+        "import sys\n"
+        "from k8saudit.cli import main\n"
+        "sys.argv = ['k8saudit', 'top-talkers', '--dataset', sys.argv[1], '--format', 'csv']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('pyarrow' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(sample_dataset)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("client,requests,")
+    assert lines[-1] == "False"
