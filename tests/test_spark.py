@@ -18,9 +18,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import k8saudit
-from k8saudit.query_loader import list_queries
 from k8saudit.dataset import Dataset
 from k8saudit.exceptions import QueryError
+from k8saudit.query_loader import list_queries
 from k8saudit.spark import NOT_ON_SPARK, spark_support
 
 from .helpers import run_cli
