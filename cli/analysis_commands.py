@@ -27,12 +27,15 @@ from .boundary import command
 from .options import (
     CLI_TYPES,
     DATASET,
+    ENGINE,
     FORMAT,
     OUTPUT,
     SHORT,
+    SPARK_MASTER,
     declared_argument,
     declared_option,
     emit,
+    engine_of,
     option_help,
     parse_params,
     show_answer,
@@ -44,6 +47,8 @@ _COMMON: dict[str, tuple[Any, Any]] = {
     "dataset": (Path | None, DATASET),
     "fmt": (str, FORMAT),
     "output": (Path | None, OUTPUT),
+    "engine": (str, ENGINE),
+    "spark_master": (str, SPARK_MASTER),
 }
 
 
@@ -77,9 +82,9 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
     def run(**options: Any) -> None:
         import k8saudit
 
-        dataset, fmt, output = (options.pop(name) for name in _COMMON)
+        dataset, fmt, output, engine, master = (options.pop(name) for name in _COMMON)
         values = {name: value for name, value in options.items() if value is not None}
-        with k8saudit.open(dataset) as ds:
+        with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
             answer = ds.answer(query.name, **values)
         show_answer(answer, fmt, output)
 
@@ -171,12 +176,12 @@ def _register_query(app: typer.Typer) -> None:
         import k8saudit
         from k8saudit.query_loader import get_query
 
-        dataset, fmt, output = (options.pop(name) for name in _COMMON)
+        dataset, fmt, output, engine, master = (options.pop(name) for name in _COMMON)
         name, items = options.pop("name"), options.pop("param")
         query = get_query(name)
         values = {**query.cli_defaults, **parse_params(items)}
         values.update({key: value for key, value in options.items() if value is not None})
-        with k8saudit.open(dataset) as ds:
+        with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
             answer = ds.answer(query.name, **values)
         show_answer(answer, fmt, output)
 

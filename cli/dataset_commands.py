@@ -1,4 +1,5 @@
-"""``ingest``, ``info``, ``sql``, ``rejects`` and ``event``: building and looking into the dataset.
+"""``ingest``, ``merge``, ``info``, ``sql``, ``rejects`` and ``event``: building and looking into
+the dataset.
 
 The texts are the library's (``k8saudit.render``: ``ingest_summary``, ``info_text``); this module
 prints them, and draws the ingest progress with ``rich`` on stderr when stderr is a terminal.
@@ -13,7 +14,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, QUIET, emit, parse_params
+from .options import (
+    DATASET,
+    ENGINE,
+    FORMAT,
+    OUTPUT,
+    QUIET,
+    SPARK_MASTER,
+    emit,
+    engine_of,
+    parse_params,
+)
 
 if TYPE_CHECKING:
     from k8saudit.progress import IngestProgress
@@ -127,6 +138,24 @@ def register(app: typer.Typer) -> None:
         if warning:
             typer.echo(warning, err=True)
 
+    @command(app, "merge")
+    def merge_command(
+        datasets: list[Path] = typer.Argument(..., help="The shard datasets to combine."),
+        dataset: Path | None = DATASET,
+        quiet: bool = QUIET,
+    ) -> None:
+        """Combine shard datasets (each machine ingesting its own apiservers' logs) into one.
+
+        Exactly as one ingest of all their logs: the stages of a request split across shards
+        become one row. The output (--dataset) keeps what it holds; the inputs are unchanged.
+        """
+        import k8saudit
+        from k8saudit.render import merge_summary
+
+        with IngestProgressBar(not quiet) as progress:
+            report = k8saudit.merge(datasets, dataset=dataset, progress=progress)
+        typer.echo(merge_summary(report), nl=False)
+
     @command(app, "info")
     def info_command(dataset: Path | None = DATASET) -> None:
         """What the dataset holds: time span, requests by format, clients, apiservers, rejects."""
@@ -149,16 +178,19 @@ def register(app: typer.Typer) -> None:
             help="Let the SQL read and write any file and load extensions (by default it can "
             "read the dataset's requests and nothing else).",
         ),
+        engine: str = ENGINE,
+        spark_master: str = SPARK_MASTER,
     ) -> None:
-        """Run ad-hoc SQL against the `requests` view (DuckDB dialect).
+        """Run ad-hoc SQL against the `requests` view (DuckDB dialect, on Spark transpiled).
 
         The SQL reads the dataset and nothing else: no other file read or written, no
-        extension installed, unless --allow-external-access.
+        extension installed, unless --allow-external-access (DuckDB; on Spark the session's
+        own settings rule).
         """
         import k8saudit
 
-        with k8saudit.open(dataset) as ds:
-            if not allow_external_access:
+        with k8saudit.open(dataset, engine=engine_of(engine, spark_master)) as ds:
+            if not allow_external_access and ds.spark is None:
                 ds.sandbox()
             emit(ds.sql(query, **parse_params(param)), fmt, output)
 

@@ -37,6 +37,12 @@ DATASET = typer.Option(
 FORMAT = typer.Option("table", "--format", "-f", help="table, csv, json, parquet or markdown.")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output on stderr.")
+ENGINE = typer.Option(
+    "duckdb", "--engine", help="Where the query runs: duckdb (embedded) or spark (pyspark)."
+)
+SPARK_MASTER = typer.Option(
+    "local[*]", "--spark-master", help="The Spark master of --engine spark (spark://..., yarn)."
+)
 
 #: the Python type of each declared type on the command line (text the library converts)
 CLI_TYPES: dict[str, Any] = {
@@ -80,6 +86,23 @@ def declared_option(param: Param, default: Any) -> inspect.Parameter:
     return inspect.Parameter(
         param.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
     )
+
+
+def engine_of(engine: str, master: str) -> Any:
+    """What ``k8saudit.open`` takes as ``engine`` for ``--engine`` and ``--spark-master``.
+
+    >>> engine_of("duckdb", "local[*]") is None
+    True
+    """
+    from k8saudit.exceptions import UsageError
+
+    if engine == "duckdb":
+        return None
+    if engine != "spark":
+        raise UsageError(f"--engine {engine!r}: not an engine", hint="duckdb or spark")
+    from k8saudit.spark import session
+
+    return session(master)
 
 
 def declared_argument(param: Param, metavar: str, required: bool) -> inspect.Parameter:

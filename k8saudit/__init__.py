@@ -23,6 +23,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "ingest": "k8saudit.ingestion",
     "IngestReport": "k8saudit.ingestion",
+    "merge": "k8saudit.ingestion.merge",
+    "MergeReport": "k8saudit.ingestion.merge",
     "open": "k8saudit.dataset",
     "Dataset": "k8saudit.dataset",
     "K8sAuditError": "k8saudit.exceptions",
@@ -46,14 +48,16 @@ if TYPE_CHECKING:
     from k8saudit.exceptions import K8sAuditError as K8sAuditError
     from k8saudit.ingestion import IngestReport as IngestReport
     from k8saudit.ingestion import ingest as ingest
+    from k8saudit.ingestion.merge import MergeReport as MergeReport
+    from k8saudit.ingestion.merge import merge as merge
     from k8saudit.least_privilege import rbac as rbac
     from k8saudit.lookup import EventRecord as EventRecord
     from k8saudit.lookup import event as event
     from k8saudit.shortcuts import query as query
 
 _STATIC = [
-    "Dataset", "EventRecord", "ExitCode", "IngestReport", "K8sAuditError", "__version__",
-    "compare", "detect", "diagnose", "event", "ingest", "open", "rbac",
+    "Dataset", "EventRecord", "ExitCode", "IngestReport", "K8sAuditError", "MergeReport",
+    "__version__", "compare", "detect", "diagnose", "event", "ingest", "merge", "open", "rbac",
 ]  # fmt: skip
 
 

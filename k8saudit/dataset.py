@@ -6,7 +6,8 @@ rejects and a summary. The analyses are not written here: each ``queries/*.sql``
 method (``ds.top_talkers(...)``) built from its header by ``k8saudit.analyses`` when first asked
 for, so a new analysis is one new file and ``dir(ds)`` lists them all. ``Dataset.answer`` is
 an analysis as a command gives it: a dataset without requests is an error saying why, an empty
-result comes with its reason (``k8saudit.explain``).
+result comes with its reason (``k8saudit.explain``). ``open(path, engine=spark)`` runs all of
+it on a SparkSession instead of DuckDB (``k8saudit.spark``): the same SQL, transpiled.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     import altair as alt
     import duckdb
     import polars as pl
+
+    from k8saudit.spark import SparkEngine
 
 
 #: result types polars cannot take from DuckDB's Arrow stream without pyarrow (it panics): such a
@@ -84,11 +87,13 @@ class Dataset:
     >>> ds.top_talkers(by="user", since="1h30m", limit=5)  # doctest: +SKIP
     """
 
-    def __init__(self, root: Path, manifest: Manifest) -> None:
+    def __init__(self, root: Path, manifest: Manifest, engine: Any = None) -> None:
         self.root = root
         self.manifest = manifest
         self._con: duckdb.DuckDBPyConnection | None = None
         self._spill: weakref.finalize[Any, Any] | None = None
+        #: the Spark engine the analyses and ``sql`` run on, if one was asked for
+        self.spark: SparkEngine | None = _spark_engine(engine, root, manifest)
         # values the analyses compute once per open dataset (its end, the audit logs' span):
         # the manifest, and so the data, does not change under it
         self._memo: dict[str, Any] = {}
@@ -137,6 +142,8 @@ class Dataset:
 
         >>> ds.sql("SELECT count(*) FROM requests WHERE client = $c", c="kubelet")  # doctest: +SKIP
         """
+        if self.spark is not None:
+            return self.spark.sql(query, **params)
         import duckdb
         import polars as pl
 
@@ -159,6 +166,10 @@ class Dataset:
 
         >>> ds.query("top_talkers", by="user", limit="5")  # doctest: +SKIP
         """
+        if self.spark is not None:
+            from k8saudit.spark import check_support
+
+            check_support(name)
         return run_query(self, name, params, self._memo)
 
     def answer(self, name: str, **params: Any) -> Answer:
@@ -280,10 +291,16 @@ class Dataset:
         self.close()
 
 
-def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = True) -> Dataset:
+def open(
+    dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = True, engine: Any = None
+) -> Dataset:
     """Open a dataset (default: ``$K8SAUDIT_DATASET`` or ./k8saudit-data).
 
+    ``engine``: where the analyses and ``sql`` run: DuckDB (None or ``"duckdb"``, the
+    default), or a ``pyspark.sql.SparkSession`` (``"spark"``: a local one).
+
     >>> ds = k8saudit.open()  # doctest: +SKIP
+    >>> ds = k8saudit.open("k8saudit-data", engine=spark)  # doctest: +SKIP
     """
     root = resolve_dataset(dataset)
     if root.exists() and not root.is_dir():
@@ -292,4 +309,18 @@ def open(dataset: str | os.PathLike[str] | None = None, *, must_exist: bool = Tr
         raise DatasetError(
             f"{root}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"
         )
-    return Dataset(root, read_manifest(root))
+    return Dataset(root, read_manifest(root), engine)
+
+
+def _spark_engine(engine: Any, root: Path, manifest: Manifest) -> SparkEngine | None:
+    if engine is None or engine == "duckdb":
+        return None
+    from k8saudit.spark import SparkEngine, session
+
+    if engine == "spark":
+        return SparkEngine(session(), root, manifest)
+    if isinstance(engine, str) or not hasattr(engine, "sql"):
+        raise UsageError(
+            f"engine {engine!r}: not an engine", hint="None, 'duckdb', 'spark' or a SparkSession"
+        )
+    return SparkEngine(engine, root, manifest)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from k8saudit.dataset import Info
     from k8saudit.explain import EmptyReason
     from k8saudit.ingestion import IngestReport
+    from k8saudit.ingestion.merge import MergeReport
 
 __all__ = [
     "escape_text", "render", "render_table", "render_view", "render_wrapped", "table_view",
@@ -381,6 +382,25 @@ def ingest_summary(report: IngestReport) -> str:
     lines.append(
         f"took        {report.seconds:.2f} s ({decimal(report.bytes_read)}, {mb_s:.0f} MB/s)"
     )
+    return "\n".join(lines) + "\n"
+
+
+def merge_summary(report: MergeReport) -> str:
+    """The closing summary of ``k8saudit merge`` (stdout): shards, files, requests.
+
+    >>> print(merge_summary(k8saudit.merge(["a", "b"], dataset="ab")), end="")  # doctest: +SKIP
+    dataset     ab
+    ...
+    """
+    shards = ", ".join(escape_text(str(p)) for p in report.inputs) or "none"
+    lines = [
+        f"dataset     {escape_text(str(report.dataset))}",
+        f"merged      {len(report.inputs)} datasets ({shards})",
+        f"files       {report.files_added} added, {report.files_duplicate} already held",
+        f"requests    {report.requests_after:,} (was {report.requests_before:,}) from "
+        f"{report.rows_read:,} request rows",
+        f"took        {report.seconds:.2f} s",
+    ]
     return "\n".join(lines) + "\n"
 
 

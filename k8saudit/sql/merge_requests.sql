@@ -15,12 +15,14 @@ WITH ranked AS (
     FROM rows
 ),
 -- ties (copies of one event, a stored row merged earlier) break on what the row knows, then on
--- where it came from, so that the same input always gives the same row
+-- where it came from, so that the same input always gives the same row. An audit row alone
+-- ranks before one already merged with an access-log line: the merged row's stage may be the
+-- access log's (complete) while its audit side was only a RequestReceived (shards, runs)
 best_audit AS (
     SELECT * FROM ranked WHERE has_audit
     QUALIFY row_number() OVER (
         PARTITION BY request_key
-        ORDER BY _stage_rank DESC, has_access DESC, completed_at DESC NULLS LAST, source_file,
+        ORDER BY _stage_rank DESC, has_access, completed_at DESC NULLS LAST, source_file,
             source_line
     ) = 1
 ),

@@ -1,0 +1,570 @@
+"""DuckDB SQL to Spark SQL: sqlglot's transpiler plus the rules it does not know.
+
+The query library stays the one source of every analysis (DESIGN.md §6a): a query written for
+DuckDB runs on Spark after ``to_spark``, which parses it with sqlglot's DuckDB dialect, applies
+the rewrite rules below to the tree, and writes it in the Spark dialect. Each rule is one
+function with the reason in its docstring, tested on its own (tests/test_transpile.py) and by
+the parity test of every analysis (tests/test_spark.py):
+
+- the macros every DuckDB connection creates (``k8saudit/sql/macros.sql``) and the table macro
+  ``observation_window`` (``k8saudit/sql/observation.sql``) are inlined: Spark has no macros;
+- ``quantile_cont``/``median`` become Spark's exact ``percentile`` (never an approximation);
+- ``time_bucket`` becomes integer arithmetic on microseconds from DuckDB's origin
+  (2000-01-03, a Monday), ``epoch``/``epoch_us``/``epoch_ms`` microsecond arithmetic;
+- ``ASOF LEFT JOIN`` becomes a join on the interval from each right row to the next;
+- ``hash`` becomes ``xxhash64`` (64 bits, as DuckDB's; Spark's ``hash`` has 32) of each value and
+  whether it is NULL (Spark skips NULLs, so ``(a, NULL)`` would hash as ``(NULL, a)``);
+- ``first(x ORDER BY ...)``, list indexing, ``LIMIT NULL`` (no limit), ``HUGEINT``,
+  ``MATERIALIZED`` CTEs, ``regexp_replace``'s first-match-only rule.
+
+What has no equivalent raises ``Unportable`` with the reason (``read_parquet``: a Spark engine
+reads the dataset's parts itself and registers them as the ``requests`` view).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
+
+from k8saudit.exceptions import QueryError
+from k8saudit.sqlfiles import internal_sql
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+#: DuckDB's time_bucket origin for intervals without months: 2000-01-03 00:00:00 UTC, in
+#: microseconds since the epoch
+BUCKET_ORIGIN_US = 946_857_600_000_000
+#: no limit (DuckDB's LIMIT NULL): Spark's LIMIT takes an INT
+NO_LIMIT = 2_147_483_647
+
+_MACRO = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?MACRO\s+(?P<name>\w+)\s*\((?P<params>[^)]*)\)\s+AS\s+"
+    r"(?P<table>TABLE\s+)?(?P<body>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+
+
+class Unportable(QueryError):
+    """SQL that has no Spark equivalent: the message names the construct and why."""
+
+
+class Transpiled(NamedTuple):
+    """A statement in Spark SQL and the names of the parameters it reads (``:name``)."""
+
+    sql: str
+    params: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Macro:
+    """A DuckDB macro: its parameters and its body (an expression, or a query for a table
+    macro)."""
+
+    name: str
+    params: tuple[str, ...]
+    body: exp.Expr
+    table: bool
+
+
+def to_spark(sql: str, intervals: frozenset[str] = frozenset()) -> Transpiled:
+    """``sql`` (DuckDB, ``$name`` parameters) as Spark SQL (``:name`` parameters).
+
+    ``intervals``: the parameters bound to an interval (a DURATION: ``$every``), which
+    ``epoch`` and ``time_bucket`` read as lengths of time rather than instants.
+
+    >>> to_spark("SELECT quantile_cont(latency_ms, 0.99) FROM requests LIMIT $limit").sql
+    'SELECT PERCENTILE(latency_ms, 0.99) FROM requests LIMIT COALESCE(:limit, 2147483647)'
+    """
+    return _to_spark(sql, intervals)
+
+
+@cache
+def _to_spark(sql: str, intervals: frozenset[str]) -> Transpiled:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except SqlglotError as exc:
+        raise QueryError(f"cannot read the SQL for Spark: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise QueryError("Spark runs one statement at a time")
+    tree = rewrite(statements[0], intervals)
+    params = frozenset(p.name for p in tree.find_all(exp.Placeholder))
+    return Transpiled(tree.sql(dialect="spark"), params)
+
+
+def rewrite(tree: exp.Expr, intervals: frozenset[str] = frozenset()) -> exp.Expr:
+    """The rewrite pass: every rule of ``RULES``, in order, over a DuckDB syntax tree."""
+    for rule in RULES:
+        tree = rule(tree, intervals)
+    return tree
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+def inline_macros(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """Spark has no macros: each call of a k8saudit macro becomes its body with the arguments
+    in place of its parameters (a table macro in FROM becomes a subquery), repeatedly, since
+    macros call macros (``group_key`` calls ``group_value``)."""
+    from sqlglot import exp
+
+    known = macros()
+
+    def expand(node: exp.Expr) -> exp.Expr:
+        call = node.this if isinstance(node, exp.Table) else node
+        if not isinstance(call, exp.Anonymous):
+            return node
+        macro = known.get(call.name.lower())
+        if macro is None:
+            return node
+        if len(call.expressions) != len(macro.params):
+            raise QueryError(
+                f"{macro.name}() takes {len(macro.params)} arguments, not {len(call.expressions)}"
+            )
+        args = dict(zip(macro.params, call.expressions, strict=True))
+        body = _substitute(macro.body.copy(), args)
+        if macro.table:
+            if not isinstance(node, exp.Table):
+                raise QueryError(f"the table macro {macro.name}() is used as a value")
+            alias = node.args.get("alias")
+            return exp.Subquery(this=body, alias=alias.copy() if alias else None)
+        return exp.Paren(this=body)
+
+    for _ in range(10):  # macros nest a few levels deep at most
+        before = tree.sql(dialect="duckdb")
+        tree = tree.transform(expand)
+        if tree.sql(dialect="duckdb") == before:
+            return tree
+    raise QueryError("macros nest too deep to inline")
+
+
+def _substitute(body: exp.Expr, args: dict[str, exp.Expr]) -> exp.Expr:
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name.lower() in args:
+            value = args[node.name.lower()].copy()
+            simple = isinstance(value, exp.Column | exp.Literal | exp.Placeholder | exp.Null)
+            return value if simple else exp.Paren(this=value)
+        return node
+
+    return body.transform(replace)
+
+
+def exact_percentiles(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``quantile_cont(x, p)`` and ``median(x)`` are DuckDB's exact, interpolated quantiles;
+    sqlglot writes ``percentile_cont(x, p)``, which Spark does not take in that form. Spark's
+    ``percentile(x, p)`` is the same exact, interpolated quantile."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.PercentileCont) and node.expression is not None:
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+        if isinstance(node, exp.Median):
+            value = exp.Literal.number("0.5")
+            return exp.Anonymous(this="PERCENTILE", expressions=[node.this, value])
+        if isinstance(node, exp.Quantile | exp.PercentileDisc | exp.ApproxQuantile):
+            # sqlglot writes DuckDB's quantile (discrete) as Spark's percentile (interpolated)
+            raise Unportable(
+                "quantile(), quantile_disc() and approx_quantile() have no equal on Spark: "
+                "use quantile_cont() (exact, interpolated)"
+            )
+        return node
+
+    return tree.transform(replace)
+
+
+def micro_epochs(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``epoch(x)`` is seconds as a double: of an instant since 1970, of a length of time
+    (``a - b``, an interval, a DURATION parameter) its length. sqlglot writes Spark's
+    ``unix_timestamp``, whole seconds of instants only. Both become microsecond arithmetic
+    (``unix_micros``), exact; ``epoch_us``/``epoch_ms`` of an instant likewise."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.TimeToUnix):
+            seconds = exp.Div(
+                this=exp.Paren(this=_micros(node.this, intervals)),
+                expression=exp.Literal.number(1_000_000),
+            )
+            return exp.Paren(this=seconds)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
+            return _micros(node.expressions[0], intervals)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_ms":
+            return exp.Anonymous(this="UNIX_MILLIS", expressions=[node.expressions[0]])
+        return node
+
+    return tree.transform(replace)
+
+
+def _micros(value: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """Microseconds of ``value``: since the epoch for an instant, its length for a duration."""
+    from sqlglot import exp
+
+    if isinstance(value, exp.Paren):
+        return _micros(value.this, intervals)
+    if isinstance(value, exp.Sub):
+        return exp.Sub(
+            this=_micros(value.this, intervals), expression=_micros(value.expression, intervals)
+        )
+    if _is_interval(value, intervals):
+        return _interval_micros(value)
+    return exp.Anonymous(this="UNIX_MICROS", expressions=[value])
+
+
+def _is_interval(value: exp.Expr, intervals: frozenset[str]) -> bool:
+    from sqlglot import exp
+
+    if isinstance(value, exp.Interval):
+        return True
+    return isinstance(value, exp.Placeholder) and value.name in intervals
+
+
+def _interval_micros(value: exp.Expr) -> exp.Expr:
+    """The length of a day-time interval in microseconds: the epoch moved by it."""
+    from sqlglot import exp
+
+    moved = exp.Add(
+        this=exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[exp.Literal.number(0)]),
+        expression=value,
+    )
+    return exp.Anonymous(this="UNIX_MICROS", expressions=[moved])
+
+
+def time_buckets(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``time_bucket(width, t)``: the start of the bucket of ``t``, buckets counted from
+    DuckDB's origin 2000-01-03 (which matters for widths that do not divide a day). sqlglot
+    writes ``date_bin``, which Spark lacks. Integer microseconds, so no rounding:
+    ``t - pmod(t - origin, width)``."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.DateBin):
+            return node
+        if node.args.get("zone") is not None or node.args.get("origin") is not None:
+            raise Unportable("time_bucket() with an origin or time zone has no Spark rule")
+        width = node.this
+        if not _is_interval(width, intervals):
+            raise Unportable("time_bucket() of a width that is not an interval")
+        instant = exp.Anonymous(this="UNIX_MICROS", expressions=[node.expression])
+        offset = exp.Anonymous(
+            this="PMOD",
+            expressions=[
+                exp.Sub(this=instant, expression=exp.Literal.number(BUCKET_ORIGIN_US)),
+                _interval_micros(width),
+            ],
+        )
+        start = exp.Sub(this=instant.copy(), expression=offset)
+        return exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[start])
+
+    return tree.transform(replace)
+
+
+def asof_joins(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``L ASOF LEFT JOIN R ON eq... AND R.t <= L.x`` pairs each left row with the right row of
+    the same keys whose ``t`` is the latest at or before ``x``. Spark SQL has no ASOF join: the
+    right side gets each row's next ``t`` among its keys (``lead``), and the row whose interval
+    ``[t, next)`` holds ``x`` is the one (``<``: ``(t, next]``)."""
+    from sqlglot import exp
+
+    for join in list(tree.find_all(exp.Join)):
+        if (join.args.get("method") or "").upper() != "ASOF":
+            continue
+        right = join.this
+        if not isinstance(right, exp.Table) or not isinstance(right.this, exp.Identifier):
+            raise Unportable("an ASOF join's right side must be a named relation")
+        alias = right.alias_or_name
+        keys, inequality = [], None
+        for condition in _conjuncts(join.args.get("on")):
+            if isinstance(condition, exp.EQ):
+                mine = _side(condition, alias)
+                if mine is None:
+                    raise Unportable("an ASOF join's equality must name a column of each side")
+                keys.append(mine)
+            elif isinstance(condition, exp.LTE | exp.LT | exp.GTE | exp.GT) and inequality is None:
+                inequality = condition
+            else:
+                raise Unportable("an ASOF join needs equalities and one inequality")
+        if inequality is None:
+            raise Unportable("an ASOF join without an inequality")
+        # normalize to  right.t OP left.x  with OP in (<=, <)
+        if isinstance(inequality, exp.GTE | exp.GT):
+            flipped = exp.LTE if isinstance(inequality, exp.GTE) else exp.LT
+            inequality = flipped(this=inequality.expression, expression=inequality.this)
+        at = inequality.this
+        if not (isinstance(at, exp.Column) and at.table == alias):
+            raise Unportable("an ASOF join's inequality must read `right.t <= left.x`")
+        nxt = exp.column("__asof_next", table=alias)
+        window = exp.Window(
+            this=exp.Anonymous(this="LEAD", expressions=[exp.column(at.name)]),
+            partition_by=[exp.column(k.name) for k in keys],
+            order=exp.Order(expressions=[exp.Ordered(this=exp.column(at.name))]),
+        )
+        inner = exp.select(exp.Star(), exp.alias_(window, "__asof_next")).from_(
+            exp.Table(this=right.this.copy())
+        )
+        beyond = (
+            exp.GT(this=nxt, expression=inequality.expression.copy())
+            if isinstance(inequality, exp.LTE)
+            else exp.GTE(this=nxt, expression=inequality.expression.copy())
+        )
+        within = exp.or_(exp.Is(this=nxt.copy(), expression=exp.Null()), beyond)
+        join.set(
+            "this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        )
+        join.set("on", exp.and_(join.args["on"].copy(), exp.Paren(this=within)))
+        join.set("method", None)
+    return tree
+
+
+def _conjuncts(condition: exp.Expr | None) -> list[exp.Expr]:
+    from sqlglot import exp
+
+    if condition is None:
+        return []
+    if isinstance(condition, exp.Paren):
+        return _conjuncts(condition.this)
+    if isinstance(condition, exp.And):
+        return _conjuncts(condition.this) + _conjuncts(condition.expression)
+    return [condition]
+
+
+def _side(condition: exp.EQ, alias: str) -> exp.Column | None:
+    """The column of the relation ``alias`` in an equality of the two sides of a join."""
+    from sqlglot import exp
+
+    for mine, other in (
+        (condition.this, condition.expression),
+        (condition.expression, condition.this),
+    ):
+        ours = isinstance(mine, exp.Column) and mine.table == alias
+        if ours and isinstance(other, exp.Column) and other.table != alias:
+            return mine
+    return None
+
+
+def aggregate_orders(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``ORDER BY count(*) FILTER (WHERE ...)`` of a grouped query: Spark resolves an
+    aggregate in ORDER BY against the output columns, where the filter's columns are gone.
+    Each such aggregate becomes a hidden output column of the query, ordered by outside it."""
+    from sqlglot import exp
+
+    for select in list(tree.find_all(exp.Select)):
+        order = select.args.get("order")
+        if order is None or not any(o.find(exp.AggFunc) for o in order.expressions):
+            continue
+        names = [e.alias_or_name for e in select.expressions]
+        if not all(names) or "*" in names:
+            raise Unportable("ORDER BY an aggregate needs every output column named")
+        keys = []
+        for number, ordered in enumerate(order.expressions):
+            if ordered.find(exp.AggFunc) is None:
+                keys.append(ordered.copy())
+                continue
+            hidden = f"__order_{number}"
+            select.select(exp.alias_(ordered.this.copy(), hidden), copy=False)
+            key = ordered.copy()
+            key.set("this", exp.column(hidden))
+            keys.append(key)
+        limit = select.args.get("limit")
+        inner = select.copy()
+        ctes = inner.args.get("with_")
+        for arg in ("order", "limit", "with_"):
+            inner.set(arg, None)
+        outer = exp.select(*[exp.column(n) for n in names]).from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__ordered")))
+        )
+        outer.set("with_", ctes)
+        outer.set("order", exp.Order(expressions=keys))
+        if limit is not None:
+            outer.set("limit", limit.copy())
+        if select is tree:
+            tree = outer
+        else:
+            select.replace(outer)
+    return tree
+
+
+def wide_hashes(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``hash(a, b...)`` is 64 bits; Spark's ``hash`` is 32 (collisions among a few
+    hundred thousand series are likely) and ``xxhash64`` skips NULL values, so that
+    ``(a, NULL)`` and ``(NULL, a)`` collide. Each value goes in with whether it is NULL."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "hash"):
+            return node
+        values: list[exp.Expr] = []
+        for value in node.expressions:
+            values += [value, exp.Is(this=exp.Paren(this=value.copy()), expression=exp.Null())]
+        return exp.Anonymous(this="XXHASH64", expressions=values)
+
+    return tree.transform(replace)
+
+
+def ordered_first(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``first(x ORDER BY k1 [DESC], k2...)``: Spark's aggregates take no ORDER BY. It is
+    ``min_by(x, struct(k1, k2...))`` with a DESC key negated (DESC keys must be numbers)."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.First) or not isinstance(node.this, exp.Order):
+            return node
+        order = node.this
+        keys = []
+        for ordered in order.expressions:
+            key = ordered.this.copy()
+            keys.append(exp.Neg(this=exp.Paren(this=key)) if ordered.args.get("desc") else key)
+        return exp.Anonymous(
+            this="MIN_BY",
+            expressions=[order.this.copy(), exp.Anonymous(this="STRUCT", expressions=keys)],
+        )
+
+    return tree.transform(replace)
+
+
+def safe_indexes(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """A DuckDB list index past the end is NULL (``group_key`` reads ``names[3]`` of a list
+    of one); Spark's ``a[i]`` fails there. ``try_element_at`` is 1-based and NULL past it."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Bracket) or len(node.expressions) != 1:
+            return node
+        index = node.expressions[0]
+        if not (isinstance(index, exp.Literal) and not index.is_string):
+            return node
+        one_based = exp.Literal.number(int(index.this) + 1)
+        return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, one_based])
+
+    return tree.transform(replace)
+
+
+def open_limits(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``LIMIT $limit`` bound to NULL is no limit in DuckDB; Spark's LIMIT takes a number."""
+    from sqlglot import exp
+
+    for limit in tree.find_all(exp.Limit):
+        value = limit.expression
+        if isinstance(value, exp.Placeholder):
+            limit.set(
+                "expression", exp.func("COALESCE", value.copy(), exp.Literal.number(NO_LIMIT))
+            )
+    return tree
+
+
+def portable_types(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``HUGEINT`` (DuckDB's 128-bit integer) is ``DECIMAL(38, 0)`` on Spark, which has no
+    128-bit integer type; ``MATERIALIZED`` CTEs are a DuckDB planner hint Spark does not parse."""
+    from sqlglot import exp
+
+    for cast in tree.find_all(exp.DataType):
+        if cast.this == exp.DataType.Type.INT128:
+            cast.replace(exp.DataType.build("DECIMAL(38, 0)"))
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
+
+
+def first_match_replace(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``regexp_replace`` without the ``'g'`` option replaces the first match only,
+    Spark's every match: the same only when the pattern is anchored (``^...`` or ``...$``)."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.RegexpReplace):
+        options = node.args.get("modifiers")
+        if options is not None and "g" in options.name:
+            node.set("modifiers", None)
+            continue
+        pattern = node.expression
+        anchored = (
+            isinstance(pattern, exp.Literal)
+            and pattern.is_string
+            and (pattern.this.startswith("^") or pattern.this.endswith("$"))
+        )
+        if not anchored:
+            raise Unportable(
+                "regexp_replace() without 'g' replaces the first match only; Spark has no such "
+                "form unless the pattern is anchored (^ or $)"
+            )
+    return tree
+
+
+def no_file_reads(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's file readers (``read_parquet``, ``read_json``...) have no Spark SQL form: the
+    Spark engine reads the dataset's parts itself and registers them as the ``requests``
+    view, which the queries read."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Anonymous, exp.ReadCSV, exp.ReadParquet):
+        name = node.name.lower() if isinstance(node, exp.Anonymous) else _READERS[node.key]
+        if name.startswith("read_") or isinstance(node, exp.ReadCSV | exp.ReadParquet):
+            raise Unportable(
+                f"{name}(): files are not read by SQL on Spark; query the `requests` view"
+            )
+    return tree
+
+
+_READERS = {"readcsv": "read_csv", "readparquet": "read_parquet"}
+
+Rule = Callable[["exp.Expr", frozenset[str]], "exp.Expr"]
+
+#: the rewrite pass, in order: macros first (their bodies hold what the other rules rewrite)
+RULES: tuple[Rule, ...] = (
+    inline_macros,
+    no_file_reads,
+    asof_joins,
+    aggregate_orders,
+    exact_percentiles,
+    time_buckets,
+    micro_epochs,
+    wide_hashes,
+    ordered_first,
+    safe_indexes,
+    open_limits,
+    portable_types,
+    first_match_replace,
+)
+
+
+@cache
+def macros() -> dict[str, Macro]:
+    """The DuckDB macros of ``k8saudit/sql/macros.sql`` and the table macro of
+    ``k8saudit/sql/observation.sql``, by name.
+
+    >>> sorted(macros())[:3]
+    ['audit_status', 'group_key', 'group_value']
+    """
+    import sqlglot
+
+    found = {}
+    for source in ("macros", "observation"):
+        for statement in _STATEMENT_END.split(internal_sql(source)):
+            match = _MACRO.search(statement)
+            if match is None:
+                continue
+            params = tuple(p.strip().lower() for p in match["params"].split(",") if p.strip())
+            body = sqlglot.parse_one(match["body"], read="duckdb")
+            name = match["name"].lower()
+            found[name] = Macro(name, params, body, bool(match["table"]))
+    return found
+
+
+def observation_view() -> Transpiled:
+    """The Spark SQL of the ``observation`` view (``k8saudit/sql/observation.sql``'s first
+    statement, its query transpiled), over the ``_observed`` and ``requests`` views.
+
+    >>> observation_view().sql.startswith("SELECT apiserver, MIN(")
+    True
+    """
+    statement = _STATEMENT_END.split(internal_sql("observation"))[0]
+    query = re.sub(r"^.*?CREATE\s+VIEW\s+observation\s+AS\s+", "", statement, flags=re.S | re.I)
+    return to_spark(query)
