@@ -541,7 +541,7 @@ def macros() -> dict[str, Macro]:
     ``k8saudit/sql/observation.sql``, by name.
 
     >>> sorted(macros())[:3]
-    ['audit_status', 'group_key', 'group_value']
+    ['audit_status', 'first_few', 'group_key']
     """
     import sqlglot
 

@@ -77,7 +77,7 @@ def test_asof_join_becomes_a_join_on_the_interval_to_the_next_row() -> None:
 
 def test_hash_is_64_bits_and_tells_nulls_apart() -> None:
     assert spark_sql("SELECT hash(a, b) FROM r") == (
-        "SELECT XXHASH64(a, a IS NULL, b, b IS NULL) FROM r"
+        "SELECT XXHASH64(a, (a) IS NULL, b, (b) IS NULL) FROM r"
     )
 
 
@@ -124,8 +124,9 @@ def test_files_are_not_read_by_sql_on_spark() -> None:
 
 def test_macros_are_inlined_with_their_arguments() -> None:
     assert sorted(macros()) == [
-        "audit_status", "first_few", "group_key", "group_value", "is_complete", "object_matches",
-        "observation_window", "request_cell", "request_source", "seconds_between", "stage_rank",
+        "audit_status", "first_few", "group_key", "group_value", "is_complete",
+        "is_plausible_time", "object_matches", "observation_window", "request_cell",
+        "request_source", "seconds_between", "stage_rank",
     ]  # fmt: skip
     assert spark_sql("SELECT is_complete(s) FROM r") == (
         "SELECT (COALESCE(s, 'ResponseComplete') IN ('ResponseComplete', 'Panic')) FROM r"
