@@ -7,9 +7,8 @@ prints them, and draws the ingest progress with ``rich`` on stderr when stderr i
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +20,7 @@ from .options import (
     OUTPUT,
     QUIET,
     SPARK_MASTER,
+    StderrBar,
     emit,
     engine_of,
     parse_params,
@@ -30,33 +30,11 @@ if TYPE_CHECKING:
     from k8saudit.progress import IngestProgress
 
 
-class IngestProgressBar:
-    """The ingest's progress as a ``rich`` bar on stderr; does nothing unless ``enabled`` and
-    stderr is a terminal. Only counts are shown, never a string from a log."""
+class IngestProgressBar(StderrBar):
+    """The ingest's progress on stderr (``StderrBar``): bytes read per file, then the merge."""
 
     def __init__(self, enabled: bool) -> None:
-        self.bar: Any = None
-        if enabled and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn("{task.description}", markup=False),
-                BarColumn(),
-                TextColumn("{task.fields[detail]}", markup=False),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.task = self.bar.add_task("reading", total=None, detail="")
-
-    def __enter__(self) -> IngestProgressBar:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        super().__init__(enabled, "reading")
 
     def __call__(self, at: IngestProgress) -> None:
         if self.bar is None:

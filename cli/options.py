@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import typer
 
@@ -196,3 +196,38 @@ def show_answer(answer: Any, fmt: str, output: Path | None) -> None:
         from k8saudit.render import empty_text
 
         typer.echo(empty_text(answer.empty_reason), err=True)
+
+
+class StderrBar:
+    """A ``rich`` progress bar on stderr, started and stopped as a context; it does nothing
+    unless ``enabled`` and stderr is a terminal. Its first column is the task's description
+    (``label`` at the start). Only counts and step names are shown, never a string from a log.
+
+    >>> with StderrBar(False, "reading") as bar:
+    ...     bar.bar is None
+    True
+    """
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}", markup=False),
+                BarColumn(),
+                TextColumn("{task.fields[detail]}", markup=False),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task(label, total=None, detail="")
+
+    def __enter__(self) -> Self:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -9,7 +9,6 @@ wrote. The report's progress is a ``rich`` bar on stderr when stderr is a termin
 from __future__ import annotations
 
 import inspect
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import typer
 from k8saudit.query_loader import load_all
 
 from .boundary import command
-from .options import DATASET, QUIET, declared_option
+from .options import DATASET, QUIET, StderrBar, declared_option
 
 #: a chart's own options: where each is declared (the query that binds it)
 _CHART_OPTIONS = {
@@ -40,33 +39,11 @@ def _keyword(name: str, annotation: Any, default: Any) -> inspect.Parameter:
     )
 
 
-class ReportProgressBar:
-    """The report's steps as a ``rich`` bar on stderr; nothing unless ``enabled`` and stderr
-    is a terminal. Only step names are shown, never a string from a log."""
+class ReportProgressBar(StderrBar):
+    """The report's steps on stderr (``StderrBar``)."""
 
     def __init__(self, enabled: bool) -> None:
-        self.bar: Any = None
-        if enabled and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn("report", markup=False),
-                BarColumn(),
-                TextColumn("{task.fields[detail]}", markup=False),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.task = self.bar.add_task("report", total=None, detail="")
-
-    def __enter__(self) -> ReportProgressBar:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        super().__init__(enabled, "report")
 
     def __call__(self, done: int, total: int, what: str) -> None:
         if self.bar is not None:
