@@ -168,7 +168,7 @@ class SparkEngine:
 def spark_support() -> dict[str, str | None]:
     """Every analysis of the library by name: None when it runs on Spark, else why not.
 
-    >>> spark_support()["top_talkers"] is None
+    >>> spark_support()["pollers"] is None
     True
     """
     support: dict[str, str | None] = {}
