@@ -39,10 +39,13 @@ WITH
 --   over_limit             a projected pool's mean seats alone at or above its limit
 --   requests, busy_s, apiservers (the seats divide by them), and the window
 groups AS (
+    -- the nodes a group ran on; without node names its sources stand in (as in fanout)
     SELECT
         grp,
-        count(DISTINCT request_source(node_name, pod_name, source_ip, username)) AS sources,
-        count(DISTINCT node_name) AS named_nodes
+        coalesce(
+            nullif(count(DISTINCT node_name), 0),
+            count(DISTINCT request_source(node_name, pod_name, source_ip, username))
+        ) AS group_nodes
     FROM filtered
     GROUP BY grp
 ),
@@ -63,23 +66,18 @@ apiservers AS (
 scaled AS (
     SELECT
         p.*,
-        s.group_nodes,
-        s.node_scaled,
+        g.group_nodes,
+        g.group_nodes >= $min_coverage * c.nodes AS node_scaled,
         c.nodes AS cluster_nodes,
-        CASE WHEN c.nodes < 2 THEN NULL WHEN s.node_scaled THEN $nodes / c.nodes ELSE 1 END
-            AS rate_factor,
+        CASE
+            WHEN c.nodes < 2 THEN NULL
+            WHEN g.group_nodes >= $min_coverage * c.nodes THEN $nodes / c.nodes
+            ELSE 1
+        END AS rate_factor,
         CASE WHEN c.nodes < 2 THEN NULL WHEN p.cluster_list THEN $nodes / c.nodes ELSE 1 END
             AS cost_factor
     FROM parts AS p
-    JOIN (
-        SELECT
-            grp,
-            CASE WHEN named_nodes > 0 THEN named_nodes ELSE sources END AS group_nodes,
-            (CASE WHEN named_nodes > 0 THEN named_nodes ELSE sources END)
-                >= $min_coverage * c.nodes AS node_scaled
-        FROM groups
-        CROSS JOIN cluster_nodes AS c
-    ) AS s USING (grp)
+    JOIN groups AS g USING (grp)
     CROSS JOIN cluster_nodes AS c
 ),
 per_group AS (
