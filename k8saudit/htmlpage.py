@@ -17,7 +17,6 @@ import html
 import json
 import os
 from collections.abc import Mapping
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +80,8 @@ def vega_bundle() -> str:
         raise UsageError(
             "HTML charts need vl-convert-python", hint="pip install 'k8saudit[charts]'"
         ) from None
+    from importlib.metadata import version
+
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "k8saudit"
     kept = cache / f"vega-bundle-{version('vl-convert-python')}.js"
     try:
