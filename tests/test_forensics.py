@@ -20,17 +20,22 @@ AUDIT2RBAC = REALDATA / "audit2rbac" / "demo.v1beta1.raw.501d132.log"
 POD = "nginx-deployment-7998647bdf-phvq7"
 
 
-def _ingested(factory: pytest.TempPathFactory, source: Path) -> Dataset:
+def _ingested(factory: pytest.TempPathFactory, source: Path, keep_bodies: bool = False) -> Dataset:
     if not source.exists():
         pytest.skip(f"{source} not present (real samples live beside the repo in CI)")
     root = factory.mktemp("forensics") / "ds"
-    k8saudit.ingest([source], dataset=root)
+    k8saudit.ingest([source], dataset=root, keep_bodies=keep_bodies)
     return k8saudit.open(root)
 
 
 @pytest.fixture(scope="module")
 def falco(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     return _ingested(tmp_path_factory, FALCO)
+
+
+@pytest.fixture(scope="module")
+def falco_bodies(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    return _ingested(tmp_path_factory, FALCO, keep_bodies=True)
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +106,37 @@ def test_history_of_a_pod(falco: Dataset) -> None:
         ("delete", "minikube-user", 200),
         ("create", "minikube-user", 201),
     ]
+
+
+def test_history_says_what_each_write_changed(falco_bodies: Dataset) -> None:
+    binding = falco_bodies.history("clusterrolebindings/some-reader-binding")
+    assert binding.select("verb", "code", "changes").rows() == [
+        ("create", 201, None),  # the first body seen: nothing to compare it with
+        ("delete", 200, None),
+        # created again: the binding now grants cluster-admin
+        ("create", 201, ['roleRef.name: "system:basic-user" → "cluster-admin"']),
+    ]
+    role = falco_bodies.history("clusterroles/some-reader")
+    assert role.select("audit_id", "changes").rows() == [
+        ("b8dfba33-a6e6-4f3c-b2cb-d47de1c4e74b", None),
+        ("452ed910-bbe7-419d-a72d-bcd6e085f5a9", None),  # the delete
+        ("d8964c73-0042-4f35-b253-4711092185a1", ['rules[0].resources[0]: "pods" → "*"']),
+        ("0dc97dd4-aa34-4071-b8cc-e1a1036c9ae9", [
+            'rules[0].resources[0]: "*" → "pods"',
+            'rules[0].verbs[0]: "get" → "*"',
+            '-rules[0].verbs[1]: "list"',
+        ]),
+        ("25cd4bc5-50c9-4ce5-aa9a-b9ab6065929d", [
+            'rules[0].verbs[0]: "*" → "get"',
+            'rules[1].verbs[0]: "get" → "delete"',
+        ]),
+        ("412a7809-4016-4228-a670-182be4bd18ec", [
+            'rules[0].resources[0]: "pods" → "pods/exec"',
+            'rules[1].verbs[0]: "delete" → "get"',
+        ]),
+    ]  # fmt: skip
+    # created, deleted, created again as it was
+    assert falco_bodies.history("namespaces/foo")["changes"].to_list() == [None, None, []]
 
 
 def test_activity_of_an_impersonated_user(audit2rbac: Dataset) -> None:
