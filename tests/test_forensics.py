@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import k8saudit
@@ -173,6 +174,34 @@ def test_sensitive_on_falco(falco: Dataset) -> None:
     ]
     exec_row = frame.filter(finding="exec").row(0, named=True)
     assert exec_row["first_audit_id"] == "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6"
+
+
+def test_sensitive_from_bodies_on_falco(falco: Dataset, falco_bodies: Dataset) -> None:
+    frame = falco_bodies.sensitive()
+    found = frame.filter(pl.col("finding").is_in(["rbac-grant", "privileged-pod"]))
+    replicaset = "system:serviceaccount:kube-system:replicaset-controller"
+    assert found.select("finding", "why", "username", "first_audit_id").rows() == [
+        # attach_cluster_admin_role.json: the creator of the cluster-admin binding
+        ("rbac-grant", "create clusterrolebindings some-reader-binding grants ClusterRole "
+         "cluster-admin to User minikube", "minikube-user", "c97244c7-4aec-4714-946a-8204d00ecdca"),
+        # create_nginx_pod_privileged.json
+        ("privileged-pod", "create pods default/nginx-deployment-5cdcc99dbf-rgw6z: privileged "
+         "container nginx", replicaset, "a362d22b-db3c-4590-9505-23782f12925f"),
+        # create_nginx_pod_sensitive_mount.json and its _2nd_container twin
+        ("privileged-pod", "create pods default/nginx-deployment-7d5b5dd9cf-t8ngb, "
+         "default/nginx-deployment-f7f486546-hzhsw: hostPath volume etc (/etc)", replicaset,
+         "e456c9cf-9abe-4fa1-8526-e014da96821b"),
+        # create_nginx_pod_privileged_2nd_container.json (the same event as
+        # ..._no_secctx_1st_container_privileged_2nd_container.json)
+        ("privileged-pod", "create pods default/nginx-deployment-544b59f8b8-ffkxm: privileged "
+         "container mysql", replicaset, "f83ecd50-5bf4-4fe7-a419-dea22852ca49"),
+        # create_nginx_pod_hostnetwork.json
+        ("privileged-pod", "create pods default/nginx-deployment-754c877bcd-zh5qx: hostNetwork",
+         replicaset, "24142dcc-7ad8-4fb8-8d3b-106ea474759d"),
+    ]  # fmt: skip
+    # the other findings are those found without the bodies
+    others = frame.filter(~pl.col("finding").is_in(["rbac-grant", "privileged-pod"]))
+    assert others.equals(falco.sensitive())
 
 
 def test_sensitive_on_audit2rbac(audit2rbac: Dataset) -> None:
