@@ -90,9 +90,12 @@ changed AS (
     CROSS JOIN LATERAL (
         SELECT
             regexp_replace(c.fullkey, '^\$\.?', '') AS path,
-            CASE WHEN length(c.old_value) > 60 THEN left(c.old_value, 59) || '…'
+            -- a long value shortened in its middle: its start and its end tell two apart
+            CASE WHEN length(c.old_value) > 60
+                THEN left(c.old_value, 40) || '…' || right(c.old_value, 19)
                 ELSE c.old_value END AS old_value,
-            CASE WHEN length(c.new_value) > 60 THEN left(c.new_value, 59) || '…'
+            CASE WHEN length(c.new_value) > 60
+                THEN left(c.new_value, 40) || '…' || right(c.new_value, 19)
                 ELSE c.new_value END AS new_value
     ) AS shown
     WHERE CASE

@@ -17,6 +17,7 @@ from .helpers import event, jsonl, run_cli
 URI = "/apis/apps/v1/namespaces/prod/deployments"
 PASSWORD = "c3VwZXItc2VjcmV0LTE="
 NEW_PASSWORD = "c3VwZXItc2VjcmV0LTI="
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def _deployment(rv: str, replicas: int, image: str, **metadata: Any) -> dict[str, Any]:
@@ -71,9 +72,15 @@ def _events() -> list[dict[str, Any]]:
                                          annotations={"note": "<b>x</b>"})),
         # refused: it changed nothing
         _write("e6", 6, "update", 409, requestObject=_deployment("3", 9, "evil:1")),
-        # a write that changes only what changes anyway (resourceVersion, managedFields)
+        # a write that changes only what changes anyway (resourceVersion, managedFields, the
+        # last applied configuration)
         _write("e7", 7, "update", responseObject=_deployment(
-            "4", 5, "nginx:1.26", labels={"app": "web"}, annotations={"note": "<b>x</b>"})),
+            "4", 5, "nginx:1.26", labels={"app": "web"},
+            annotations={"note": "<b>x</b>", LAST_APPLIED: '{"spec":{"replicas":5}}'})),
+        # a long value changed at its end
+        _write("e8", 8, "update", responseObject=_deployment(
+            "5", 5, f"nginx@sha256:{'a' * 64}", labels={"app": "web"},
+            annotations={"note": "<b>x</b>"})),
     ]  # fmt: skip
 
 
@@ -104,6 +111,10 @@ def test_what_each_write_changed(dataset: Path) -> None:
         ]),
         ("e6", "update", 409, None),
         ("e7", "update", 200, []),  # nothing but resourceVersion, generation, managedFields
+        ("e8", "update", 200, [
+            'spec.template.spec.containers[0].image: "nginx:1.26" → '
+            f'"nginx@sha256:{"a" * 26}…{"a" * 18}"',
+        ]),
     ]  # fmt: skip
 
 
@@ -111,7 +122,7 @@ def test_without_bodies_nothing_is_compared(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     k8saudit.ingest([jsonl(tmp_path / "audit.log", _events())], dataset=ds)
     frame = k8saudit.open(ds).history("deployments/web")
-    assert frame.height == 7 and frame["changes"].null_count() == 7
+    assert frame.height == 8 and frame["changes"].null_count() == 8
 
 
 def _secret(data: dict[str, str], rv: str) -> dict[str, Any]:
