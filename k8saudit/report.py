@@ -2,11 +2,13 @@
 
 An incident review is read by people, not parsers: the report says in plain words what the
 logs show (the window, the requests, the share that got 429, then the ``diagnose`` findings
-first), then the charts (``k8saudit.charts``), the key tables of the analyses and how it was
-made (dataset, files, version). Every number comes from the library's queries; this module
-only lays them out. Every string from a log (clients, user agents, usernames, URIs, operation
-names) is HTML-escaped (``htmlpage.escape_html``), and the page runs only its own scripts
-(``htmlpage.page``): a user agent of ``<script>alert(1)</script>`` shows as that text.
+first, and how many security findings ``sensitive`` has), then the charts
+(``k8saudit.charts``), the key tables of the analyses, the security findings by kind and actor
+and how it was made (dataset, files, version). Every number comes from the library's queries;
+this module only lays them out. Every string from a log (clients, user agents, usernames,
+URIs, operation names) is HTML-escaped (``htmlpage.escape_html``), and the page runs only its
+own scripts (``htmlpage.page``): a user agent of ``<script>alert(1)</script>`` shows as that
+text.
 
 Building takes a dozen queries; ``progress`` hears of each step, so a large dataset's report
 shows where it is.
@@ -49,6 +51,22 @@ CHARTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 #: the most rows a table of the report shows
 TABLE_ROWS = 12
+#: the kinds of finding of ``sensitive``, in its order, as the security section names them
+SECURITY_KINDS: dict[str, str] = {
+    "cluster-admin": "changes to the cluster-admin role or binding",
+    "rbac-grant": "bindings granting cluster-admin or a role with '*' rules",
+    "rbac-change": "other RBAC changes",
+    "privileged-pod": "privileged pods and pod templates",
+    "exec": "exec, attach and port-forward into pods",
+    "anonymous": "anonymous requests",
+    "impersonation": "impersonation",
+    "secret-read": "Secret reads and lists",
+    "denial-burst": "bursts of 401/403 denials",
+    "denied": "401/403 denials",
+}
+#: the columns of a security finding the report shows
+SECURITY_COLUMNS = ("why", "username", "impersonated_user", "requests", "objects", "denied",
+                    "first_seen", "first_audit_id")  # fmt: skip
 #: the tables of the report, in order: (query, heading, options, columns shown: None for all)
 TABLES: tuple[tuple[str, str, dict[str, Any], tuple[str, ...] | None], ...] = (
     ("top_talkers", "Top talkers", {"limit": 10}, None),
@@ -172,6 +190,83 @@ def _findings_html(found: Diagnosis) -> str:
     return f"<p><b>{escape_html(found.summary)}</b></p>{listing}"
 
 
+def _counted(n: int, thing: str) -> str:
+    """``n`` things, in words.
+
+    >>> _counted(1, "actor"), _counted(1200, "request")
+    ('1 actor', '1,200 requests')
+    """
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
+
+
+def _security_summary_html(found: pl.DataFrame) -> str:
+    """One line under the findings: how many security findings of which kinds, linked."""
+    if not found.height:
+        return '<p>No <a href="#security">security findings</a>.</p>'
+    kinds = found["finding"].value_counts(sort=False).rows()
+    order = list(SECURITY_KINDS)
+    kinds.sort(key=lambda kind: order.index(kind[0]) if kind[0] in order else len(order))
+    links = ", ".join(
+        f'<a href="#security-{escape_html(kind)}">{count:,} {escape_html(kind)}</a>'
+        for kind, count in kinds
+    )
+    return f'<p><a href="#security">{_counted(found.height, "security finding")}</a>: {links}.</p>'
+
+
+def _security_html(found: pl.DataFrame) -> str:
+    """The security section: the findings of ``sensitive`` counted by kind and by actor, then
+    the first of each kind, each kind under its own anchor (``#security-KIND``)."""
+    import polars as pl
+
+    intro = (
+        "<p>What <span class=mono>k8saudit sensitive</span> lists for a security responder: "
+        "RBAC changes and grants, privileged pods (where bodies were kept), exec into pods, "
+        "anonymous requests, impersonation, Secret reads and denials; each finding says why "
+        "it is listed.</p>"
+    )
+    if not found.height:
+        return intro + '<p class="note">(no findings in this window)</p>'
+    by_kind = found.group_by("finding", maintain_order=True).agg(
+        pl.len().alias("findings"),
+        pl.col("requests").sum(),
+        pl.col("username").n_unique().alias("actors"),
+        pl.col("denied").sum(),
+    )
+    items = "".join(
+        f'<li><a href="#security-{escape_html(kind)}">{escape_html(kind)}</a> '
+        f"({escape_html(SECURITY_KINDS.get(kind, kind))}): {_counted(findings, 'finding')}, "
+        f"{_counted(requests, 'request')}, {_counted(actors, 'actor')}, {denied:,} denied</li>"
+        for kind, findings, requests, actors, denied in by_kind.rows()
+    )
+    actors = (
+        found.group_by("username")
+        .agg(
+            pl.len().alias("findings"),
+            pl.col("requests").sum(),
+            pl.col("denied").sum(),
+            pl.col("finding").unique(maintain_order=True).str.join(", ").alias("kinds"),
+        )
+        .sort(["findings", "requests", "username"], descending=[True, True, False])
+    )
+    parts = [intro, f"<ul>{items}</ul>", "<h3>Top actors</h3>",
+             html_table(actors.head(TABLE_ROWS))]  # fmt: skip
+    for kind, findings, *_ in by_kind.rows():
+        rows = found.filter(pl.col("finding") == kind)
+        more = (
+            f'<p class="note">and {findings - TABLE_ROWS:,} more '
+            "(<span class=mono>k8saudit sensitive</span> lists them all)</p>"
+            if findings > TABLE_ROWS
+            else ""
+        )
+        parts.append(
+            f'<h3 id="security-{escape_html(kind)}">{escape_html(kind)}: '
+            f"{escape_html(SECURITY_KINDS.get(kind, kind))}</h3>"
+            + html_table(rows.head(TABLE_ROWS), SECURITY_COLUMNS)
+            + more
+        )
+    return "".join(parts)
+
+
 def _made_html(ds: Dataset, filters: Mapping[str, Any], took: float) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -199,6 +294,10 @@ def _made_html(ds: Dataset, filters: Mapping[str, Any], took: float) -> str:
         "<table><tr><th>file</th><th>format</th><th class=num>records</th>"
         f"<th class=num>rejected</th><th>apiserver</th></tr>{rows}</table>"
     )
+
+
+#: the steps of a report: the summary, diagnose, sensitive, each chart and table, the page
+STEPS = 4 + len(CHARTS) + len(TABLES)
 
 
 class _Remembering(Dataset):
@@ -233,7 +332,7 @@ def build_report(
         with open_dataset(dataset) as ds:
             return build_report(ds, progress=progress, **filters)
     started = time.monotonic()
-    steps = 3 + len(CHARTS) + len(TABLES)
+    steps = STEPS
     done = 0
 
     def tick(what: str) -> None:
@@ -250,6 +349,8 @@ def build_report(
     tick("summary")
     found = diagnose(ds, **values)
     tick("diagnose")
+    security = ds.query("sensitive", **values)
+    tick("sensitive")
     specs: dict[str, dict[str, Any]] = {}
     sections = []
     for name, heading, options in CHARTS:
@@ -268,7 +369,9 @@ def build_report(
     body = (
         "<h1>Kubernetes API server: what the audit logs show</h1>"
         f"<p>{escape_html(summary.text())}</p><h2>Findings</h2>{_findings_html(found)}"
+        + _security_summary_html(security)
         + "".join(sections)
+        + f'<h2 id="security">Security findings</h2>{_security_html(security)}'
         + f"<h2>How this report was made</h2>{made}"
     )
     html = page("k8saudit report", body, specs)

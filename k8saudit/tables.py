@@ -123,7 +123,7 @@ def render_table(
     (``55.1%``, ``56.1/s``). With a ``width``, the columns after the ``keys`` that do not fit
     are left out; the keys are shortened (in the middle) only when not even one more column
     fits beside them. With ``squeeze``, the widest text columns are shortened first (to no
-    less than ``MIN_SQUEEZED``), so that as many columns as can fit are shown.
+    less than ``MIN_SQUEEZED``; times are not), so that as many columns as can fit are shown.
 
     >>> import polars as pl
     >>> print(render_table(pl.DataFrame({"c": ["a", "b"], "x": [503.629, 2518.0]})), end="")
@@ -139,7 +139,9 @@ def render_table(
     shown = list(range(len(names)))
     if width is not None:
         if squeeze:
-            texts = [i for i, n in enumerate(names) if not numeric[i]]
+            # a time shortened in its middle says nothing: only the other texts are
+            temporal = [frame.schema[n].is_temporal() for n in names]
+            texts = [i for i in range(len(names)) if not numeric[i] and not temporal[i]]
             _squeeze(names, columns, widths, texts, width)
         shown = _fit(names, widths, keys, width)
         key_at = [i for i in shown if names[i] in keys]

@@ -5,8 +5,11 @@
 -- impersonation (who acted as whom), Secret reads and lists (who, which, how many distinct),
 -- 401/403 denials per user and bursts of them (--burst denials or more to one user within
 -- one --burst-window, windows aligned to the clock). Users are grouped as `identity` (node
--- names collapsed to system:node:*). Which role a binding grants and whether a pod is
--- privileged are in the request bodies, which the dataset does not keep.
+-- names collapsed to system:node:*). Where bodies were kept (ingest --keep-bodies): bindings
+-- that grant cluster-admin, or a role whose rules (as last written) allow '*' verbs or
+-- resources, with the subjects granted; pods and the pod templates of deployments,
+-- daemonsets, statefulsets, replicasets, jobs and cronjobs written privileged, with hostPID,
+-- hostIPC or hostNetwork, hostPath volumes or added SYS_ADMIN, NET_ADMIN or ALL capabilities.
 -- shape: listing
 -- filters: common
 -- param: burst INTEGER = 10  -- a denial burst: this many 401/403 answers to one user in a window
@@ -37,10 +40,132 @@ denied_operations AS (
     )
     GROUP BY ALL
 ),
+bodies AS (
+    -- the writes whose bodies were kept, with the object after each (or the one sent)
+    SELECT
+        *,
+        concat_ws('/', namespace, coalesce(
+            name, json_extract_string(body, '$.metadata.name'),
+            json_extract_string(body, '$.metadata.generateName') || '*'
+        )) AS written
+    FROM (
+        SELECT *, written_object(request_object, response_object) AS body
+        FROM marked
+        WHERE verb IN ('create', 'update', 'patch') AND subresource IS NULL
+          AND (request_object IS NOT NULL OR response_object IS NOT NULL)
+    )
+),
+wildcard_roles AS (
+    -- the roles whose rules, as last written with a body, allow '*' verbs or resources (read
+    -- from every request: the role may have been written before the window)
+    SELECT resource, namespace, role, arg_max(wildcards, received_at) AS wildcards
+    FROM (
+        SELECT
+            resource, namespace, received_at,
+            coalesce(name, json_extract_string(body, '$.metadata.name')) AS role,
+            concat_ws(' and ',
+                CASE WHEN list_contains(flatten(
+                    CAST(json_extract_string(body, '$.rules[*].verbs') AS VARCHAR[][])), '*')
+                    THEN '''*'' verbs' END,
+                CASE WHEN list_contains(flatten(
+                    CAST(json_extract_string(body, '$.rules[*].resources') AS VARCHAR[][])), '*')
+                    THEN '''*'' resources' END
+            ) AS wildcards
+        FROM (
+            SELECT *, written_object(request_object, response_object) AS body
+            FROM requests
+            WHERE api_group = 'rbac.authorization.k8s.io' AND resource IN ('roles', 'clusterroles')
+              AND verb IN ('create', 'update', 'patch') AND subresource IS NULL AND code < 300
+              AND (request_object IS NOT NULL OR response_object IS NOT NULL)
+        )
+        WHERE json_extract(body, '$.rules') IS NOT NULL
+    )
+    GROUP BY ALL
+    HAVING arg_max(wildcards, received_at) <> ''
+),
+grants AS (
+    SELECT
+        b.*,
+        json_extract_string(b.body, '$.roleRef.kind') AS ref_kind,
+        json_extract_string(b.body, '$.roleRef.name') AS ref_name,
+        w.wildcards,
+        first_few([
+            format('{} {}', json_extract_string(x, '$.kind'),
+                concat_ws('/', json_extract_string(x, '$.namespace'),
+                    json_extract_string(x, '$.name')))
+            FOR x IN json_extract(b.body, '$.subjects[*]')
+        ], 5) AS subjects
+    FROM bodies AS b
+    LEFT JOIN wildcard_roles AS w
+        ON w.role = json_extract_string(b.body, '$.roleRef.name')
+        AND (
+            (w.resource = 'clusterroles'
+                AND json_extract_string(b.body, '$.roleRef.kind') = 'ClusterRole')
+            OR (w.resource = 'roles' AND w.namespace = b.namespace
+                AND json_extract_string(b.body, '$.roleRef.kind') = 'Role')
+        )
+    WHERE b.api_group = 'rbac.authorization.k8s.io'
+      AND b.resource IN ('rolebindings', 'clusterrolebindings')
+),
+pod_specs AS (
+    -- a pod's spec, or the one a workload's pod template gives its pods, and its containers
+    SELECT
+        *,
+        [
+            {
+                'name': json_extract_string(c, '$.name'),
+                'privileged': json_extract_string(c, '$.securityContext.privileged') = 'true',
+                'added': list_filter(
+                    json_extract_string(c, '$.securityContext.capabilities.add[*]'),
+                    lambda k: upper(k) IN (
+                        'SYS_ADMIN', 'NET_ADMIN', 'ALL', 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'
+                    )
+                )
+            }
+            FOR c IN list_concat(
+                json_extract(spec, '$.initContainers[*]'), json_extract(spec, '$.containers[*]'),
+                json_extract(spec, '$.ephemeralContainers[*]')
+            )
+        ] AS containers
+    FROM (
+        SELECT
+            *,
+            json_extract(body, CASE resource
+                WHEN 'pods' THEN '$.spec'
+                WHEN 'cronjobs' THEN '$.spec.jobTemplate.spec.template.spec'
+                ELSE '$.spec.template.spec'
+            END) AS spec
+        FROM bodies
+        WHERE resource IN (
+            'pods', 'deployments', 'daemonsets', 'statefulsets', 'replicasets', 'jobs', 'cronjobs'
+        )
+    )
+    WHERE spec IS NOT NULL
+),
+pod_risks AS (
+    SELECT
+        *,
+        array_to_string(list_concat(
+            [format('privileged container {}', c.name) FOR c IN containers IF c.privileged],
+            [h FOR h IN ['hostPID', 'hostIPC', 'hostNetwork']
+                IF json_extract_string(spec, '$.' || h) = 'true'],
+            [
+                format('hostPath volume {} ({})', json_extract_string(v, '$.name'),
+                    json_extract_string(v, '$.hostPath.path'))
+                FOR v IN json_extract(spec, '$.volumes[*]')
+                IF json_extract(v, '$.hostPath') IS NOT NULL
+            ],
+            [
+                format('container {} adds {}', c.name, array_to_string(c.added, ', '))
+                FOR c IN containers IF len(c.added) > 0
+            ]
+        ), '; ') AS risks
+    FROM pod_specs
+),
 findings AS (
     SELECT
         CASE WHEN name = 'cluster-admin' THEN 'cluster-admin' ELSE 'rbac-change' END AS finding,
-        CASE WHEN name = 'cluster-admin' THEN 0 ELSE 1 END AS rank,
+        CASE WHEN name = 'cluster-admin' THEN 0 ELSE 2 END AS rank,
         format('{} {} {}', verb, resource, object) || CASE
             WHEN name = 'cluster-admin' AND resource IN ('clusterroles', 'roles')
                 THEN ' (the cluster-admin role)'
@@ -61,7 +186,32 @@ findings AS (
     GROUP BY ALL
     UNION ALL
     SELECT
-        'exec', 2,
+        'rbac-grant', 1,
+        format('{} {} {} grants {} {}{} to {}', verb, resource, written, ref_kind, ref_name,
+            CASE WHEN ref_name = 'cluster-admin' AND ref_kind = 'ClusterRole' THEN ''
+                ELSE format(' (its rules allow {})', wildcards) END,
+            coalesce(nullif(subjects, ''), 'no subjects')),
+        actor, impersonated_user,
+        count(*), count(DISTINCT written), count(*) FILTER (WHERE code IN (401, 403)),
+        min(received_at), max(received_at), arg_min(audit_id, received_at)
+    FROM grants
+    WHERE (ref_name = 'cluster-admin' AND ref_kind = 'ClusterRole') OR wildcards IS NOT NULL
+    GROUP BY actor, impersonated_user, verb, resource, written, ref_kind, ref_name, wildcards,
+        subjects
+    UNION ALL
+    SELECT
+        'privileged-pod', 3,
+        format('{} {} {}: {}', verb, resource,
+            first_few(list(DISTINCT written ORDER BY written), 3), risks),
+        actor, impersonated_user,
+        count(*), count(DISTINCT written), count(*) FILTER (WHERE code IN (401, 403)),
+        min(received_at), max(received_at), arg_min(audit_id, received_at)
+    FROM pod_risks
+    WHERE risks <> ''
+    GROUP BY actor, impersonated_user, verb, resource, risks
+    UNION ALL
+    SELECT
+        'exec', 4,
         format(
             '{} into pods: {}', subresource, first_few(list(DISTINCT object ORDER BY object), 3)
         ),
@@ -73,7 +223,7 @@ findings AS (
     GROUP BY actor, impersonated_user, subresource
     UNION ALL
     SELECT
-        'anonymous', 3,
+        'anonymous', 5,
         format('anonymous {} {}: {} of {} allowed', verb, coalesce(resource, path),
             count(*) FILTER (WHERE code < 400), count(*)),
         actor, impersonated_user,
@@ -84,7 +234,7 @@ findings AS (
     GROUP BY actor, impersonated_user, verb, coalesce(resource, path)
     UNION ALL
     SELECT
-        'impersonation', 4,
+        'impersonation', 6,
         format('acts as {}: {} requests, {} denied', impersonated_user, count(*),
             count(*) FILTER (WHERE code IN (401, 403))),
         actor, impersonated_user,
@@ -95,7 +245,7 @@ findings AS (
     GROUP BY actor, impersonated_user
     UNION ALL
     SELECT
-        'secret-read', 5,
+        'secret-read', 7,
         CASE
             WHEN verb = 'get' THEN format('get secrets: {} distinct ({})', count(DISTINCT object),
                 first_few(list(DISTINCT object ORDER BY object), 3))
@@ -112,7 +262,7 @@ findings AS (
     GROUP BY actor, impersonated_user, verb
     UNION ALL
     SELECT
-        'denial-burst', 6,
+        'denial-burst', 8,
         format('{} denials from {} to {}', count(*), strftime(min(bucket), '%Y-%m-%d %H:%M:%S'),
             strftime(min(bucket) + $burst_window, '%H:%M:%S')),
         actor, impersonated_user,
@@ -124,7 +274,7 @@ findings AS (
     HAVING count(*) >= $burst
     UNION ALL
     SELECT
-        'denied', 7, format('{} denied: {}', m.code, any_value(o.operations)),
+        'denied', 9, format('{} denied: {}', m.code, any_value(o.operations)),
         m.actor, m.impersonated_user,
         count(*), count(DISTINCT object), count(*),
         min(received_at), max(received_at), arg_min(audit_id, received_at)

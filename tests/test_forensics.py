@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import k8saudit
@@ -20,17 +21,22 @@ AUDIT2RBAC = REALDATA / "audit2rbac" / "demo.v1beta1.raw.501d132.log"
 POD = "nginx-deployment-7998647bdf-phvq7"
 
 
-def _ingested(factory: pytest.TempPathFactory, source: Path) -> Dataset:
+def _ingested(factory: pytest.TempPathFactory, source: Path, keep_bodies: bool = False) -> Dataset:
     if not source.exists():
         pytest.skip(f"{source} not present (real samples live beside the repo in CI)")
     root = factory.mktemp("forensics") / "ds"
-    k8saudit.ingest([source], dataset=root)
+    k8saudit.ingest([source], dataset=root, keep_bodies=keep_bodies)
     return k8saudit.open(root)
 
 
 @pytest.fixture(scope="module")
 def falco(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     return _ingested(tmp_path_factory, FALCO)
+
+
+@pytest.fixture(scope="module")
+def falco_bodies(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    return _ingested(tmp_path_factory, FALCO, keep_bodies=True)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +109,37 @@ def test_history_of_a_pod(falco: Dataset) -> None:
     ]
 
 
+def test_history_says_what_each_write_changed(falco_bodies: Dataset) -> None:
+    binding = falco_bodies.history("clusterrolebindings/some-reader-binding")
+    assert binding.select("verb", "code", "changes").rows() == [
+        ("create", 201, None),  # the first body seen: nothing to compare it with
+        ("delete", 200, None),
+        # created again: the binding now grants cluster-admin
+        ("create", 201, ['roleRef.name: "system:basic-user" → "cluster-admin"']),
+    ]
+    role = falco_bodies.history("clusterroles/some-reader")
+    assert role.select("audit_id", "changes").rows() == [
+        ("b8dfba33-a6e6-4f3c-b2cb-d47de1c4e74b", None),
+        ("452ed910-bbe7-419d-a72d-bcd6e085f5a9", None),  # the delete
+        ("d8964c73-0042-4f35-b253-4711092185a1", ['rules[0].resources[0]: "pods" → "*"']),
+        ("0dc97dd4-aa34-4071-b8cc-e1a1036c9ae9", [
+            'rules[0].resources[0]: "*" → "pods"',
+            'rules[0].verbs[0]: "get" → "*"',
+            '-rules[0].verbs[1]: "list"',
+        ]),
+        ("25cd4bc5-50c9-4ce5-aa9a-b9ab6065929d", [
+            'rules[0].verbs[0]: "*" → "get"',
+            'rules[1].verbs[0]: "get" → "delete"',
+        ]),
+        ("412a7809-4016-4228-a670-182be4bd18ec", [
+            'rules[0].resources[0]: "pods" → "pods/exec"',
+            'rules[1].verbs[0]: "delete" → "get"',
+        ]),
+    ]  # fmt: skip
+    # created, deleted, created again as it was
+    assert falco_bodies.history("namespaces/foo")["changes"].to_list() == [None, None, []]
+
+
 def test_activity_of_an_impersonated_user(audit2rbac: Dataset) -> None:
     # system:admin sent every request; alice's are those it sent impersonating her
     summary = audit2rbac.activity("alice")
@@ -137,6 +174,34 @@ def test_sensitive_on_falco(falco: Dataset) -> None:
     ]
     exec_row = frame.filter(finding="exec").row(0, named=True)
     assert exec_row["first_audit_id"] == "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6"
+
+
+def test_sensitive_from_bodies_on_falco(falco: Dataset, falco_bodies: Dataset) -> None:
+    frame = falco_bodies.sensitive()
+    found = frame.filter(pl.col("finding").is_in(["rbac-grant", "privileged-pod"]))
+    replicaset = "system:serviceaccount:kube-system:replicaset-controller"
+    assert found.select("finding", "why", "username", "first_audit_id").rows() == [
+        # attach_cluster_admin_role.json: the creator of the cluster-admin binding
+        ("rbac-grant", "create clusterrolebindings some-reader-binding grants ClusterRole "
+         "cluster-admin to User minikube", "minikube-user", "c97244c7-4aec-4714-946a-8204d00ecdca"),
+        # create_nginx_pod_privileged.json
+        ("privileged-pod", "create pods default/nginx-deployment-5cdcc99dbf-rgw6z: privileged "
+         "container nginx", replicaset, "a362d22b-db3c-4590-9505-23782f12925f"),
+        # create_nginx_pod_sensitive_mount.json and its _2nd_container twin
+        ("privileged-pod", "create pods default/nginx-deployment-7d5b5dd9cf-t8ngb, "
+         "default/nginx-deployment-f7f486546-hzhsw: hostPath volume etc (/etc)", replicaset,
+         "e456c9cf-9abe-4fa1-8526-e014da96821b"),
+        # create_nginx_pod_privileged_2nd_container.json (the same event as
+        # ..._no_secctx_1st_container_privileged_2nd_container.json)
+        ("privileged-pod", "create pods default/nginx-deployment-544b59f8b8-ffkxm: privileged "
+         "container mysql", replicaset, "f83ecd50-5bf4-4fe7-a419-dea22852ca49"),
+        # create_nginx_pod_hostnetwork.json
+        ("privileged-pod", "create pods default/nginx-deployment-754c877bcd-zh5qx: hostNetwork",
+         replicaset, "24142dcc-7ad8-4fb8-8d3b-106ea474759d"),
+    ]  # fmt: skip
+    # the other findings are those found without the bodies
+    others = frame.filter(~pl.col("finding").is_in(["rbac-grant", "privileged-pod"]))
+    assert others.equals(falco.sensitive())
 
 
 def test_sensitive_on_audit2rbac(audit2rbac: Dataset) -> None:

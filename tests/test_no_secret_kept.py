@@ -1,7 +1,7 @@
 """No secret kept anywhere: Secrets planted in valid, truncated and malformed events, wrapped
 and unwrapped, JSON and YAML, are found in no byte of the dataset (Parquet decoded too), of its
 rejects, or of the output of any command (``event`` of every request, its raw line read back,
-included), with or without ``--keep-bodies``."""
+``history`` of the Secret and the HTML report included), with or without ``--keep-bodies``."""
 
 from __future__ import annotations
 
@@ -141,6 +141,8 @@ def _outputs(dataset: Path) -> tuple[str, int]:
             # (csv cannot hold the list column user_groups yet)
             ["sql", "SELECT * EXCLUDE (user_groups) FROM requests", "-f", fmt],
             *([command_name(q), *_arguments(q.name), "-f", fmt] for q in list_queries()),
+            # the Secret's own history: what its writes changed (with bodies: marks only)
+            ["history", "secrets/db", "-f", fmt],
         ]
     ids = run_cli("sql", "SELECT audit_id FROM requests", "-f", "csv", "-d", str(dataset))[1]
     for audit_id in ids.split()[1:]:  # every request and its raw line read back
@@ -149,7 +151,11 @@ def _outputs(dataset: Path) -> tuple[str, int]:
         code, out, err = run_cli(*args, "-d", str(dataset))
         assert code in (0, 4), (args, err)  # 4: an analysis may find nothing here
         outputs += [out, err]
-    return "\n".join(outputs), len(commands)
+    report = dataset.parent / "report.html"  # and the report, its security findings included
+    code, out, err = run_cli("report", "-d", str(dataset), "-o", str(report), "--quiet")
+    assert code == 0, err
+    outputs += [out, err, report.read_text()]
+    return "\n".join(outputs), len(commands) + 1
 
 
 @pytest.mark.parametrize("flag", [[], ["--keep-bodies"]], ids=["default", "keep-bodies"])
@@ -159,7 +165,7 @@ def test_planted_secrets_are_nowhere(tmp_path: Path, flag: list[str]) -> None:
     code, out, err = run_cli("ingest", *map(str, inputs), "-d", str(dataset), "--quiet", *flag)
     assert code == 0, err
     found, ran = _outputs(dataset)
-    assert ran == 4 + 4 * (2 + len(list_queries())) + 4 * 6
+    assert ran == 4 + 4 * (3 + len(list_queries())) + 4 * 6 + 1
     everything = "\n".join([out, err, found, _dataset_text(dataset)])
     leaked = [needle for needle in _needles() if needle in everything]
     assert leaked == []

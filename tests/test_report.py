@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import k8saudit
-from k8saudit.report import CHARTS, TABLES, build_report
+from k8saudit.report import CHARTS, STEPS, TABLES, build_report
 from tests.conftest import SAMPLE_LOGS
 from tests.helpers import event, jsonl, run_cli
 
@@ -20,6 +20,8 @@ pytest.importorskip("vl_convert")
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = "<script>alert(1)</script>"
+#: a username that is markup, exec'ing into a pod: a security finding of the report
+HOSTILE_USER = "<img src=x onerror=alert(3)>"
 #: where the browser test leaves its screenshot for a person to look at (not committed)
 SCREENSHOT = REPO / "build" / "report-browser.png"
 
@@ -38,6 +40,15 @@ def hostile_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
                   stageTimestamp=at, responseStatus={"metadata": {}, "code": code},
                   requestURI="/api/v1/pods?x=</script><img src=x onerror=alert(2)>")
         )  # fmt: skip
+    events.append(
+        event("hostile-exec", verb="create", user={"username": HOSTILE_USER, "groups": []},
+              objectRef={"resource": "pods", "subresource": "exec", "namespace": "default",
+                         "name": "web-0", "apiVersion": "v1"},
+              requestURI="/api/v1/namespaces/default/pods/web-0/exec?command=sh",
+              requestReceivedTimestamp="2019-02-04T12:03:00.000000Z",
+              stageTimestamp="2019-02-04T12:03:01.000000Z",
+              responseStatus={"metadata": {}, "code": 101})
+    )  # fmt: skip
     jsonl(folder / "hostile.log", events)
     root = folder / "ds"
     k8saudit.ingest([SAMPLE_LOGS, folder / "hostile.log"], dataset=root)
@@ -57,7 +68,7 @@ def report(hostile_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def test_summary_and_findings_come_first(report: Path) -> None:
     html = report.read_text().split('<script type="application/json"', 1)[0]  # the body
     assert (
-        "From 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s) the logs show 31,173 requests "
+        "From 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s) the logs show 31,174 requests "
         "(103.9 per second); 588 of them (1.9%) got 429 (throttled)." in html
     )
     findings = html.index("<h2>Findings</h2>")
@@ -65,8 +76,32 @@ def test_summary_and_findings_come_first(report: Path) -> None:
     assert html.count("<li><b>") == 5  # the five findings of diagnose
     assert html.index("<b>datadog-agent</b>: LIST services cluster") > findings
     assert html.count('class="chart"') == len(CHARTS) == 8
-    assert html.count("<table>") == len(TABLES) + 1  # and the files it was made from
+    # and the security section's: its actors and one per kind; and the files it was made from
+    assert html.count("<table>") == len(TABLES) + 1 + 3 + 1
     assert "How this report was made" in html and "sample_logs/apiserver-1/" in html
+
+
+def test_the_security_findings(report: Path) -> None:
+    html = report.read_text().split('<script type="application/json"', 1)[0]
+    # counted under the findings of diagnose, each kind linked to its part of the section
+    assert (
+        '</ol><p><a href="#security">5 security findings</a>: <a href="#security-exec">1 exec</a>'
+        ', <a href="#security-secret-read">3 secret-read</a>, <a href="#security-denied">1 '
+        "denied</a>.</p><h2>Request rate</h2>" in html
+    )
+    section = html[html.index('<h2 id="security">') : html.index("How this report was made")]
+    assert section.count("<li>") == 3
+    assert (
+        '<li><a href="#security-secret-read">secret-read</a> (Secret reads and lists): '
+        "3 findings, 2,283 requests, 3 actors, 2 denied</li>" in section
+    )
+    assert section.index('id="security-exec"') < section.index('id="security-secret-read"')
+    assert section.index('id="security-secret-read"') < section.index('id="security-denied"')
+    # the hostile username, as text: among the top actors and in its exec finding
+    user = "&lt;img src=x onerror=alert(3)&gt;"
+    assert f'<tr><td>{user}</td><td class="num">1</td>' in section
+    assert f"<tr><td>exec into pods: default/web-0</td><td>{user}</td>" in section
+    assert "<img" not in html
 
 
 def test_every_log_string_is_escaped(report: Path) -> None:
@@ -93,10 +128,11 @@ def test_it_needs_no_network(report: Path) -> None:
 def test_progress_hears_every_step(sample_dataset: Path) -> None:
     heard: list[tuple[int, int, str]] = []
     build_report(sample_dataset, progress=lambda *step: heard.append(step))
-    steps = 3 + len(CHARTS) + len(TABLES)
-    assert [done for done, _, _ in heard] == list(range(1, steps + 1))
-    assert {total for _, total, _ in heard} == {steps}
-    assert heard[1][2] == "diagnose" and heard[-1][2] == "page"
+    assert len(CHARTS) + len(TABLES) + 4 == STEPS  # summary, diagnose, sensitive, page
+    assert [done for done, _, _ in heard] == list(range(1, STEPS + 1))
+    assert {total for _, total, _ in heard} == {STEPS}
+    assert [what for _, _, what in heard[:3]] == ["summary", "diagnose", "sensitive"]
+    assert heard[-1][2] == "page"
 
 
 def test_report_errors_are_one_line(sample_dataset: Path, tmp_path: Path) -> None:
@@ -167,5 +203,6 @@ def test_the_report_in_a_headless_browser(report: Path) -> None:
     assert [name for name, _ in marks] == [f"chart-{name}" for name, *_ in CHARTS]
     assert all(count > 0 for _, count in marks), marks
     assert HOSTILE in text  # shown as text, in the user agents table
+    assert f"exec into pods: default/web-0\t{HOSTILE_USER}" in text  # a security finding
     assert "<script>alert(1)<" in legend  # the client, in the timeline's legend
     assert SCREENSHOT.stat().st_size > 100_000

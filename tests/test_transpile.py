@@ -126,7 +126,7 @@ def test_macros_are_inlined_with_their_arguments() -> None:
     assert sorted(macros()) == [
         "audit_status", "first_few", "group_key", "group_value", "is_complete",
         "is_plausible_time", "object_matches", "observation_window", "request_cell",
-        "request_source", "seconds_between", "stage_rank",
+        "request_source", "seconds_between", "stage_rank", "written_object",
     ]  # fmt: skip
     assert spark_sql("SELECT is_complete(s) FROM r") == (
         "SELECT (COALESCE(s, 'ResponseComplete') IN ('ResponseComplete', 'Panic')) FROM r"
