@@ -35,14 +35,7 @@ if TYPE_CHECKING:
 
 #: the analyses that transpile but must not run on Spark, with the reason (none today: every
 #: analysis of the library transpiles and gives DuckDB's rows, tests/test_spark.py)
-NOT_ON_SPARK: dict[str, str] = {
-    "rbac_rules": "DuckDB's array_to_string of an empty list is '' and Spark's NULL; the "
-    "rewrite pass does not tell them apart yet",
-    "sensitive": "its findings name their first objects with DuckDB's list_slice (the macro "
-    "first_few), which the rewrite pass does not map yet",
-    "top_talkers": "its dominant operation comes from DuckDB's histogram aggregate (one pass "
-    "over the requests), which the rewrite pass does not map yet",
-}
+NOT_ON_SPARK: dict[str, str] = {}
 
 #: the session settings a query runs with
 QUERY_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false"}
