@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.exceptions import K8sAuditError, QueryError, UsageError, first_line
+from k8saudit.exceptions import DatasetError, K8sAuditError, QueryError, UsageError, first_line
 from k8saudit.query_loader import list_queries
-from k8saudit.store import Manifest
+from k8saudit.store import Manifest, parse_manifest
 from k8saudit.transpile import Unportable, observation_view, to_spark
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class SparkEngine:
     >>> engine.sql("SELECT count(*) AS n FROM requests WHERE verb = $v", v="get")  # doctest: +SKIP
     """
 
-    def __init__(self, spark: SparkSession, root: Path, manifest: Manifest) -> None:
+    def __init__(self, spark: SparkSession, root: Path | str, manifest: Manifest) -> None:
         self.spark = spark
         self.root = root
         self.manifest = manifest
@@ -137,8 +137,10 @@ class SparkEngine:
         schema = from_arrow_schema(REQUEST_SCHEMA)
         if not self.manifest.parts:
             return self.spark.createDataFrame([], schema)
-        # a file: path, not a URI: Hadoop reads `%3D` literally, and partitions are `day=`
-        files = ["file:" + str((self.root / p.path).resolve()) for p in self.manifest.parts]
+        if isinstance(self.root, str):  # a URI, read as Hadoop reads paths (not %-decoded)
+            files = [f"{self.root.rstrip('/')}/{p.path}" for p in self.manifest.parts]
+        else:  # a file: path, not a URI: Hadoop reads `%3D` literally, and partitions are `day=`
+            files = ["file:" + str((self.root / p.path).resolve()) for p in self.manifest.parts]
         frame = self.spark.read.schema(schema).parquet(*files)
         return frame.select(*REQUEST_SCHEMA.names)
 
@@ -156,6 +158,26 @@ class SparkEngine:
             for s in entry.observed
         ]
         return self.spark.createDataFrame(rows, schema)
+
+
+def read_manifest_at(spark: SparkSession, uri: str) -> Manifest:
+    """The manifest of the dataset at ``uri`` (``s3a://``, ``hdfs://``, ``file://``...), read
+    through the session's Hadoop file systems: no Python package per store, the session's
+    configuration (hadoop-aws and credentials for S3) is all it takes.
+
+    >>> read_manifest_at(spark, "s3a://audit/k8saudit").requests  # doctest: +SKIP
+    10123456
+    """
+    path = f"{uri.rstrip('/')}/manifest.json"
+    try:
+        rows = spark.read.text(path, wholetext=True).collect()
+    except Exception as exc:  # pyspark's errors come from the JVM, of many classes
+        if "PATH_NOT_FOUND" in str(exc):
+            raise DatasetError(
+                f"{uri}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"
+            ) from exc
+        raise DatasetError(f"{path}: unreadable manifest ({first_line(exc)})") from exc
+    return parse_manifest(rows[0][0] if rows else "", path)
 
 
 def spark_support() -> dict[str, str | None]:

@@ -19,7 +19,7 @@ from polars.testing import assert_frame_equal
 
 import k8saudit
 from k8saudit.dataset import Dataset
-from k8saudit.exceptions import QueryError
+from k8saudit.exceptions import DatasetError, QueryError, UsageError
 from k8saudit.query_loader import list_queries
 from k8saudit.spark import NOT_ON_SPARK, spark_support
 
@@ -280,3 +280,31 @@ def test_two_datasets_on_one_session_keep_their_own_views(
     count = "SELECT count(*) AS n FROM requests"
     assert (sample.sql(count).item(), simulated.sql(count).item()) == (30_573, SIMULATED_REQUESTS)
     assert sample.sql(count).item() == 30_573
+
+
+def test_a_dataset_at_a_uri_is_read_through_sparks_file_systems(
+    engines: dict[str, tuple[Dataset, Dataset]], sample_dataset: Path, tmp_path: Path
+) -> None:
+    # file:// stands for s3a:// or hdfs://: the manifest and the parts are read by Spark's
+    # Hadoop file system, in a directory whose name has a space
+    where = tmp_path / "audit logs" / "ds"
+    shutil.copytree(sample_dataset, where)
+    spark = engines["sample"][1].spark
+    assert spark is not None
+    uri = f"file://{where}"
+    with k8saudit.open(uri, engine=spark.spark) as ds:
+        assert (ds.uri, ds.manifest) == (uri, engines["sample"][0].manifest)
+        assert ds.sql("SELECT count(*) AS n FROM requests").item() == 30_573
+        expected = engines["sample"][0].top_talkers()
+        assert_frame_equal(ds.top_talkers(), expected, check_exact=True)
+        with pytest.raises(UsageError, match=r"DuckDB reads local datasets"):
+            ds.duckdb  # noqa: B018
+        with pytest.raises(UsageError, match=r"polars reads local datasets"):
+            ds.requests()
+    with pytest.raises(UsageError, match=r"a dataset at a URI is read by Spark"):
+        k8saudit.open(uri)
+    with pytest.raises(DatasetError, match=r"nowhere: no k8saudit dataset here"):
+        k8saudit.open(f"file://{tmp_path}/nowhere", engine=spark.spark)
+    (where / "manifest.json").write_text("[]")
+    with pytest.raises(DatasetError, match=r"manifest.json: damaged manifest"):
+        k8saudit.open(uri, engine=spark.spark)
