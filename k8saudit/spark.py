@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +44,14 @@ QUERY_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "fa
 _OWNERS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
-def session(master: str = "local[*]", shuffle_partitions: int | None = None) -> SparkSession:
-    """A SparkSession for ``master`` (what ``--engine spark --spark-master`` makes); an
-    existing session of the process is reused. ``UsageError`` when pyspark is not installed.
+def session(
+    master: str = "local[*]",
+    shuffle_partitions: int | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """A SparkSession for ``master`` (what ``--engine spark --spark-master`` makes), with the
+    Spark settings ``conf`` besides; an existing session of the process is reused.
+    ``UsageError`` when pyspark is not installed.
 
     >>> spark = session("local[2]", shuffle_partitions=4)  # doctest: +SKIP
     """
@@ -64,6 +69,8 @@ def session(master: str = "local[*]", shuffle_partitions: int | None = None) -> 
     )
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
     except Exception as exc:  # the JVM could not start: no Java, no memory...
@@ -81,6 +88,8 @@ class SparkEngine:
         self.spark = spark
         self.root = root
         self.manifest = manifest
+        # the frames of the views, made once: the parts listed, the spans sent to the JVM
+        self._frames: tuple[Any, Any] | None = None
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         """Run ``query`` (DuckDB SQL, ``$name`` parameters bound from ``params``) on Spark."""
@@ -121,8 +130,11 @@ class SparkEngine:
         """Create the session's views of this dataset unless it holds them already."""
         if _OWNERS.get(self.spark) == id(self):
             return
-        self._requests().createOrReplaceTempView("requests")
-        self._observed().createOrReplaceTempView("_observed")
+        if self._frames is None:
+            self._frames = (self._requests(), self._observed())
+        requests, observed = self._frames
+        requests.createOrReplaceTempView("requests")
+        observed.createOrReplaceTempView("_observed")
         self.spark.sql(
             "CREATE OR REPLACE TEMPORARY VIEW observation AS " + observation_view().sql
         ).collect()
