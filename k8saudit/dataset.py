@@ -33,7 +33,7 @@ from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.formats.redact import scrub_line
 from k8saudit.query_loader import get_query
-from k8saudit.store import Manifest, read_manifest, redaction_key, resolve_dataset
+from k8saudit.store import Manifest, is_uri, read_manifest, redaction_key, resolve_dataset
 
 if TYPE_CHECKING:
     import altair as alt
@@ -87,13 +87,17 @@ class Dataset:
     >>> ds.top_talkers(by="user", since="1h30m", limit=5)  # doctest: +SKIP
     """
 
-    def __init__(self, root: Path, manifest: Manifest, engine: Any = None) -> None:
+    def __init__(
+        self, root: Path, manifest: Manifest, engine: Any = None, *, uri: str | None = None
+    ) -> None:
         self.root = root
         self.manifest = manifest
+        #: where a dataset that Spark reads through its Hadoop file systems is (s3a://...)
+        self.uri = uri
         self._con: duckdb.DuckDBPyConnection | None = None
         self._spill: weakref.finalize[Any, Any] | None = None
         #: the Spark engine the analyses and ``sql`` run on, if one was asked for
-        self.spark: SparkEngine | None = _spark_engine(engine, root, manifest)
+        self.spark: SparkEngine | None = _spark_engine(engine, uri or root, manifest)
         # values the analyses compute once per open dataset (its end, the audit logs' span):
         # the manifest, and so the data, does not change under it
         self._memo: dict[str, Any] = {}
@@ -113,12 +117,20 @@ class Dataset:
         It spills to a directory of its own in the system temp dir (never the working
         directory, DuckDB's default), removed when the dataset is closed or collected.
         """
+        self._local("DuckDB")
         if self._con is None:
             spill = Path(tempfile.mkdtemp(prefix="k8saudit-spill-"))
             self._spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
             self._con = connect(self.root, self.manifest)
             self._con.execute("SET temp_directory = $t", {"t": str(spill)}).fetchall()
         return self._con
+
+    def _local(self, reader: str) -> None:
+        """``UsageError`` when this dataset is at a URI, which only Spark reads."""
+        if self.uri is not None:
+            raise UsageError(
+                f"{self.uri}: {reader} reads local datasets; this one is read by Spark"
+            )
 
     def sandbox(self) -> None:
         """From now on this dataset's SQL can read its own Parquet parts and nothing else: no
@@ -179,7 +191,7 @@ class Dataset:
         >>> ds.answer("top_talkers", client="datadog").empty_reason  # doctest: +SKIP
         NoSuchValue(filter='client', value='datadog', nearest=('datadog-agent',))
         """
-        empty = dataset_empty(self.root, self.manifest)
+        empty = dataset_empty(self.uri or self.root, self.manifest)
         if empty is not None:
             raise empty
         frame = self.query(name, **params)
@@ -214,6 +226,7 @@ class Dataset:
 
         from k8saudit.schema import REQUEST_SCHEMA
 
+        self._local("polars")
         if not self.manifest.parts:
             return pl.from_arrow(REQUEST_SCHEMA.empty_table()).lazy()  # type: ignore[union-attr]
         files = [str(self.root / p.path) for p in self.manifest.parts]
@@ -243,6 +256,7 @@ class Dataset:
         ``text`` is the start of the record without bodies or secret values
         (``formats.redact.scrub_line``), also for rejects kept before k8saudit scrubbed them.
         """
+        self._local("the rejects reader")
         for name in self.manifest.rejects:
             with (self.root / name).open() as fh:
                 for line in fh:
@@ -299,9 +313,17 @@ def open(
     ``engine``: where the analyses and ``sql`` run: DuckDB (None or ``"duckdb"``, the
     default), or a ``pyspark.sql.SparkSession`` (``"spark"``: a local one).
 
+    A dataset named by URI (``s3a://bucket/ds``, ``hdfs://...``, ``file:///...``) is read by
+    Spark through its own Hadoop file systems, its manifest included: the file system's
+    package and credentials are the session's configuration.
+
     >>> ds = k8saudit.open()  # doctest: +SKIP
     >>> ds = k8saudit.open("k8saudit-data", engine=spark)  # doctest: +SKIP
+    >>> ds = k8saudit.open("s3a://audit/k8saudit", engine=spark)  # doctest: +SKIP
     """
+    if is_uri(dataset):
+        assert isinstance(dataset, str)
+        return _open_uri(dataset, engine)
     root = resolve_dataset(dataset)
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
@@ -312,15 +334,33 @@ def open(
     return Dataset(root, read_manifest(root), engine)
 
 
-def _spark_engine(engine: Any, root: Path, manifest: Manifest) -> SparkEngine | None:
+def _open_uri(uri: str, engine: Any) -> Dataset:
+    if engine is None or engine == "duckdb":
+        raise UsageError(
+            f"{uri}: a dataset at a URI is read by Spark", hint="k8saudit.open(uri, engine=spark)"
+        )
+    from k8saudit.spark import read_manifest_at
+
+    spark = _spark_session(engine)
+    return Dataset(Path(uri), read_manifest_at(spark, uri), spark, uri=uri)
+
+
+def _spark_engine(engine: Any, root: Path | str, manifest: Manifest) -> SparkEngine | None:
     if engine is None or engine == "duckdb":
         return None
-    from k8saudit.spark import SparkEngine, session
+    from k8saudit.spark import SparkEngine
+
+    return SparkEngine(_spark_session(engine), root, manifest)
+
+
+def _spark_session(engine: Any) -> Any:
+    """The SparkSession ``engine`` names: ``"spark"`` (a local one) or a session itself."""
+    from k8saudit.spark import session
 
     if engine == "spark":
-        return SparkEngine(session(), root, manifest)
+        return session()
     if isinstance(engine, str) or not hasattr(engine, "sql"):
         raise UsageError(
             f"engine {engine!r}: not an engine", hint="None, 'duckdb', 'spark' or a SparkSession"
         )
-    return SparkEngine(engine, root, manifest)
+    return engine

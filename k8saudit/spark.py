@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.exceptions import K8sAuditError, QueryError, UsageError, first_line
+from k8saudit.exceptions import DatasetError, K8sAuditError, QueryError, UsageError, first_line
 from k8saudit.query_loader import list_queries
-from k8saudit.store import Manifest
+from k8saudit.store import Manifest, parse_manifest
 from k8saudit.transpile import Unportable, observation_view, to_spark
 
 if TYPE_CHECKING:
@@ -38,12 +38,6 @@ if TYPE_CHECKING:
 NOT_ON_SPARK: dict[str, str] = {
     "history": "what each write changed is computed by DuckDB's json_tree table function over "
     "the bodies, which Spark SQL has no equivalent of",
-    "rbac_rules": "DuckDB's array_to_string of an empty list is '' and Spark's NULL; the "
-    "rewrite pass does not tell them apart yet",
-    "sensitive": "its findings name their first objects with DuckDB's list_slice (the macro "
-    "first_few), which the rewrite pass does not map yet",
-    "top_talkers": "its dominant operation comes from DuckDB's histogram aggregate (one pass "
-    "over the requests), which the rewrite pass does not map yet",
 }
 
 #: the session settings a query runs with
@@ -53,9 +47,14 @@ QUERY_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "fa
 _OWNERS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
-def session(master: str = "local[*]", shuffle_partitions: int | None = None) -> SparkSession:
-    """A SparkSession for ``master`` (what ``--engine spark --spark-master`` makes); an
-    existing session of the process is reused. ``UsageError`` when pyspark is not installed.
+def session(
+    master: str = "local[*]",
+    shuffle_partitions: int | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """A SparkSession for ``master`` (what ``--engine spark --spark-master`` makes), with the
+    Spark settings ``conf`` besides; an existing session of the process is reused.
+    ``UsageError`` when pyspark is not installed.
 
     >>> spark = session("local[2]", shuffle_partitions=4)  # doctest: +SKIP
     """
@@ -73,6 +72,8 @@ def session(master: str = "local[*]", shuffle_partitions: int | None = None) -> 
     )
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
     except Exception as exc:  # the JVM could not start: no Java, no memory...
@@ -86,10 +87,12 @@ class SparkEngine:
     >>> engine.sql("SELECT count(*) AS n FROM requests WHERE verb = $v", v="get")  # doctest: +SKIP
     """
 
-    def __init__(self, spark: SparkSession, root: Path, manifest: Manifest) -> None:
+    def __init__(self, spark: SparkSession, root: Path | str, manifest: Manifest) -> None:
         self.spark = spark
         self.root = root
         self.manifest = manifest
+        # the frames of the views, made once: the parts listed, the spans sent to the JVM
+        self._frames: tuple[Any, Any] | None = None
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         """Run ``query`` (DuckDB SQL, ``$name`` parameters bound from ``params``) on Spark."""
@@ -130,8 +133,11 @@ class SparkEngine:
         """Create the session's views of this dataset unless it holds them already."""
         if _OWNERS.get(self.spark) == id(self):
             return
-        self._requests().createOrReplaceTempView("requests")
-        self._observed().createOrReplaceTempView("_observed")
+        if self._frames is None:
+            self._frames = (self._requests(), self._observed())
+        requests, observed = self._frames
+        requests.createOrReplaceTempView("requests")
+        observed.createOrReplaceTempView("_observed")
         self.spark.sql(
             "CREATE OR REPLACE TEMPORARY VIEW observation AS " + observation_view().sql
         ).collect()
@@ -146,8 +152,10 @@ class SparkEngine:
         schema = from_arrow_schema(REQUEST_SCHEMA)
         if not self.manifest.parts:
             return self.spark.createDataFrame([], schema)
-        # a file: path, not a URI: Hadoop reads `%3D` literally, and partitions are `day=`
-        files = ["file:" + str((self.root / p.path).resolve()) for p in self.manifest.parts]
+        if isinstance(self.root, str):  # a URI, read as Hadoop reads paths (not %-decoded)
+            files = [f"{self.root.rstrip('/')}/{p.path}" for p in self.manifest.parts]
+        else:  # a file: path, not a URI: Hadoop reads `%3D` literally, and partitions are `day=`
+            files = ["file:" + str((self.root / p.path).resolve()) for p in self.manifest.parts]
         frame = self.spark.read.schema(schema).parquet(*files)
         return frame.select(*REQUEST_SCHEMA.names)
 
@@ -165,6 +173,26 @@ class SparkEngine:
             for s in entry.observed
         ]
         return self.spark.createDataFrame(rows, schema)
+
+
+def read_manifest_at(spark: SparkSession, uri: str) -> Manifest:
+    """The manifest of the dataset at ``uri`` (``s3a://``, ``hdfs://``, ``file://``...), read
+    through the session's Hadoop file systems: no Python package per store, the session's
+    configuration (hadoop-aws and credentials for S3) is all it takes.
+
+    >>> read_manifest_at(spark, "s3a://audit/k8saudit").requests  # doctest: +SKIP
+    10123456
+    """
+    path = f"{uri.rstrip('/')}/manifest.json"
+    try:
+        rows = spark.read.text(path, wholetext=True).collect()
+    except Exception as exc:  # pyspark's errors come from the JVM, of many classes
+        if "PATH_NOT_FOUND" in str(exc):
+            raise DatasetError(
+                f"{uri}: no k8saudit dataset here", hint="run `k8saudit ingest LOGS...` first"
+            ) from exc
+        raise DatasetError(f"{path}: unreadable manifest ({first_line(exc)})") from exc
+    return parse_manifest(rows[0][0] if rows else "", path)
 
 
 def spark_support() -> dict[str, str | None]:

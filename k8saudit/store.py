@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -34,6 +35,20 @@ DEFAULT_DATASET = "k8saudit-data"
 REDACTION_KEY = "redaction.key"
 DATASET_ENV = "K8SAUDIT_DATASET"
 MANIFEST_VERSION = 1
+
+
+#: a dataset location that is a URI (s3a://, hdfs://, file://...), which Spark reads through its
+#: Hadoop file systems, rather than a local directory
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(location: object) -> bool:
+    """Whether ``location`` names a dataset by URI (``scheme://...``), not a local path.
+
+    >>> is_uri("s3a://logs/k8saudit"), is_uri("k8saudit-data"), is_uri(Path("file://x"))
+    (True, False, False)
+    """
+    return isinstance(location, str) and _URI.match(location) is not None
 
 
 def resolve_dataset(dataset: str | os.PathLike[str] | None) -> Path:
@@ -127,9 +142,20 @@ def read_manifest(root: Path) -> Manifest:
     if not path.exists():
         return Manifest()
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        text = path.read_text()
+    except OSError as exc:
         raise DatasetError(f"{path}: unreadable manifest ({exc})") from exc
+    return parse_manifest(text, str(path))
+
+
+def parse_manifest(text: str, path: str) -> Manifest:
+    """The manifest of the text of ``path`` (a ``manifest.json``, local or read by Spark)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}: damaged manifest (not a JSON object)")
     if data.get("version") != MANIFEST_VERSION:
         raise DatasetError(f"{path}: manifest version {data.get('version')} is not supported")
     try:

@@ -14,6 +14,12 @@ the parity test of every analysis (tests/test_spark.py):
 - ``ASOF LEFT JOIN`` becomes a join on the interval from each right row to the next;
 - ``hash`` becomes ``xxhash64`` (64 bits, as DuckDB's; Spark's ``hash`` has 32) of each value and
   whether it is NULL (Spark skips NULLs, so ``(a, NULL)`` would hash as ``(NULL, a)``);
+- ``histogram(x)`` becomes a map built from a grouped count joined back on the group keys,
+  and the first element of an unnested list by an ORDER BY (``(SELECT e FROM (SELECT
+  unnest(l) AS o) ORDER BY ... LIMIT 1)``, a correlated subquery Spark cannot run) a sort of
+  the list in lambdas;
+- ``list(x ORDER BY ...)`` keeps DuckDB's order, NULL values and NULL over no rows;
+  ``list_slice`` becomes ``slice``, ``format('{}...')`` a ``concat`` (NULL when a value is);
 - ``first(x ORDER BY ...)``, list indexing, ``LIMIT NULL`` (no limit), ``HUGEINT``,
   ``MATERIALIZED`` CTEs, ``regexp_replace``'s first-match-only rule.
 
@@ -498,6 +504,320 @@ def first_match_replace(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     return tree
 
 
+def histograms(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``histogram(x)``: per group, a map from each non-NULL value of ``x`` to how
+    often it occurs (NULL where there is none). Spark has no such aggregate (its
+    ``histogram_numeric`` is approximate): the map is built from a grouped count of
+    (group keys, ``x``), ``map_from_entries(collect_list(struct(x, count)))`` per group, joined
+    back to the rest of the aggregate on the group keys (NULL-safe). The select must name
+    every output, group by explicit keys and hold ``histogram(x) AS name`` as one of them."""
+    from sqlglot import exp
+
+    for select in list(tree.find_all(exp.Select)):
+        found = [
+            e for e in select.expressions
+            if isinstance(e, exp.Alias) and _is_call(e.this, "histogram")
+        ]  # fmt: skip
+        calls = [
+            n for n in select.find_all(exp.Anonymous)
+            if _is_call(n, "histogram") and n.find_ancestor(exp.Select) is select
+        ]  # fmt: skip
+        if len(calls) > len(found):
+            raise Unportable("histogram() is portable only as an output column of its own")
+        if not found:
+            continue
+        group = select.args.get("group")
+        keys = list(group.expressions) if group is not None and not group.args.get("all") else []
+        names = [e.alias_or_name for e in select.expressions]
+        plain = all(select.args.get(a) is None for a in ("having", "order", "limit", "distinct"))
+        if not keys or not plain or not all(names) or "*" in names:
+            raise Unportable(
+                "histogram() is portable only in a SELECT ... GROUP BY explicit keys with every "
+                "output named, without HAVING, ORDER BY or LIMIT"
+            )
+        key_names = [f"__hist_key_{i}" for i in range(len(keys))]
+        main = select.copy()
+        main.set("with_", None)
+        main.set("expressions", [e.copy() for e in select.expressions if e not in found])
+        for name, key in zip(key_names, keys, strict=True):
+            main.select(exp.alias_(key.copy(), name), copy=False)
+        outer = exp.Select().from_(_aliased(main, "__main"))
+        outputs: list[exp.Expr] = []
+        for number, (expression, name) in enumerate(zip(select.expressions, names, strict=True)):
+            if expression not in found:
+                outputs.append(exp.column(name, table="__main"))
+                continue
+            alias = f"__hist_{number}"
+            counted = _histogram(select, expression.this.expressions[0], keys, key_names)
+            on = exp.and_(
+                *[
+                    exp.NullSafeEQ(
+                        this=exp.column(n, table="__main"), expression=exp.column(n, table=alias)
+                    )
+                    for n in key_names
+                ]
+            )
+            outer = outer.join(_aliased(counted, alias), on=on, join_type="LEFT")
+            outputs.append(exp.alias_(exp.column("__map", table=alias), name))
+        outer.set("expressions", outputs)
+        outer.set("with_", select.args.get("with_"))
+        if select is tree:
+            tree = outer
+        else:
+            select.replace(outer)
+    return tree
+
+
+def _histogram(
+    select: exp.Select, value: exp.Expr, keys: list[exp.Expr], key_names: list[str]
+) -> exp.Select:
+    """The histogram of ``value`` per group of ``select`` (its rows and keys) as ``__map``,
+    with the keys as ``key_names``."""
+    from sqlglot import exp
+
+    counts = exp.Select(
+        expressions=[
+            *[exp.alias_(k.copy(), n) for n, k in zip(key_names, keys, strict=True)],
+            exp.alias_(value.copy(), "__value"),
+            exp.alias_(exp.Count(this=exp.Star()), "__count"),
+        ]
+    )
+    for arg in ("from_", "joins", "where", "laterals"):
+        part = select.args.get(arg)
+        if part is not None:
+            counts.set(arg, [p.copy() for p in part] if isinstance(part, list) else part.copy())
+    null = exp.Is(this=exp.Paren(this=value.copy()), expression=exp.Null())
+    counts = counts.where(exp.Not(this=null))
+    counts.set("group", exp.Group(expressions=[*[k.copy() for k in keys], value.copy()]))
+    entries = exp.Anonymous(
+        this="COLLECT_LIST",
+        expressions=[exp.func("STRUCT", exp.column("__value"), exp.column("__count"))],
+    )
+    per_group = exp.select(
+        *[exp.column(n) for n in key_names],
+        exp.alias_(exp.Anonymous(this="MAP_FROM_ENTRIES", expressions=[entries]), "__map"),
+    ).from_(_aliased(counts, "__counts"))
+    per_group.set("group", exp.Group(expressions=[exp.column(n) for n in key_names]))
+    return per_group
+
+
+def _aliased(query: exp.Select, alias: str) -> exp.Subquery:
+    from sqlglot import exp
+
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _is_call(node: exp.Expr, name: str) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Anonymous) and node.name.lower() == name
+
+
+def first_of_unnest(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """``(SELECT e FROM (SELECT unnest(list) AS o) ORDER BY k... LIMIT 1)``: ``e`` of the first
+    element of a list of the outer row, NULL for an empty list. Spark cannot run a correlated
+    subquery over a generator: the list is sorted by the keys (``sort_array`` of
+    ``struct(k IS NULL, k, ...)``, a DESC key negated, so DESC keys must be numbers) and ``e``
+    is applied to its first element, in lambdas."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select):
+            return node
+        select = node.this
+        source = select.args.get("from_")
+        inner = source.this if source is not None else None
+        if not (isinstance(inner, exp.Subquery) and isinstance(inner.this, exp.Select)):
+            return node
+        unnested = inner.this.expressions
+        if len(unnested) != 1 or not isinstance(unnested[0], exp.Alias):
+            return node
+        if not isinstance(unnested[0].this, exp.Explode | exp.Unnest):
+            return node
+        limit = select.args.get("limit")
+        one = limit is not None and limit.expression == exp.Literal.number(1)
+        others = ("where", "group", "having", "joins", "with_", "distinct")
+        if not one or len(select.expressions) != 1 or any(select.args.get(a) for a in others):
+            raise Unportable("a subquery over unnest() is portable only as SELECT e ... LIMIT 1")
+        variable = unnested[0].alias
+        listed = unnested[0].this.this
+        keys: list[exp.Expr] = []
+        order = select.args.get("order")
+        for ordered in order.expressions if order is not None else []:
+            key = ordered.this.copy()
+            keys += _sort_keys(ordered, key)
+        lam = exp.to_identifier(variable)
+        keyed = exp.Anonymous(
+            this="TRANSFORM",
+            expressions=[
+                listed.copy(),
+                exp.Lambda(
+                    this=exp.Anonymous(
+                        this="STRUCT", expressions=[*keys, exp.alias_(exp.column(variable), "__v")]
+                    ),
+                    expressions=[lam],
+                ),
+            ],
+        )
+        first = exp.Anonymous(
+            this="SLICE",
+            expressions=[
+                exp.Anonymous(this="SORT_ARRAY", expressions=[keyed]),
+                exp.Literal.number(1),
+                exp.Literal.number(1),
+            ],
+        )
+        value = exp.Anonymous(
+            this="TRANSFORM",
+            expressions=[
+                first,
+                exp.Lambda(
+                    this=exp.Dot(
+                        this=exp.to_identifier("__s"), expression=exp.to_identifier("__v")
+                    ),
+                    expressions=[exp.to_identifier("__s")],
+                ),
+            ],
+        )
+        result = exp.Anonymous(
+            this="TRANSFORM",
+            expressions=[
+                value,
+                exp.Lambda(this=select.expressions[0].copy(), expressions=[lam.copy()]),
+            ],
+        )
+        return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[result, exp.Literal.number(1)])
+
+    return tree.transform(replace)
+
+
+def _sort_keys(ordered: exp.Ordered, key: exp.Expr) -> list[exp.Expr]:
+    """The struct fields that sort as ``ORDER BY key [DESC] [NULLS FIRST]`` (DuckDB's NULLS LAST
+    by default) in an ascending sort of structs: whether it is NULL, then it (negated: DESC)."""
+    from sqlglot import exp
+
+    number = ordered.parent.expressions.index(ordered) if ordered.parent else 0
+    null: exp.Expr = exp.Is(this=exp.Paren(this=key.copy()), expression=exp.Null())
+    if ordered.args.get("nulls_first"):
+        null = exp.Not(this=null)
+    value = exp.Neg(this=exp.Paren(this=key)) if ordered.args.get("desc") else key
+    return [exp.alias_(null, f"__n{number}"), exp.alias_(value, f"__k{number}")]
+
+
+def full_lists(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``list(x [ORDER BY k...])`` keeps NULL values, is in the ORDER BY's order and
+    is NULL over no rows; Spark's ``collect_list`` skips NULLs, keeps no order and is ``[]``
+    over no rows (so ``array_to_string`` gives ``''`` for DuckDB's NULL). Each value is
+    collected in a struct with the keys (``k IS NULL`` first, as NULLs sort last; a DESC key
+    negated, so DESC keys must be numbers), the structs sorted, the values taken out, and an
+    empty list is NULL. ``list(DISTINCT x ORDER BY x)`` likewise with ``array_distinct``."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        where = None
+        if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
+            where, call = node.expression, node.this
+        elif isinstance(node, exp.ArrayAgg):  # (a FILTER is met first, with its list)
+            call = node
+        else:
+            return node
+        value, order = call.this, None
+        if isinstance(value, exp.Order):
+            value, order = value.this, value
+        distinct = isinstance(value, exp.Distinct)
+        if distinct:
+            if len(value.expressions) != 1:
+                raise Unportable("list(DISTINCT ...) of more than one value")
+            value = value.expressions[0]
+        keys: list[exp.Expr] = []
+        for ordered in order.expressions if order is not None else []:
+            key = ordered.this
+            if distinct and key != value:
+                raise Unportable("list(DISTINCT x ORDER BY y) is portable only with y = x")
+            keys += _sort_keys(ordered, key.copy())
+        entry = exp.Anonymous(this="STRUCT", expressions=[*keys, exp.alias_(value.copy(), "__v")])
+        collected: exp.Expr = exp.Anonymous(this="COLLECT_LIST", expressions=[entry])
+        if where is not None:
+            collected = exp.Filter(this=collected, expression=where.copy())
+        if distinct:
+            collected = exp.Anonymous(this="ARRAY_DISTINCT", expressions=[collected])
+        if keys:
+            collected = exp.Anonymous(this="SORT_ARRAY", expressions=[collected])
+        variable = exp.to_identifier("__e")
+        values = exp.Anonymous(
+            this="TRANSFORM",
+            expressions=[
+                collected,
+                exp.Lambda(
+                    this=exp.Dot(this=variable.copy(), expression=exp.to_identifier("__v")),
+                    expressions=[variable],
+                ),
+            ],
+        )
+        return exp.Anonymous(
+            this="NULLIF", expressions=[values, exp.Anonymous(this="ARRAY", expressions=[])]
+        )
+
+    return tree.transform(replace)
+
+
+def list_slices(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``list_slice(l, begin, end)`` (1-based, ``end`` included) is Spark's
+    ``slice(l, begin, end - begin + 1)``; portable for literal bounds, ``1 <= begin``."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not _is_call(node, "list_slice"):
+            return node
+        if len(node.expressions) != 3:
+            raise Unportable("list_slice() with a step has no Spark rule")
+        listed, begin, end = node.expressions
+        bounds = [b for b in (begin, end) if isinstance(b, exp.Literal) and b.is_int]
+        if len(bounds) != 2 or int(begin.this) < 1 or int(end.this) < 0:
+            raise Unportable("list_slice() is portable with literal bounds, 1 <= begin")
+        length = max(int(end.this) - int(begin.this) + 1, 0)
+        return exp.Anonymous(this="SLICE", expressions=[listed, begin, exp.Literal.number(length)])
+
+    return tree.transform(replace)
+
+
+def fmt_formats(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``format('{} of {}', a, b)`` (fmt syntax; NULL when a value is NULL) is
+    ``concat(CAST(a AS STRING), ' of ', CAST(b AS STRING))`` on Spark, which sqlglot writes as
+    ``format_string`` (printf syntax, NULL printed as ``null``). Only ``{}`` (and ``{{``,
+    ``}}``) are portable."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Format):
+            return node
+        pattern = node.this
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            raise Unportable("format() of a pattern that is not a literal")
+        pieces = re.split(r"(\{\{|\}\}|\{[^{}]*\})", pattern.this)
+        values = list(node.expressions)
+        parts: list[exp.Expr] = []
+        text = ""
+        for piece in pieces:
+            if piece == "{}":
+                if not values:
+                    raise QueryError("format() has more {} than values")
+                value = values.pop(0).copy().transform(replace)  # a format() in a value
+                parts += [exp.Literal.string(text)] if text else []
+                parts.append(exp.Cast(this=value, to=exp.DataType.build("STRING")))
+                text = ""
+            elif piece.startswith("{") and piece != "{{":
+                raise Unportable(f"format()'s {piece}: only {{}} is portable to Spark")
+            else:
+                text += {"{{": "{", "}}": "}"}.get(piece, piece)
+        if values:
+            raise QueryError("format() has more values than {}")
+        parts += [exp.Literal.string(text)] if text or not parts else []
+        return exp.Anonymous(this="CONCAT", expressions=parts)
+
+    return tree.transform(replace)
+
+
 def no_file_reads(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     """DuckDB's file readers (``read_parquet``, ``read_json``...) have no Spark SQL form: the
     Spark engine reads the dataset's parts itself and registers them as the ``requests``
@@ -521,6 +841,11 @@ Rule = Callable[["exp.Expr", frozenset[str]], "exp.Expr"]
 RULES: tuple[Rule, ...] = (
     inline_macros,
     no_file_reads,
+    histograms,
+    first_of_unnest,
+    full_lists,
+    list_slices,
+    fmt_formats,
     asof_joins,
     aggregate_orders,
     exact_percentiles,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from k8saudit.exceptions import QueryError
 from k8saudit.query_loader import load_all
 from k8saudit.spark import spark_support
 from k8saudit.transpile import (
@@ -117,6 +118,81 @@ def test_regexp_replace_is_portable_only_when_it_matches_once() -> None:
         spark_sql("SELECT regexp_replace(x, 'a', 'b') FROM r")
 
 
+def test_lists_keep_duckdbs_order_nulls_and_null_over_no_rows() -> None:
+    keep = "TRANSFORM({}, __e -> __e.__v), ARRAY())"
+    assert spark_sql("SELECT list(x ORDER BY n DESC, x) FROM r") == (
+        "SELECT NULLIF("
+        + keep.format(
+            "SORT_ARRAY(COLLECT_LIST(STRUCT((n) IS NULL AS __n0, -(n) AS __k0, (x) IS NULL AS __n1,"
+            " x AS __k1, x AS __v)))"
+        )
+        + " FROM r"
+    )
+    assert spark_sql("SELECT list(DISTINCT x ORDER BY x NULLS FIRST) FILTER (WHERE c) FROM r") == (
+        "SELECT NULLIF("
+        + keep.format(
+            "SORT_ARRAY(ARRAY_DISTINCT(COLLECT_LIST(STRUCT(NOT (x) IS NULL AS __n0, x AS __k0, "
+            "x AS __v)) FILTER(WHERE c)))"
+        )
+        + " FROM r"
+    )
+    assert spark_sql("SELECT list(x) FROM r") == (
+        "SELECT NULLIF(" + keep.format("COLLECT_LIST(STRUCT(x AS __v))") + " FROM r"
+    )
+    with pytest.raises(Unportable, match="only with y = x"):
+        spark_sql("SELECT list(DISTINCT x ORDER BY y) FROM r")
+
+
+def test_list_slice_and_format_have_spark_forms() -> None:
+    assert spark_sql("SELECT list_slice(l, 2, 4), list_slice(l, 3, 1) FROM r") == (
+        "SELECT SLICE(l, 2, 3), SLICE(l, 3, 0) FROM r"
+    )
+    for bad in ("list_slice(l, 0, 2)", "list_slice(l, 1, n)", "list_slice(l, 1, 5, 2)"):
+        with pytest.raises(Unportable, match="list_slice"):
+            spark_sql(f"SELECT {bad} FROM r")
+    assert spark_sql("SELECT format('{} of {{{}}}: {}', a, b, format('{}%', c)) FROM r") == (
+        "SELECT CONCAT(CAST(a AS STRING), ' of {', CAST(b AS STRING), '}: ', "
+        "CAST(CONCAT(CAST(c AS STRING), '%') AS STRING)) FROM r"
+    )
+    with pytest.raises(Unportable, match=r"format\(\)'s \{:d\}"):
+        spark_sql("SELECT format('{:d}', a) FROM r")
+    with pytest.raises(QueryError, match="more values"):
+        spark_sql("SELECT format('{}', a, b) FROM r")
+
+
+def test_histogram_is_a_grouped_count_joined_back_on_the_keys() -> None:
+    out = spark_sql("SELECT g, count(*) AS n, histogram(v) AS h FROM r WHERE w GROUP BY g")
+    assert out == (
+        "SELECT __main.g, __main.n, __hist_2.__map AS h FROM (SELECT g, COUNT(*) AS n, "
+        "g AS __hist_key_0 FROM r WHERE w GROUP BY g) AS __main LEFT JOIN (SELECT __hist_key_0, "
+        "MAP_FROM_ENTRIES(COLLECT_LIST(STRUCT(__value, __count))) AS __map FROM (SELECT "
+        "g AS __hist_key_0, v AS __value, COUNT(*) AS __count FROM r WHERE w AND NOT (v) IS NULL "
+        "GROUP BY g, v) AS __counts GROUP BY __hist_key_0) AS __hist_2 "
+        "ON __main.__hist_key_0 IS NOT DISTINCT FROM __hist_2.__hist_key_0"
+    )
+    for bad in (
+        "SELECT g, map_keys(histogram(v)) AS h FROM r GROUP BY g",
+        "SELECT histogram(v) AS h FROM r",
+        "SELECT g, histogram(v) AS h FROM r GROUP BY ALL",
+        "SELECT g, histogram(v) AS h FROM r GROUP BY g HAVING count(*) > 1",
+    ):
+        with pytest.raises(Unportable, match="histogram"):
+            spark_sql(bad)
+
+
+def test_the_first_of_an_unnested_list_is_a_sort_in_lambdas() -> None:
+    out = spark_sql(
+        "SELECT (SELECT o.k || '!' FROM (SELECT unnest(l) AS o) ORDER BY o.n DESC LIMIT 1) FROM r"
+    )
+    assert out == (
+        "SELECT TRY_ELEMENT_AT(TRANSFORM(TRANSFORM(SLICE(SORT_ARRAY(TRANSFORM(l, o -> "
+        "STRUCT((o.n) IS NULL AS __n0, -(o.n) AS __k0, o AS __v))), 1, 1), __s -> __s.__v), "
+        "o -> o.k || '!'), 1) FROM r"
+    )
+    with pytest.raises(Unportable, match="LIMIT 1"):
+        spark_sql("SELECT (SELECT o FROM (SELECT unnest(l) AS o) ORDER BY o LIMIT 2) FROM r")
+
+
 def test_files_are_not_read_by_sql_on_spark() -> None:
     with pytest.raises(Unportable, match=r"read_parquet.*`requests` view"):
         spark_sql("SELECT * FROM read_parquet(['a.parquet'], hive_partitioning = false)")
@@ -141,7 +217,7 @@ def test_macros_are_inlined_with_their_arguments() -> None:
 #: what the Spark SQL of a query must not hold: DuckDB's functions and forms, as sqlglot writes them
 DUCKDB_ONLY = (
     "GROUP_KEY(", "DATE_BIN(", "PERCENTILE_CONT(", "UNIX_TIMESTAMP(", "ASOF JOIN", "ASOF LEFT",
-    "HASH(", "MATERIALIZED", "OBSERVATION_WINDOW(",
+    "HASH(", "MATERIALIZED", "OBSERVATION_WINDOW(", "HISTOGRAM(", "LIST_SLICE(", "FORMAT_STRING(",
 )  # fmt: skip
 
 

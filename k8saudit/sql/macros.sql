@@ -100,7 +100,8 @@ CREATE OR REPLACE MACRO object_matches(object, api_group, resource, name) AS
 -- name the objects they are about: queries/sensitive.sql).
 CREATE OR REPLACE MACRO first_few(items, n) AS
     array_to_string(list_slice(items, 1, n), ', ')
-    || CASE WHEN len(items) > n THEN format(', … ({} more)', len(items) - n) ELSE '' END;
+    || CASE WHEN array_length(items) > n
+        THEN format(', … ({} more)', array_length(items) - n) ELSE '' END;
 -- The object a write left, as its body says (kept by ingest --keep-bodies): the responseObject
 -- unless it is a Status (a refusal, a delete), else the requestObject as sent: for a patch,
 -- the patch itself (queries/sensitive.sql).
