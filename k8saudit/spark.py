@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 NOT_ON_SPARK: dict[str, str] = {
     "history": "what each write changed is computed by DuckDB's json_tree table function over "
     "the bodies, which Spark SQL has no equivalent of",
+    "sensitive": "its findings from kept bodies (privileged pods, RBAC grants) read JSON path "
+    "lists (`$.containers[*]`) and list comprehensions over them, which the rewrite pass does "
+    "not map to Spark's JSON functions",
 }
 
 #: the session settings a query runs with
