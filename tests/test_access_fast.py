@@ -11,20 +11,23 @@ need their year), and reads them in blocks small enough to cut runs of fast line
 from __future__ import annotations
 
 import gzip
+import itertools
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from k8saudit.formats.access_fast import parse_access_file
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.formats.batches import ParsedBatch
-from k8saudit.io import SourceFile, compression_of, iter_lines, open_binary
+from k8saudit.io import SourceFile, compression_of, iter_lines, open_binary, read_ahead
 
 
 def read_both(
@@ -328,3 +331,33 @@ def test_gzip_input_reads_the_same(tmp_path: Path) -> None:
 def test_empty_file_yields_no_batch() -> None:
     reference, fast = read_both(b"")
     assert fast == reference and fast["lines"] == 0
+
+
+def test_read_ahead_raises_the_producers_error_and_closes_it_when_stopped_early() -> None:
+    """``io.read_ahead`` (the second thread that reads and parses ahead): the items in order,
+    the producer's exception raised to the consumer after the items before it, and a producer
+    left early (the consumer failed) stopped and closed, not run to its end."""
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad block")
+
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="bad block"):
+        seen.extend(read_ahead(failing()))
+    assert seen == [1]
+    produced: list[int] = []
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            for n in itertools.count():
+                produced.append(n)
+                yield n
+        finally:
+            closed.append(True)
+
+    for n in read_ahead(endless(), depth=1):
+        if n == 3:
+            break
+    assert closed == [True] and len(produced) <= 6

@@ -24,8 +24,6 @@ interleaves the vectorised runs with the Python state machine, which SQL cannot 
 from __future__ import annotations
 
 import itertools
-import queue
-import threading
 from collections.abc import Iterator
 from datetime import UTC, tzinfo
 from typing import IO
@@ -37,11 +35,11 @@ import pyarrow as pa
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.klog import utc_offset_us
-from k8saudit.io import BOM
+from k8saudit.io import BOM, read_ahead
 from k8saudit.schema import RAW_EVENT_SCHEMA
 
 #: bytes of input per block: bounds the memory of a block's columns (a few times this)
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 4 << 20
 
 #: a bare klog header whose clock is valid in any year (29 February is left to the reference)
 _HEADER = (
@@ -106,7 +104,8 @@ def parse_access_file(
     joiner = LineJoiner()
     first_line = 1
     previous: ParsedBatch | None = None
-    for block in _line_blocks(_read_ahead(stream, block_bytes)):
+    reads = iter(lambda: stream.read(block_bytes), b"")
+    for block in _line_blocks(read_ahead(reads)):
         if previous is not None:
             yield previous
         previous = _parse_block(parser, joiner, block, first_line, source_file)
@@ -135,43 +134,6 @@ def _combined(first: ParsedBatch, second: ParsedBatch) -> ParsedBatch:
 
 
 # --------------------------------------------------------------------------- lines
-
-
-def _read_ahead(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """The stream's bytes in reads of ``size``, read (and decompressed) by a second thread
-    while this one parses; at most two reads wait in memory."""
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            while not stop.is_set():
-                chunk = stream.read(size)
-                if not chunk:
-                    break
-                chunks.put(chunk)
-        except BaseException as exc:  # handed to the consumer, raised there
-            chunks.put(exc)
-            return
-        chunks.put(None)
-
-    thread = threading.Thread(target=pump, name="k8saudit-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            chunk = chunks.get()
-            if chunk is None:
-                return
-            if isinstance(chunk, BaseException):
-                raise chunk
-            yield chunk
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a pump waiting on a full queue
-            try:
-                chunks.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
 
 
 class _Block:
