@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from k8saudit.formats import access_fast
 from k8saudit.formats.access_fast import parse_access_file
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.formats.batches import ParsedBatch
@@ -222,6 +223,19 @@ NOISE = st.sampled_from(
 )
 
 
+#: containerd's wrapper time: valid days and the ones a month lacks (29 February of a common
+#: year, 31 April), fractions of 0 to 9 digits
+CRI_TIME = st.builds(
+    "{}-{}T{}:{}:{}{}Z".format,
+    st.sampled_from(["2023", "2024", "1999"]),
+    st.sampled_from(["08-23", "02-29", "04-31", "12-31", "01-01"]),
+    st.sampled_from(["00", "08", "23"]),
+    st.sampled_from(["00", "55"]),
+    st.sampled_from(["00", "54", "59"]),
+    st.sampled_from(["", ".3", ".331196", ".331196195", ".0000001"]),
+)
+
+
 @st.composite
 def access_line(draw: st.DrawFn) -> str:
     odd = draw(st.integers(0, 3)) == 0
@@ -239,7 +253,8 @@ def access_line(draw: st.DrawFn) -> str:
     else:  # a CRI or docker wrapper, sometimes a partial record continued on the next line
         tag = draw(st.sampled_from(["F", "F", "P"]))
         message = draw(st.one_of(structured_message(odd), glog_message(odd)))
-        line = f"2023-08-23T08:55:54.331196195Z stderr {tag} {draw(klog_header(odd))}{message}"
+        stream = draw(st.sampled_from(["stderr", "stdout"]))
+        line = f"{draw(CRI_TIME)} {stream} {tag} {draw(klog_header(odd))}{message}"
     if odd and draw(st.integers(0, 3)) == 0:  # cut, sometimes with a visible mark
         line = line[: draw(st.integers(0, len(line)))] + draw(st.sampled_from(["", "…", "..."]))
     return line
@@ -361,3 +376,36 @@ def test_read_ahead_raises_the_producers_error_and_closes_it_when_stopped_early(
         if n == 3:
             break
     assert closed == [True] and len(produced) <= 6
+
+
+def test_cri_wrapped_canonical_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """containerd's whole-record wrapper (``... stdout F <klog line>``) is read vectorised,
+    timed by the wrapper as the reference times it; a day the month lacks (29 February 2023),
+    a partial record (``P``) and the line that ends it go through the reference."""
+    wrapped = [
+        f"2023-02-28T23:59:59.{fraction}Z stdout F " + line
+        for fraction, line in zip(("5", "123456789", "000001"), fast_lines(3), strict=True)
+    ]
+    odd = [
+        "2023-02-29T00:00:00Z stderr F " + fast_lines(1)[0],
+        "2024-02-29T00:00:00.25Z stderr P " + fast_lines(1)[0][:40],
+        "2024-02-29T00:00:00.26Z stderr F " + fast_lines(1)[0][40:],
+    ]
+    data = "\n".join([*wrapped, *fast_lines(2), *odd]).encode()
+    slow: list[int] = []
+    take_slow = access_fast._take_slow
+
+    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
+        slow.append(line_no)
+        take_slow(parser, joiner, line_no, text)
+
+    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    reference, fast = read_both(data)
+    assert fast == reference
+    assert slow == [6, 7, 8]
+    assert len(fast["rows"]) == 6 and fast["wrapper_time_lines"] == 4
+    assert [r["stage_at"] for r in fast["rows"][:3]] == [
+        1677628799500000,
+        1677628799123456,
+        1677628799000001,
+    ]
