@@ -236,10 +236,21 @@ CRI_TIME = st.builds(
 )
 
 
+#: journald's short prefix: space-padded days, hosts and idents with and without a pid, and
+#: ones the reference does not take (a colon in the ident, no space after the colon)
+JOURNALD_PREFIX = st.builds(
+    "{} {} {}{} ".format,
+    st.sampled_from(["Feb 12 12:31:00", "Dec  1 23:59:59", "Jan 02 00:00:00"]),
+    st.sampled_from(["master-1", "ip-10-0-33-10.ec2.internal", "h:1"]),
+    st.sampled_from(["kube-apiserver[21922]", "kube-apiserver", "k:x[1]", "k[]"]),
+    st.sampled_from([":", ":", "", ": "]),
+)
+
+
 @st.composite
 def access_line(draw: st.DrawFn) -> str:
     odd = draw(st.integers(0, 3)) == 0
-    choice = draw(st.integers(0, 19))
+    choice = draw(st.integers(0, 21))
     if choice < 8:
         line = draw(klog_header(odd)) + draw(structured_message(odd))
     elif choice < 14:
@@ -250,6 +261,9 @@ def access_line(draw: st.DrawFn) -> str:
         return draw(NOISE)
     elif choice < 18:  # the 1.18-1.19 era
         line = draw(klog_header(odd)) + 'verb="GET" URI="/healthz" latency=2.05ms resp=200'
+    elif choice >= 20:  # a journald/syslog prefix: the host is the apiserver
+        message = draw(st.one_of(structured_message(odd), glog_message(odd)))
+        line = f"{draw(JOURNALD_PREFIX)}{draw(klog_header(odd))}{message}"
     else:  # a CRI or docker wrapper, sometimes a partial record continued on the next line
         tag = draw(st.sampled_from(["F", "F", "P"]))
         message = draw(st.one_of(structured_message(odd), glog_message(odd)))
@@ -409,3 +423,28 @@ def test_cri_wrapped_canonical_lines_take_the_fast_path(monkeypatch: pytest.Monk
         1677628799123456,
         1677628799000001,
     ]
+
+
+def test_journald_prefixed_canonical_lines_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A journald/syslog prefix (``Feb 12 12:31:00 host kube-apiserver[pid]: <klog line>``) is
+    read vectorised: the klog clock times the line in the running year, the host is its
+    apiserver, as in the reference."""
+    lines = [
+        f"Feb  4 12:00:00 master-{i} kube-apiserver[2192{i}]: " + line
+        for i, line in enumerate(fast_lines(4))
+    ]
+    data = "\n".join([*lines, *fast_lines(1), "Feb  4 12:00:00 m kube:x: " + fast_lines(1)[0]])
+    slow: list[int] = []
+    take_slow = access_fast._take_slow
+
+    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
+        slow.append(line_no)
+        take_slow(parser, joiner, line_no, text)
+
+    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    reference, fast = read_both(data.encode())
+    assert fast == reference
+    assert slow == [6]
+    assert [r["apiserver"] for r in fast["rows"]] == [f"master-{i}" for i in range(4)] + [None]

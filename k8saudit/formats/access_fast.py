@@ -70,6 +70,14 @@ _CRI = (
 )
 _CRI_STRUCTURED = _CRI + _STRUCTURED[1:]
 _CRI_GLOG = _CRI + _GLOG[1:]
+#: a journald/syslog prefix (``klog._JOURNALD_RE`` with printable-ASCII host and ident): the
+#: klog clock times the line, the host names its apiserver
+_JOURNALD = (
+    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
+    r"[!-~]+ [!-9;-Z\\-~]+(?:\[[0-9]+\])?: "
+)
+_JOURNALD_STRUCTURED = _JOURNALD + _STRUCTURED[1:]
+_JOURNALD_GLOG = _JOURNALD + _GLOG[1:]
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _K8S_VERBS = {
     "LIST": "list",
@@ -152,6 +160,7 @@ class _Block:
         self.starts = np.zeros(0, np.int64)  # the byte offset of each line in ``data``
         self.klog_at = self.starts  # where each line's klog line starts (after a wrapper)
         self.wrapper_us = self.starts  # the time its wrapper states (CRI-wrapped fast lines)
+        self.host_at = self.host_end = self.starts  # the host of a journald prefix
         self.buffer = pa.py_buffer(data)
         self.bytes = np.frombuffer(data, np.uint8)
         self._positions: dict[int, np.ndarray] = {}
@@ -284,16 +293,20 @@ def _parse_block(
         _STRUCT,
         np.where(kinds["glog"].to_numpy(), _GLOG_KIND, _SLOW),
     ).astype(np.int8)
+    block.klog_at = block.starts.copy()
+    block.host_at = np.zeros(len(kind), np.int64)
+    block.host_end = np.zeros(len(kind), np.int64)
     wrapped = _cri_lines(block, kind)
+    journald = _journald_lines(block, kind)
     if len(block.bytes) >= 1 << 31:  # string views address a block with 32-bit offsets
         kind[:] = _SLOW
     fast = kind != _SLOW
     bare = fast & ~wrapped
     months = np.zeros(len(kind), np.int64)
     days = np.zeros(len(kind), np.int64)
-    if bare.any():  # a bare fast line starts with its klog header: MMDD at bytes 1-4
-        months[bare] = block.number(block.starts[bare] + 1, 2)
-        days[bare] = block.number(block.starts[bare] + 3, 2)
+    if bare.any():  # a klog header starts with MMDD at bytes 1-4
+        months[bare] = block.number(block.klog_at[bare] + 1, 2)
+        days[bare] = block.number(block.klog_at[bare] + 3, 2)
     years = np.zeros(len(kind), np.int64)
     emitted = np.zeros(len(kind), bool)
     texts = _SlowLines(lines, fast)
@@ -319,7 +332,9 @@ def _parse_block(
                 _take_slow(parser, joiner, first_line + start, texts.get(start))
                 start += 1
     batch = state.take(source_file)
-    table = _fast_table(block, kind, wrapped, emitted, years, first_line, parser.tz, source_file)
+    table = _fast_table(
+        block, kind, wrapped, journald, emitted, years, first_line, parser.tz, source_file
+    )
     if table.num_rows == 0:
         return batch
     return _combined(batch, ParsedBatch(table=table, lines=table.num_rows, skipped=0))
@@ -407,7 +422,6 @@ def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     (``_CRI``, on a valid calendar day): ``kind`` is set to their era; the block learns where
     their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
     wrapped = np.zeros(len(kind), bool)
-    block.klog_at = block.starts
     digit_first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)] - ord("0") < 10
     candidates = np.flatnonzero((kind == _SLOW) & digit_first)
     if len(candidates) == 0:
@@ -444,11 +458,40 @@ def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     )
     block.wrapper_us = np.zeros(len(kind), np.int64)
     block.wrapper_us[chosen] = (epoch_days * 86_400 + clock) * 1_000_000 + micro
-    block.klog_at = block.starts.copy()
     block.klog_at[chosen] = zone + len("Z stderr F ")
     kind[chosen] = era
     wrapped[chosen] = True
     return wrapped
+
+
+def _journald_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
+    """Which lines are canonical lines behind a journald/syslog prefix (``_JOURNALD``):
+    ``kind`` is set to their era; the block learns where their klog line starts (``klog_at``)
+    and where their host is (``host_at``, ``host_end``)."""
+    journald = np.zeros(len(kind), bool)
+    first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)]
+    candidates = np.flatnonzero((kind == _SLOW) & (first >= ord("A")) & (first <= ord("S")))
+    if len(candidates) == 0:
+        return journald
+    found = pl.DataFrame({"line": block.lines.gather(candidates)}).select(
+        structured=pl.col("line").str.contains(_JOURNALD_STRUCTURED),
+        glog=pl.col("line").str.contains(_JOURNALD_GLOG),
+    )
+    era = np.where(
+        found["structured"].to_numpy(),
+        _STRUCT,
+        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
+    ).astype(np.int8)
+    chosen = candidates[era != _SLOW]
+    host_at = block.starts[chosen] + len("Jan 02 15:04:05 ")
+    host_end = block.next(ord(" "), host_at)
+    block.host_at[chosen] = host_at
+    block.host_end[chosen] = host_end
+    # the ident holds no colon: the first after the host ends the prefix (``ident[pid]: ``)
+    block.klog_at[chosen] = block.next(ord(":"), host_end) + 2
+    kind[chosen] = era[era != _SLOW]
+    journald[chosen] = True
+    return journald
 
 
 # --------------------------------------------------------------------------- rows
@@ -458,14 +501,16 @@ def _fast_table(
     block: _Block,
     kind: np.ndarray,
     wrapped: np.ndarray,
+    journald: np.ndarray,
     emitted: np.ndarray,
     years: np.ndarray,
     first_line: int,
     tz: tzinfo,
     source_file: str,
 ) -> pa.Table:
-    """The ``RAW_EVENT_SCHEMA`` rows of a block's emitted fast lines, both eras, bare or in a
-    CRI wrapper (whose time is the wrapper's)."""
+    """The ``RAW_EVENT_SCHEMA`` rows of a block's emitted fast lines, both eras, bare, in a
+    CRI wrapper (whose time is the wrapper's) or behind a journald prefix (whose host is the
+    apiserver)."""
     tables = []
     for era, build in ((_STRUCT, _structured_fields), (_GLOG_KIND, _glog_fields)):
         chosen = emitted & (kind == era)
@@ -493,6 +538,11 @@ def _fast_table(
             "source_file": pa.array([source_file] * len(index), pa.string()),
             "source_line": pa.array(index + first_line, pa.int64()),
         }
+        in_journald = journald[index]
+        if in_journald.any():
+            columns["apiserver"] = block.strings(
+                block.host_at[index], block.host_end[index], in_journald
+            )
         tables.append(_to_schema(columns, len(index)))
     return pa.concat_tables(tables) if tables else RAW_EVENT_SCHEMA.empty_table()
 
