@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar, cast
+
+_T = TypeVar("_T")
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -189,3 +193,51 @@ def zstd_is_complete(source: SourceFile) -> bool:
         except zstandard.ZstdError:
             return False
     return not taken
+
+
+def read_ahead(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """The items of ``items``, produced by a second thread while this one uses them: reading,
+    decompressing and parsing release the GIL, so the two cores work at once. At most ``depth``
+    items wait in memory; an exception of the producer is raised here, in order. When the
+    consumer stops early the producer stops after its current item and ``items`` is closed.
+
+    >>> list(read_ahead(iter(range(5))))
+    [0, 1, 2, 3, 4]
+    """
+    done = object()
+    ready: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set():
+                item = next(items, done)
+                if item is done:
+                    break
+                ready.put(item)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if stop.is_set() and close is not None:
+                close()
+        ready.put(done)
+
+    thread = threading.Thread(target=produce, name="k8saudit-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(_T, item)
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                ready.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)

@@ -11,20 +11,24 @@ need their year), and reads them in blocks small enough to cut runs of fast line
 from __future__ import annotations
 
 import gzip
+import itertools
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from k8saudit.formats import access_fast
 from k8saudit.formats.access_fast import parse_access_file
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.formats.batches import ParsedBatch
-from k8saudit.io import SourceFile, compression_of, iter_lines, open_binary
+from k8saudit.io import SourceFile, compression_of, iter_lines, open_binary, read_ahead
 
 
 def read_both(
@@ -219,10 +223,34 @@ NOISE = st.sampled_from(
 )
 
 
+#: containerd's wrapper time: valid days and the ones a month lacks (29 February of a common
+#: year, 31 April), fractions of 0 to 9 digits
+CRI_TIME = st.builds(
+    "{}-{}T{}:{}:{}{}Z".format,
+    st.sampled_from(["2023", "2024", "1999"]),
+    st.sampled_from(["08-23", "02-29", "04-31", "12-31", "01-01"]),
+    st.sampled_from(["00", "08", "23"]),
+    st.sampled_from(["00", "55"]),
+    st.sampled_from(["00", "54", "59"]),
+    st.sampled_from(["", ".3", ".331196", ".331196195", ".0000001"]),
+)
+
+
+#: journald's short prefix: space-padded days, hosts and idents with and without a pid, and
+#: ones the reference does not take (a colon in the ident, no space after the colon)
+JOURNALD_PREFIX = st.builds(
+    "{} {} {}{} ".format,
+    st.sampled_from(["Feb 12 12:31:00", "Dec  1 23:59:59", "Jan 02 00:00:00"]),
+    st.sampled_from(["master-1", "ip-10-0-33-10.ec2.internal", "h:1"]),
+    st.sampled_from(["kube-apiserver[21922]", "kube-apiserver", "k:x[1]", "k[]"]),
+    st.sampled_from([":", ":", "", ": "]),
+)
+
+
 @st.composite
 def access_line(draw: st.DrawFn) -> str:
     odd = draw(st.integers(0, 3)) == 0
-    choice = draw(st.integers(0, 19))
+    choice = draw(st.integers(0, 21))
     if choice < 8:
         line = draw(klog_header(odd)) + draw(structured_message(odd))
     elif choice < 14:
@@ -233,10 +261,14 @@ def access_line(draw: st.DrawFn) -> str:
         return draw(NOISE)
     elif choice < 18:  # the 1.18-1.19 era
         line = draw(klog_header(odd)) + 'verb="GET" URI="/healthz" latency=2.05ms resp=200'
+    elif choice >= 20:  # a journald/syslog prefix: the host is the apiserver
+        message = draw(st.one_of(structured_message(odd), glog_message(odd)))
+        line = f"{draw(JOURNALD_PREFIX)}{draw(klog_header(odd))}{message}"
     else:  # a CRI or docker wrapper, sometimes a partial record continued on the next line
         tag = draw(st.sampled_from(["F", "F", "P"]))
         message = draw(st.one_of(structured_message(odd), glog_message(odd)))
-        line = f"2023-08-23T08:55:54.331196195Z stderr {tag} {draw(klog_header(odd))}{message}"
+        stream = draw(st.sampled_from(["stderr", "stdout"]))
+        line = f"{draw(CRI_TIME)} {stream} {tag} {draw(klog_header(odd))}{message}"
     if odd and draw(st.integers(0, 3)) == 0:  # cut, sometimes with a visible mark
         line = line[: draw(st.integers(0, len(line)))] + draw(st.sampled_from(["", "…", "..."]))
     return line
@@ -328,3 +360,91 @@ def test_gzip_input_reads_the_same(tmp_path: Path) -> None:
 def test_empty_file_yields_no_batch() -> None:
     reference, fast = read_both(b"")
     assert fast == reference and fast["lines"] == 0
+
+
+def test_read_ahead_raises_the_producers_error_and_closes_it_when_stopped_early() -> None:
+    """``io.read_ahead`` (the second thread that reads and parses ahead): the items in order,
+    the producer's exception raised to the consumer after the items before it, and a producer
+    left early (the consumer failed) stopped and closed, not run to its end."""
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad block")
+
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="bad block"):
+        seen.extend(read_ahead(failing()))
+    assert seen == [1]
+    produced: list[int] = []
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            for n in itertools.count():
+                produced.append(n)
+                yield n
+        finally:
+            closed.append(True)
+
+    for n in read_ahead(endless(), depth=1):
+        if n == 3:
+            break
+    assert closed == [True] and len(produced) <= 6
+
+
+def test_cri_wrapped_canonical_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """containerd's whole-record wrapper (``... stdout F <klog line>``) is read vectorised,
+    timed by the wrapper as the reference times it; a day the month lacks (29 February 2023),
+    a partial record (``P``) and the line that ends it go through the reference."""
+    wrapped = [
+        f"2023-02-28T23:59:59.{fraction}Z stdout F " + line
+        for fraction, line in zip(("5", "123456789", "000001"), fast_lines(3), strict=True)
+    ]
+    odd = [
+        "2023-02-29T00:00:00Z stderr F " + fast_lines(1)[0],
+        "2024-02-29T00:00:00.25Z stderr P " + fast_lines(1)[0][:40],
+        "2024-02-29T00:00:00.26Z stderr F " + fast_lines(1)[0][40:],
+    ]
+    data = "\n".join([*wrapped, *fast_lines(2), *odd]).encode()
+    slow: list[int] = []
+    take_slow = access_fast._take_slow
+
+    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
+        slow.append(line_no)
+        take_slow(parser, joiner, line_no, text)
+
+    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    reference, fast = read_both(data)
+    assert fast == reference
+    assert slow == [6, 7, 8]
+    assert len(fast["rows"]) == 6 and fast["wrapper_time_lines"] == 4
+    assert [r["stage_at"] for r in fast["rows"][:3]] == [
+        1677628799500000,
+        1677628799123456,
+        1677628799000001,
+    ]
+
+
+def test_journald_prefixed_canonical_lines_take_the_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A journald/syslog prefix (``Feb 12 12:31:00 host kube-apiserver[pid]: <klog line>``) is
+    read vectorised: the klog clock times the line in the running year, the host is its
+    apiserver, as in the reference."""
+    lines = [
+        f"Feb  4 12:00:00 master-{i} kube-apiserver[2192{i}]: " + line
+        for i, line in enumerate(fast_lines(4))
+    ]
+    data = "\n".join([*lines, *fast_lines(1), "Feb  4 12:00:00 m kube:x: " + fast_lines(1)[0]])
+    slow: list[int] = []
+    take_slow = access_fast._take_slow
+
+    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
+        slow.append(line_no)
+        take_slow(parser, joiner, line_no, text)
+
+    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    reference, fast = read_both(data.encode())
+    assert fast == reference
+    assert slow == [6]
+    assert [r["apiserver"] for r in fast["rows"]] == [f"master-{i}" for i in range(4)] + [None]

@@ -14,6 +14,9 @@ import zstandard
 import k8saudit
 from k8saudit import store
 from k8saudit.exceptions import DatasetError, DatasetLockedError, InputError, UsageError
+from k8saudit.ingestion import requests as requests_module
+from k8saudit.ingestion.requests import Strategy
+from k8saudit.ingestion.staging import Stager
 from tests.helpers import event, jsonl, rows, write_lines
 
 
@@ -133,6 +136,59 @@ def test_access_log_arriving_in_a_later_run_fills_apf(tmp_path: Path) -> None:
         True,
         "rest-client",
     )
+
+
+def _structured(at: str, audit_id: str, uri: str = "/api/v1/pods") -> str:
+    return (
+        f'I0204 12:00:{at} 11 httplog.go:132] "HTTP" verb="LIST" URI="{uri}" latency="5ms" '
+        f'userAgent="kubelet/v1.28.0" audit-ID="{audit_id}" srcIP="10.0.0.7:1" resp=200'
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "access_only", "requests"),
+    [
+        # every line keyed by its audit-ID, or by content and rank (glog lines have no ID:
+        # the two identical ones are two requests)
+        (
+            [
+                _structured("00.100000", "a"),
+                _structured("00.200000", "b", "/api/v1/namespaces/x/pods/p"),
+                _structured("01.000000", ""),
+                "I0204 12:00:02.000000 1 wrap.go:47] GET /api/v1/nodes: (1ms) 200 [k 10.0.0.1:2]",
+                "I0204 12:00:02.000000 1 wrap.go:47] GET /api/v1/nodes: (1ms) 200 [k 10.0.0.1:2]",
+                "E0205 00:00:01.000000 1 wrap.go:47] GET /healthz: (2ms) 500 [probe 10.0.0.1:3]",
+            ],
+            True,
+            6,
+        ),
+        # one audit-ID logged twice: the merge keeps one row for it
+        ([_structured("00.100000", "a"), _structured("00.300000", "a")], False, 1),
+    ],
+)
+def test_access_logs_alone_skip_the_merge_with_the_same_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], access_only: bool,
+    requests: int,
+) -> None:  # fmt: skip
+    """A run of access-log lines only, each its own key, is written without merge_requests
+    (Strategy.ACCESS_ONLY); the requests are those of the merges it skips."""
+    log = write_lines(tmp_path / "kube-apiserver.log", lines)
+    chosen: list[Strategy] = []
+    choose = requests_module.choose_strategy
+
+    def spy(stager: Stager) -> Strategy:
+        chosen.append(choose(stager))
+        return chosen[-1]
+
+    monkeypatch.setattr(k8saudit.ingestion, "choose_strategy", spy)
+    report = k8saudit.ingest([log], dataset=tmp_path / "default", year=2019)
+    assert chosen == [Strategy.ACCESS_ONLY if access_only else Strategy.SIMPLE_WITH_ACCESS]
+    assert report.requests_after == requests
+    general = k8saudit.ingest([log], dataset=tmp_path / "general", year=2019,
+                              _strategy=Strategy.GENERAL)  # fmt: skip
+    assert general.requests_after == requests
+    query = "SELECT * FROM requests ORDER BY ALL"
+    assert rows(tmp_path / "general", query) == rows(tmp_path / "default", query)
 
 
 @pytest.mark.parametrize("compress", ["gzip", "zstd"])

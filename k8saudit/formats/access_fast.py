@@ -24,8 +24,6 @@ interleaves the vectorised runs with the Python state machine, which SQL cannot 
 from __future__ import annotations
 
 import itertools
-import queue
-import threading
 from collections.abc import Iterator
 from datetime import UTC, tzinfo
 from typing import IO
@@ -37,11 +35,11 @@ import pyarrow as pa
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.klog import utc_offset_us
-from k8saudit.io import BOM
+from k8saudit.io import BOM, read_ahead
 from k8saudit.schema import RAW_EVENT_SCHEMA
 
 #: bytes of input per block: bounds the memory of a block's columns (a few times this)
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 4 << 20
 
 #: a bare klog header whose clock is valid in any year (29 February is left to the reference)
 _HEADER = (
@@ -65,6 +63,21 @@ _GLOG = (
     f"^{_HEADER}([A-Z][A-Z_-]*) ([!-~]+): \\(({_DURATION_NC})\\) ([0-9]{{1,9}}) "
     r"\[(.*) ([^ ]+)\]$"
 )
+#: a containerd (CRI) wrapper of a whole record: its RFC 3339 UTC time, stream and ``F`` tag
+_CRI = (
+    r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:"
+    r"[0-5][0-9](?:\.[0-9]{1,9})?Z std(?:out|err) F "
+)
+_CRI_STRUCTURED = _CRI + _STRUCTURED[1:]
+_CRI_GLOG = _CRI + _GLOG[1:]
+#: a journald/syslog prefix (``klog._JOURNALD_RE`` with printable-ASCII host and ident): the
+#: klog clock times the line, the host names its apiserver
+_JOURNALD = (
+    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
+    r"[!-~]+ [!-9;-Z\\-~]+(?:\[[0-9]+\])?: "
+)
+_JOURNALD_STRUCTURED = _JOURNALD + _STRUCTURED[1:]
+_JOURNALD_GLOG = _JOURNALD + _GLOG[1:]
 _UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _K8S_VERBS = {
     "LIST": "list",
@@ -106,7 +119,8 @@ def parse_access_file(
     joiner = LineJoiner()
     first_line = 1
     previous: ParsedBatch | None = None
-    for block in _line_blocks(_read_ahead(stream, block_bytes)):
+    reads = iter(lambda: stream.read(block_bytes), b"")
+    for block in _line_blocks(read_ahead(reads)):
         if previous is not None:
             yield previous
         previous = _parse_block(parser, joiner, block, first_line, source_file)
@@ -137,43 +151,6 @@ def _combined(first: ParsedBatch, second: ParsedBatch) -> ParsedBatch:
 # --------------------------------------------------------------------------- lines
 
 
-def _read_ahead(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """The stream's bytes in reads of ``size``, read (and decompressed) by a second thread
-    while this one parses; at most two reads wait in memory."""
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            while not stop.is_set():
-                chunk = stream.read(size)
-                if not chunk:
-                    break
-                chunks.put(chunk)
-        except BaseException as exc:  # handed to the consumer, raised there
-            chunks.put(exc)
-            return
-        chunks.put(None)
-
-    thread = threading.Thread(target=pump, name="k8saudit-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            chunk = chunks.get()
-            if chunk is None:
-                return
-            if isinstance(chunk, BaseException):
-                raise chunk
-            yield chunk
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a pump waiting on a full queue
-            try:
-                chunks.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
-
-
 class _Block:
     """A block of whole lines: the text of each (as ``io.iter_lines`` reads it) and the bytes
     they were cut from, for slicing fields out of the lines the fast regexes vouched for."""
@@ -181,6 +158,9 @@ class _Block:
     def __init__(self, data: bytes) -> None:
         self.lines = pl.Series("line", [], pl.String)
         self.starts = np.zeros(0, np.int64)  # the byte offset of each line in ``data``
+        self.klog_at = self.starts  # where each line's klog line starts (after a wrapper)
+        self.wrapper_us = self.starts  # the time its wrapper states (CRI-wrapped fast lines)
+        self.host_at = self.host_end = self.starts  # the host of a journald prefix
         self.buffer = pa.py_buffer(data)
         self.bytes = np.frombuffer(data, np.uint8)
         self._positions: dict[int, np.ndarray] = {}
@@ -313,19 +293,26 @@ def _parse_block(
         _STRUCT,
         np.where(kinds["glog"].to_numpy(), _GLOG_KIND, _SLOW),
     ).astype(np.int8)
+    block.klog_at = block.starts.copy()
+    block.host_at = np.zeros(len(kind), np.int64)
+    block.host_end = np.zeros(len(kind), np.int64)
+    wrapped = _cri_lines(block, kind)
+    journald = _journald_lines(block, kind)
     if len(block.bytes) >= 1 << 31:  # string views address a block with 32-bit offsets
         kind[:] = _SLOW
     fast = kind != _SLOW
+    bare = fast & ~wrapped
     months = np.zeros(len(kind), np.int64)
     days = np.zeros(len(kind), np.int64)
-    if fast.any():  # a fast line starts with its klog header: MMDD at bytes 1-4
-        months[fast] = block.number(block.starts[fast] + 1, 2)
-        days[fast] = block.number(block.starts[fast] + 3, 2)
+    if bare.any():  # a klog header starts with MMDD at bytes 1-4
+        months[bare] = block.number(block.klog_at[bare] + 1, 2)
+        days[bare] = block.number(block.klog_at[bare] + 3, 2)
     years = np.zeros(len(kind), np.int64)
     emitted = np.zeros(len(kind), bool)
     texts = _SlowLines(lines, fast)
     state = parser.state
-    changes = np.flatnonzero(np.diff(fast.view(np.int8))) + 1
+    run_kind = fast.view(np.int8) + wrapped.view(np.int8)  # 0 slow, 1 bare, 2 CRI-wrapped
+    changes = np.flatnonzero(np.diff(run_kind)) + 1
     bounds = np.concatenate(([0], changes, [len(kind)])).tolist()
     for start, end in itertools.pairwise(bounds):
         if not fast[start]:
@@ -337,12 +324,17 @@ def _parse_block(
                 _take_slow(parser, joiner, first_line + start, texts.get(start))
                 start += 1
                 continue
+            if wrapped[start]:
+                start = _take_wrapped_run(parser, emitted, start, end)
+                continue
             start = _take_fast_run(parser, months, days, years, emitted, start, end)
             if start < end:  # a date the fast path cannot vouch for in its year
                 _take_slow(parser, joiner, first_line + start, texts.get(start))
                 start += 1
     batch = state.take(source_file)
-    table = _fast_table(block, kind, emitted, years, first_line, parser.tz, source_file)
+    table = _fast_table(
+        block, kind, wrapped, journald, emitted, years, first_line, parser.tz, source_file
+    )
     if table.num_rows == 0:
         return batch
     return _combined(batch, ParsedBatch(table=table, lines=table.num_rows, skipped=0))
@@ -412,29 +404,129 @@ def _take_fast_run(
     return start + stop
 
 
+def _take_wrapped_run(parser: AccessLogParser, emitted: np.ndarray, start: int, end: int) -> int:
+    """Take the CRI-wrapped fast lines ``start:end`` as the state machine would: each a record
+    timed by its wrapper (the klog clock, and so the running year, left alone); the last stays
+    pending for continuation lines. Returns ``end``."""
+    state = parser.state
+    state.flush()
+    state.pending = EMITTED
+    state.pending_cont = 0
+    state.wrapper_time_lines += end - start
+    emitted[start:end] = True
+    return end
+
+
+def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
+    """Which lines are canonical lines in a containerd (CRI) wrapper of a whole record
+    (``_CRI``, on a valid calendar day): ``kind`` is set to their era; the block learns where
+    their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
+    wrapped = np.zeros(len(kind), bool)
+    digit_first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)] - ord("0") < 10
+    candidates = np.flatnonzero((kind == _SLOW) & digit_first)
+    if len(candidates) == 0:
+        return wrapped
+    text = block.lines.gather(candidates)
+    found = pl.DataFrame({"line": text}).select(
+        structured=pl.col("line").str.contains(_CRI_STRUCTURED),
+        glog=pl.col("line").str.contains(_CRI_GLOG),
+    )
+    era = np.where(
+        found["structured"].to_numpy(),
+        _STRUCT,
+        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
+    ).astype(np.int8)
+    chosen = candidates[era != _SLOW]
+    era = era[era != _SLOW]
+    at = block.starts[chosen]
+    year, month, day = block.number(at, 4), block.number(at + 5, 2), block.number(at + 8, 2)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    valid = day <= _DAYS_IN_MONTH[month] + ((month == 2) & leap)
+    chosen, era, at = chosen[valid], era[valid], at[valid]
+    year, month, day = year[valid], month[valid], day[valid]
+    zone = block.next(ord("Z"), at + 19)  # the fraction, if any, runs from byte 20 to the Z
+    micro = np.zeros(len(at), np.int64)
+    for k in range(6):  # the fraction truncated to microseconds, as klog.parse_rfc3339_us does
+        digit = at + 20 + k
+        micro = micro * 10 + np.where(digit < zone, block.bytes[digit].astype(np.int64) - 48, 0)
+    months_since_epoch = (year - 1970) * 12 + (month - 1)
+    epoch_days = months_since_epoch.astype("datetime64[M]").astype("datetime64[D]").astype(
+        np.int64
+    ) + (day - 1)
+    clock = (
+        block.number(at + 11, 2) * 3600 + block.number(at + 14, 2) * 60 + block.number(at + 17, 2)
+    )
+    block.wrapper_us = np.zeros(len(kind), np.int64)
+    block.wrapper_us[chosen] = (epoch_days * 86_400 + clock) * 1_000_000 + micro
+    block.klog_at[chosen] = zone + len("Z stderr F ")
+    kind[chosen] = era
+    wrapped[chosen] = True
+    return wrapped
+
+
+def _journald_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
+    """Which lines are canonical lines behind a journald/syslog prefix (``_JOURNALD``):
+    ``kind`` is set to their era; the block learns where their klog line starts (``klog_at``)
+    and where their host is (``host_at``, ``host_end``)."""
+    journald = np.zeros(len(kind), bool)
+    first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)]
+    candidates = np.flatnonzero((kind == _SLOW) & (first >= ord("A")) & (first <= ord("S")))
+    if len(candidates) == 0:
+        return journald
+    found = pl.DataFrame({"line": block.lines.gather(candidates)}).select(
+        structured=pl.col("line").str.contains(_JOURNALD_STRUCTURED),
+        glog=pl.col("line").str.contains(_JOURNALD_GLOG),
+    )
+    era = np.where(
+        found["structured"].to_numpy(),
+        _STRUCT,
+        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
+    ).astype(np.int8)
+    chosen = candidates[era != _SLOW]
+    host_at = block.starts[chosen] + len("Jan 02 15:04:05 ")
+    host_end = block.next(ord(" "), host_at)
+    block.host_at[chosen] = host_at
+    block.host_end[chosen] = host_end
+    # the ident holds no colon: the first after the host ends the prefix (``ident[pid]: ``)
+    block.klog_at[chosen] = block.next(ord(":"), host_end) + 2
+    kind[chosen] = era[era != _SLOW]
+    journald[chosen] = True
+    return journald
+
+
 # --------------------------------------------------------------------------- rows
 
 
 def _fast_table(
     block: _Block,
     kind: np.ndarray,
+    wrapped: np.ndarray,
+    journald: np.ndarray,
     emitted: np.ndarray,
     years: np.ndarray,
     first_line: int,
     tz: tzinfo,
     source_file: str,
 ) -> pa.Table:
-    """The ``RAW_EVENT_SCHEMA`` rows of a block's emitted fast lines, both eras."""
+    """The ``RAW_EVENT_SCHEMA`` rows of a block's emitted fast lines, both eras, bare, in a
+    CRI wrapper (whose time is the wrapper's) or behind a journald prefix (whose host is the
+    apiserver)."""
     tables = []
     for era, build in ((_STRUCT, _structured_fields), (_GLOG_KIND, _glog_fields)):
         chosen = emitted & (kind == era)
         if not chosen.any():
             continue
         index = np.flatnonzero(chosen)
-        start = block.starts[index]
-        end = start + block.lines.gather(index).str.len_bytes().to_numpy().astype(np.int64)
+        start = block.klog_at[index]
+        end = block.starts[index] + block.lines.gather(index).str.len_bytes().to_numpy().astype(
+            np.int64
+        )
         fields, durations = build(block, start, end)
-        stage_us = _klog_us(block, start, years[index], tz)
+        in_wrapper = wrapped[index]
+        stage_us = block.wrapper_us[index] if in_wrapper.any() else np.zeros(len(index), np.int64)
+        bare = ~in_wrapper
+        if bare.any():
+            stage_us[bare] = _klog_us(block, start[bare], years[index[bare]], tz)
         latency = durations["latency_ms"][0] / 1e6
         received = stage_us - np.rint(latency * 1000.0).astype(np.int64)
         columns = {
@@ -446,6 +538,11 @@ def _fast_table(
             "source_file": pa.array([source_file] * len(index), pa.string()),
             "source_line": pa.array(index + first_line, pa.int64()),
         }
+        in_journald = journald[index]
+        if in_journald.any():
+            columns["apiserver"] = block.strings(
+                block.host_at[index], block.host_end[index], in_journald
+            )
         tables.append(_to_schema(columns, len(index)))
     return pa.concat_tables(tables) if tables else RAW_EVENT_SCHEMA.empty_table()
 
@@ -533,7 +630,7 @@ def _duration_ns(block: _Block, start: np.ndarray, end: np.ndarray) -> np.ndarra
         hours * 3_600_000_000_000
         + minutes * 60_000_000_000
         + number * scale
-        + (frac * scale) // (10**frac_digits)
+        + (frac * scale) // (10 ** np.minimum(frac_digits, 18))  # (more: rows masked out)
     )
 
 

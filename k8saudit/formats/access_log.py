@@ -44,6 +44,8 @@ from k8saudit.formats.klog import (
     unwrap_line,
 )
 
+#: the earliest time an int64 of microseconds holds
+_MIN_US = -(1 << 63)
 #: a CRI/docker partial line is joined until this many characters, then taken as it is
 _MAX_JOINED = 1 << 20
 _KLOG_SEVERITIES = frozenset("IWEF")
@@ -151,8 +153,11 @@ class _AccessState:
             self.partial += 1
         latency = rec.latency_ms
         stage_us = self.pending_us
-        # without a latency the line's own time is the best received time
+        # without a latency the line's own time is the best received time; so it is with one
+        # that reaches before any time a timestamp holds (292,000 years: "2562513065h")
         received = stage_us - round(latency * 1000) if latency is not None else stage_us
+        if received < _MIN_US:
+            received = stage_us
         self.rows.append(
             (
                 rec.audit_id,

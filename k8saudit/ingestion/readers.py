@@ -39,7 +39,7 @@ from k8saudit.ingestion import audit_sources
 from k8saudit.ingestion.apiservers import Attribution
 from k8saudit.ingestion.clock import ClockYear, first_klog_month
 from k8saudit.ingestion.staging import Stager
-from k8saudit.io import BOM, SourceFile, iter_lines, open_binary, open_text
+from k8saudit.io import BOM, SourceFile, iter_lines, open_binary, open_text, read_ahead
 from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
@@ -381,13 +381,14 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
             batches = legacy_audit.parse_legacy_audit(
                 iter_lines(source), source_file=source.display
             )
-        else:  # vectorised, with the line-by-line parser for what the fast path cannot take
-            batches = access_fast.parse_access_file(
+        else:  # vectorised, with the line-by-line parser for what the fast path cannot take;
+            # parsed by a second thread while this one stages the batch before
+            batches = read_ahead(access_fast.parse_access_file(
                 stack.enter_context(open_binary(source)),
                 source_file=source.display,
                 default_year=clock_year.year,
                 tz=stager.clock.tz,
-            )
+            ), depth=1)  # fmt: skip
         _stage_line_batches(stager, result, batches, clock_year)
     return result
 

@@ -5,8 +5,10 @@ usual case): each request is its one complete event, or else the event ``sql/pic
 (the latest stage of a request still open, one of the copies of a complete event). Those are
 found from the events' keys alone, and only they are derived and written; files read in place
 are read once more for exactly those rows (``Strategy.SIMPLE``). Access-log lines of such a run
-are then merged with those requests (``Strategy.SIMPLE_WITH_ACCESS``). A run that is not simple
-goes through the general merge of all its events (``Strategy.GENERAL``):
+are then merged with those requests (``Strategy.SIMPLE_WITH_ACCESS``). A run of access-log lines
+alone, each with a key of its own, has nothing to merge: each line is its request, derived and
+written day by day straight from the staged rows (``Strategy.ACCESS_ONLY``). A run that is not
+simple goes through the general merge of all its events (``Strategy.GENERAL``):
 ``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log
 row. An access line meets its audit request on the audit-ID whatever dates they carry (klog
 lines often have to guess their year).
@@ -38,6 +40,7 @@ class Strategy(Enum):
 
     SIMPLE = "simple"
     SIMPLE_WITH_ACCESS = "simple with access logs"
+    ACCESS_ONLY = "access logs only"
     GENERAL = "general"
 
 
@@ -50,7 +53,10 @@ def choose_strategy(stager: Stager) -> Strategy:
     ((simple,),) = run_sql(con, "run_is_simple")
     if not simple:
         return Strategy.GENERAL
-    return Strategy.SIMPLE_WITH_ACCESS if stager.has_access_lines() else Strategy.SIMPLE
+    if not stager.has_access_lines():
+        return Strategy.SIMPLE
+    ((access_only,),) = run_sql(con, "run_is_access_only")
+    return Strategy.ACCESS_ONLY if access_only else Strategy.SIMPLE_WITH_ACCESS
 
 
 def write_requests(
@@ -143,6 +149,22 @@ def _write_simple_with_access(
     return write_materialized(stager.con, steps, relations, params, work / "out", run_id)
 
 
+def _write_access_only(
+    stager: Stager, steps: MergeSteps, work: Path, run_id: str
+) -> list[WrittenPart]:
+    """Each staged access-log line is its request (no audit event to merge with, no key shared):
+    derived and streamed into its day's part, nothing materialized."""
+    con = stager.con
+    days = sorted((d for (d,) in run_sql(con, "staged_access_days")), key=lambda d: (d is None, d))
+    steps.add(len(days))
+    relations = {
+        "raw": internal_sql("access_lines_of_day"),
+        "derived": internal_sql("derive"),
+        "day_rows": internal_sql("with_day"),
+    }
+    return write_days(con, relations, {}, days, work / "out", run_id, steps)
+
+
 def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -> list[WrittenPart]:
     """Every event of the run staged (files read in place too, read again), then merged."""
     in_place = stager.in_place
@@ -169,5 +191,6 @@ def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -
 _WRITERS: dict[Strategy, Callable[[Stager, MergeSteps, Path, str], list[WrittenPart]]] = {
     Strategy.SIMPLE: _write_simple,
     Strategy.SIMPLE_WITH_ACCESS: _write_simple_with_access,
+    Strategy.ACCESS_ONLY: _write_access_only,
     Strategy.GENERAL: _write_general,
 }
