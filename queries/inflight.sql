@@ -4,6 +4,9 @@
 -- flight at any instant, the seconds every seat of the pool was taken (at or above
 -- --max-requests-inflight / --max-mutating-requests-inflight: new requests get 429 then), and
 -- the requests that took a seat. Long-running requests (watches, exec...) and 429s hold none.
+-- With more than one apiserver, each interval also has a row '(total)' (is_total): the most
+-- requests in flight at once over all apiservers, and all the seats taken. The limits hold per
+-- apiserver, so its seconds-full are empty: a full total is no limit reached.
 -- Reconstructed exactly from each request's receipt and completion (_inflight_levels.sql).
 -- shape: over-time
 -- chart: line
@@ -16,9 +19,13 @@
 WITH bounds AS (
     SELECT window_start, window_end FROM observation_window($since, $until)
 ),
+servers AS (
+    SELECT count(DISTINCT apiserver) > 1 AS several FROM inflight_held
+),
 segments AS (
     SELECT
         l.apiserver,
+        false AS is_total,
         l.kind,
         l.in_flight,
         greatest(l.level_from, b.window_start) AS seg_from,
@@ -30,6 +37,19 @@ segments AS (
     FROM inflight_levels AS l
     CROSS JOIN bounds AS b
     WHERE l.level_to >= b.window_start AND l.level_from < b.window_end
+    UNION ALL
+    SELECT
+        '(total)',
+        true,
+        l.kind,
+        l.total_in_flight,
+        greatest(l.level_from, b.window_start),
+        least(l.total_to, b.window_end),
+        false
+    FROM inflight_levels AS l
+    CROSS JOIN bounds AS b
+    CROSS JOIN servers AS s
+    WHERE s.several AND l.total_to >= b.window_start AND l.level_from < b.window_end
 ),
 pieces AS (
     -- a segment spanning intervals counts in each, for the part of it inside (it ends before
@@ -47,6 +67,7 @@ per_interval AS (
     SELECT
         interval_start,
         apiserver,
+        is_total,
         kind,
         max(in_flight) AS peak,
         sum(seconds_between(
@@ -55,22 +76,33 @@ per_interval AS (
     FROM pieces
     GROUP BY ALL
 ),
-seated AS (
+seated_by_server AS (
     SELECT time_bucket($every, held_from) AS interval_start, apiserver, count(*) AS seated
     FROM inflight_held
     GROUP BY ALL
+),
+seated AS (
+    SELECT interval_start, apiserver, false AS is_total, seated
+    FROM seated_by_server
+    UNION ALL
+    SELECT interval_start, '(total)', true, sum(seated)
+    FROM seated_by_server
+    GROUP BY interval_start
 )
 SELECT
     CAST(p.interval_start AS TIMESTAMPTZ) AS interval_start,
     CAST(p.apiserver AS VARCHAR) AS apiserver,
     CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT) AS readonly_peak,
     CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT) AS mutating_peak,
-    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'readonly'), 0), 3) AS DOUBLE)
-        AS readonly_full_s,
-    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3) AS DOUBLE)
-        AS mutating_full_s,
-    CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated
+    CAST(CASE WHEN NOT p.is_total
+        THEN round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'readonly'), 0), 3)
+    END AS DOUBLE) AS readonly_full_s,
+    CAST(CASE WHEN NOT p.is_total
+        THEN round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3)
+    END AS DOUBLE) AS mutating_full_s,
+    CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated,
+    CAST(p.is_total AS BOOLEAN) AS is_total
 FROM per_interval AS p
-LEFT JOIN seated AS s USING (interval_start, apiserver)
-GROUP BY p.interval_start, p.apiserver
-ORDER BY interval_start, apiserver
+LEFT JOIN seated AS s USING (interval_start, apiserver, is_total)
+GROUP BY p.interval_start, p.apiserver, p.is_total
+ORDER BY interval_start, is_total, apiserver

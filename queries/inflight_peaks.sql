@@ -40,8 +40,7 @@ pools AS (
         coalesce(sum(seconds) FILTER (WHERE in_flight >= seat_limit), 0) AS full_s,
         -- an arrival finds every seat taken when the others in flight then (those received
         -- before it, not completed by then) fill them
-        coalesce(sum(arrivals) FILTER (WHERE in_flight - arrivals >= seat_limit), 0)
-            AS extra_429s
+        count(*) FILTER (WHERE arrives AND in_flight - arrivals >= seat_limit) AS extra_429s
     FROM levels
     GROUP BY apiserver, kind
 ),

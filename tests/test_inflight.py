@@ -32,7 +32,11 @@ def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
         for kind, peak in pools.items()
     }
     assert found == expected
-    over_time = sample.inflight(every="1m")
+    over_time = sample.inflight(every="1m").filter(is_total=False)
+    maxima = over_time.group_by("apiserver").agg("readonly_peak", "mutating_peak").rows()
+    assert {(server, "readonly"): max(ro) for server, ro, _ in maxima} | {
+        (server, "mutating"): max(mu) for server, _, mu in maxima
+    } == expected
     assert over_time["readonly_peak"].max() == truth["inflight_peak"]["readonly"]
     assert over_time["mutating_peak"].max() == truth["inflight_peak"]["mutating"]
 
@@ -104,3 +108,61 @@ def test_without_the_datadog_agent_the_seats_stay_free(sample: k8saudit.Dataset)
     assert (without["peak"] < 200).all()
     assert (base["full_s"] > 5).all() and (without["full_s"] == 0).all()
     assert not any("datadog-agent" in h for h in without["top_holders"].to_list())
+
+
+def test_the_total_is_the_sum_over_the_apiservers_at_each_instant(tmp_path: Path) -> None:
+    """The total peak of an interval is the most in flight at one instant over all apiservers,
+    not the sum of each one's peak (at different instants)."""
+    get = {"verb": "get", "requestURI": "/api/v1/namespaces/default/pods/p"}
+    create = {"verb": "create", "requestURI": "/api/v1/namespaces/default/pods"}
+    a = [*_request("a1", 0, 10, **get), *_request("a2", 2, 6, **get)]
+    b = [
+        *_request("b1", 1, 3, **get),  # 0-5 s: a1, a2, b1 all in flight from 2 s to 3 s
+        *_request("b2", 7, 8, **get),  # 5-10 s: a1, a2 at 5 s; a1, b2 at 7 s; never 3
+        *_request("bm", 1, 2, **create),
+    ]
+    for server in ("apiserver-a", "apiserver-b"):
+        (tmp_path / server).mkdir()
+    logs = [jsonl(tmp_path / "apiserver-a" / "audit.log", a),
+            jsonl(tmp_path / "apiserver-b" / "audit.log", b)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds")
+    over_time = k8saudit.open(tmp_path / "ds").inflight(every="5s", max_requests_inflight=2)
+    assert over_time.select(
+        "apiserver", "readonly_peak", "mutating_peak", "readonly_full_s", "seated", "is_total"
+    ).rows() == [
+        ("apiserver-a", 2, 0, 3.0, 2, False),  # a1, a2 from 2 s to 5 s: every seat taken
+        ("apiserver-b", 1, 1, 0.0, 2, False),
+        ("(total)", 3, 1, None, 4, True),  # no limit of its own: none reached
+        ("apiserver-a", 2, 0, 1.0, 0, False),
+        ("apiserver-b", 1, 0, 0.0, 1, False),
+        ("(total)", 2, 0, None, 1, True),
+    ]
+
+
+def test_the_sample_total_matches_a_sweep_of_its_own(sample: k8saudit.Dataset) -> None:
+    """Each interval's total peak against a sweep in Python over the same requests."""
+    held = sample.sql(
+        "SELECT verb IN ('get', 'list', 'watch') AS readonly, epoch_us(received_at) AS t0, "
+        "epoch_us(coalesce(completed_at, (SELECT max(last) FROM observation))) AS t1 "
+        "FROM requests WHERE NOT is_long_running AND code IS DISTINCT FROM 429"
+    )
+    minute = 60_000_000
+    expected: dict[tuple[int, bool], int] = {}
+    for readonly in (True, False):
+        pool = held.filter(readonly=readonly)
+        changes = sorted([(t, 1) for t in pool["t0"]] + [(t, -1) for t in pool["t1"]])
+        level, i = 0, 0
+        while i < len(changes):  # the changes of one instant net out first
+            instant = changes[i][0]
+            while i < len(changes) and changes[i][0] == instant:
+                level += changes[i][1]
+                i += 1
+            key = (instant // minute, readonly)
+            expected[key] = max(expected.get(key, 0), level)
+    totals = sample.inflight(every="1m").filter(is_total=True)
+    assert totals.height == 5
+    for row in totals.iter_rows(named=True):
+        start = int(row["interval_start"].timestamp()) * 1_000_000 // minute
+        assert row["readonly_peak"] == expected[(start, True)]
+        assert row["mutating_peak"] == expected[(start, False)]
+    assert totals["readonly_peak"].max() == 800
