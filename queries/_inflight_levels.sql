@@ -8,11 +8,12 @@
 -- each level counts once). `arrivals`: the requests received at t on that apiserver, `arrives`:
 -- the row is one. `total_in_flight` holds from `level_from` to `total_to`: the same over all
 -- apiservers (one sweep: the window sorts these rows once per apiserver and once over all).
+-- `seats_in_flight` and `total_seats`: the same weighted by each request's APF seats.
 WITH changes AS (
-    SELECT apiserver, kind, held_from AS instant, 1 AS delta
+    SELECT apiserver, kind, held_from AS instant, 1 AS delta, seats AS seat_delta
     FROM inflight_held
     UNION ALL
-    SELECT apiserver, kind, held_to, -1
+    SELECT apiserver, kind, held_to, -1, -seats
     FROM inflight_held
     WHERE held_to IS NOT NULL
 )
@@ -27,7 +28,9 @@ SELECT
     ) AS arrivals,
     delta > 0 AS arrives,
     coalesce(lead(instant) OVER by_pool, instant) AS total_to,
-    sum(delta) OVER by_pool AS total_in_flight
+    sum(delta) OVER by_pool AS total_in_flight,
+    sum(seat_delta) OVER by_server AS seats_in_flight,
+    sum(seat_delta) OVER by_pool AS total_seats
 FROM changes
 WINDOW
     by_server AS (PARTITION BY apiserver, kind ORDER BY instant),

@@ -6,7 +6,9 @@
 -- the requests that took a seat. Long-running requests (watches, exec...) and 429s hold none.
 -- With more than one apiserver, each interval also has a row '(total)' (is_total): the most
 -- requests in flight at once over all apiservers, and all the seats taken. The limits hold per
--- apiserver, so its seconds-full are empty: a full total is no limit reached.
+-- apiserver, so its seconds-full are empty: a full total is no limit reached. Where the access
+-- log states APF seats, `readonly_seats_peak` / `mutating_seats_peak` weigh each request by the
+-- seats it occupied while it executed (apf_iseats, 1 where not stated: _inflight_held.sql).
 -- Reconstructed exactly from each request's receipt and completion (_inflight_levels.sql).
 -- shape: over-time
 -- chart: line
@@ -28,6 +30,7 @@ segments AS (
         false AS is_total,
         l.kind,
         l.in_flight,
+        l.seats_in_flight AS seats,
         greatest(l.level_from, b.window_start) AS seg_from,
         least(l.level_to, b.window_end) AS seg_to,
         l.in_flight >= CASE l.kind
@@ -43,6 +46,7 @@ segments AS (
         true,
         l.kind,
         l.total_in_flight,
+        l.total_seats,
         greatest(l.level_from, b.window_start),
         least(l.total_to, b.window_end),
         false
@@ -70,6 +74,7 @@ per_interval AS (
         is_total,
         kind,
         max(in_flight) AS peak,
+        max(seats) AS seats_peak,
         sum(seconds_between(
             greatest(seg_from, interval_start), least(seg_to, interval_start + $every)
         )) FILTER (WHERE seats_full) AS full_s
@@ -101,7 +106,11 @@ SELECT
         THEN round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3)
     END AS DOUBLE) AS mutating_full_s,
     CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated,
-    CAST(p.is_total AS BOOLEAN) AS is_total
+    CAST(p.is_total AS BOOLEAN) AS is_total,
+    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT)
+        AS readonly_seats_peak,
+    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT)
+        AS mutating_seats_peak
 FROM per_interval AS p
 LEFT JOIN seated AS s USING (interval_start, apiserver, is_total)
 GROUP BY p.interval_start, p.apiserver, p.is_total

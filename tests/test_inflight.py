@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import k8saudit
-from tests.helpers import event, jsonl
+from tests.helpers import event, jsonl, write_lines
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,3 +166,42 @@ def test_the_sample_total_matches_a_sweep_of_its_own(sample: k8saudit.Dataset) -
         assert row["readonly_peak"] == expected[(start, True)]
         assert row["mutating_peak"] == expected[(start, False)]
     assert totals["readonly_peak"].max() == 800
+
+
+def _access(audit_id: str, verb: str, end: str, seats: int) -> str:
+    """An access-log line for request `audit_id`, completed at 12:00:`end`, with its seats."""
+    return (
+        f'I0204 12:00:{end}      11 httplog.go:132] "HTTP" verb="{verb}" URI="/api/v1/pods" '
+        f'latency="1s" userAgent="kubelet/v1.28.0" audit-ID="{audit_id}" srcIP="10.0.0.7:4321" '
+        f'apf_pl="workload-low" apf_fs="service-accounts" apf_iseats={seats} apf_fseats=0 '
+        'apf_additionalLatency="0s" apf_execution_time="1s" resp=200'
+    )
+
+
+def test_seats_weigh_each_request_by_its_apf_seats(tmp_path: Path) -> None:
+    """Seat-weighted peaks from the access log's apf_iseats; a request no line states counts
+    one seat."""
+    lists = {"verb": "list", "requestURI": "/api/v1/pods"}
+    get = {"verb": "get", "requestURI": "/api/v1/namespaces/default/pods/p"}
+    events = [
+        *_request("a", 0, 10, **lists),  # 10 seats
+        *_request("b", 2, 6, **get),  # 1 seat
+        *_request("c", 3, 5, **lists),  # 4 seats
+        *_request("d", 4, 8, **get),  # no access line: 1 seat
+        *_request("m", 1, 3, verb="create", requestURI="/api/v1/namespaces/default/pods"),
+    ]
+    access = [
+        _access("a", "LIST", "10.000000", 10),
+        _access("b", "GET", "06.000000", 1),
+        _access("c", "LIST", "05.000000", 4),
+        _access("m", "POST", "03.000000", 2),
+    ]
+    logs = [jsonl(tmp_path / "audit.log", events),
+            write_lines(tmp_path / "kube-apiserver.log", access)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds")
+    over_time = k8saudit.open(tmp_path / "ds").inflight(every="5s")
+    # readonly seats: 10 from 0 s, 11 from 2 s, 15 from 3 s, 16 from 4 s (a, b, c, d), 12
+    # from 5 s (a, b, d), 11 from 6 s, 10 from 8 s; in requests the peaks are 4 and 3
+    assert over_time.select(
+        "readonly_peak", "readonly_seats_peak", "mutating_peak", "mutating_seats_peak"
+    ).rows() == [(4, 16, 1, 2), (3, 12, 0, 0)]
