@@ -21,39 +21,22 @@
 WITH bounds AS (
     SELECT window_start, window_end FROM observation_window($since, $until)
 ),
-servers AS (
-    SELECT count(DISTINCT apiserver) > 1 AS several FROM inflight_held
-),
 segments AS (
     SELECT
         l.apiserver,
-        false AS is_total,
+        l.is_total,
         l.kind,
         l.in_flight,
         l.seats_in_flight AS seats,
         greatest(l.level_from, b.window_start) AS seg_from,
         least(l.level_to, b.window_end) AS seg_to,
-        l.in_flight >= CASE l.kind
+        NOT l.is_total AND l.in_flight >= CASE l.kind
             WHEN 'readonly' THEN $max_requests_inflight
             ELSE $max_mutating_requests_inflight
         END AS seats_full
     FROM inflight_levels AS l
     CROSS JOIN bounds AS b
     WHERE l.level_to >= b.window_start AND l.level_from < b.window_end
-    UNION ALL
-    SELECT
-        '(total)',
-        true,
-        l.kind,
-        l.total_in_flight,
-        l.total_seats,
-        greatest(l.level_from, b.window_start),
-        least(l.total_to, b.window_end),
-        false
-    FROM inflight_levels AS l
-    CROSS JOIN bounds AS b
-    CROSS JOIN servers AS s
-    WHERE s.several AND l.total_to >= b.window_start AND l.level_from < b.window_end
 ),
 pieces AS (
     -- a segment spanning intervals counts in each, for the part of it inside (it ends before

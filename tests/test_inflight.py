@@ -24,7 +24,7 @@ def sample(sample_dataset: Path) -> k8saudit.Dataset:
 
 def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
     truth = json.loads((REPO / "sample_logs" / "ground_truth.json").read_text())
-    peaks = sample.inflight_peaks()
+    peaks = sample.inflight_peaks().filter(is_total=False)
     found = {(r["apiserver"], r["kind"]): r["peak"] for r in peaks.iter_rows(named=True)}
     expected = {
         (server, kind): peak
@@ -42,8 +42,10 @@ def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
 
 
 def test_a_lower_limit_fills_the_seats_longer(sample: k8saudit.Dataset) -> None:
-    at_400 = sample.inflight_peaks().filter(kind="readonly")
-    at_300 = sample.inflight_peaks(max_requests_inflight=300).filter(kind="readonly")
+    at_400 = sample.inflight_peaks().filter(kind="readonly", is_total=False)
+    at_300 = sample.inflight_peaks(max_requests_inflight=300).filter(
+        kind="readonly", is_total=False
+    )
     assert (at_400["extra_429s"] == 0).all()  # a served request found a free seat
     assert (at_300["extra_429s"] > 0).all()
     assert (at_300["full_s"] > at_400["full_s"]).all()
@@ -102,8 +104,8 @@ def test_rows_in_rows_out(tmp_path: Path) -> None:
 def test_without_the_datadog_agent_the_seats_stay_free(sample: k8saudit.Dataset) -> None:
     """The what-if of the incident: the requests of one client left out, the latencies of the
     others as logged (without that load they would only be shorter)."""
-    base = sample.inflight_peaks().filter(kind="readonly")
-    without = sample.inflight_peaks(without="datadog-agent").filter(kind="readonly")
+    base = sample.inflight_peaks().filter(kind="readonly", is_total=False)
+    without = sample.inflight_peaks(without="datadog-agent").filter(kind="readonly", is_total=False)
     assert base["peak"].to_list() == [400, 400]
     assert (without["peak"] < 200).all()
     assert (base["full_s"] > 5).all() and (without["full_s"] == 0).all()
@@ -126,7 +128,8 @@ def test_the_total_is_the_sum_over_the_apiservers_at_each_instant(tmp_path: Path
     logs = [jsonl(tmp_path / "apiserver-a" / "audit.log", a),
             jsonl(tmp_path / "apiserver-b" / "audit.log", b)]  # fmt: skip
     k8saudit.ingest(logs, dataset=tmp_path / "ds")
-    over_time = k8saudit.open(tmp_path / "ds").inflight(every="5s", max_requests_inflight=2)
+    ds = k8saudit.open(tmp_path / "ds")
+    over_time = ds.inflight(every="5s", max_requests_inflight=2)
     assert over_time.select(
         "apiserver", "readonly_peak", "mutating_peak", "readonly_full_s", "seated", "is_total"
     ).rows() == [
@@ -137,6 +140,15 @@ def test_the_total_is_the_sum_over_the_apiservers_at_each_instant(tmp_path: Path
         ("apiserver-b", 1, 0, 0.0, 1, False),
         ("(total)", 2, 0, None, 1, True),
     ]
+    peaks = ds.inflight_peaks(max_requests_inflight=2).filter(kind="readonly")
+    assert peaks.select("apiserver", "peak", "seat_limit", "full_s", "extra_429s").rows() == [
+        ("apiserver-a", 2, 2, 4.0, 0),  # a1 and a2 from 2 s to 6 s
+        ("apiserver-b", 1, 2, 0.0, 0),
+        ("(total)", 3, None, None, None),
+    ]
+    total = peaks.row(2, named=True)
+    assert total["peak_at"] == datetime(2019, 2, 4, 12, 0, 2, tzinfo=UTC)
+    assert total["top_holders"] == "rest-client (logging:fluentd) 3"
 
 
 def test_the_sample_total_matches_a_sweep_of_its_own(sample: k8saudit.Dataset) -> None:
