@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import k8saudit
+from k8saudit.simulator import simulate
 from tests.helpers import event, jsonl, write_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -217,3 +218,24 @@ def test_seats_weigh_each_request_by_its_apf_seats(tmp_path: Path) -> None:
     assert over_time.select(
         "readonly_peak", "readonly_seats_peak", "mutating_peak", "mutating_seats_peak"
     ).rows() == [(4, 16, 1, 2), (3, 12, 0, 0)]
+
+
+def test_simulate_output_matches_its_ground_truth(tmp_path: Path) -> None:
+    """On fresh `simulate` output with three apiservers (not only the committed sample), each
+    apiserver's peak is the one the simulator counted from its own schedule, and the total is at
+    least the highest of them and at most their sum."""
+    result = simulate(tmp_path / "logs", nodes=40, duration="3m", seed=11, apiservers=3)
+    k8saudit.ingest([tmp_path / "logs"], dataset=tmp_path / "ds")
+    peaks = k8saudit.open(tmp_path / "ds").inflight_peaks()
+    truth = result.ground_truth["inflight_peak"]["by_apiserver"]
+    assert len(truth) == 3
+    per_server = {
+        (r["apiserver"], r["kind"]): r["peak"]
+        for r in peaks.filter(is_total=False).iter_rows(named=True)
+    }
+    assert per_server == {
+        (server, kind): peak for server, pools in truth.items() for kind, peak in pools.items()
+    }
+    for row in peaks.filter(is_total=True).iter_rows(named=True):
+        mine = [pools[row["kind"]] for pools in truth.values()]
+        assert max(mine) <= row["peak"] <= sum(mine)
