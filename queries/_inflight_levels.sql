@@ -7,53 +7,67 @@
 -- next instant of that apiserver and pool (the other rows of that instant end where they begin:
 -- each level counts once). `arrivals`: the requests received at t on that apiserver, `arrives`:
 -- the row is one. `seats_in_flight`: the same weighted by each request's APF seats. With more
--- than one apiserver, every change has a second row, apiserver '(total)' (is_total), with the
--- levels over all apiservers (no arrivals). One sweep: the window sorts the changes once per
--- apiserver and once over all, kind as a boolean (narrow rows), and nothing is kept after it.
-WITH changes AS (
-    SELECT apiserver, kind = 'readonly' AS readonly, held_from AS instant, 1 AS delta,
-        seats AS seat_delta
-    FROM inflight_held
-    UNION ALL
-    SELECT apiserver, kind = 'readonly', held_to, -1, -seats
-    FROM inflight_held
-    WHERE held_to IS NOT NULL
+-- than one apiserver, the same sweep over all of them gives rows '(total)' (is_total, no
+-- arrivals). Memory: each sweep is its own window over narrow rows (the kind a boolean, the
+-- total's without the apiserver), made from `inflight_held` as they are sorted, and each
+-- analysis reads these rows once, so DuckDB keeps none of them after the windows.
+WITH servers AS (
+    SELECT count(DISTINCT apiserver) > 1 AS several FROM inflight_held
 ),
-swept AS (
+changes AS (
+    SELECT
+        h.apiserver,
+        h.kind = 'readonly' AS readonly,
+        CASE WHEN e.delta > 0 THEN h.held_from ELSE h.held_to END AS instant,
+        e.delta,
+        e.delta * h.seats AS seat_delta
+    FROM inflight_held AS h
+    CROSS JOIN (VALUES (1), (-1)) AS e (delta)
+    WHERE e.delta > 0 OR h.held_to IS NOT NULL
+),
+by_server AS (
     SELECT
         apiserver,
+        false AS is_total,
         readonly,
-        instant,
-        coalesce(lead(instant) OVER by_server, instant) AS level_to,
-        sum(delta) OVER by_server AS in_flight,
+        instant AS level_from,
+        coalesce(lead(instant) OVER by_time, instant) AS level_to,
+        sum(delta) OVER by_time AS in_flight,
+        sum(seat_delta) OVER by_time AS seats_in_flight,
         sum(CASE WHEN delta > 0 THEN 1 ELSE 0 END) OVER (
             PARTITION BY apiserver, readonly ORDER BY instant
             RANGE BETWEEN CURRENT ROW AND CURRENT ROW
         ) AS arrivals,
-        delta > 0 AS arrives,
-        sum(seat_delta) OVER by_server AS seats,
-        coalesce(lead(instant) OVER by_pool, instant) AS total_to,
-        sum(delta) OVER by_pool AS total_in_flight,
-        sum(seat_delta) OVER by_pool AS total_seats
+        delta > 0 AS arrives
     FROM changes
-    WINDOW
-        by_server AS (PARTITION BY apiserver, readonly ORDER BY instant),
-        by_pool AS (PARTITION BY readonly ORDER BY instant)
+    WINDOW by_time AS (PARTITION BY apiserver, readonly ORDER BY instant)
 ),
-servers AS (
-    SELECT count(DISTINCT apiserver) > 1 AS several FROM inflight_held
+total_changes AS (
+    SELECT
+        h.kind = 'readonly' AS readonly,
+        CASE WHEN e.delta > 0 THEN h.held_from ELSE h.held_to END AS instant,
+        e.delta,
+        e.delta * h.seats AS seat_delta
+    FROM inflight_held AS h
+    CROSS JOIN (VALUES (1), (-1)) AS e (delta)
+    CROSS JOIN servers AS v
+    WHERE v.several AND (e.delta > 0 OR h.held_to IS NOT NULL)
+),
+by_pool AS (
+    SELECT
+        '(total)' AS apiserver,
+        true AS is_total,
+        readonly,
+        instant AS level_from,
+        coalesce(lead(instant) OVER by_time, instant) AS level_to,
+        sum(delta) OVER by_time AS in_flight,
+        sum(seat_delta) OVER by_time AS seats_in_flight,
+        CAST(NULL AS BIGINT) AS arrivals,
+        false AS arrives
+    FROM total_changes
+    WINDOW by_time AS (PARTITION BY readonly ORDER BY instant)
 )
 SELECT
-    CASE WHEN t.is_total THEN '(total)' ELSE s.apiserver END AS apiserver,
-    t.is_total,
-    CASE WHEN s.readonly THEN 'readonly' ELSE 'mutating' END AS kind,
-    s.instant AS level_from,
-    CASE WHEN t.is_total THEN s.total_to ELSE s.level_to END AS level_to,
-    CASE WHEN t.is_total THEN s.total_in_flight ELSE s.in_flight END AS in_flight,
-    CASE WHEN t.is_total THEN s.total_seats ELSE s.seats END AS seats_in_flight,
-    CASE WHEN NOT t.is_total THEN s.arrivals END AS arrivals,
-    s.arrives AND NOT t.is_total AS arrives
-FROM swept AS s
-CROSS JOIN (VALUES (false), (true)) AS t (is_total)
-CROSS JOIN servers AS v
-WHERE NOT t.is_total OR v.several
+    apiserver, is_total, CASE WHEN readonly THEN 'readonly' ELSE 'mutating' END AS kind,
+    level_from, level_to, in_flight, seats_in_flight, arrivals, arrives
+FROM (SELECT * FROM by_server UNION ALL SELECT * FROM by_pool)
