@@ -1,5 +1,5 @@
-# Quick start: `make demo` (the main job on sample_logs/: ingest, top talkers, info, diagnose,
-# and the HTML report)
+# Quick start: `make demo` (the main job on sample_logs/: ingest, top talkers, info, the HTML
+# report, and last the diagnosis)
 # and `make test`.
 # Both create .venv with nothing but Python 3.11+ and make on the machine.
 PYTHON ?= python3
@@ -20,9 +20,9 @@ demo: $(BIN)/.installed
 	$(BIN)/k8saudit ingest sample_logs --dataset $(DEMO_DATASET)
 	$(BIN)/k8saudit top-talkers --dataset $(DEMO_DATASET) --limit 10
 	$(BIN)/k8saudit info --dataset $(DEMO_DATASET)
-	$(BIN)/k8saudit diagnose --dataset $(DEMO_DATASET)
 	mkdir -p build
 	$(BIN)/k8saudit report --dataset $(DEMO_DATASET) --output build/demo-report.html
+	$(BIN)/k8saudit diagnose --dataset $(DEMO_DATASET)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -352,7 +352,8 @@ def throttling_chart(request: _Request) -> alt.TopLevelMixin:
 
 
 def inflight_chart(request: _Request) -> alt.TopLevelMixin:
-    """Per apiserver, the most requests in flight in each interval against the limits."""
+    """Per apiserver, the most requests in flight in each interval against the limits (the
+    '(total)' rows are left out: the limits hold per apiserver)."""
     import altair as alt
     import polars as pl
 
@@ -367,7 +368,7 @@ def inflight_chart(request: _Request) -> alt.TopLevelMixin:
         max_mutating_requests_inflight=limits["mutating"],
     )
     long = (
-        _utc_text(frame)
+        _utc_text(frame.filter(~pl.col("is_total")))
         .unpivot(
             ["readonly_peak", "mutating_peak"],
             index=["interval_start", "at", "apiserver"],

@@ -7,10 +7,15 @@
 -- readonly for the verbs get, list and watch, mutating for every other. Members of
 -- system:masters take a seat too when one is free (the filter lets them past only when none
 -- is), so they are counted. Requests that name no apiserver share one, '(not stated)'.
+-- `seats`: the APF seats the request occupied while it executed, as the access log states them
+-- (`apf_iseats`, the work estimate's InitialSeats: 1, more for a LIST of many objects); 1 where
+-- no line states them (APF's minimum). The final seats held after the response (apf_fseats,
+-- for the watchers of a write, during apf_additionalLatency) are not counted.
 SELECT
     coalesce(apiserver, '(not stated)') AS apiserver,
     CASE WHEN verb IN ('get', 'list', 'watch') THEN 'readonly' ELSE 'mutating' END AS kind,
     client,
+    coalesce(apf_initial_seats, 1) AS seats,
     received_at AS held_from,
     coalesce(completed_at, (SELECT max(last) FROM observation)) AS held_to
 FROM filtered

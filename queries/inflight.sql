@@ -4,6 +4,11 @@
 -- flight at any instant, the seconds every seat of the pool was taken (at or above
 -- --max-requests-inflight / --max-mutating-requests-inflight: new requests get 429 then), and
 -- the requests that took a seat. Long-running requests (watches, exec...) and 429s hold none.
+-- With more than one apiserver, each interval also has a row '(total)' (is_total): the most
+-- requests in flight at once over all apiservers, and all the seats taken. The limits hold per
+-- apiserver, so its seconds-full are empty: a full total is no limit reached. Where the access
+-- log states APF seats, `readonly_seats_peak` / `mutating_seats_peak` weigh each request by the
+-- seats it occupied while it executed (apf_iseats, 1 where not stated: _inflight_held.sql).
 -- Reconstructed exactly from each request's receipt and completion (_inflight_levels.sql).
 -- shape: over-time
 -- chart: line
@@ -19,11 +24,13 @@ WITH bounds AS (
 segments AS (
     SELECT
         l.apiserver,
+        l.is_total,
         l.kind,
         l.in_flight,
+        l.seats_in_flight AS seats,
         greatest(l.level_from, b.window_start) AS seg_from,
         least(l.level_to, b.window_end) AS seg_to,
-        l.in_flight >= CASE l.kind
+        NOT l.is_total AND l.in_flight >= CASE l.kind
             WHEN 'readonly' THEN $max_requests_inflight
             ELSE $max_mutating_requests_inflight
         END AS seats_full
@@ -47,30 +54,47 @@ per_interval AS (
     SELECT
         interval_start,
         apiserver,
+        is_total,
         kind,
         max(in_flight) AS peak,
+        max(seats) AS seats_peak,
         sum(seconds_between(
             greatest(seg_from, interval_start), least(seg_to, interval_start + $every)
         )) FILTER (WHERE seats_full) AS full_s
     FROM pieces
     GROUP BY ALL
 ),
-seated AS (
+seated_by_server AS (
     SELECT time_bucket($every, held_from) AS interval_start, apiserver, count(*) AS seated
     FROM inflight_held
     GROUP BY ALL
+),
+seated AS (
+    SELECT interval_start, apiserver, false AS is_total, seated
+    FROM seated_by_server
+    UNION ALL
+    SELECT interval_start, '(total)', true, sum(seated)
+    FROM seated_by_server
+    GROUP BY interval_start
 )
 SELECT
     CAST(p.interval_start AS TIMESTAMPTZ) AS interval_start,
     CAST(p.apiserver AS VARCHAR) AS apiserver,
     CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT) AS readonly_peak,
     CAST(coalesce(max(p.peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT) AS mutating_peak,
-    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'readonly'), 0), 3) AS DOUBLE)
-        AS readonly_full_s,
-    CAST(round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3) AS DOUBLE)
-        AS mutating_full_s,
-    CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated
+    CAST(CASE WHEN NOT p.is_total
+        THEN round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'readonly'), 0), 3)
+    END AS DOUBLE) AS readonly_full_s,
+    CAST(CASE WHEN NOT p.is_total
+        THEN round(coalesce(sum(p.full_s) FILTER (WHERE p.kind = 'mutating'), 0), 3)
+    END AS DOUBLE) AS mutating_full_s,
+    CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated,
+    CAST(p.is_total AS BOOLEAN) AS is_total,
+    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT)
+        AS readonly_seats_peak,
+    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT)
+        AS mutating_seats_peak
 FROM per_interval AS p
-LEFT JOIN seated AS s USING (interval_start, apiserver)
-GROUP BY p.interval_start, p.apiserver
-ORDER BY interval_start, apiserver
+LEFT JOIN seated AS s USING (interval_start, apiserver, is_total)
+GROUP BY p.interval_start, p.apiserver, p.is_total
+ORDER BY interval_start, is_total, apiserver

@@ -5,7 +5,11 @@
 -- taken, the 429s the logs show, and which clients held the seats at the peak. What-if: under
 -- a lower limit, `extra_429s` counts the served requests that would have found every seat
 -- taken (an upper bound: a refused request frees its seat at once); under a higher one, the
--- logged 429s would have been served, for a time the logs cannot tell.
+-- logged 429s would have been served, for a time the logs cannot tell. With more than one
+-- apiserver, each pool also has a row '(total)' (is_total): the most requests in flight at one
+-- instant over all apiservers, when, all their 429s and who held the seats then; the limits
+-- hold per apiserver, so it has no limit, seconds full or extra 429s of its own. `seats_peak`:
+-- the most APF seats in flight at once (apf_iseats, 1 where not stated: _inflight_held.sql).
 -- shape: listing
 -- chart: bar
 -- filters: common
@@ -19,10 +23,10 @@ WITH bounds AS (
 levels AS (
     SELECT
         l.*,
-        CASE l.kind
+        CASE WHEN NOT l.is_total THEN CASE l.kind
             WHEN 'readonly' THEN $max_requests_inflight
             ELSE $max_mutating_requests_inflight
-        END AS seat_limit,
+        END END AS seat_limit,
         seconds_between(greatest(l.level_from, b.window_start), least(l.level_to, b.window_end))
             AS seconds
     FROM inflight_levels AS l
@@ -32,20 +36,25 @@ levels AS (
 pools AS (
     SELECT
         apiserver,
+        is_total,
         kind,
         any_value(seat_limit) AS seat_limit,
         max(in_flight) AS peak,
         -- the first instant of the peak
         arg_max(level_from, [in_flight, -epoch_us(level_from)]) AS peak_at,
-        coalesce(sum(seconds) FILTER (WHERE in_flight >= seat_limit), 0) AS full_s,
+        max(seats_in_flight) AS seats_peak,
+        CASE WHEN NOT is_total
+            THEN coalesce(sum(seconds) FILTER (WHERE in_flight >= seat_limit), 0)
+        END AS full_s,
         -- an arrival finds every seat taken when the others in flight then (those received
         -- before it, not completed by then) fill them
-        coalesce(sum(arrivals) FILTER (WHERE in_flight - arrivals >= seat_limit), 0)
-            AS extra_429s
+        CASE WHEN NOT is_total
+            THEN count(*) FILTER (WHERE arrives AND in_flight - arrivals >= seat_limit)
+        END AS extra_429s
     FROM levels
-    GROUP BY apiserver, kind
+    GROUP BY apiserver, is_total, kind
 ),
-refused AS (
+refused_by_server AS (
     SELECT
         coalesce(apiserver, '(not stated)') AS apiserver,
         CASE WHEN verb IN ('get', 'list', 'watch') THEN 'readonly' ELSE 'mutating' END AS kind,
@@ -54,24 +63,40 @@ refused AS (
     WHERE code = 429 AND NOT is_long_running
     GROUP BY ALL
 ),
+refused AS (
+    SELECT apiserver, false AS is_total, kind, throttled
+    FROM refused_by_server
+    UNION ALL
+    SELECT '(total)', true, kind, sum(throttled)
+    FROM refused_by_server
+    GROUP BY kind
+),
 at_peak AS (
-    SELECT p.apiserver, p.kind, coalesce(h.client, '(no user agent)') AS client, count(*) AS seats
+    SELECT
+        p.apiserver,
+        p.is_total,
+        p.kind,
+        coalesce(h.client, '(no user agent)') AS client,
+        count(*) AS seats
     FROM pools AS p
     JOIN inflight_held AS h
-        ON h.apiserver = p.apiserver AND h.kind = p.kind
+        ON (p.is_total OR h.apiserver = p.apiserver) AND h.kind = p.kind
         AND h.held_from <= p.peak_at AND h.held_to > p.peak_at
     GROUP BY ALL
 ),
 holders AS (
     SELECT
         apiserver,
+        is_total,
         kind,
         string_agg(client || ' ' || seats, ', ' ORDER BY seats DESC, client) AS top_holders,
         first(client || ' ' || seats ORDER BY seats DESC, client) AS top_holder
     FROM (
         SELECT *
         FROM at_peak
-        QUALIFY row_number() OVER (PARTITION BY apiserver, kind ORDER BY seats DESC, client) <= 3
+        QUALIFY row_number() OVER (
+            PARTITION BY apiserver, is_total, kind ORDER BY seats DESC, client
+        ) <= 3
     )
     GROUP BY ALL
 )
@@ -88,9 +113,11 @@ SELECT
     CAST(p.peak_at AS TIMESTAMPTZ) AS peak_at,
     CAST(round(p.full_s, 3) AS DOUBLE) AS full_s,
     CAST(b.window_start AS TIMESTAMPTZ) AS window_start,
-    CAST(b.window_end AS TIMESTAMPTZ) AS window_end
+    CAST(b.window_end AS TIMESTAMPTZ) AS window_end,
+    CAST(p.is_total AS BOOLEAN) AS is_total,
+    CAST(p.seats_peak AS BIGINT) AS seats_peak
 FROM pools AS p
 CROSS JOIN bounds AS b
-LEFT JOIN refused AS r USING (apiserver, kind)
-LEFT JOIN holders AS h USING (apiserver, kind)
-ORDER BY p.apiserver, p.kind DESC
+LEFT JOIN refused AS r USING (apiserver, is_total, kind)
+LEFT JOIN holders AS h USING (apiserver, is_total, kind)
+ORDER BY p.is_total, p.apiserver, p.kind DESC

@@ -79,3 +79,12 @@ def test_the_command(sample: Path) -> None:
     done = runner.invoke(app, ["diagnose", "-d", str(sample), "-f", "yaml"])
     assert done.exit_code == 2
     assert "--format 'yaml': choose text, markdown or json" in done.output
+
+
+def test_make_demo_ends_with_the_diagnosis() -> None:
+    """Issue 10: `make demo` ends with `diagnose`, the answer, after the report it writes."""
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    commands = [line.strip() for line in recipe]
+    assert commands[-1] == "$(BIN)/k8saudit diagnose --dataset $(DEMO_DATASET)"
+    assert any(" report " in command for command in commands[:-1])

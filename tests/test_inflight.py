@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import k8saudit
-from tests.helpers import event, jsonl
+from k8saudit.simulator import simulate
+from tests.helpers import event, jsonl, write_lines
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ def sample(sample_dataset: Path) -> k8saudit.Dataset:
 
 def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
     truth = json.loads((REPO / "sample_logs" / "ground_truth.json").read_text())
-    peaks = sample.inflight_peaks()
+    peaks = sample.inflight_peaks().filter(is_total=False)
     found = {(r["apiserver"], r["kind"]): r["peak"] for r in peaks.iter_rows(named=True)}
     expected = {
         (server, kind): peak
@@ -32,14 +33,20 @@ def test_the_peaks_are_the_simulators_own(sample: k8saudit.Dataset) -> None:
         for kind, peak in pools.items()
     }
     assert found == expected
-    over_time = sample.inflight(every="1m")
+    over_time = sample.inflight(every="1m").filter(is_total=False)
+    maxima = over_time.group_by("apiserver").agg("readonly_peak", "mutating_peak").rows()
+    assert {(server, "readonly"): max(ro) for server, ro, _ in maxima} | {
+        (server, "mutating"): max(mu) for server, _, mu in maxima
+    } == expected
     assert over_time["readonly_peak"].max() == truth["inflight_peak"]["readonly"]
     assert over_time["mutating_peak"].max() == truth["inflight_peak"]["mutating"]
 
 
 def test_a_lower_limit_fills_the_seats_longer(sample: k8saudit.Dataset) -> None:
-    at_400 = sample.inflight_peaks().filter(kind="readonly")
-    at_300 = sample.inflight_peaks(max_requests_inflight=300).filter(kind="readonly")
+    at_400 = sample.inflight_peaks().filter(kind="readonly", is_total=False)
+    at_300 = sample.inflight_peaks(max_requests_inflight=300).filter(
+        kind="readonly", is_total=False
+    )
     assert (at_400["extra_429s"] == 0).all()  # a served request found a free seat
     assert (at_300["extra_429s"] > 0).all()
     assert (at_300["full_s"] > at_400["full_s"]).all()
@@ -98,9 +105,137 @@ def test_rows_in_rows_out(tmp_path: Path) -> None:
 def test_without_the_datadog_agent_the_seats_stay_free(sample: k8saudit.Dataset) -> None:
     """The what-if of the incident: the requests of one client left out, the latencies of the
     others as logged (without that load they would only be shorter)."""
-    base = sample.inflight_peaks().filter(kind="readonly")
-    without = sample.inflight_peaks(without="datadog-agent").filter(kind="readonly")
+    base = sample.inflight_peaks().filter(kind="readonly", is_total=False)
+    without = sample.inflight_peaks(without="datadog-agent").filter(kind="readonly", is_total=False)
     assert base["peak"].to_list() == [400, 400]
     assert (without["peak"] < 200).all()
     assert (base["full_s"] > 5).all() and (without["full_s"] == 0).all()
     assert not any("datadog-agent" in h for h in without["top_holders"].to_list())
+
+
+def test_the_total_is_the_sum_over_the_apiservers_at_each_instant(tmp_path: Path) -> None:
+    """The total peak of an interval is the most in flight at one instant over all apiservers,
+    not the sum of each one's peak (at different instants)."""
+    get = {"verb": "get", "requestURI": "/api/v1/namespaces/default/pods/p"}
+    create = {"verb": "create", "requestURI": "/api/v1/namespaces/default/pods"}
+    a = [*_request("a1", 0, 10, **get), *_request("a2", 2, 6, **get)]
+    b = [
+        *_request("b1", 1, 3, **get),  # 0-5 s: a1, a2, b1 all in flight from 2 s to 3 s
+        *_request("b2", 7, 8, **get),  # 5-10 s: a1, a2 at 5 s; a1, b2 at 7 s; never 3
+        *_request("bm", 1, 2, **create),
+    ]
+    for server in ("apiserver-a", "apiserver-b"):
+        (tmp_path / server).mkdir()
+    logs = [jsonl(tmp_path / "apiserver-a" / "audit.log", a),
+            jsonl(tmp_path / "apiserver-b" / "audit.log", b)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds")
+    ds = k8saudit.open(tmp_path / "ds")
+    over_time = ds.inflight(every="5s", max_requests_inflight=2)
+    assert over_time.select(
+        "apiserver", "readonly_peak", "mutating_peak", "readonly_full_s", "seated", "is_total"
+    ).rows() == [
+        ("apiserver-a", 2, 0, 3.0, 2, False),  # a1, a2 from 2 s to 5 s: every seat taken
+        ("apiserver-b", 1, 1, 0.0, 2, False),
+        ("(total)", 3, 1, None, 4, True),  # no limit of its own: none reached
+        ("apiserver-a", 2, 0, 1.0, 0, False),
+        ("apiserver-b", 1, 0, 0.0, 1, False),
+        ("(total)", 2, 0, None, 1, True),
+    ]
+    peaks = ds.inflight_peaks(max_requests_inflight=2).filter(kind="readonly")
+    assert peaks.select("apiserver", "peak", "seat_limit", "full_s", "extra_429s").rows() == [
+        ("apiserver-a", 2, 2, 4.0, 0),  # a1 and a2 from 2 s to 6 s
+        ("apiserver-b", 1, 2, 0.0, 0),
+        ("(total)", 3, None, None, None),
+    ]
+    total = peaks.row(2, named=True)
+    assert total["peak_at"] == datetime(2019, 2, 4, 12, 0, 2, tzinfo=UTC)
+    assert total["top_holders"] == "rest-client (logging:fluentd) 3"
+
+
+def test_the_sample_total_matches_a_sweep_of_its_own(sample: k8saudit.Dataset) -> None:
+    """Each interval's total peak against a sweep in Python over the same requests."""
+    held = sample.sql(
+        "SELECT verb IN ('get', 'list', 'watch') AS readonly, epoch_us(received_at) AS t0, "
+        "epoch_us(coalesce(completed_at, (SELECT max(last) FROM observation))) AS t1 "
+        "FROM requests WHERE NOT is_long_running AND code IS DISTINCT FROM 429"
+    )
+    minute = 60_000_000
+    expected: dict[tuple[int, bool], int] = {}
+    for readonly in (True, False):
+        pool = held.filter(readonly=readonly)
+        changes = sorted([(t, 1) for t in pool["t0"]] + [(t, -1) for t in pool["t1"]])
+        level, i = 0, 0
+        while i < len(changes):  # the changes of one instant net out first
+            instant = changes[i][0]
+            while i < len(changes) and changes[i][0] == instant:
+                level += changes[i][1]
+                i += 1
+            key = (instant // minute, readonly)
+            expected[key] = max(expected.get(key, 0), level)
+    totals = sample.inflight(every="1m").filter(is_total=True)
+    assert totals.height == 5
+    for row in totals.iter_rows(named=True):
+        start = int(row["interval_start"].timestamp()) * 1_000_000 // minute
+        assert row["readonly_peak"] == expected[(start, True)]
+        assert row["mutating_peak"] == expected[(start, False)]
+    assert totals["readonly_peak"].max() == 800
+
+
+def _access(audit_id: str, verb: str, end: str, seats: int) -> str:
+    """An access-log line for request `audit_id`, completed at 12:00:`end`, with its seats."""
+    return (
+        f'I0204 12:00:{end}      11 httplog.go:132] "HTTP" verb="{verb}" URI="/api/v1/pods" '
+        f'latency="1s" userAgent="kubelet/v1.28.0" audit-ID="{audit_id}" srcIP="10.0.0.7:4321" '
+        f'apf_pl="workload-low" apf_fs="service-accounts" apf_iseats={seats} apf_fseats=0 '
+        'apf_additionalLatency="0s" apf_execution_time="1s" resp=200'
+    )
+
+
+def test_seats_weigh_each_request_by_its_apf_seats(tmp_path: Path) -> None:
+    """Seat-weighted peaks from the access log's apf_iseats; a request no line states counts
+    one seat."""
+    lists = {"verb": "list", "requestURI": "/api/v1/pods"}
+    get = {"verb": "get", "requestURI": "/api/v1/namespaces/default/pods/p"}
+    events = [
+        *_request("a", 0, 10, **lists),  # 10 seats
+        *_request("b", 2, 6, **get),  # 1 seat
+        *_request("c", 3, 5, **lists),  # 4 seats
+        *_request("d", 4, 8, **get),  # no access line: 1 seat
+        *_request("m", 1, 3, verb="create", requestURI="/api/v1/namespaces/default/pods"),
+    ]
+    access = [
+        _access("a", "LIST", "10.000000", 10),
+        _access("b", "GET", "06.000000", 1),
+        _access("c", "LIST", "05.000000", 4),
+        _access("m", "POST", "03.000000", 2),
+    ]
+    logs = [jsonl(tmp_path / "audit.log", events),
+            write_lines(tmp_path / "kube-apiserver.log", access)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds")
+    over_time = k8saudit.open(tmp_path / "ds").inflight(every="5s")
+    # readonly seats: 10 from 0 s, 11 from 2 s, 15 from 3 s, 16 from 4 s (a, b, c, d), 12
+    # from 5 s (a, b, d), 11 from 6 s, 10 from 8 s; in requests the peaks are 4 and 3
+    assert over_time.select(
+        "readonly_peak", "readonly_seats_peak", "mutating_peak", "mutating_seats_peak"
+    ).rows() == [(4, 16, 1, 2), (3, 12, 0, 0)]
+
+
+def test_simulate_output_matches_its_ground_truth(tmp_path: Path) -> None:
+    """On fresh `simulate` output with three apiservers (not only the committed sample), each
+    apiserver's peak is the one the simulator counted from its own schedule, and the total is at
+    least the highest of them and at most their sum."""
+    result = simulate(tmp_path / "logs", nodes=40, duration="3m", seed=11, apiservers=3)
+    k8saudit.ingest([tmp_path / "logs"], dataset=tmp_path / "ds")
+    peaks = k8saudit.open(tmp_path / "ds").inflight_peaks()
+    truth = result.ground_truth["inflight_peak"]["by_apiserver"]
+    assert len(truth) == 3
+    per_server = {
+        (r["apiserver"], r["kind"]): r["peak"]
+        for r in peaks.filter(is_total=False).iter_rows(named=True)
+    }
+    assert per_server == {
+        (server, kind): peak for server, pools in truth.items() for kind, peak in pools.items()
+    }
+    for row in peaks.filter(is_total=True).iter_rows(named=True):
+        mine = [pools[row["kind"]] for pools in truth.values()]
+        assert max(mine) <= row["peak"] <= sum(mine)
