@@ -147,8 +147,9 @@ def diagnose(
     ]
     offenders.sort(key=lambda r: -max(r["request_share"], r["time_share"]))
     # a share of a small total is no load: without 429s or seats running out, nobody overloads
-    result.overloaded = bool(peaks.height) and bool(
-        peaks["throttled"].sum() > 0 or peaks["full_s"].sum() > 0
+    servers = peaks.filter(~peaks["is_total"])  # a (total) row repeats its apiservers' 429s
+    result.overloaded = bool(servers.height) and bool(
+        servers["throttled"].sum() > 0 or servers["full_s"].sum() > 0
     )
     if not result.overloaded:
         if offenders:

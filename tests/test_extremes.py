@@ -8,6 +8,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 import k8saudit
 from tests.helpers import event, jsonl, rows, run_cli
 
@@ -69,11 +71,16 @@ def test_queries_spill_to_the_system_temp_dir_and_clean_it(tmp_path: Path) -> No
     assert not Path(spill).exists()
 
 
-def test_a_command_leaves_no_spill_directory_in_the_working_directory(tmp_path: Path) -> None:
+def test_a_command_leaves_no_spill_directory_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     jsonl(tmp_path / "audit.log", [_watch("w", "2019-02-04T12:00:00Z", "2019-02-04T12:09:00Z")])
     k8saudit.ingest([tmp_path / "audit.log"], dataset=tmp_path / "ds")
     work = tmp_path / "cwd"
     work.mkdir()
+    # a temp dir of its own: other processes' spill directories come and go in the system's
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     before = set(os.listdir(tempfile.gettempdir()))
     cwd = os.getcwd()
     os.chdir(work)
