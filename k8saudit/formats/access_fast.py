@@ -284,15 +284,7 @@ def _parse_block(
 ) -> ParsedBatch:
     """Settle the lines of one block: fast runs vectorised, the rest by the state machine."""
     lines = block.lines
-    kinds = pl.DataFrame({"line": lines}).select(
-        structured=pl.col("line").str.contains(_STRUCTURED),
-        glog=pl.col("line").str.contains(_GLOG),
-    )
-    kind = np.where(
-        kinds["structured"].to_numpy(),
-        _STRUCT,
-        np.where(kinds["glog"].to_numpy(), _GLOG_KIND, _SLOW),
-    ).astype(np.int8)
+    kind = _eras(lines, _STRUCTURED, _GLOG)
     block.klog_at = block.starts.copy()
     block.host_at = np.zeros(len(kind), np.int64)
     block.host_end = np.zeros(len(kind), np.int64)
@@ -417,6 +409,20 @@ def _take_wrapped_run(parser: AccessLogParser, emitted: np.ndarray, start: int, 
     return end
 
 
+def _eras(lines: pl.Series, structured: str, glog: str) -> np.ndarray:
+    """The era of each line (``_STRUCT``, ``_GLOG_KIND``, else ``_SLOW``): whether it matches
+    the canonical ``structured`` or ``glog`` pattern, checked vectorised."""
+    found = pl.DataFrame({"line": lines}).select(
+        structured=pl.col("line").str.contains(structured),
+        glog=pl.col("line").str.contains(glog),
+    )
+    return np.where(
+        found["structured"].to_numpy(),
+        _STRUCT,
+        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
+    ).astype(np.int8)
+
+
 def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     """Which lines are canonical lines in a containerd (CRI) wrapper of a whole record
     (``_CRI``, on a valid calendar day): ``kind`` is set to their era; the block learns where
@@ -426,16 +432,7 @@ def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     candidates = np.flatnonzero((kind == _SLOW) & digit_first)
     if len(candidates) == 0:
         return wrapped
-    text = block.lines.gather(candidates)
-    found = pl.DataFrame({"line": text}).select(
-        structured=pl.col("line").str.contains(_CRI_STRUCTURED),
-        glog=pl.col("line").str.contains(_CRI_GLOG),
-    )
-    era = np.where(
-        found["structured"].to_numpy(),
-        _STRUCT,
-        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
-    ).astype(np.int8)
+    era = _eras(block.lines.gather(candidates), _CRI_STRUCTURED, _CRI_GLOG)
     chosen = candidates[era != _SLOW]
     era = era[era != _SLOW]
     at = block.starts[chosen]
@@ -473,15 +470,7 @@ def _journald_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     candidates = np.flatnonzero((kind == _SLOW) & (first >= ord("A")) & (first <= ord("S")))
     if len(candidates) == 0:
         return journald
-    found = pl.DataFrame({"line": block.lines.gather(candidates)}).select(
-        structured=pl.col("line").str.contains(_JOURNALD_STRUCTURED),
-        glog=pl.col("line").str.contains(_JOURNALD_GLOG),
-    )
-    era = np.where(
-        found["structured"].to_numpy(),
-        _STRUCT,
-        np.where(found["glog"].to_numpy(), _GLOG_KIND, _SLOW),
-    ).astype(np.int8)
+    era = _eras(block.lines.gather(candidates), _JOURNALD_STRUCTURED, _JOURNALD_GLOG)
     chosen = candidates[era != _SLOW]
     host_at = block.starts[chosen] + len("Jan 02 15:04:05 ")
     host_end = block.next(ord(" "), host_at)
