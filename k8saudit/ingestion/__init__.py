@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
-import shutil
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -34,7 +32,7 @@ from k8saudit.formats.detect import Format, sniff
 from k8saudit.formats.redact import register_redact_body, reject_row
 from k8saudit.ingestion.apiservers import file_apiserver
 from k8saudit.ingestion.clock import YEAR_FROM_MTIME, KlogClock, modified_at, parse_zone
-from k8saudit.ingestion.commit import commit_run, reconcile
+from k8saudit.ingestion.commit import commit_run, reconcile, run_area
 from k8saudit.ingestion.plan import FileScan, discover
 from k8saudit.ingestion.readers import READERS, FileResult
 from k8saudit.ingestion.report import FileReport, IngestReport
@@ -57,9 +55,7 @@ from k8saudit.store import (
     Manifest,
     ObservedSpan,
     locked,
-    read_manifest,
     redaction_key,
-    remove_debris,
     resolve_dataset,
 )
 
@@ -160,78 +156,69 @@ def _ingest(
     for display, why in discovery.unreadable:
         report.files.append(FileReport(display, "", "unreadable", 0, message=why))
     total_bytes = sum(s.size for s in sources)
-    with locked(root):
-        manifest = read_manifest(root)
-        remove_debris(root, manifest)
+    with locked(root), run_area(root) as (manifest, run_id, work):
         report.requests_before = manifest.requests
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        work = root / ".tmp" / run_id
-        work.mkdir(parents=True)
         key = redaction_key(root, create=True)
         assert key is not None
-        try:
-            con = connect(work)
-            bodies_key = None
-            if keep_bodies:
-                register_redact_body(con, key)
-                bodies_key = key
-            stager = Stager(
-                con, work, clock, _stored_audit_end(con, root, manifest), bodies_key=bodies_key
+        con = connect(work)
+        bodies_key = None
+        if keep_bodies:
+            register_redact_body(con, key)
+            bodies_key = key
+        stager = Stager(
+            con, work, clock, _stored_audit_end(con, root, manifest), bodies_key=bodies_key
+        )
+        stager.in_place.enabled = _in_place
+        seen = manifest.hashes
+        # with --keep-bodies, the files already ingested without it are said to be so
+        bare = {f.hash for f in manifest.files if not f.bodies} if keep_bodies else set()
+        sizes = {f.size for f in manifest.files}
+        rejects: list[dict[str, Any]] = []
+        new_files: list[FileEntry] = []
+        done_bytes = 0
+        # access logs last: their klog lines take their year from the audit events
+        sources.sort(key=lambda s: _is_klog(s))
+        for index, source in enumerate(sources):
+            at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
+            with QueryTicker(con, progress, _reading(at, source.size)):
+                file_report, result, file_hash = _ingest_one(
+                    stager, source, seen, sizes, apiserver, bare
+                )
+            report.files.append(file_report)
+            done_bytes += source.size
+            if result is None:
+                continue
+            seen.add(file_hash)
+            sizes.add(source.size)
+            rejects += [reject_row(source.display, r.line, r.reason, r.text, key)
+                        for r in result.rejects]  # fmt: skip
+            new_files.append(_file_entry(source, file_hash, result, run_id, keep_bodies))
+            report.bytes_read += source.size
+        steps = MergeSteps(
+            con, progress,
+            IngestProgress("merging", len(sources), len(sources), done_bytes, total_bytes),
+        )  # fmt: skip
+        report.events = sum(f.events for f in report.files)
+        report.skipped = sum(f.skipped for f in report.files)
+        report.rejected = len(rejects)
+        report.suspicious = sum(f.suspicious for f in report.files)
+        if new_files:
+            ((report.conflicts,),) = run_sql(con, "run_conflicts")
+            strategy = choose_strategy(stager) if _strategy is None else _strategy
+            new_parts = write_requests(strategy, stager, steps, work, run_id)
+            new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)
+            report.rejects_file = commit_run(
+                root, manifest, run_id, new_parts, replaced, rejects, new_files
             )
-            stager.in_place.enabled = _in_place
-            seen = manifest.hashes
-            # with --keep-bodies, the files already ingested without it are said to be so
-            bare = {f.hash for f in manifest.files if not f.bodies} if keep_bodies else set()
-            sizes = {f.size for f in manifest.files}
-            rejects: list[dict[str, Any]] = []
-            new_files: list[FileEntry] = []
-            done_bytes = 0
-            # access logs last: their klog lines take their year from the audit events
-            sources.sort(key=lambda s: _is_klog(s))
-            for index, source in enumerate(sources):
-                at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
-                with QueryTicker(con, progress, _reading(at, source.size)):
-                    file_report, result, file_hash = _ingest_one(
-                        stager, source, seen, sizes, apiserver, bare
-                    )
-                report.files.append(file_report)
-                done_bytes += source.size
-                if result is None:
-                    continue
-                seen.add(file_hash)
-                sizes.add(source.size)
-                rejects += [reject_row(source.display, r.line, r.reason, r.text, key)
-                            for r in result.rejects]  # fmt: skip
-                new_files.append(_file_entry(source, file_hash, result, run_id, keep_bodies))
-                report.bytes_read += source.size
-            steps = MergeSteps(
-                con, progress,
-                IngestProgress("merging", len(sources), len(sources), done_bytes, total_bytes),
-            )  # fmt: skip
-            report.events = sum(f.events for f in report.files)
-            report.skipped = sum(f.skipped for f in report.files)
-            report.rejected = len(rejects)
-            report.suspicious = sum(f.suspicious for f in report.files)
-            if new_files:
-                ((report.conflicts,),) = run_sql(con, "run_conflicts")
-                strategy = choose_strategy(stager) if _strategy is None else _strategy
-                new_parts = write_requests(strategy, stager, steps, work, run_id)
-                new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)
-                report.rejects_file = commit_run(
-                    root, manifest, run_id, new_parts, replaced, rejects, new_files
-                )
-            elif not (root / "manifest.json").exists():
-                # nothing readable: still a dataset (empty), so that the next command can say
-                # so, and why, instead of "no dataset here"
-                commit_run(root, manifest, run_id, [], [], [], [])
-            if manifest.parts:
-                ((report.first, report.last),) = run_sql(
-                    con, "parts_span", files=_part_files(root, manifest)
-                )
-            con.close()
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-            _remove_if_empty(root / ".tmp")
+        elif not (root / "manifest.json").exists():
+            # nothing readable: still a dataset (empty), so that the next command can say
+            # so, and why, instead of "no dataset here"
+            commit_run(root, manifest, run_id, [], [], [], [])
+        if manifest.parts:
+            ((report.first, report.last),) = run_sql(
+                con, "parts_span", files=_part_files(root, manifest)
+            )
+        con.close()
         report.requests_after = manifest.requests
     report.seconds = time.monotonic() - started
     return report
@@ -286,11 +273,6 @@ def _stored_audit_end(
     ((end,),) = run_sql(con, "parts_audit_end", files=_part_files(root, manifest))
     end_at: datetime | None = end
     return end_at
-
-
-def _remove_if_empty(path: Path) -> None:
-    if path.exists() and not any(path.iterdir()):
-        path.rmdir()
 
 
 def _guessed_year(source: SourceFile, result: FileResult) -> tuple[str, str]:

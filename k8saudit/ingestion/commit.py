@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 
@@ -22,7 +25,42 @@ from k8saudit.ingestion.parts import WrittenPart, parse_day, write_days
 from k8saudit.progress import MergeSteps
 from k8saudit.schema import REQUEST_SCHEMA
 from k8saudit.sqlfiles import internal_sql, run_sql
-from k8saudit.store import FileEntry, Manifest, PartEntry, RunEntry, write_manifest
+from k8saudit.store import (
+    FileEntry,
+    Manifest,
+    PartEntry,
+    RunEntry,
+    read_manifest,
+    remove_debris,
+    write_manifest,
+)  # fmt: skip
+
+
+class Run(NamedTuple):
+    """A run (an ingest or a merge) under way: the dataset's manifest as it found it, its id
+    and its work area."""
+
+    manifest: Manifest
+    run_id: str
+    work: Path
+
+
+@contextlib.contextmanager
+def run_area(root: Path) -> Iterator[Run]:
+    """A new run of the dataset at ``root``, under the caller's lock: its manifest (the debris
+    of runs that crashed removed), a run id and the work area ``.tmp/ID``, removed afterwards
+    (``.tmp`` too when nothing else is in it), whatever happens."""
+    manifest = read_manifest(root)
+    remove_debris(root, manifest)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    work = root / ".tmp" / run_id
+    work.mkdir(parents=True)
+    try:
+        yield Run(manifest, run_id, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        with contextlib.suppress(OSError):  # not empty: another run's, or debris
+            (root / ".tmp").rmdir()
 
 
 def reconcile(

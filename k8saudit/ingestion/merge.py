@@ -17,17 +17,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from k8saudit.exceptions import DatasetError, UsageError
-from k8saudit.ingestion.commit import commit_run
+from k8saudit.ingestion.commit import commit_run, run_area
 from k8saudit.ingestion.parts import parse_day, write_days
 from k8saudit.ingestion.staging import connect
 from k8saudit.progress import IngestProgress, MergeSteps, Progress
@@ -38,7 +35,6 @@ from k8saudit.store import (
     Manifest,
     locked,
     read_manifest,
-    remove_debris,
     resolve_dataset,
 )
 
@@ -77,52 +73,43 @@ def merge(
         stack.enter_context(locked(root))
         for source in inputs:
             stack.enter_context(locked(source))
-        manifest = read_manifest(root)
-        remove_debris(root, manifest)
+        manifest, run_id, work = stack.enter_context(run_area(root))
         report.requests_before = manifest.requests
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-        work = root / ".tmp" / run_id
-        work.mkdir(parents=True)
-        try:
-            files = [str(root / p.path) for p in manifest.parts]
-            days = {p.day for p in manifest.parts}
-            seen = manifest.hashes
-            new_files: list[FileEntry] = []
-            rejects: list[dict[str, Any]] = []
-            for source in inputs:
-                shard = read_manifest(source)
-                files += [str(source / p.path) for p in shard.parts]
-                days |= {p.day for p in shard.parts}
-                report.rows_read += shard.requests
-                duplicates = {f.path for f in shard.files if f.hash in seen}
-                report.files_duplicate += len(duplicates)
-                for entry in shard.files:
-                    if entry.hash not in seen:
-                        seen.add(entry.hash)
-                        new_files.append(entry)
-                rejects += [r for r in _rejects(source, shard) if r["file"] not in duplicates]
-                manifest.runs += shard.runs
-            report.rows_read += manifest.requests
-            report.files_added = len(new_files)
-            con = connect(work)
-            steps = MergeSteps(con, progress, IngestProgress("merging", 0, 0, 0, 0))
-            all_days = sorted({parse_day(day) for day in days}, key=str)
-            steps.add(len(all_days))
-            relations = {
-                "rows": internal_sql("stored_rows"),
-                "merged": internal_sql("merge_requests"),
-                "day_rows": internal_sql("merged_of_day"),
-            }
-            con.register("_request_schema", REQUEST_SCHEMA.empty_table())
-            merged = write_days(
-                con, relations, {"files": files}, all_days, work / "merged", run_id, steps
-            )
-            con.close()
-            commit_run(root, manifest, run_id, merged, list(manifest.parts), rejects, new_files)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                (root / ".tmp").rmdir()
+        files = [str(root / p.path) for p in manifest.parts]
+        days = {p.day for p in manifest.parts}
+        seen = manifest.hashes
+        new_files: list[FileEntry] = []
+        rejects: list[dict[str, Any]] = []
+        for source in inputs:
+            shard = read_manifest(source)
+            files += [str(source / p.path) for p in shard.parts]
+            days |= {p.day for p in shard.parts}
+            report.rows_read += shard.requests
+            duplicates = {f.path for f in shard.files if f.hash in seen}
+            report.files_duplicate += len(duplicates)
+            for entry in shard.files:
+                if entry.hash not in seen:
+                    seen.add(entry.hash)
+                    new_files.append(entry)
+            rejects += [r for r in _rejects(source, shard) if r["file"] not in duplicates]
+            manifest.runs += shard.runs
+        report.rows_read += manifest.requests
+        report.files_added = len(new_files)
+        con = connect(work)
+        steps = MergeSteps(con, progress, IngestProgress("merging", 0, 0, 0, 0))
+        all_days = sorted({parse_day(day) for day in days}, key=str)
+        steps.add(len(all_days))
+        relations = {
+            "rows": internal_sql("stored_rows"),
+            "merged": internal_sql("merge_requests"),
+            "day_rows": internal_sql("merged_of_day"),
+        }
+        con.register("_request_schema", REQUEST_SCHEMA.empty_table())
+        merged = write_days(
+            con, relations, {"files": files}, all_days, work / "merged", run_id, steps
+        )
+        con.close()
+        commit_run(root, manifest, run_id, merged, list(manifest.parts), rejects, new_files)
         report.requests_after = manifest.requests
     report.seconds = time.monotonic() - started
     return report
