@@ -17,7 +17,6 @@ merge). Prints the median time of each, MB/s of uncompressed log, and the highes
 from __future__ import annotations
 
 import argparse
-import gzip
 import re
 import shutil
 import statistics
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import OURS, OUT, timed
+from ingest import OURS, OUT, compressed, timed
 
 #: the baseline: one statement, read_csv of whole lines, one regexp_extract, Parquet
 REGEX = r"""
@@ -122,17 +121,6 @@ def glog_copy(structured: Path) -> Path:
     return target
 
 
-def gzip_copy(log: Path) -> Path:
-    """The log gzip-compressed at level 6, as log rotation writes it (cached)."""
-    target = log.with_name(log.name + ".gz")
-    if not target.exists():
-        partial = target.with_name(target.name + ".partial")
-        with log.open("rb") as src, gzip.open(partial, "wb", compresslevel=6) as dst:
-            shutil.copyfileobj(src, dst, 16 << 20)
-        partial.rename(target)
-    return target
-
-
 def input_files(nodes: int, duration: str, names: tuple[str, ...]) -> dict[str, tuple[Path, str]]:
     """Each named input: (file, era), generated or taken from the cache."""
     structured = generate(nodes, duration)
@@ -140,7 +128,7 @@ def input_files(nodes: int, duration: str, names: tuple[str, ...]) -> dict[str, 
     for name in names:
         era = name.removesuffix(".gz")
         log = glog_copy(structured) if era == "glog" else structured
-        files[name] = (gzip_copy(log) if name.endswith(".gz") else log, era)
+        files[name] = (compressed(log) if name.endswith(".gz") else log, era)
     return files
 
 

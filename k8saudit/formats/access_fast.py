@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
 from k8saudit.formats.batches import ParsedBatch
+from k8saudit.formats.httplog import K8S_VERBS
 from k8saudit.formats.klog import utc_offset_us
 from k8saudit.io import BOM, read_ahead
 from k8saudit.schema import RAW_EVENT_SCHEMA
@@ -78,16 +79,6 @@ _JOURNALD = (
 )
 _JOURNALD_STRUCTURED = _JOURNALD + _STRUCTURED[1:]
 _JOURNALD_GLOG = _JOURNALD + _GLOG[1:]
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
-_K8S_VERBS = {
-    "LIST": "list",
-    "WATCH": "watch",
-    "WATCHLIST": "watch",
-    "GET": "get",
-    "PATCH": "patch",
-    "APPLY": "patch",
-    "DELETECOLLECTION": "deletecollection",
-}
 _SLOW, _STRUCT, _GLOG_KIND = 0, 1, 2
 _WIDTH = np.arange(12)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
@@ -666,7 +657,7 @@ def _structured_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fi
     fseats_end = block.next(ord(" "), iseats_end + 12)
     resp_at = np.where(apf, quote(21), quote(13)) + 7  # `" resp=N`
     verb = value(1)
-    mapped = verb.replace_strict(_K8S_VERBS, default=None, return_dtype=pl.String)
+    mapped = verb.replace_strict(K8S_VERBS, default=None, return_dtype=pl.String)
     nonempty = {j: quote(2 * j + 1) > quote(2 * j) + 1 for j in (4, 5, 7, 8)}
     frame = pl.DataFrame(
         {

@@ -91,7 +91,7 @@ _STRUCTURED_FAST_RE = re.compile(
 #: a key whose quoted value never closes: the line was cut inside it
 _OPEN_QUOTE_RE = re.compile(r' *[A-Za-z_][\w.\-]*="')
 #: structured-era verbs that are Kubernetes verbs as they stand (lowercased)
-_K8S_VERBS = {
+K8S_VERBS = {
     "LIST": "list",
     "WATCH": "watch",
     "WATCHLIST": "watch",
@@ -247,7 +247,7 @@ def _record_from_pairs(pairs: dict[str, Any], log_format: str, quoted: bool) -> 
     upper = unq(verb_raw).upper()
     if not upper:
         return "empty verb"
-    verb = _K8S_VERBS.get(upper)
+    verb = K8S_VERBS.get(upper)
     method = None if verb is not None else upper
     ua_raw = pairs.get("userAgent", pairs.get("UserAgent"))
     ua = unq(ua_raw) if ua_raw is not None else None
@@ -378,7 +378,7 @@ def _record_from_fast_match(m: re.Match[str]) -> HttpLogRecord | None:
     latency = parse_go_duration(latency_raw)
     if latency is None:
         return None
-    verb = _K8S_VERBS.get(verb_raw)
+    verb = K8S_VERBS.get(verb_raw)
     record = HttpLogRecord(
         "httplog-structured",
         None if verb else verb_raw,
