@@ -104,8 +104,8 @@ def command_table() -> str:
         usage = [f"k8saudit {command_name(query)}", *(a.metavar for a in query.args)]
         for param in query.options:
             if param.name in query.own and param.name not in query.positional:
-                placeholder = "N" if param.type in CLI_TYPES else param.name.upper()
-                usage.append(f"[{param.option} {_default(query, param) or placeholder}]")
+                metavar = "N" if param.type in CLI_TYPES else param.name.upper()
+                usage.append(f"[{param.option} {_default(query, param) or metavar}]")
         rows.append(f"| `{' '.join(usage)}` | {query.summary} |")
     return "\n".join(rows) + "\n"
 

@@ -369,7 +369,7 @@ class _WhereBuilder:
             elif part is SpecialChars.WILDCARD_SINGLE:
                 pattern.append("_")
             else:
-                raise NotRunnable(f"field {name!r}: placeholders are not supported")
+                raise NotRunnable(f"field {name!r}: Sigma placeholders (%name%) are not supported")
         like = "LIKE" if isinstance(value, SigmaCasedString) else "ILIKE"
         plain = not value.contains_special()
         if column.kind is Kind.NUMBER:
