@@ -38,17 +38,49 @@ segments AS (
     CROSS JOIN bounds AS b
     WHERE l.level_to >= b.window_start AND l.level_from < b.window_end
 ),
-pieces AS (
-    -- a segment spanning intervals counts in each, for the part of it inside (it ends before
-    -- seg_to; a level of one instant counts in the interval of that instant)
+in_buckets AS (
+    -- each segment in the interval it starts in, for the part of it inside; the last segment
+    -- of each interval (the latest end) may go on into the next ones
     SELECT
-        *,
-        unnest(generate_series(
-            time_bucket($every, seg_from),
-            time_bucket($every, greatest(seg_from, seg_to - INTERVAL 1 MICROSECOND)),
-            $every
-        )) AS interval_start
+        time_bucket($every, seg_from) AS interval_start,
+        apiserver,
+        is_total,
+        kind,
+        max(in_flight) AS peak,
+        max(seats) AS seats_peak,
+        sum(seconds_between(seg_from, least(seg_to, time_bucket($every, seg_from) + $every)))
+            FILTER (WHERE seats_full) AS full_s,
+        max(seg_to) AS last_to,
+        arg_max(in_flight, seg_to) AS last_in_flight,
+        arg_max(seats, seg_to) AS last_seats,
+        arg_max(seats_full, seg_to) AS last_full
     FROM segments
+    GROUP BY ALL
+),
+carried AS (
+    -- the intervals a last segment goes on into (it ends before last_to): at most a few rows
+    -- per interval, where unnesting every segment would make one row per segment and interval
+    SELECT
+        interval_start,
+        apiserver,
+        is_total,
+        kind,
+        last_in_flight AS peak,
+        last_seats AS seats_peak,
+        CASE WHEN last_full
+            THEN seconds_between(interval_start, least(last_to, interval_start + $every))
+        END AS full_s
+    FROM (
+        SELECT
+            * EXCLUDE (interval_start),
+            unnest(generate_series(
+                interval_start + $every,
+                time_bucket($every, last_to - INTERVAL 1 MICROSECOND),
+                $every
+            )) AS interval_start
+        FROM in_buckets
+        WHERE last_to > interval_start + $every
+    )
 ),
 per_interval AS (
     SELECT
@@ -56,12 +88,16 @@ per_interval AS (
         apiserver,
         is_total,
         kind,
-        max(in_flight) AS peak,
-        max(seats) AS seats_peak,
-        sum(seconds_between(
-            greatest(seg_from, interval_start), least(seg_to, interval_start + $every)
-        )) FILTER (WHERE seats_full) AS full_s
-    FROM pieces
+        max(peak) AS peak,
+        max(seats_peak) AS seats_peak,
+        sum(full_s) AS full_s
+    FROM (
+        SELECT interval_start, apiserver, is_total, kind, peak, seats_peak, full_s
+        FROM in_buckets
+        UNION ALL
+        SELECT interval_start, apiserver, is_total, kind, peak, seats_peak, full_s
+        FROM carried
+    )
     GROUP BY ALL
 ),
 seated_by_server AS (

@@ -40,8 +40,10 @@ pools AS (
         kind,
         any_value(seat_limit) AS seat_limit,
         max(in_flight) AS peak,
-        -- the first instant of the peak
-        arg_max(level_from, [in_flight, -epoch_us(level_from)]) AS peak_at,
+        -- the first instant of the peak: the key orders by in_flight, then the earlier instant
+        -- (|epoch_us| < the factor); one HUGEINT compares faster than a list
+        arg_max(level_from, in_flight::HUGEINT * 9223372036854775807 - epoch_us(level_from))
+            AS peak_at,
         max(seats_in_flight) AS seats_peak,
         CASE WHEN NOT is_total
             THEN coalesce(sum(seconds) FILTER (WHERE in_flight >= seat_limit), 0)
@@ -79,7 +81,13 @@ at_peak AS (
         coalesce(h.client, '(no user agent)') AS client,
         count(*) AS seats
     FROM pools AS p
-    JOIN inflight_held AS h
+    JOIN (
+        -- only what was in flight at some peak: the join then checks a few rows per pool
+        SELECT *
+        FROM inflight_held
+        WHERE held_from <= (SELECT max(peak_at) FROM pools)
+          AND held_to > (SELECT min(peak_at) FROM pools)
+    ) AS h
         ON (p.is_total OR h.apiserver = p.apiserver) AND h.kind = p.kind
         AND h.held_from <= p.peak_at AND h.held_to > p.peak_at
     GROUP BY ALL
