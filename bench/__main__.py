@@ -83,6 +83,7 @@ def contenders(size: str) -> tuple[list[Contender], list[str]]:
         *access_contenders(access, work / "access", access_mb, "structured"),
         *access_contenders(glog, work / "glog", glog_mb, "glog"),
         *analyses.query_contenders(root, f"{requests / 1e6:.1f} M requests"),
+        *analyses.report_contenders(root, f"{requests / 1e6:.1f} M requests", work / "report"),
         *analyses.startup_contenders(small),
     ]  # fmt: skip
     return found, described

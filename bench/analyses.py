@@ -281,6 +281,18 @@ def query_contenders(root: Path, label: str) -> list[Contender]:
     return contenders
 
 
+def report_contenders(root: Path, label: str, work: Path) -> list[Contender]:
+    """``k8saudit report`` of the dataset at ``root`` (no hand-written twin: it is many
+    queries, charts and a page)."""
+    k8saudit = str(Path(sys.executable).with_name("k8saudit"))
+    output = work / "report.html"
+    return [
+        Contender(f"{label}: report", "k8saudit report",
+                  [k8saudit, "report", "--dataset", str(root), "--output", str(output), "--quiet"],
+                  clean=[work]),
+    ]  # fmt: skip
+
+
 def startup_contenders(small: Path) -> list[Contender]:
     """``k8saudit --help``, and one analysis on a small dataset beside its hand-written twin."""
     k8saudit = str(Path(sys.executable).with_name("k8saudit"))

@@ -11,6 +11,7 @@
 -- (`apf_iseats`, the work estimate's InitialSeats: 1, more for a LIST of many objects); 1 where
 -- no line states them (APF's minimum). The final seats held after the response (apf_fseats,
 -- for the watchers of a write, during apf_additionalLatency) are not counted.
+-- inline: yes
 SELECT
     coalesce(apiserver, '(not stated)') AS apiserver,
     CASE WHEN verb IN ('get', 'list', 'watch') THEN 'readonly' ELSE 'mutating' END AS kind,

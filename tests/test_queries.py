@@ -404,7 +404,17 @@ def test_loader_includes_shared_parts() -> None:
     body = "WITH x AS (SELECT 1) SELECT max(open_watches) FROM open_counts"
     query = parse_query(head + "-- with: _open_counts\n" + body, "w.sql", library)
     assert query.parts == ("_open_counts",)
-    assert re.search(r"^WITH filtered AS \(.*\),\nopen_counts AS \(.*\),\nx AS", query.sql, re.S)
+    # the filters are read again where read, a part is held unless it declares `inline: yes`
+    pattern = r"^WITH filtered AS NOT MATERIALIZED \(.*\),\nopen_counts AS \(.*\),\nx AS"
+    assert re.search(pattern, query.sql, re.S)
+    part = "-- name: _cheap\n-- A part.\n-- filters: common\n-- inline: yes\nSELECT * FROM filtered"
+    library["_cheap"] = parse_query(part, "_cheap.sql", library)
+    query = parse_query(head + "-- with: _cheap\nSELECT count(*) FROM cheap", "w.sql", library)
+    assert "\ncheap AS NOT MATERIALIZED (\n" in query.sql
+    with pytest.raises(QueryError, match=r"w\.sql: `-- inline:` is for parts"):
+        parse_query(head + "-- inline: yes\nSELECT 1 FROM filtered", "w.sql", library)
+    with pytest.raises(QueryError, match=r"_cheap\.sql:4: unknown inline value 'maybe'"):
+        parse_query(part.replace(": yes", ": maybe"), "_cheap.sql", library)
 
 
 def test_every_analysis_declares_its_shape_and_chart() -> None:
