@@ -104,6 +104,10 @@ def command_table() -> str:
         usage = [f"k8saudit {command_name(query)}", *(a.metavar for a in query.args)]
         for param in query.options:
             if param.name in query.own and param.name not in query.positional:
+                if param.type == "BOOLEAN":  # the flag that changes the default
+                    flag = "--no-" + param.option[2:] if param.default else param.option
+                    usage.append(f"[{flag}]")
+                    continue
                 metavar = "N" if param.type in CLI_TYPES else param.name.upper()
                 usage.append(f"[{param.option} {_default(query, param) or metavar}]")
         rows.append(f"| `{' '.join(usage)}` | {query.summary} |")

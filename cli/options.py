@@ -80,7 +80,10 @@ def declared_option(param: Param, default: Any) -> inspect.Parameter:
     >>> declared_option(get_query("top_talkers").params["code"], None).annotation
     int | None
     """
-    names = [param.option] + ([SHORT[param.name]] if param.name in SHORT else [])
+    flag = param.option
+    if param.type == "BOOLEAN":  # both ways: --totals / --no-totals
+        flag += "/--no-" + flag.removeprefix("--")
+    names = [flag] + ([SHORT[param.name]] if param.name in SHORT else [])
     option = typer.Option(default, *names, help=option_help(param))
     kind = CLI_TYPES.get(param.type, str | None)
     return inspect.Parameter(

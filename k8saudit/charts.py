@@ -352,8 +352,8 @@ def throttling_chart(request: _Request) -> alt.TopLevelMixin:
 
 
 def inflight_chart(request: _Request) -> alt.TopLevelMixin:
-    """Per apiserver, the most requests in flight in each interval against the limits (the
-    '(total)' rows are left out: the limits hold per apiserver)."""
+    """Per apiserver, the most requests in flight in each interval against the limits (no
+    '(total)' rows: the limits hold per apiserver, and they would take a second sweep)."""
     import altair as alt
     import polars as pl
 
@@ -366,9 +366,10 @@ def inflight_chart(request: _Request) -> alt.TopLevelMixin:
         every=request.every(),
         max_requests_inflight=limits["readonly"],
         max_mutating_requests_inflight=limits["mutating"],
+        totals=False,
     )
     long = (
-        _utc_text(frame.filter(~pl.col("is_total")))
+        _utc_text(frame)
         .unpivot(
             ["readonly_peak", "mutating_peak"],
             index=["interval_start", "at", "apiserver"],

@@ -26,13 +26,16 @@ Parameter types are SQL types plus DURATION and GROUPING (``k8saudit.params``). 
 with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares the common
 filters once; a query with ``-- filters: common`` gets it as the CTE ``filtered`` and inherits
 its parameters. A query with ``-- with: _NAME`` gets ``queries/_NAME.sql`` (which reads
-``filtered`` and declares no parameters) as the CTE ``NAME``: one piece of SQL that several
-analyses share. ``filtered`` is ``NOT MATERIALIZED``: each place that reads it scans the
-Parquet parts again for the columns it reads, where DuckDB would otherwise hold every filtered
-row of every column any reader needs (pollers on 10 M requests: 3.3 GB held, 0.7 GB not). A
-part that is as cheap to compute again (a projection of ``filtered``) declares ``-- inline:
-yes`` and is not held either; one that costs more to compute than to hold (a window, a join)
-is held where it is read twice.
+``filtered``) as the CTE ``NAME``: one piece of SQL that several analyses share. The
+parameters a part declares are the query's own too, after those of the file itself
+(``_inflight_levels``'s ``totals``: ``inflight --no-totals``).
+
+``filtered`` is ``NOT MATERIALIZED``: each place that reads it scans the Parquet parts again
+for the columns it reads, where DuckDB would otherwise hold every filtered row of every
+column any reader needs (pollers on 10 M requests: 3.3 GB held, 0.7 GB not). A part as cheap
+to compute again (a projection of ``filtered``) declares ``-- inline: yes`` and is not held
+either; one that costs more to compute than to hold (a window, a join) is held where it is
+read twice.
 
 ``-- arg: NAME [METAVAR]`` makes the declared parameter NAME (the file's own or a common filter)
 a positional argument, in the order of the ``arg`` lines: ``k8saudit who VERB RESOURCE[/NAME]``
@@ -232,6 +235,8 @@ def _parse_default(text: str | None) -> Any:
         return None
     if text.startswith("'"):
         return text[1:-1]
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     try:
         return int(text)
     except ValueError:
@@ -285,8 +290,15 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
     for part in header.parts:
         if not re.search(rf"\b{part[1:]}\b", body):
             raise QueryError(f"{path}: declares `-- with: {part}` but never reads `{part[1:]}`")
-    _check_params(path, lines, body_start, header.params, inherited)
-    params = {**inherited, **header.params}
+    # a part's own parameters are the query's too, after the query's own
+    from_parts = {
+        name: param
+        for part in header.parts
+        for name, param in library[part].params.items()
+        if name in library[part].own and name not in header.params
+    }
+    _check_params(path, lines, body_start, header.params, {**inherited, **from_parts})
+    params = {**inherited, **header.params, **from_parts}
     for arg, number in header.args:
         if arg.name not in params or params[arg.name].computed_from is not None:
             raise QueryError(f"{path}:{number}: `-- arg: {arg.name}` names no parameter")
@@ -310,7 +322,7 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         header.shape,
         header.chart,
         {option: value for option, (value, _) in header.cli.items()},
-        tuple(header.params),
+        (*header.params, *from_parts),
         groups,
         header.table,
         tuple(arg for arg, _ in header.args),

@@ -8,11 +8,12 @@
 -- each level counts once). `arrivals`: the requests received at t on that apiserver, `arrives`:
 -- the row is one. `seats_in_flight`: the same weighted by each request's APF seats. With more
 -- than one apiserver, the same sweep over all of them gives rows '(total)' (is_total, no
--- arrivals). Memory: each sweep is its own window over narrow rows (the kind a boolean, the
+-- arrivals), unless --no-totals (a second sweep: a chart per apiserver needs none). Memory: each sweep is its own window over narrow rows (the kind a boolean, the
 -- total's without the apiserver), made from `inflight_held` as they are sorted, and each
 -- analysis reads these rows once, so DuckDB keeps none of them after the windows.
+-- param: totals BOOLEAN = true  -- with more than one apiserver, also rows '(total)' over all
 WITH servers AS (
-    SELECT count(DISTINCT apiserver) > 1 AS several FROM inflight_held
+    SELECT $totals AND count(DISTINCT apiserver) > 1 AS several FROM inflight_held
 ),
 changes AS (
     SELECT

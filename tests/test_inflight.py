@@ -13,7 +13,7 @@ import pytest
 
 import k8saudit
 from k8saudit.simulator import simulate
-from tests.helpers import event, jsonl, write_lines
+from tests.helpers import event, jsonl, run_cli, write_lines
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,6 +150,17 @@ def test_the_total_is_the_sum_over_the_apiservers_at_each_instant(tmp_path: Path
     total = peaks.row(2, named=True)
     assert total["peak_at"] == datetime(2019, 2, 4, 12, 0, 2, tzinfo=UTC)
     assert total["top_holders"] == "rest-client (logging:fluentd) 3"
+    # --no-totals: the same rows per apiserver, without the second sweep's
+    per_server = ds.inflight(every="5s", max_requests_inflight=2, totals=False)
+    assert per_server.equals(over_time.filter(is_total=False))
+    no_totals = ds.inflight_peaks(max_requests_inflight=2, totals=False)
+    assert no_totals.equals(ds.inflight_peaks(max_requests_inflight=2).filter(is_total=False))
+    code, out, err = run_cli("inflight-peaks", "--dataset", str(tmp_path / "ds"),
+                             "--no-totals", "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    assert [line.split(",")[0] for line in out.splitlines()] == [
+        "apiserver", "apiserver-a", "apiserver-b", "apiserver-b"  # no (total) rows
+    ]  # fmt: skip
 
 
 def test_the_sample_total_matches_a_sweep_of_its_own(sample: k8saudit.Dataset) -> None:

@@ -417,6 +417,16 @@ def test_loader_includes_shared_parts() -> None:
         parse_query(part.replace(": yes", ": maybe"), "_cheap.sql", library)
 
 
+def test_a_parts_parameters_are_its_readers_own() -> None:
+    """_inflight_levels declares `totals`: inflight and inflight-peaks take it after theirs."""
+    for name in ("inflight", "inflight_peaks"):
+        query = get_query(name)
+        assert query.own[-1] == "totals", name
+        assert query.params["totals"].default is True
+        assert query.bind({"totals": "false"})["totals"] is False
+    assert "totals" not in get_query("timeline").params
+
+
 def test_every_analysis_declares_its_shape_and_chart() -> None:
     for query in list_queries():
         assert query.shape in ("grouped", "over-time", "listing"), query.name
