@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import types
@@ -37,7 +36,6 @@ from k8saudit.charts import chart
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
-from k8saudit.formats.redact import scrub_line
 from k8saudit.query_loader import get_query
 from k8saudit.rows import Rows
 from k8saudit.store import Manifest, is_uri, read_manifest, redaction_key, resolve_dataset
@@ -304,7 +302,7 @@ class Dataset:
         dataset written before it had one gets a key of this session, never written."""
         if "redaction_key" not in self._memo:
             key = redaction_key(self.root)
-            self._memo["redaction_key"] = key if key is not None else secrets.token_bytes(32)
+            self._memo["redaction_key"] = key if key is not None else os.urandom(32)
         found: bytes = self._memo["redaction_key"]
         return found
 
@@ -314,6 +312,8 @@ class Dataset:
         ``text`` is the start of the record without bodies or secret values
         (``formats.redact.scrub_line``), also for rejects kept before k8saudit scrubbed them.
         """
+        from k8saudit.formats.redact import scrub_line  # hashlib and hmac: only rejects need them
+
         self._local("the rejects reader")
         for name in self.manifest.rejects:
             with (self.root / name).open() as fh:
