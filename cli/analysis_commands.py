@@ -4,7 +4,8 @@ Nothing here is written per analysis: each command, its options and its ``--help
 the query's header (``k8saudit.query_loader``). The common filter options and ``--by`` are the
 parameters ``queries/_filters.sql`` declares, ``--limit``/``--sort``/``--every`` the query's own;
 each is typed and defaulted from the declaration (``-- cli:`` where the command's default is
-not the library's). A command parses them, calls ``Dataset.answer`` and renders: for the
+not the library's). A command parses them, calls ``Dataset.answer_rows`` (plain values: no
+polars imported; ``Dataset.answer`` for parquet) and renders: for the
 terminal table the result goes through ``render_view`` (shares as %, rates as /s, the
 terminal's width, the window below it); csv/json/parquet keep the raw numbers and every column;
 an empty answer's reason goes to stderr. ``query NAME`` takes every option any analysis
@@ -32,6 +33,7 @@ from .options import (
     OUTPUT,
     SHORT,
     SPARK_MASTER,
+    answer_in,
     declared_argument,
     declared_option,
     emit,
@@ -85,7 +87,7 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
         dataset, fmt, output, engine, master = (options.pop(name) for name in _COMMON)
         values = {name: value for name, value in options.items() if value is not None}
         with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
-            answer = ds.answer(query.name, **values)
+            answer = answer_in(ds, query.name, values, fmt)
         show_answer(answer, fmt, output)
 
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -186,7 +188,7 @@ def _register_query(app: typer.Typer) -> None:
         values = {**query.cli_defaults, **parse_params(items)}
         values.update({key: value for key, value in options.items() if value is not None})
         with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
-            answer = ds.answer(query.name, **values)
+            answer = answer_in(ds, query.name, values, fmt)
         show_answer(answer, fmt, output)
 
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

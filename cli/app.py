@@ -25,7 +25,7 @@ from . import (
     report_commands,
     simulate_command,
 )
-from .boundary import Terminated, new_app
+from .boundary import Terminated, command_group, new_app
 
 
 def build_app() -> typer.Typer:
@@ -57,13 +57,13 @@ def main() -> None:
     """Console-script entry point: run the app, a closed stdout (``| head``) is not an error.
 
     SIGTERM unwinds the command as Ctrl-C does (its work area removed, its lock released) and
-    exits 143.
+    exits 143. Only the command invoked is made a click command (``command_group``).
 
     >>> main()  # doctest: +SKIP
     """
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        app(prog_name="k8saudit")
+        command_group(app)(prog_name="k8saudit")
     except BrokenPipeError:  # stdout closed early (`| head`): not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

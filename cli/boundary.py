@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import inspect
 import os
 import sys
 import threading
@@ -27,12 +28,90 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_command_name, get_group
+from typer.models import CommandInfo
 
 from k8saudit.exceptions import ExitCode, K8sAuditError, first_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _debug = False
+
+
+class DeclaredCommands(TyperGroup):
+    """A typer group whose commands become click commands (their options, types and help
+    converted from the typer declarations) only when one is invoked: a command does not pay
+    for converting the forty others (0.03-0.04 s). Listing them (``k8saudit --help``) converts
+    none: each is listed with its declared help, as typer would show it; a name that is no
+    command converts them all, for typer's "did you mean" to choose from. ``command_group``
+    makes one of an app; an app run as typer runs it (``CliRunner().invoke(app)``) converts
+    every command first and never has any left to convert.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the declarations of the commands not converted yet, by name, in their order
+        self.declared: dict[str, CommandInfo] = {}
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *self.declared]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        info = self.declared.get(cmd_name)
+        if info is not None and self._listing:  # only its name and help are read
+            return typer.core.TyperCommand(
+                cmd_name,
+                help=_declared_help(info),
+                short_help=info.short_help,
+                hidden=info.hidden,
+                deprecated=info.deprecated,
+            )
+        if info is not None:
+            del self.declared[cmd_name]
+            self.commands[cmd_name] = get_command_from_info(
+                info, pretty_exceptions_short=False, rich_markup_mode=self.rich_markup_mode
+            )
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.declared and args[0] not in self.commands:
+            # no such command: typer suggests the nearest names among the converted ones
+            for name in list(self.declared):
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def _declared_help(info: CommandInfo) -> str | None:
+    """A command's help as typer gives it: the declared ``help``, else the docstring."""
+    if info.help is None:
+        return inspect.getdoc(info.callback)
+    return inspect.cleandoc(info.help)
+
+
+def command_group(app: typer.Typer) -> DeclaredCommands:
+    """``app`` as a click group that converts only the command it runs (``DeclaredCommands``).
+
+    >>> command_group(app)(["top-talkers", "--limit", "3"])  # doctest: +SKIP
+    """
+    declared, app.registered_commands = app.registered_commands, []
+    try:
+        group = get_group(app)
+    finally:
+        app.registered_commands = declared
+    assert isinstance(group, DeclaredCommands)
+    for info in declared:
+        assert info.callback is not None
+        group.declared[info.name or get_command_name(info.callback.__name__)] = info
+    return group
 
 
 def new_app() -> typer.Typer:
@@ -48,6 +127,7 @@ def new_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        cls=DeclaredCommands,
         rich_markup_mode=None,
     )
 

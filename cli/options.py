@@ -8,12 +8,17 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import typer
 
 from k8saudit.params import ALIASES, HEADINGS, Param
 from k8saudit.store import DATASET_ENV, DEFAULT_DATASET, resolve_dataset
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from k8saudit.rows import Rows
 
 #: the dataset the running command reads (``--dataset``, its env var or the default): ``--output``
 #: may not write into it
@@ -141,18 +146,15 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return params
 
 
-def emit(frame: object, fmt: str, output: Path | None) -> None:
-    """Render a result frame to stdout or ``output``.
+def emit(frame: pl.DataFrame | Rows, fmt: str, output: Path | None) -> None:
+    """Render a result (a DataFrame, or ``Rows``) to stdout or ``output``.
 
     >>> emit(ds.sql("SELECT 1 AS n"), "csv", None)  # doctest: +SKIP
     n
     1
     """
-    import polars as pl
-
     from k8saudit.render import write_output
 
-    assert isinstance(frame, pl.DataFrame)
     text = write_output(frame, fmt, output, protect=resolve_dataset(_dataset[0]))
     if text is not None:
         typer.echo(text, nl=False)
@@ -171,7 +173,9 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
-def show(frame: object, fmt: str, output: Path | None, columns: Sequence[str] = ()) -> None:
+def show(
+    frame: pl.DataFrame | Rows, fmt: str, output: Path | None, columns: Sequence[str] = ()
+) -> None:
     """An analysis result: its terminal view (``render_view``) for a table on stdout, fitted
     to the terminal's width, else every column with raw numbers in ``fmt``.
 
@@ -180,12 +184,21 @@ def show(frame: object, fmt: str, output: Path | None, columns: Sequence[str] = 
     if fmt != "table" or output is not None:
         emit(frame, fmt, output)
         return
-    import polars as pl
-
     from k8saudit.render import render_view
 
-    assert isinstance(frame, pl.DataFrame)
     typer.echo(render_view(frame, terminal_width(), columns), nl=False)
+
+
+def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
+    """The answer of the analysis ``name`` for rendering in ``fmt``: ``Dataset.answer_rows``
+    (plain values, no polars to import) but for parquet, which is written from a DataFrame.
+
+    >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv").frame.height  # doctest: +SKIP
+    3
+    """
+    if fmt == "parquet":
+        return ds.answer(name, **values)
+    return ds.answer_rows(name, **values)
 
 
 def show_answer(answer: Any, fmt: str, output: Path | None) -> None:

@@ -21,6 +21,8 @@ from k8saudit.query_loader import Query, get_query, list_queries, load_all
 if TYPE_CHECKING:
     import polars as pl
 
+    from k8saudit.rows import Rows
+
 #: Python types of the declared parameter types, for the generated signatures
 PYTHON_TYPES = {
     "VARCHAR": "str | None",
@@ -46,6 +48,8 @@ class Connection(Protocol):
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame: ...
 
+    def rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
+
 
 class _Context:
     """The values binding needs from the data, each computed once per ``memo``."""
@@ -57,7 +61,7 @@ class _Context:
     def row(self, source: str) -> dict[str, Any]:
         if source not in self.memo:
             query = load_all()[source]
-            self.memo[source] = self.con.sql(query.sql, **query.bind({})).row(0, named=True)
+            self.memo[source] = self.con.rows(query.sql, **query.bind({})).row(0, named=True)
         row: dict[str, Any] = self.memo[source]
         return row
 
@@ -79,9 +83,29 @@ def run_query(
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
     frame = con.sql(query.sql, **bound)
-    if query.uses_filters and "grp" in frame.columns:
-        frame = frame.rename({"grp": ",".join(bound["by"])})
-    return frame
+    return frame.rename(_group_name(query, bound, frame.columns))
+
+
+def run_query_rows(
+    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any]
+) -> Rows | pl.DataFrame:
+    """``run_query``'s result as ``Connection.rows`` gives it: plain Python values, no polars
+    imported, when every column is of a type ``Rows`` holds (what a command renders).
+
+    >>> run_query_rows(ds, "top_talkers", {"limit": "5"}, {}).height  # doctest: +SKIP
+    5
+    """
+    query = get_query(name)
+    bound = bind_query(con, name, values, memo)
+    result = con.rows(query.sql, **bound)
+    return result.rename(_group_name(query, bound, result.columns))
+
+
+def _group_name(query: Query, bound: Mapping[str, Any], columns: list[str]) -> dict[str, str]:
+    """The renaming that names a result's group column after the grouping (``client,verb``)."""
+    if query.uses_filters and "grp" in columns:
+        return {"grp": ",".join(bound["by"])}
+    return {}
 
 
 def bind_query(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import types
@@ -24,21 +23,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from k8saudit.analyses import analysis_method, analysis_names, read_internal, run_query
+from k8saudit.analyses import (
+    analysis_method,
+    analysis_names,
+    read_internal,
+    run_query,
+    run_query_rows,
+)
 from k8saudit.charts import chart
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
-from k8saudit.formats.redact import scrub_line
 from k8saudit.query_loader import get_query
+from k8saudit.rows import Rows
 from k8saudit.store import Manifest, is_uri, read_manifest, redaction_key, resolve_dataset
 
 if TYPE_CHECKING:
     import altair as alt
     import duckdb
     import polars as pl
+    from duckdb import DuckDBPyRelation
 
     from k8saudit.spark import SparkEngine
 
@@ -69,10 +75,15 @@ class Info:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
-class Answer(NamedTuple):
+#: what an answer's result is: a DataFrame (``Dataset.answer``), or Rows where it can be
+#: (``Dataset.answer_rows``)
+Result = TypeVar("Result")
+
+
+class Answer(NamedTuple, Generic[Result]):
     """An analysis result and, when it has no rows, why (``k8saudit.explain``)."""
 
-    frame: pl.DataFrame
+    frame: Result
     empty_reason: EmptyReason | None
     #: the columns the terminal table shows (the query's ``-- table:``; empty: all)
     table: tuple[str, ...] = ()
@@ -156,11 +167,40 @@ class Dataset:
         """
         if self.spark is not None:
             return self.spark.sql(query, **params)
+        return self._frame(self._relation(query, params))
+
+    def rows(self, query: str, **params: Any) -> Rows | pl.DataFrame:
+        """``sql(query, **params)`` as ``Rows``, plain Python values without importing polars,
+        when DuckDB runs it and every column is of a type ``Rows`` holds; else ``sql``'s
+        DataFrame. What a command renders: a small result, read at no import's cost.
+
+        >>> ds.rows("SELECT verb, count(*) AS n FROM requests GROUP BY 1").names  # doctest: +SKIP
+        ('verb', 'n')
+        """
+        if self.spark is not None:
+            return self.spark.sql(query, **params)
+        import duckdb
+
+        relation = self._relation(query, params)
+        try:
+            found = Rows.from_relation(relation)
+        except duckdb.Error as exc:
+            raise QueryError(first_line(exc)) from exc
+        return self._frame(relation) if found is None else found
+
+    def _relation(self, query: str, params: dict[str, Any]) -> DuckDBPyRelation:
+        import duckdb
+
+        try:
+            return self.duckdb.sql(query, params=params or None)
+        except duckdb.Error as exc:
+            raise QueryError(first_line(exc)) from exc
+
+    def _frame(self, relation: DuckDBPyRelation) -> pl.DataFrame:
         import duckdb
         import polars as pl
 
         try:
-            relation = self.duckdb.sql(query, params=params or None)
             if not _ARROW_TABLE_ONLY.search(" ".join(map(str, relation.types))):
                 # polars reads DuckDB's Arrow stream itself: no pyarrow to import
                 return pl.DataFrame(relation)
@@ -184,22 +224,38 @@ class Dataset:
             check_support(name)
         return run_query(self, name, params, self._memo)
 
-    def answer(self, name: str, **params: Any) -> Answer:
+    def answer(self, name: str, **params: Any) -> Answer[pl.DataFrame]:
         """``query(name, **params)`` as a command answers: a dataset without requests is a
         ``DatasetError`` saying why, and an empty result comes with the reason it is empty.
 
         >>> ds.answer("top_talkers", client="datadog").empty_reason  # doctest: +SKIP
         NoSuchValue(filter='client', value='datadog', nearest=('datadog-agent',))
         """
+        self._check_not_empty()
+        frame = self.query(name, **params)
+        return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
+
+    def answer_rows(self, name: str, **params: Any) -> Answer[Rows | pl.DataFrame]:
+        """``answer`` with its result as ``rows`` gives it: ``Rows`` when every column is of a
+        type they hold (what the command line renders, polars not imported).
+
+        >>> ds.answer_rows("top_talkers", limit=3).frame.height  # doctest: +SKIP
+        3
+        """
+        self._check_not_empty()
+        if self.spark is not None:
+            frame: Rows | pl.DataFrame = self.query(name, **params)
+        else:
+            frame = run_query_rows(self, name, params, self._memo)
+        return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
+
+    def _check_not_empty(self) -> None:
         empty = dataset_empty(self.uri or self.root, self.manifest)
         if empty is not None:
             raise empty
-        frame = self.query(name, **params)
-        # `grp` in a table line is the group column, named after --by (the first column)
-        table = tuple(frame.columns[0] if c == "grp" else c for c in get_query(name).table)
-        if frame.height:
-            return Answer(frame, None, table)
-        return Answer(frame, self.explain_empty(name, **params), table)
+
+    def _why_empty(self, name: str, params: dict[str, Any], height: int) -> EmptyReason | None:
+        return None if height else self.explain_empty(name, **params)
 
     def chart(self, name: str, **params: Any) -> alt.TopLevelMixin:
         """The chart ``name`` (``k8saudit.charts.chart_names()``: timeline, throttling,
@@ -246,7 +302,7 @@ class Dataset:
         dataset written before it had one gets a key of this session, never written."""
         if "redaction_key" not in self._memo:
             key = redaction_key(self.root)
-            self._memo["redaction_key"] = key if key is not None else secrets.token_bytes(32)
+            self._memo["redaction_key"] = key if key is not None else os.urandom(32)
         found: bytes = self._memo["redaction_key"]
         return found
 
@@ -256,6 +312,8 @@ class Dataset:
         ``text`` is the start of the record without bodies or secret values
         (``formats.redact.scrub_line``), also for rejects kept before k8saudit scrubbed them.
         """
+        from k8saudit.formats.redact import scrub_line  # hashlib and hmac: only rejects need them
+
         self._local("the rejects reader")
         for name in self.manifest.rejects:
             with (self.root / name).open() as fh:
@@ -303,6 +361,12 @@ class Dataset:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _table(name: str, frame: Rows | pl.DataFrame) -> tuple[str, ...]:
+    """The columns the terminal table of the analysis ``name`` shows: its ``-- table:`` with
+    ``grp``, the group column, named after --by (the result's first column)."""
+    return tuple(frame.columns[0] if c == "grp" else c for c in get_query(name).table)
 
 
 def open(

@@ -1,6 +1,9 @@
 """One renderer for every output format (table, csv, json, parquet, markdown) and the texts.
 
-Results are polars DataFrames; this module turns them into text or files. An analysis's terminal
+Results are polars DataFrames, or ``k8saudit.rows.Rows`` (plain values: what a command renders
+without importing polars); this module turns them into text or files, the text formats of both
+through the same code but CSV and JSON, which polars writes for a DataFrame and ``rows_csv`` /
+``rows_json`` byte for byte the same for Rows (a test compares them). An analysis's terminal
 table is its ``table_view`` (short headings, shares as %, rates as /s) laid out by
 ``k8saudit.tables`` for the terminal's width, with what holds for every row stated once below
 it: the observation window its rates divide by, the requests a latency result leaves out.
@@ -12,14 +15,18 @@ every string from a log escaped, so the CLI only prints them.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
+from k8saudit.rows import NUMERIC, Rows, as_rows
 from k8saudit.tables import cell, column_decimals, escape_text, render_table, render_wrapped
 
 if TYPE_CHECKING:
@@ -49,7 +56,7 @@ WINDOW = ("window_start", "window_end")
 EXCLUDED = ("long_running", "incomplete")
 
 
-def render_markdown(frame: pl.DataFrame) -> str:
+def render_markdown(frame: pl.DataFrame | Rows) -> str:
     """A GitHub-flavoured markdown table (pipes in values escaped), then its footer lines.
 
     >>> import polars as pl
@@ -58,19 +65,18 @@ def render_markdown(frame: pl.DataFrame) -> str:
     |---|---:|
     | a\\|b | 2.5 |
     """
-    numeric = [frame.schema[n].is_numeric() for n in frame.columns]
+    rows = as_rows(frame)
 
     def esc(text: str) -> str:
         # a markdown viewer renders HTML: a user agent `<img src=x onerror=...>` stays text
         html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         return escape_text(html).replace("|", "\\|")
 
-    out = ["| " + " | ".join(esc(c) for c in frame.columns) + " |"]
-    out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
-    columns = [frame[n].to_list() for n in frame.columns]
-    texts = [[cell(v, column_decimals(c)) for v in c] for c in columns]
-    out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(frame.height)]
-    footer = footer_lines(frame)
+    out = ["| " + " | ".join(esc(c) for c in rows.names) + " |"]
+    out.append("|" + "|".join("---:" if kind in NUMERIC else "---" for kind in rows.kinds) + "|")
+    texts = [[cell(v, column_decimals(c)) for v in c] for c in rows.values]
+    out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(rows.height)]
+    footer = footer_lines(rows)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"
 
 
@@ -78,6 +84,7 @@ def render_markdown(frame: pl.DataFrame) -> str:
 #: prefixed with a single quote, which makes it text
 FORMULA_START = r"^[=+\-@\t\r]"
 CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_FORMULA_START, _CONTROL = re.compile(FORMULA_START), re.compile(CONTROL)
 
 
 def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
@@ -113,7 +120,122 @@ def csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
-def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) -> str | bytes:
+def rows_csv(rows: Rows) -> str:
+    """``rows`` as ``csv_safe(frame).write_csv()`` writes the same result as a DataFrame, byte
+    for byte (a test compares them), without polars.
+
+    >>> rows = Rows(("ua", "n"), ("string", "float"), (["=1", 'a"b'], [2.0, None]))
+    >>> print(rows_csv(rows), end="")
+    ua,n
+    '=1,2.0
+    "a""b",
+    """
+    writers = [_CSV_VALUE[kind] for kind in rows.kinds]
+    lines = [",".join(_csv_field(name) for name in rows.names)]
+    for row in zip(*rows.values, strict=True):
+        lines.append(",".join("" if v is None else w(v) for w, v in zip(writers, row, strict=True)))
+    return "\n".join(lines) + "\n"
+
+
+def _csv_text(value: str) -> str:
+    # csv_safe's rules: control characters escaped, a formula start quoted
+    text = escape_text(value) if _CONTROL.search(value) else value
+    return _csv_field("'" + text if _FORMULA_START.match(text) else text)
+
+
+def _csv_field(text: str) -> str:
+    if text and not any(c in text for c in ',"\n\r'):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _csv_float(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return float_text(value) if math.isfinite(value) else repr(value)  # inf, -inf
+
+
+_CSV_VALUE: dict[str, Callable[[Any], str]] = {
+    "string": _csv_text,
+    "integer": str,
+    "boolean": lambda v: "true" if v else "false",
+    "float": _csv_float,
+    "timestamptz": lambda v: f"{v.year:04d}-{v:%m-%dT%H:%M:%S.%f%z}",
+    "list": lambda v: _csv_text(";".join(e for e in v if e is not None)),
+}
+
+
+def rows_json(rows: Rows) -> str:
+    """``rows`` as a DataFrame's ``write_json`` writes the same result, byte for byte (a test
+    compares them), without polars: one object per row.
+
+    >>> print(rows_json(Rows(("s", "x"), ("string", "float"), (["a\\x1b", None], [1e20, 0.5]))))
+    [{"s":"a\\u001b","x":1e+20},{"s":null,"x":0.5}]
+    """
+    writers = [_JSON_VALUE[kind] for kind in rows.kinds]
+    keys = [json.dumps(name, ensure_ascii=False) + ":" for name in rows.names]
+    objects = [
+        "{" + ",".join(
+            k + ("null" if v is None else w(v)) for k, w, v in zip(keys, writers, row, strict=True)
+        ) + "}"
+        for row in zip(*rows.values, strict=True)
+    ]  # fmt: skip
+    return "[" + ",".join(objects) + "]"
+
+
+def _json_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_time(value: datetime) -> str:
+    # RFC 3339 with the fewest of 0, 3 or 6 decimals that hold the microseconds
+    micros = value.microsecond
+    fraction = (
+        "" if not micros else f".{micros // 1000:03d}" if not micros % 1000 else f".{micros:06d}"
+    )
+    offset = value.strftime("%z")
+    return f'"{value.year:04d}-{value:%m-%dT%H:%M:%S}{fraction}{offset[:3]}:{offset[3:]}"'
+
+
+_JSON_VALUE: dict[str, Callable[[Any], str]] = {
+    "string": _json_string,
+    "integer": str,
+    "boolean": lambda v: "true" if v else "false",
+    "float": lambda v: float_text(v) if math.isfinite(v) else "null",
+    "timestamptz": _json_time,
+    "list": lambda v: "[" + ",".join("null" if e is None else _json_string(e) for e in v) + "]",
+}
+
+
+def float_text(value: float) -> str:
+    """A finite float as polars writes it: the shortest digits that read back the same, in
+    positional notation from 1e-5 to below 1e16, else scientific (``1e-7``, ``1.5e+16``).
+
+    >>> float_text(55.15), float_text(1e15), float_text(1e16), float_text(1e-5), float_text(-1e-7)
+    ('55.15', '1000000000000000.0', '1e+16', '0.00001', '-1e-7')
+    """
+    text = repr(value)
+    sign = "-" if text.startswith("-") else ""
+    mantissa, _, exponent = text.lstrip("-").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    joined = whole + fraction
+    digits = joined.lstrip("0").rstrip("0")
+    if not digits:
+        return sign + "0.0"
+    # the value is 0.<digits> x 10^point
+    point = len(whole) + int(exponent or 0) - (len(joined) - len(joined.lstrip("0")))
+    if len(digits) <= point <= 16:
+        return sign + digits + "0" * (point - len(digits)) + ".0"
+    if 0 < point <= 16:
+        return sign + digits[:point] + "." + digits[point:]
+    if -5 < point <= 0:
+        return sign + "0." + "0" * -point + digits
+    power = point - 1
+    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{head}e{'+' if power >= 0 else '-'}{abs(power)}"
+
+
+def render(frame: pl.DataFrame | Rows, fmt: str | OutputFormat = OutputFormat.TABLE) -> str | bytes:
     """Render ``frame`` in ``fmt``: text for every format but parquet (bytes).
 
     >>> import polars as pl
@@ -131,18 +253,22 @@ def render(frame: pl.DataFrame, fmt: str | OutputFormat = OutputFormat.TABLE) ->
     if kind is OutputFormat.MARKDOWN:
         return render_markdown(frame)
     if kind is OutputFormat.CSV:
-        return csv_safe(frame).write_csv()
+        return rows_csv(frame) if isinstance(frame, Rows) else csv_safe(frame).write_csv()
     if kind is OutputFormat.JSON:
+        if isinstance(frame, Rows):
+            return rows_json(frame) + "\n"
         buffer = io.StringIO()
         frame.write_json(buffer)
         return buffer.getvalue() + "\n"
+    if isinstance(frame, Rows):
+        raise TypeError("parquet is written from a DataFrame, not from Rows")
     out = io.BytesIO()
     frame.write_parquet(out)
     return out.getvalue()
 
 
 def write_output(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | Rows,
     fmt: str | OutputFormat,
     output: Path | None,
     *,
@@ -175,13 +301,13 @@ class TableView(NamedTuple):
     """A result formatted for the terminal: its text columns that align like numbers, its
     group key columns (shown whole), and the lines stated below it."""
 
-    frame: pl.DataFrame
+    frame: Rows
     right_aligned: frozenset[str]
     keys: frozenset[str]
     footer: list[str]
 
 
-def table_view(frame: pl.DataFrame) -> TableView:
+def table_view(frame: pl.DataFrame | Rows) -> TableView:
     """``frame`` formatted for the terminal: short headings, shares as %, rates as ``/s``.
 
     The group column (the first text column among the first two) and an ``interval_start``
@@ -193,36 +319,44 @@ def table_view(frame: pl.DataFrame) -> TableView:
     >>> table_view(pl.DataFrame({"c": ["a"], "request_share": [0.1234]})).right_aligned
     frozenset({'req%'})
     """
-    import polars as pl
+    rows = as_rows(frame)
 
-    def text(values: pl.Expr, fmt: str) -> pl.Expr:
-        return values.map_elements(lambda v: fmt.format(v), return_dtype=pl.String)
+    def text(values: list[Any], fmt: str) -> list[str | None]:
+        return [None if v is None else fmt.format(v) for v in values]
 
-    columns: list[pl.Expr] = []
+    names: list[str] = []
+    kinds: list[str] = []
+    columns: list[list[Any]] = []
     formatted: set[str] = set()
     keys: set[str] = set()
-    group = next((name for name in frame.columns[:2] if frame.schema[name] == pl.String), None)
-    for name in frame.columns:
+    group = next(
+        (n for n, k in zip(rows.names[:2], rows.kinds[:2], strict=True) if k == "string"), None
+    )
+    for name, kind, values in zip(rows.names, rows.kinds, rows.values, strict=True):
         if name in WINDOW or name in EXCLUDED:
             continue
-        column = pl.col(name)
         label = HEADINGS.get(name, name)
         if name.endswith("_share"):
-            column = text(column * 100, "{:.1f}%")
+            values, kind = (
+                text([None if v is None else v * 100 for v in values], "{:.1f}%"),
+                "string",
+            )
             formatted.add(label)
         elif name.endswith("_per_s"):
-            column = text(column, "{:.1f}/s")
+            values, kind = text(values, "{:.1f}/s"), "string"
             formatted.add(label)
         elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
-            column = column.round(0).cast(pl.Int64)
+            values, kind = [None if v is None else round(v) for v in values], "integer"
         elif name == group or (name == "interval_start" and group is not None):
             keys.add(label)
-        columns.append(column.alias(label))
-    shown = frame.select(columns)
-    return TableView(shown, frozenset(formatted), frozenset(keys), footer_lines(frame))
+        names.append(label)
+        kinds.append(kind)
+        columns.append(values)
+    shown = Rows(tuple(names), tuple(kinds), tuple(columns))
+    return TableView(shown, frozenset(formatted), frozenset(keys), footer_lines(rows))
 
 
-def render_view(frame: pl.DataFrame, width: int = 80, columns: Sequence[str] = ()) -> str:
+def render_view(frame: pl.DataFrame | Rows, width: int = 80, columns: Sequence[str] = ()) -> str:
     """The terminal table of an analysis result, ``width`` columns wide, and its footer.
 
     With ``columns`` (a query's ``-- table:``) the table shows those, in that order, and
@@ -234,15 +368,16 @@ def render_view(frame: pl.DataFrame, width: int = 80, columns: Sequence[str] = (
     -------  ------
     kubelet  56.1/s
     """
+    rows = as_rows(frame)
     if columns:
-        kept = [*columns, *(n for n in (*WINDOW, *EXCLUDED) if n in frame.columns)]
-        frame = frame.select(n for n in kept if n in frame.columns)
-    view = table_view(frame)
+        kept = [*columns, *(n for n in (*WINDOW, *EXCLUDED) if n in rows.names)]
+        rows = rows.select(n for n in kept if n in rows.names)
+    view = table_view(rows)
     table = render_table(view.frame, view.right_aligned, width, view.keys, squeeze=bool(columns))
     return table + "".join(line + "\n" for line in view.footer)
 
 
-def footer_lines(frame: pl.DataFrame) -> list[str]:
+def footer_lines(frame: pl.DataFrame | Rows) -> list[str]:
     """What a result states once below its table: the observation window its rates divide by,
     and the requests a latency result leaves out (so its ``reqs`` reconcile with top-talkers).
 
@@ -252,16 +387,19 @@ def footer_lines(frame: pl.DataFrame) -> list[str]:
     >>> footer_lines(pl.DataFrame(dict(zip(WINDOW, ends))))
     ['window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)']
     """
-    if not frame.height:
+    rows = as_rows(frame)
+    if not rows.height:
         return []
     lines = []
-    if all(name in frame.columns for name in WINDOW):
-        first = frame.row(0, named=True)
+    if all(name in rows.names for name in WINDOW):
+        first = rows.row(0, named=True)
         start, end = first["window_start"], first["window_end"]
         if start is not None and end is not None:
             lines.append(f"window {window_text(start, end)}")
-    if all(name in frame.columns for name in EXCLUDED):
-        long_running, incomplete = (int(frame[name].fill_null(0).sum()) for name in EXCLUDED)
+    if all(name in rows.names for name in EXCLUDED):
+        long_running, incomplete = (
+            int(sum(0 if v is None else v for v in rows.column(name))) for name in EXCLUDED
+        )
         lines.append(
             f"excluded {long_running:,} long-running and {incomplete:,} incomplete requests "
             "(no latency)"

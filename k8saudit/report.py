@@ -30,6 +30,7 @@ from k8saudit.diagnosis import DEFAULT_MIN_SHARE, Diagnosis, diagnose
 from k8saudit.exceptions import UsageError
 from k8saudit.htmlpage import escape_html, page
 from k8saudit.render import duration_text, table_view, window_text
+from k8saudit.rows import NUMERIC
 from k8saudit.tables import cell, column_decimals
 
 if TYPE_CHECKING:
@@ -154,20 +155,20 @@ def html_table(frame: pl.DataFrame, columns: tuple[str, ...] | None = None) -> s
     view = table_view(frame)
     shown = view.frame
     numeric = {
-        name for name in shown.columns
-        if shown.schema[name].is_numeric() or name in view.right_aligned
+        name for name, kind in zip(shown.names, shown.kinds, strict=True)
+        if kind in NUMERIC or name in view.right_aligned
     }  # fmt: skip
     head = "".join(
         f'<th class="num">{escape_html(n)}</th>' if n in numeric else f"<th>{escape_html(n)}</th>"
-        for n in shown.columns
+        for n in shown.names
     )
-    texts = [[cell(v, column_decimals(c)) for v in c] for c in map(list, shown.get_columns())]
+    texts = [[cell(v, column_decimals(c)) for v in c] for c in shown.values]
     rows = []
     for i in range(shown.height):
         cells = "".join(
             f'<td class="num">{escape_html(t[i])}</td>' if n in numeric
             else f"<td>{escape_html(t[i])}</td>"
-            for n, t in zip(shown.columns, texts, strict=True)
+            for n, t in zip(shown.names, texts, strict=True)
         )  # fmt: skip
         rows.append(f"<tr>{cells}</tr>")
     footer = "".join(f'<p class="note">{escape_html(line)}</p>' for line in view.footer)

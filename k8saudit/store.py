@@ -22,7 +22,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -205,7 +204,7 @@ def redaction_key(root: Path, *, create: bool = False) -> bytes | None:
             return None
     except (OSError, ValueError) as exc:
         raise DatasetError(f"{path}: unreadable redaction key ({exc})") from exc
-    key = secrets.token_bytes(32)
+    key = os.urandom(32)  # what secrets.token_bytes is, without importing hmac and hashlib
     tmp = path.with_suffix(".tmp")
     tmp.write_text(key.hex() + "\n")
     os.replace(tmp, path)

@@ -16,6 +16,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from k8saudit.rows import NUMERIC, TEMPORAL, Rows, as_rows
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -111,7 +113,7 @@ def _cut_middle(text: str, size: int, head: int) -> str:
 
 
 def render_table(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | Rows,
     right_aligned: Collection[str] = (),
     width: int | None = None,
     keys: Collection[str] = (),
@@ -132,15 +134,16 @@ def render_table(
     a    503.629
     b  2,518.000
     """
-    names = frame.columns
-    numeric = [frame.schema[n].is_numeric() or n in right_aligned for n in names]
-    columns = [_cells(frame[n].to_list(), n in keys) for n in names]
+    rows = as_rows(frame)
+    names = rows.names
+    numeric = [k in NUMERIC or n in right_aligned for n, k in zip(names, rows.kinds, strict=True)]
+    columns = [_cells(values, n in keys) for n, values in zip(names, rows.values, strict=True)]
     widths = [max([len(n), *map(len, c)]) for n, c in zip(names, columns, strict=True)]
     shown = list(range(len(names)))
     if width is not None:
         if squeeze:
             # a time shortened in its middle says nothing: only the other texts are
-            temporal = [frame.schema[n].is_temporal() for n in names]
+            temporal = [kind in TEMPORAL for kind in rows.kinds]
             texts = [i for i in range(len(names)) if not numeric[i] and not temporal[i]]
             _squeeze(names, columns, widths, texts, width)
         shown = _fit(names, widths, keys, width)
@@ -159,13 +162,13 @@ def render_table(
         return "  ".join(parts).rstrip()
 
     out = [line(list(names)), "  ".join("-" * widths[i] for i in shown)]
-    out += [line([c[row] for c in columns]) for row in range(frame.height)]
-    if frame.height == 0:
+    out += [line([c[row] for c in columns]) for row in range(rows.height)]
+    if rows.height == 0:
         out.append("(no rows)")
     return "\n".join(out) + "\n"
 
 
-def render_wrapped(frame: pl.DataFrame, width: int = 80) -> str:
+def render_wrapped(frame: pl.DataFrame | Rows, width: int = 80) -> str:
     """A table whose last column is wrapped (never cut) to fit ``width``: for long prose like
     the query library's descriptions. The other columns print whole.
 
@@ -179,8 +182,9 @@ def render_wrapped(frame: pl.DataFrame, width: int = 80) -> str:
     """
     import textwrap
 
-    names = frame.columns
-    columns = [[cell(v) for v in frame[n].to_list()] for n in names]
+    rows = as_rows(frame)
+    names = rows.names
+    columns = [[cell(v) for v in values] for values in rows.values]
     widths = [max([len(n), *map(len, c)]) for n, c in zip(names[:-1], columns, strict=False)]
     indent = sum(widths) + 2 * len(widths)
     room = max(width - indent, 20)

@@ -8,9 +8,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from k8saudit.cli import app
+from k8saudit.cli import app, build_app
+from k8saudit.cli.boundary import command_group
 from k8saudit.cli.dataset_commands import IngestProgressBar
 from typer.testing import CliRunner
 
@@ -133,6 +135,34 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _run_group(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, Any]:
+    group = command_group(build_app())
+    with pytest.raises(SystemExit) as exit:
+        group.main(args, prog_name="k8saudit", terminal_width=80)
+    out, err = capsys.readouterr()
+    return int(exit.value.code or 0), out, err, group
+
+
+def test_only_the_invoked_command_is_made(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _, group = _run_group(["top-talkers", "--help"], capsys)
+    assert code == 0 and list(group.commands) == ["top-talkers"]
+    assert len(group.declared) == len(build_app().registered_commands) - 1 == 33
+    assert out == runner.invoke(app, ["top-talkers", "--help"], terminal_width=80).stdout
+
+
+def test_the_command_list_makes_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _, group = _run_group(["--help"], capsys)
+    assert code == 0 and group.commands == {}
+    assert out == runner.invoke(app, ["--help"], terminal_width=80).stdout
+    assert "  top-talkers        Who sends the API server the most work" in out
+
+
+def test_a_mistyped_command_is_suggested(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err, _ = _run_group(["top-talkr"], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == "Error: No such command 'top-talkr'. Did you mean 'top-talkers'?"
 
 
 def test_progress_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,152 @@
+"""A result as ``Rows`` (plain Python values, what a command renders without importing polars)
+renders byte for byte as the same result as a polars DataFrame, in every text format: every
+analysis of the library on sample_logs/, and generated values of every kind ``Rows`` holds
+(hostile strings, floats of every magnitude, nulls) beside polars' own writers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import k8saudit
+from k8saudit.analyses import run_query, run_query_rows
+from k8saudit.dataset import Dataset
+from k8saudit.query_loader import list_queries
+from k8saudit.render import float_text, render, render_view
+from k8saudit.rows import Rows
+
+from .test_queries import EXAMPLE_ARGS
+
+TEXT_FORMATS = ("table", "csv", "json", "markdown")
+
+
+@pytest.fixture(scope="module")
+def sample(sample_dataset: Path) -> Dataset:
+    return k8saudit.open(sample_dataset)
+
+
+@pytest.mark.parametrize("name", [q.name for q in list_queries()])
+def test_every_analysis_renders_the_same_from_rows(sample: Dataset, name: str) -> None:
+    values = EXAMPLE_ARGS.get(name, {})
+    frame = run_query(sample, name, values, {})
+    rows = run_query_rows(sample, name, values, {})
+    assert isinstance(rows, Rows)  # every column of every analysis is of a kind Rows holds
+    assert rows.height == frame.height > 0 or name in {"inflight_peaks", "rbac_rules"}
+    for fmt in TEXT_FORMATS:
+        assert render(rows, fmt) == render(frame, fmt), fmt
+    assert render_view(rows, 100) == render_view(frame, 100)
+
+
+def test_a_type_rows_do_not_hold_stays_a_frame(sample: Dataset) -> None:
+    found = sample.rows("SELECT 1::HUGEINT AS h, 1.5::DECIMAL(4, 2) AS d")
+    assert isinstance(found, pl.DataFrame)
+    assert found.columns == ["h", "d"]
+    held = sample.rows("SELECT 'a' AS s, 2 AS n, [NULL, 'x'] AS l")
+    assert isinstance(held, Rows)
+    assert held.row(0) == ("a", 2, [None, "x"])
+
+
+#: the polars type ``Dataset.sql`` gives each kind of ``Rows``
+DTYPES: dict[str, Any] = {
+    "string": pl.String,
+    "integer": pl.Int64,
+    "float": pl.Float64,
+    "boolean": pl.Boolean,
+    "timestamptz": pl.Datetime("us", "UTC"),
+    "list": pl.List(pl.String),
+}
+HOSTILE = st.sampled_from(
+    ["", " ", "=1+2", "+x", "-1", "@SUM", "\t=", "\r", "a,b", 'q"u"', "l\nf", "\x1b[2J",
+     "\x7f", "\x9b", "\u2028", "\xa0", "<img>", "a|b", "é😀"]
+)  # fmt: skip
+TEXT = st.one_of(HOSTILE, st.text(max_size=8), st.lists(HOSTILE, max_size=3).map("".join))
+FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1e-5, 1e-7, 1e15, 1e16, 55.15, 0.1 + 0.2, 123456789.123]),
+    st.integers(-30, 30).map(lambda e: 1.2345 * 10.0**e),
+)
+TIMES = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+).map(lambda t: t.replace(microsecond=t.microsecond % 3 * 5000 + t.microsecond % 7 * 17))
+VALUES = {
+    "string": TEXT,
+    "integer": st.integers(-(2**63), 2**63 - 1),
+    "float": FLOATS,
+    "boolean": st.booleans(),
+    "timestamptz": TIMES,
+    "list": st.lists(st.one_of(st.none(), TEXT), max_size=3),
+}
+
+
+@st.composite
+def results(draw: st.DrawFn) -> tuple[Rows, pl.DataFrame]:
+    kinds = draw(st.lists(st.sampled_from(sorted(VALUES)), min_size=1, max_size=4))
+    height = draw(st.integers(0, 4))
+    names = tuple(f"{draw(TEXT)}{i}" for i in range(len(kinds)))
+    columns = tuple(
+        draw(st.lists(st.one_of(st.none(), VALUES[kind]), min_size=height, max_size=height))
+        for kind in kinds
+    )
+    rows = Rows(names, tuple(kinds), columns)
+    schema = {name: DTYPES[kind] for name, kind in zip(names, kinds, strict=True)}
+    return rows, pl.DataFrame(dict(zip(names, columns, strict=True)), schema=schema)
+
+
+@settings(max_examples=300, deadline=None)
+@given(results())
+def test_rows_render_as_polars_writes(result: tuple[Rows, pl.DataFrame]) -> None:
+    rows, frame = result
+    for fmt in TEXT_FORMATS:
+        assert render(rows, fmt) == render(frame, fmt), fmt
+
+
+@settings(max_examples=500, deadline=None)
+@given(FLOATS.filter(lambda x: x == x and abs(x) != float("inf")))
+def test_float_text_is_polars_float_format(value: float) -> None:
+    expected = pl.DataFrame({"x": [value]}).write_csv().splitlines()[1]
+    assert float_text(value) == expected
+
+
+def test_times_keep_their_digits() -> None:
+    start = datetime(2019, 2, 4, 12, tzinfo=UTC)
+    times = [start + timedelta(microseconds=us) for us in (0, 500_000, 123_000, 123_456, 120)]
+    rows = Rows(("t",), ("timestamptz",), (times,))
+    assert render(rows, "json") == (
+        '[{"t":"2019-02-04T12:00:00+00:00"},{"t":"2019-02-04T12:00:00.500+00:00"},'
+        '{"t":"2019-02-04T12:00:00.123+00:00"},{"t":"2019-02-04T12:00:00.123456+00:00"},'
+        '{"t":"2019-02-04T12:00:00.000120+00:00"}]\n'
+    )
+    assert str(render(rows, "csv")).splitlines()[1:3] == [
+        "2019-02-04T12:00:00.000000+0000",
+        "2019-02-04T12:00:00.500000+0000",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])
+def test_an_analysis_command_does_not_import_polars(sample_dataset: Path, fmt: str) -> None:
+    """Importing polars costs a command on a small dataset more than its query."""
+    code = (
+        "import sys\n"
+        "from k8saudit.cli import main\n"
+        "sys.argv = ['k8saudit', 'top-talkers', '-d', sys.argv[1], '-f', sys.argv[2]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('polars', 'pyarrow', 'numpy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(sample_dataset), fmt], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    *shown, imported = done.stdout.splitlines()
+    assert "kubelet" in shown[1 if fmt == "csv" else 0 if fmt == "json" else 2]
+    assert imported == "[]"
