@@ -24,7 +24,16 @@ import k8saudit
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.ingestion.staging import Stager, connect
 from k8saudit.io import SourceFile, compression_of, iter_lines
-from tests.test_access_fast import G, S, access_line, glog_message, klog_header, structured_message
+from tests.test_access_fast import (
+    CRI_TIME,
+    JOURNALD_PREFIX,
+    G,
+    S,
+    access_line,
+    glog_message,
+    klog_header,
+    structured_message,
+)
 from tests.test_access_fast import summary as reference_summary
 
 #: what the staging table adds to the raw event columns
@@ -48,14 +57,15 @@ def read_both(data: bytes, year: int = 2023) -> tuple[dict[str, Any], dict[str, 
         con = connect(work)
         try:
             stager = Stager(con, work)
-            batch = stager.access_file(source, year, line_count(data))
+            read = stager.access_file(source, year, line_count(data))
             ((staged,),) = con.execute("SELECT count(*) FROM staged").fetchall()
-            if batch is None:
+            if read is None:
                 assert staged == 0, "a declined file left rows behind"
                 return reference_summary(reference), None
             table = con.sql(
                 f"SELECT * EXCLUDE ({', '.join(BOOKKEEPING)}) FROM staged ORDER BY source_line"
             ).to_arrow_table()
+            batch, wrapper_timed = read
             rows, valid, blank = stager.counts(batch)
         finally:
             con.close()
@@ -68,8 +78,8 @@ def read_both(data: bytes, year: int = 2023) -> tuple[dict[str, Any], dict[str, 
         "rejects": [],
         "lines": rows,
         "skipped": 0,
-        "wrapper_time_lines": 0,
-        "default_year_lines": rows,
+        "wrapper_time_lines": wrapper_timed,
+        "default_year_lines": rows - wrapper_timed,
         "continuation": 0,
         "partial": 0,
     }
@@ -77,23 +87,40 @@ def read_both(data: bytes, year: int = 2023) -> tuple[dict[str, Any], dict[str, 
 
 
 @st.composite
-def canonical_line(draw: st.DrawFn) -> str:
+def canonical_line(draw: st.DrawFn, wrapper: str) -> str:
+    """A canonical line of either era, bare or in ``wrapper``, mostly dated 4 February: now and
+    then on a day its month lacks, in December or January, in a CRI wrapper on a day its month
+    lacks, behind a journald prefix the fast readers leave to the reference."""
     message = draw(st.one_of(structured_message(False), glog_message(False)))
-    return draw(klog_header(False)) + message
+    line = draw(klog_header(False)) + message
+    if draw(st.integers(0, 3)):
+        line = f"{line[0]}0204{line[5:]}"
+    if wrapper == "cri":
+        time = draw(st.one_of(*[st.just("2023-02-04T12:00:01.123456789Z")] * 3, CRI_TIME))
+        return f"{time} {draw(st.sampled_from(['stderr', 'stdout']))} F {line}"
+    if wrapper == "journald":
+        return (
+            draw(st.one_of(*[st.just("Feb  4 12:00:00 m-1 kube-apiserver: ")] * 3, JOURNALD_PREFIX))
+            + line
+        )
+    return line
 
 
 FILES = st.tuples(
-    st.lists(canonical_line(), min_size=1, max_size=30),
-    st.one_of(st.none(), access_line()),  # one line the fast readers may leave to the reference
+    st.sampled_from(["", "", "cri", "journald"]).flatmap(
+        lambda wrapper: st.lists(canonical_line(wrapper), min_size=1, max_size=30)
+    ),
+    # now and then one line the fast readers may leave to the reference
+    st.one_of(st.none(), st.none(), st.none(), access_line()),
     st.integers(0, 30),  # where it goes
     st.sampled_from(["\n", "\n", "\n", "\r\n"]),
     st.booleans(),  # a final newline
     st.sampled_from([b"", b"", b"", b"\xef\xbb\xbf"]),  # a BOM
-    st.booleans(),  # a lone carriage return inside a line
+    st.sampled_from([False, False, False, True]),  # a lone carriage return inside a line
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(FILES, st.sampled_from([2023, 2024]))
 def test_duckdb_path_equals_reference_or_declines(
     file: tuple[list[str], str | None, int, str, bool, bytes, bool], year: int
@@ -112,11 +139,15 @@ def test_duckdb_path_equals_reference_or_declines(
 def test_canonical_files_are_read_by_duckdb() -> None:
     """Both eras, one file: taken, with the rows of the reference (so the test above compares)."""
     lines = [(S if i % 3 else G).format(md="0204") for i in range(50)]
-    data = ("\n".join(lines) + "\n").encode()
-    reference, ours = read_both(data)
-    assert ours == reference
-    assert ours is not None and len(ours["rows"]) == 50
-    assert {row["log_format"] for row in ours["rows"]} == {"httplog-structured", "httplog-glog"}
+    for wrap in ("", "2023-02-04T12:00:01.5Z stderr F ", "Feb  4 12:00:00 master-1 k[2]: "):
+        data = ("\n".join(wrap + line for line in lines) + "\n").encode()
+        reference, ours = read_both(data)
+        assert ours == reference
+        assert ours is not None and len(ours["rows"]) == 50
+        assert {row["log_format"] for row in ours["rows"]} == {"httplog-structured", "httplog-glog"}
+        assert ours["wrapper_time_lines"] == (50 if wrap.startswith("2023") else 0)
+        servers = {row["apiserver"] for row in ours["rows"]}
+        assert servers == ({"master-1"} if wrap.startswith("Feb") else {None})
 
 
 def test_what_duckdb_declines() -> None:

@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
-from k8saudit.formats.access_patterns import GLOG, STRUCTURED
+from k8saudit.formats.access_patterns import CRI, GLOG, JOURNALD, STRUCTURED
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.httplog import K8S_VERBS
 from k8saudit.formats.klog import utc_offset_us
@@ -43,21 +43,10 @@ from k8saudit.schema import RAW_EVENT_SCHEMA
 #: bytes of input per block: bounds the memory of a block's columns (a few times this)
 BLOCK_BYTES = 4 << 20
 
-#: a containerd (CRI) wrapper of a whole record: its RFC 3339 UTC time, stream and ``F`` tag
-_CRI = (
-    r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:"
-    r"[0-5][0-9](?:\.[0-9]{1,9})?Z std(?:out|err) F "
-)
-_CRI_STRUCTURED = _CRI + STRUCTURED[1:]
-_CRI_GLOG = _CRI + GLOG[1:]
-#: a journald/syslog prefix (``klog._JOURNALD_RE`` with printable-ASCII host and ident): the
-#: klog clock times the line, the host names its apiserver
-_JOURNALD = (
-    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
-    r"[!-~]+ [!-9;-Z\\-~]+(?:\[[0-9]+\])?: "
-)
-_JOURNALD_STRUCTURED = _JOURNALD + STRUCTURED[1:]
-_JOURNALD_GLOG = _JOURNALD + GLOG[1:]
+_CRI_STRUCTURED = CRI + STRUCTURED[1:]
+_CRI_GLOG = CRI + GLOG[1:]
+_JOURNALD_STRUCTURED = JOURNALD + STRUCTURED[1:]
+_JOURNALD_GLOG = JOURNALD + GLOG[1:]
 _SLOW, _STRUCT, _GLOG_KIND = 0, 1, 2
 _WIDTH = np.arange(12)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
@@ -395,8 +384,8 @@ def _eras(lines: pl.Series, structured: str, glog: str) -> np.ndarray:
 
 def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     """Which lines are canonical lines in a containerd (CRI) wrapper of a whole record
-    (``_CRI``, on a valid calendar day): ``kind`` is set to their era; the block learns where
-    their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
+    (``access_patterns.CRI``, on a valid calendar day): ``kind`` is set to their era; the block
+    learns where their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
     wrapped = np.zeros(len(kind), bool)
     digit_first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)] - ord("0") < 10
     candidates = np.flatnonzero((kind == _SLOW) & digit_first)
@@ -432,9 +421,9 @@ def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
 
 
 def _journald_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
-    """Which lines are canonical lines behind a journald/syslog prefix (``_JOURNALD``):
-    ``kind`` is set to their era; the block learns where their klog line starts (``klog_at``)
-    and where their host is (``host_at``, ``host_end``)."""
+    """Which lines are canonical lines behind a journald/syslog prefix
+    (``access_patterns.JOURNALD``): ``kind`` is set to their era; the block learns where their
+    klog line starts (``klog_at``) and where their host is (``host_at``, ``host_end``)."""
     journald = np.zeros(len(kind), bool)
     first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)]
     candidates = np.flatnonzero((kind == _SLOW) & (first >= ord("A")) & (first <= ord("S")))

@@ -375,20 +375,24 @@ def read_access_or_legacy(
 ) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs.
 
-    An access log of canonical bare lines only, its klog clock in UTC, is read by DuckDB
-    alone (``Stager.access_file``; ``lines()``: its line count when known); any other by the
-    vectorised reader in Python (``formats.access_fast``)."""
+    An access log of canonical lines only (``formats.access_patterns``), its klog clock in
+    UTC, is read by DuckDB alone (``Stager.access_file``; ``lines()``: its line count when
+    known); any other by the vectorised reader in Python (``formats.access_fast``)."""
     result = FileResult(fmt.value)
     clock_year = stager.clock.resolve(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
     )
     if fmt is Format.ACCESS_LOG and stager.clock.tz is UTC:
-        batch = stager.access_file(source, clock_year.year, lines())
-        if batch is not None:
+        read = stager.access_file(source, clock_year.year, lines())
+        if read is not None:
+            batch, wrapper_timed = read
             result.records, result.events, _ = stager.counts(batch)
             result.skip("not an access-log line", 0)  # as the line readers account for none
-            result.klog_year = clock_year
-            result.time_source = clock_year.sentence
+            if result.events > wrapper_timed:
+                result.klog_year = clock_year
+                result.time_source = clock_year.sentence
+            elif wrapper_timed:
+                result.time_source = "log wrapper timestamps"
             return result
     with ExitStack() as stack:
         if fmt is Format.LEGACY_AUDIT:

@@ -151,11 +151,15 @@ class Stager:
         finally:
             self.con.unregister("_raw_arrow")
 
-    def access_file(self, source: SourceFile, year: int, lines: int | None) -> int | None:
+    def access_file(
+        self, source: SourceFile, year: int, lines: int | None
+    ) -> tuple[int, int] | None:
         """Stage an access log read by DuckDB alone (``sql/access_scan.sql``) when every one
-        of its ``lines`` lines is a canonical bare access line with a valid date in ``year``
-        (klog clock in UTC) and the year does not change within it; the batch, else None
-        (nothing staged: the caller reads the file with ``formats.access_fast``).
+        of its ``lines`` lines is a canonical access line (``formats.access_patterns``) with a
+        valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line)
+        and the klog clock's year does not change within the file. Returns the batch and how
+        many of its lines a wrapper timed, else None (nothing staged: the caller reads the
+        file with ``formats.access_fast``).
 
         ``lines`` is the file's count of lines (None: unknown, e.g. compressed, and the file is
         not read here): DuckDB also ends a line at a lone carriage return, which the readers
@@ -172,16 +176,19 @@ class Stager:
             "year": year,
             "structured": access_patterns.STRUCTURED,
             "glog": access_patterns.GLOG,
+            "cri": access_patterns.CRI,
+            "journald": access_patterns.JOURNALD,
             "verb_names": list(K8S_VERBS),
             "verb_values": list(K8S_VERBS.values()),
         }
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             run_sql(self.con, "access_scan", **params)
-            ((rows, unfit, new_year),) = run_sql(self.con, "access_scan_summary")
+            ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines or unfit or new_year:
                 return None
-            return self._insert({"batch_rows": internal_sql("access_scan_rows")}, {})
+            batch = self._insert({"batch_rows": internal_sql("access_scan_rows")}, {})
+            return batch, wrapper_timed
         except duckdb.InterruptException:
             raise
         except duckdb.Error:

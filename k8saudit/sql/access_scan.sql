@@ -1,14 +1,16 @@
 -- name: access_scan
--- The access log $path read by DuckDB alone, when every line of it is a canonical bare klog
--- access line (formats/access_patterns.py; the polars reader, formats/access_fast.py, takes the
--- same lines and builds the same rows): the temp table `_access_scan` of its raw event rows
--- (schema.RAW_EVENT_SCHEMA columns) with `_fit`, false for a line that is no such line or whose
--- date does not exist in the year $year, and its klog `_month`. Every line is read by read_csv as log_lines.sql does,
--- on every core, in file order (the caller sets preserve_insertion_order: rowid + 1 is the
--- line), told apart by the full pattern of its era (a DFA: no groups), its fields then cut
--- out by the separators the pattern vouched for (the quotes of a structured line, which no
--- value holds; the spaces of a glog line), as the polars reader slices them. The klog clock
--- is read in the year $year, UTC; durations as goduration reads them, into integer
+-- The access log $path read by DuckDB alone, when every line of it is a canonical access line
+-- (formats/access_patterns.py: a bare klog line of either era, in a CRI wrapper of a whole
+-- record or behind a journald prefix; the polars reader, formats/access_fast.py, takes the same
+-- lines and builds the same rows): the temp table `_access_scan` of its raw event rows
+-- (schema.RAW_EVENT_SCHEMA columns) with `_fit` (false for a line that is no such line, or
+-- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
+-- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
+-- by read_csv as log_lines.sql does, on every core, in file order (the caller sets
+-- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
+-- groups), its fields then cut out at the separators a pattern vouched for (the quotes of a
+-- structured line, which no value holds; the spaces of a glog line), as the polars reader cuts
+-- them. The klog clock is read in UTC; durations as goduration reads them, into integer
 -- nanoseconds.
 -- param: path VARCHAR  -- the file
 -- param: compression VARCHAR  -- none, gzip or zstd
@@ -17,6 +19,8 @@
 -- param: year INTEGER  -- the year of the klog clock
 -- param: structured VARCHAR  -- access_patterns.STRUCTURED
 -- param: glog VARCHAR  -- access_patterns.GLOG
+-- param: cri VARCHAR  -- access_patterns.CRI
+-- param: journald VARCHAR  -- access_patterns.JOURNALD
 -- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
 -- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
 -- A Go duration that matched access_patterns.DURATION ([Nh][Nm]N[.N]unit) in integer
@@ -67,25 +71,51 @@ WITH lines AS (
         compression = $compression
     )
 ),
-classified AS (
+wrapped AS (
     SELECT
         line,
-        coalesce(contains(line, '"HTTP" verb="') AND regexp_matches(line, $structured), false)
-            AS _structured
+        coalesce(line[1] BETWEEN '1' AND '9' AND regexp_matches(line, $cri), false) AS _cri,
+        coalesce(line[1] BETWEEN 'A' AND 'S' AND regexp_matches(line, $journald), false)
+            AS _journald
     FROM lines
+),
+prefixed AS (
+    SELECT
+        *,
+        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident)
+        CASE WHEN _journald THEN split_part(line[17:], ' ', 1) END AS _host
+    FROM wrapped
+),
+unwrapped AS (
+    SELECT
+        *,
+        CASE
+            WHEN _cri THEN line[strpos(line, 'Z std') + 11:]
+            WHEN _journald
+                THEN line[17 + length(_host) + strpos(line[17 + length(_host):], ':') + 1:]
+            ELSE line
+        END AS k
+    FROM prefixed
+),
+classified AS (
+    SELECT
+        *,
+        coalesce(contains(k, '"HTTP" verb="') AND regexp_matches(k, $structured), false)
+            AS _structured
+    FROM unwrapped
 ),
 eras AS (
     SELECT
         *,
-        NOT _structured AND coalesce(regexp_matches(line, $glog), false) AS _glog
+        NOT _structured AND coalesce(regexp_matches(k, $glog), false) AS _glog
     FROM classified
 ),
 cut AS (
     SELECT
         *,
-        CASE WHEN _structured THEN string_split(line, '"') END AS q,
+        CASE WHEN _structured THEN string_split(k, '"') END AS q,
         CASE WHEN _glog
-            THEN string_split(ltrim(substr(line, strpos(line, ']') + 1), ' '), ' ') END AS w
+            THEN string_split(ltrim(k[strpos(k, ']') + 1:], ' '), ' ') END AS w
     FROM eras
 ),
 fields AS (
@@ -98,7 +128,10 @@ fields AS (
         CASE WHEN _glog THEN array_to_string(w[5:-2], ' ')[2:] END AS _glog_ua,
         CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[20] END AS _wait,
         CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[22] END AS _exec,
-        try(make_date($year, line[2:3]::INTEGER, line[4:5]::INTEGER)) AS _date
+        CASE WHEN _cri
+            THEN try(make_date(line[1:4]::INTEGER, line[6:7]::INTEGER, line[9:10]::INTEGER))
+            ELSE try(make_date($year, k[2:3]::INTEGER, k[4:5]::INTEGER))
+        END AS _date
     FROM cut
 ),
 timed AS (
@@ -107,14 +140,22 @@ timed AS (
         go_duration_ns(_latency)::DOUBLE / 1e6 AS _latency_ms,
         go_duration_ns(_wait)::DOUBLE / 1e6 AS _wait_ms,
         go_duration_ns(_exec)::DOUBLE / 1e6 AS _exec_ms,
-        ((_date - DATE '1970-01-01') * 86400 + line[7:8]::BIGINT * 3600
-            + line[10:11]::BIGINT * 60 + line[13:14]::BIGINT) * 1000000
-            + line[16:21]::BIGINT AS _stage_us
+        CASE WHEN _cri
+            -- the wrapper's time, its fraction cut to microseconds (klog.parse_rfc3339_us)
+            THEN ((_date - DATE '1970-01-01') * 86400 + line[12:13]::BIGINT * 3600
+                + line[15:16]::BIGINT * 60 + line[18:19]::BIGINT) * 1000000
+                + CASE WHEN line[20] = '.'
+                    THEN rpad(line[21:least(strpos(line, 'Z std') - 1, 26)], 6, '0')::BIGINT
+                    ELSE 0 END
+            ELSE ((_date - DATE '1970-01-01') * 86400 + k[7:8]::BIGINT * 3600
+                + k[10:11]::BIGINT * 60 + k[13:14]::BIGINT) * 1000000 + k[16:21]::BIGINT
+        END AS _stage_us
     FROM fields
 )
 SELECT
     (_structured OR _glog) AND _date IS NOT NULL AS _fit,
-    CASE WHEN _structured OR _glog THEN line[2:3]::INTEGER END AS _month,
+    _cri,
+    CASE WHEN (_structured OR _glog) AND NOT _cri THEN k[2:3]::INTEGER END AS _month,
     CASE WHEN _structured THEN nullif(q[12], '') END AS audit_id,
     'ResponseComplete' AS stage,
     make_timestamp(_stage_us)::TIMESTAMPTZ AS stage_at,
@@ -137,6 +178,7 @@ SELECT
     CASE WHEN _apf THEN split_part(q[19], ' ', 3)[12:]::INTEGER END AS apf_final_seats,
     _wait_ms AS apf_additional_latency_ms,
     _exec_ms AS apf_execution_ms,
+    _host AS apiserver,
     CASE WHEN _structured THEN 'httplog-structured' ELSE 'httplog-glog' END AS log_format,
     $source_file AS source_file
 FROM timed
