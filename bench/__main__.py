@@ -6,15 +6,17 @@ is reported by its median over the rounds with its peak RSS (``bench/runner.py``
 
 * audit JSON ingest, plain and gzip (``bench/ingest.py``): ``k8saudit ingest``, DuckDB
   ``read_json`` with explicit columns into zstd Parquet, ``cat``, ``jq | sort | uniq -c``;
-* access-log ingest (``bench/access_ingest.py``): ``k8saudit ingest`` and one DuckDB
-  ``read_csv`` + ``regexp_extract`` statement;
+* access-log ingest (``bench/access_ingest.py``), both eras and the structured one in a CRI
+  and in a journald wrapper: ``k8saudit ingest`` and one DuckDB ``read_csv`` +
+  ``regexp_extract`` statement (stripping the wrapper in its regex);
 * the analyses on a replicated dataset (``bench/analyses.py``; 330 copies of sample_logs/ are
   ~10 million requests), each beside a hand-written DuckDB query over the same Parquet files;
 * start-up: ``k8saudit --help``, and top-talkers on sample_logs/ beside its hand-written twin.
 
 ``--quick`` runs the same table on small inputs, once each (a check that it works, under a
 minute); the figures come from the default (full) sizes. Generated inputs and datasets are
-cached under bench/out/. ``--markdown FILE`` also writes the table with the machine and versions.
+cached under bench/out/. ``--markdown FILE`` also writes the table with the machine and versions;
+``--only audit,access`` runs (and prepares the inputs of) some of the sections ``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -56,41 +58,62 @@ def machine() -> str:
     )
 
 
-def contenders(size: str) -> tuple[list[Contender], list[str]]:
-    """Every contender at ``size``, and lines describing the inputs."""
+#: the sections of the table, in order (``--only``)
+SECTIONS = ("audit", "access", "queries", "startup")
+
+
+def contenders(
+    size: str, sections: tuple[str, ...] = SECTIONS
+) -> tuple[list[Contender], list[str]]:
+    """Every contender of ``sections`` at ``size``, and lines describing the inputs."""
     nodes, duration, access_nodes, access_duration, copies, _ = SIZES[size]
     work = ingest.OUT / "work"
-    log, events = ingest.generate(nodes, duration)
-    mb = log.stat().st_size / 1e6  # MB/s are of the uncompressed log, gzip or not
-    gz = ingest.compressed(log)
-    access = access_ingest.generate(access_nodes, access_duration)
-    access_mb = access.stat().st_size / 1e6
-    glog = access_ingest.glog_copy(access)
-    glog_mb = glog.stat().st_size / 1e6
-    root, requests = analyses.dataset(copies)
-    small, _ = analyses.dataset(1)
-    described = [
-        f"audit log: {nodes} nodes, {duration}: {mb:,.0f} MB, {events:,} events "
-        f"(gzip: {gz.stat().st_size / 1e6:,.0f} MB)",
-        f"access log (structured httplog): {access_nodes} nodes, {access_duration}: "
-        f"{access_mb:,.0f} MB; the same requests as glog wrap.go lines: {glog_mb:,.0f} MB",
-        f"queries: {requests:,} requests ({copies} copies of sample_logs/); small: "
-        f"{small.name}, 30,573 requests",
-    ]
-    found = [
-        *ingest.audit_contenders(log, work / "plain", mb, "audit ingest, plain"),
-        *ingest.audit_contenders(gz, work / "gzip", mb, "audit ingest, gzip"),
-        *access_contenders(access, work / "access", access_mb, "structured"),
-        *access_contenders(glog, work / "glog", glog_mb, "glog"),
-        *analyses.query_contenders(root, f"{requests / 1e6:.1f} M requests"),
-        *analyses.report_contenders(root, f"{requests / 1e6:.1f} M requests", work / "report"),
-        *analyses.startup_contenders(small),
-    ]  # fmt: skip
+    found: list[Contender] = []
+    described = []
+    if "audit" in sections:
+        log, events = ingest.generate(nodes, duration)
+        mb = log.stat().st_size / 1e6  # MB/s are of the uncompressed log, gzip or not
+        gz = ingest.compressed(log)
+        described.append(f"audit log: {nodes} nodes, {duration}: {mb:,.0f} MB, {events:,} events "
+                         f"(gzip: {gz.stat().st_size / 1e6:,.0f} MB)")  # fmt: skip
+        found += ingest.audit_contenders(log, work / "plain", mb, "audit ingest, plain")
+        found += ingest.audit_contenders(gz, work / "gzip", mb, "audit ingest, gzip")
+    if "access" in sections:
+        access = access_ingest.generate(access_nodes, access_duration)
+        access_mb = access.stat().st_size / 1e6
+        glog = access_ingest.glog_copy(access)
+        glog_mb = glog.stat().st_size / 1e6
+        wrapped = {w: access_ingest.wrapped_copy(access, w) for w in access_ingest.WRAPPERS}
+        described.append(
+            f"access log (structured httplog): {access_nodes} nodes, {access_duration}: "
+            f"{access_mb:,.0f} MB; the same requests as glog wrap.go lines: {glog_mb:,.0f} MB; "
+            "the structured lines in a CRI wrapper: "
+            f"{wrapped['cri'].stat().st_size / 1e6:,.0f} MB, behind a journald prefix: "
+            f"{wrapped['journald'].stat().st_size / 1e6:,.0f} MB"
+        )
+        found += access_contenders(access, work / "access", access_mb, "structured")
+        found += access_contenders(glog, work / "glog", glog_mb, "glog")
+        for wrapper, log in wrapped.items():
+            era = "structured, CRI" if wrapper == "cri" else f"structured, {wrapper}"
+            found += access_contenders(log, work / wrapper, log.stat().st_size / 1e6, era, wrapper)
+    if "queries" in sections:
+        root, requests = analyses.dataset(copies)
+        described.append(f"queries: {requests:,} requests ({copies} copies of sample_logs/)")
+        label = f"{requests / 1e6:.1f} M requests"
+        found += analyses.query_contenders(root, label)
+        found += analyses.report_contenders(root, label, work / "report")
+    if "startup" in sections:
+        small, _ = analyses.dataset(1)
+        described.append(f"start-up: {small.name}, 30,573 requests")
+        found += analyses.startup_contenders(small)
     return found, described
 
 
-def access_contenders(log: Path, work: Path, mb: float, era: str) -> list[Contender]:
-    """k8saudit ingest of an access log of ``era`` beside the one-statement regex baseline."""
+def access_contenders(
+    log: Path, work: Path, mb: float, era: str, pattern: str | None = None
+) -> list[Contender]:
+    """k8saudit ingest of an access log of ``era`` beside the one-statement regex baseline
+    (``pattern``: the baseline's era, ``access_ingest.REGEX``; default ``era``)."""
     work_of = f"access-log ingest, {era}"
     return [
         Contender(work_of, "k8saudit ingest",
@@ -98,7 +121,7 @@ def access_contenders(log: Path, work: Path, mb: float, era: str) -> list[Conten
                   mb=mb, reference=True, clean=[work]),
         Contender(work_of, "duckdb read_csv + regex",
                   [sys.executable, "-c", access_ingest.REGEX, str(log), str(work / "r.parquet"),
-                   era], mb=mb, baseline=True, clean=[work]),
+                   pattern or era], mb=mb, baseline=True, clean=[work]),
     ]  # fmt: skip
 
 
@@ -107,11 +130,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small inputs, one round")
     parser.add_argument("--rounds", type=int, help="rounds (default: 3, --quick: 1)")
     parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument("--only", help=f"comma-separated sections (default: all of {SECTIONS})")
     args = parser.parse_args()
+    sections = tuple(args.only.split(",")) if args.only else SECTIONS
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: no section {sorted(unknown)[0]!r} (sections: {', '.join(SECTIONS)})")
     size = "quick" if args.quick else "full"
     started = time.perf_counter()
     print(f"preparing the {size} inputs (cached under {ingest.OUT})...", flush=True)
-    found, described = contenders(size)
+    found, described = contenders(size, sections)
     rounds = args.rounds or SIZES[size][-1]
     run_interleaved(found, rounds)
     shutil.rmtree(ingest.OUT / "work", ignore_errors=True)

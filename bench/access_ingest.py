@@ -2,7 +2,8 @@
 
 Generates a structured-era kube-apiserver access log (``httplog.go] "HTTP" verb=... resp=...``)
 with the simulator, rewrites the same requests as a glog-era log (``wrap.go] GET /api/...:
-(1.2ms) 200 [ua ip:port]``) and gzips the structured one (all cached under bench/out/). Then
+(1.2ms) 200 [ua ip:port]``), wraps the structured one as containerd (CRI) and journald write it
+and gzips it (all cached under bench/out/); the baseline strips a wrapper in its regex. Then
 times, each in its own process so that peak memory is its own, interleaved ``--repeat`` times
 on every input: the full ``k8saudit.ingest`` into a fresh dataset, and the strongest simple
 baseline, one DuckDB statement that reads every line with ``read_csv`` and pulls the fields out
@@ -33,6 +34,8 @@ import duckdb, sys
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false").fetchall()
 era = sys.argv[3]
+#: what a wrapper puts before the klog line, stripped by the same statement
+wrapper = {"cri": r"^\S+ std(?:out|err) F ", "journald": r"^\w{3} [ \d]\d [\d:]+ \S+ [^:]+: "}
 if era == "glog":
     fields = ['time', 'method', 'uri', 'latency', 'code', 'user_agent', 'src_ip']
     pattern = (r'^\w(\d{4} [\d:.]+).*?wrap\.go:\d+\] (\S+) (\S+): \(([^)]*)\) (\d+) '
@@ -44,6 +47,8 @@ else:
                r'latency="([^"]*)" userAgent="((?:[^"\\]|\\.)*)" audit-ID="([^"]*)" '
                r'srcIP="([^"]*)".*resp=(\d+)')
     marker = 'httplog.go'
+if era in wrapper:
+    pattern = wrapper[era] + pattern[1:]
 con.execute(
     "COPY (SELECT unnest(regexp_extract(line, $p, $f)) FROM read_csv($path, "
     "columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='', escape='', "
@@ -117,6 +122,27 @@ def glog_copy(structured: Path) -> Path:
                 dst.write(
                     f"{head} wrap.go:47] {method} {uri}: ({latency}) {code} [{ua} {src_ip}]\n"
                 )
+        partial.rename(target)
+    return target
+
+
+#: the structured log wrapped as containerd (CRI) and journald write it: the wrapper of each line
+WRAPPERS = {
+    "cri": lambda clock: f"2026-02-04T{clock}123Z stderr F ",
+    "journald": lambda clock: f"Feb 04 {clock[:8]} master-1 kube-apiserver[21922]: ",
+}
+
+
+def wrapped_copy(structured: Path, wrapper: str) -> Path:
+    """The structured log with each line in a ``wrapper`` of ``WRAPPERS`` (cached), its time
+    the klog clock's."""
+    target = structured.with_name(f"kube-apiserver-{wrapper}.log")
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        prefix = WRAPPERS[wrapper]
+        with structured.open(encoding="utf-8") as src, partial.open("w", encoding="utf-8") as dst:
+            for line in src:
+                dst.write(prefix(line[6:21]) + line)  # "I0204 12:00:00.682897 ..."
         partial.rename(target)
     return target
 

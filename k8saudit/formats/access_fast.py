@@ -33,6 +33,7 @@ import polars as pl
 import pyarrow as pa
 
 from k8saudit.formats.access_log import EMITTED, AccessLogParser, LineJoiner
+from k8saudit.formats.access_patterns import CRI, GLOG, JOURNALD, STRUCTURED
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.httplog import K8S_VERBS
 from k8saudit.formats.klog import utc_offset_us
@@ -42,43 +43,10 @@ from k8saudit.schema import RAW_EVENT_SCHEMA
 #: bytes of input per block: bounds the memory of a block's columns (a few times this)
 BLOCK_BYTES = 4 << 20
 
-#: a bare klog header whose clock is valid in any year (29 February is left to the reference)
-_HEADER = (
-    r"[IWEF](?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]) (?:[01][0-9]|2[0-3]):[0-5][0-9]:"
-    r'(?:[0-5][0-9]|60)\.[0-9]{6} +[0-9]+ [^ \]:"]+:[0-9]+\] ?'
-)
-#: a Go duration the fast path reads: [Nh][Nm]N[.N]unit, small enough for int64 nanoseconds
-_DURATION = r"(?:([0-9]{1,4})h)?(?:([0-9]{1,4})m)?([0-9]{1,9})(?:\.([0-9]{1,9}))?(ns|us|µs|μs|ms|s)"
-_DURATION_NC = _DURATION.replace("(", "(?:").replace("(?:?:", "(?:")
-_VALUE = r'[^"\\]*'
-#: the canonical structured line (``httplog._STRUCTURED_FAST_RE`` with a readable latency)
-_STRUCTURED = (
-    f'^{_HEADER}"HTTP" verb="[A-Z]+" URI="{_VALUE}" latency="{_DURATION_NC}" '
-    f'userAgent="{_VALUE}" audit-ID="{_VALUE}" srcIP="{_VALUE}"(?: apf_pl="{_VALUE}" '
-    f'apf_fs="{_VALUE}" apf_iseats=[0-9]{{1,9}} apf_fseats=[0-9]{{1,9}} '
-    f'apf_additionalLatency="{_DURATION_NC}" apf_execution_time="{_DURATION_NC}")? '
-    r"resp=[0-9]{1,9}$"
-)
-#: the canonical glog line, its ``[ua ip:port]`` trailer on the same line
-_GLOG = (
-    f"^{_HEADER}([A-Z][A-Z_-]*) ([!-~]+): \\(({_DURATION_NC})\\) ([0-9]{{1,9}}) "
-    r"\[(.*) ([^ ]+)\]$"
-)
-#: a containerd (CRI) wrapper of a whole record: its RFC 3339 UTC time, stream and ``F`` tag
-_CRI = (
-    r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:"
-    r"[0-5][0-9](?:\.[0-9]{1,9})?Z std(?:out|err) F "
-)
-_CRI_STRUCTURED = _CRI + _STRUCTURED[1:]
-_CRI_GLOG = _CRI + _GLOG[1:]
-#: a journald/syslog prefix (``klog._JOURNALD_RE`` with printable-ASCII host and ident): the
-#: klog clock times the line, the host names its apiserver
-_JOURNALD = (
-    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
-    r"[!-~]+ [!-9;-Z\\-~]+(?:\[[0-9]+\])?: "
-)
-_JOURNALD_STRUCTURED = _JOURNALD + _STRUCTURED[1:]
-_JOURNALD_GLOG = _JOURNALD + _GLOG[1:]
+_CRI_STRUCTURED = CRI + STRUCTURED[1:]
+_CRI_GLOG = CRI + GLOG[1:]
+_JOURNALD_STRUCTURED = JOURNALD + STRUCTURED[1:]
+_JOURNALD_GLOG = JOURNALD + GLOG[1:]
 _SLOW, _STRUCT, _GLOG_KIND = 0, 1, 2
 _WIDTH = np.arange(12)
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
@@ -275,7 +243,7 @@ def _parse_block(
 ) -> ParsedBatch:
     """Settle the lines of one block: fast runs vectorised, the rest by the state machine."""
     lines = block.lines
-    kind = _eras(lines, _STRUCTURED, _GLOG)
+    kind = _eras(lines, STRUCTURED, GLOG)
     block.klog_at = block.starts.copy()
     block.host_at = np.zeros(len(kind), np.int64)
     block.host_end = np.zeros(len(kind), np.int64)
@@ -416,8 +384,8 @@ def _eras(lines: pl.Series, structured: str, glog: str) -> np.ndarray:
 
 def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
     """Which lines are canonical lines in a containerd (CRI) wrapper of a whole record
-    (``_CRI``, on a valid calendar day): ``kind`` is set to their era; the block learns where
-    their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
+    (``access_patterns.CRI``, on a valid calendar day): ``kind`` is set to their era; the block
+    learns where their klog line starts (``klog_at``) and their wrapper time (``wrapper_us``)."""
     wrapped = np.zeros(len(kind), bool)
     digit_first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)] - ord("0") < 10
     candidates = np.flatnonzero((kind == _SLOW) & digit_first)
@@ -453,9 +421,9 @@ def _cri_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
 
 
 def _journald_lines(block: _Block, kind: np.ndarray) -> np.ndarray:
-    """Which lines are canonical lines behind a journald/syslog prefix (``_JOURNALD``):
-    ``kind`` is set to their era; the block learns where their klog line starts (``klog_at``)
-    and where their host is (``host_at``, ``host_end``)."""
+    """Which lines are canonical lines behind a journald/syslog prefix
+    (``access_patterns.JOURNALD``): ``kind`` is set to their era; the block learns where their
+    klog line starts (``klog_at``) and where their host is (``host_at``, ``host_end``)."""
     journald = np.zeros(len(kind), bool)
     first = block.bytes[np.minimum(block.starts, len(block.bytes) - 1)]
     candidates = np.flatnonzero((kind == _SLOW) & (first >= ord("A")) & (first <= ord("S")))
@@ -567,8 +535,9 @@ def _ms(ns: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def _duration_ns(block: _Block, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Integer nanoseconds of the Go durations at ``start:end`` (each matched ``_DURATION``:
-    ``[Nh][Nm]N[.N]unit``), read digit by digit as ``goduration`` reads them."""
+    """Integer nanoseconds of the Go durations at ``start:end`` (each matched
+    ``access_patterns.DURATION``: ``[Nh][Nm]N[.N]unit``), read digit by digit as ``goduration``
+    reads them."""
     data = block.bytes
     last = np.maximum(end - 2, 0)
     second_last = data[last]
@@ -637,7 +606,7 @@ def _none_if_empty(text: pl.Expr) -> pl.Expr:
 
 
 def _structured_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fields:
-    """The fields of canonical structured lines (``_STRUCTURED``), sliced between their
+    """The fields of canonical structured lines (``STRUCTURED``), sliced between their
     quotes: the regex vouched that no value holds a quote or a backslash, and that the header
     holds none."""
     quotes = block.positions(ord('"'))
@@ -696,7 +665,7 @@ def _structured_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fi
 
 
 def _glog_fields(block: _Block, start: np.ndarray, end: np.ndarray) -> _Fields:
-    """The fields of canonical glog lines (``_GLOG``), sliced at the separators the regex
+    """The fields of canonical glog lines (``GLOG``), sliced at the separators the regex
     vouched for: method, URI, latency, code and the ``[ua ip:port]`` trailer split at its last
     space, its UA unbracketed (``httplog.split_glog_trailer``)."""
     header_end = block.next(ord("]"), start)  # the first `]` of a klog line ends its header

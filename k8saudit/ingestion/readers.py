@@ -28,7 +28,7 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
-from k8saudit.formats import access_fast, access_log, legacy_audit
+from k8saudit.formats import access_log, legacy_audit
 from k8saudit.formats.audit_json import EVENT_COLUMNS, INJECTED_COLUMNS, MAX_LINE_BYTES
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.detect import Format
@@ -370,19 +370,40 @@ def _yaml_documents(text: str) -> Iterable[tuple[int, str]]:
     yield line, text[start:]
 
 
-def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> FileResult:
-    """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs."""
+def read_access_or_legacy(
+    stager: Stager, source: SourceFile, fmt: Format, lines: Callable[[], int | None]
+) -> FileResult:
+    """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs.
+
+    An access log of canonical lines only (``formats.access_patterns``), its klog clock in
+    UTC, is read by DuckDB alone (``Stager.access_file``; ``lines()``: its line count when
+    known); any other by the vectorised reader in Python (``formats.access_fast``)."""
     result = FileResult(fmt.value)
     clock_year = stager.clock.resolve(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
     )
+    if fmt is Format.ACCESS_LOG and stager.clock.tz is UTC:
+        read = stager.access_file(source, clock_year.year, lines())
+        if read is not None:
+            batch, wrapper_timed = read
+            result.records, result.events, _ = stager.counts(batch)
+            result.skip("not an access-log line", 0)  # as the line readers account for none
+            if result.events > wrapper_timed:
+                result.klog_year = clock_year
+                result.time_source = clock_year.sentence
+            elif wrapper_timed:
+                result.time_source = "log wrapper timestamps"
+            return result
     with ExitStack() as stack:
         if fmt is Format.LEGACY_AUDIT:
             batches = legacy_audit.parse_legacy_audit(
                 iter_lines(source), source_file=source.display
             )
         else:  # vectorised, with the line-by-line parser for what the fast path cannot take;
-            # parsed by a second thread while this one stages the batch before
+            # parsed by a second thread while this one stages the batch before (polars: only
+            # imported when a file needs it)
+            from k8saudit.formats import access_fast
+
             batches = read_ahead(access_fast.parse_access_file(
                 stack.enter_context(open_binary(source)),
                 source_file=source.display,
@@ -424,10 +445,10 @@ READERS: dict[Format, Reader] = {
     Format.JSON_LINES: lambda stager, source, _: read_json_lines(stager, source),
     Format.JSON_DOCUMENT: lambda stager, source, _: read_json_document(stager, source),
     Format.YAML: lambda stager, source, _: read_yaml(stager, source),
-    Format.ACCESS_LOG: lambda stager, source, _: read_access_or_legacy(
-        stager, source, Format.ACCESS_LOG
+    Format.ACCESS_LOG: lambda stager, source, lines: read_access_or_legacy(
+        stager, source, Format.ACCESS_LOG, lines
     ),
-    Format.LEGACY_AUDIT: lambda stager, source, _: read_access_or_legacy(
-        stager, source, Format.LEGACY_AUDIT
+    Format.LEGACY_AUDIT: lambda stager, source, lines: read_access_or_legacy(
+        stager, source, Format.LEGACY_AUDIT, lines
     ),
 }

@@ -19,10 +19,14 @@ import duckdb
 import pyarrow as pa
 
 from k8saudit.exceptions import UsageError
+from k8saudit.formats import access_patterns
+from k8saudit.formats.audit_json import MAX_LINE_BYTES
+from k8saudit.formats.httplog import K8S_VERBS
 from k8saudit.ingestion.audit_sources import Source
 from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
 from k8saudit.interrupts import watch
+from k8saudit.io import SourceFile
 from k8saudit.progress import track_progress
 from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_SCHEMA
@@ -146,6 +150,52 @@ class Stager:
             return self._insert({"batch_rows": internal_sql("arrow_rows")}, {})
         finally:
             self.con.unregister("_raw_arrow")
+
+    def access_file(
+        self, source: SourceFile, year: int, lines: int | None
+    ) -> tuple[int, int] | None:
+        """Stage an access log read by DuckDB alone (``sql/access_scan.sql``) when every one
+        of its ``lines`` lines is a canonical access line (``formats.access_patterns``) with a
+        valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line)
+        and the klog clock's year does not change within the file. Returns the batch and how
+        many of its lines a wrapper timed, else None (nothing staged: the caller reads the
+        file with ``formats.access_fast``).
+
+        ``lines`` is the file's count of lines (None: unknown, e.g. compressed, and the file is
+        not read here): DuckDB also ends a line at a lone carriage return, which the readers
+        in Python keep inside its line, so that lines are only numbered alike when the counts
+        agree. A file DuckDB cannot read (invalid UTF-8, a line too long) is left to them too.
+        """
+        if lines is None:
+            return None
+        params = {
+            "path": str(source.path),
+            "compression": source.compression.value,
+            "max_line": MAX_LINE_BYTES,
+            "source_file": source.display,
+            "year": year,
+            "structured": access_patterns.STRUCTURED,
+            "glog": access_patterns.GLOG,
+            "cri": access_patterns.CRI,
+            "journald": access_patterns.JOURNALD,
+            "verb_names": list(K8S_VERBS),
+            "verb_values": list(K8S_VERBS.values()),
+        }
+        self.con.execute("SET preserve_insertion_order = true").fetchall()
+        try:
+            run_sql(self.con, "access_scan", **params)
+            ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
+            if rows != lines or unfit or new_year:
+                return None
+            batch = self._insert({"batch_rows": internal_sql("access_scan_rows")}, {})
+            return batch, wrapper_timed
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:
+            return None
+        finally:
+            self.con.execute("SET preserve_insertion_order = false").fetchall()
+            self.con.execute("DROP TABLE IF EXISTS _access_scan").fetchall()
 
     def staged_audit_days(self) -> set[date | None]:
         """The days on which the staged audit events were received (None: no time stated)."""

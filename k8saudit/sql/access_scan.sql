@@ -1,0 +1,184 @@
+-- name: access_scan
+-- The access log $path read by DuckDB alone, when every line of it is a canonical access line
+-- (formats/access_patterns.py: a bare klog line of either era, in a CRI wrapper of a whole
+-- record or behind a journald prefix; the polars reader, formats/access_fast.py, takes the same
+-- lines and builds the same rows): the temp table `_access_scan` of its raw event rows
+-- (schema.RAW_EVENT_SCHEMA columns) with `_fit` (false for a line that is no such line, or
+-- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
+-- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
+-- by read_csv as log_lines.sql does, on every core, in file order (the caller sets
+-- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
+-- groups), its fields then cut out at the separators a pattern vouched for (the quotes of a
+-- structured line, which no value holds; the spaces of a glog line), as the polars reader cuts
+-- them. The klog clock is read in UTC; durations as goduration reads them, into integer
+-- nanoseconds.
+-- param: path VARCHAR  -- the file
+-- param: compression VARCHAR  -- none, gzip or zstd
+-- param: max_line BIGINT  -- the longest line read (formats.audit_json.MAX_LINE_BYTES)
+-- param: source_file VARCHAR  -- the file as shown to users
+-- param: year INTEGER  -- the year of the klog clock
+-- param: structured VARCHAR  -- access_patterns.STRUCTURED
+-- param: glog VARCHAR  -- access_patterns.GLOG
+-- param: cri VARCHAR  -- access_patterns.CRI
+-- param: journald VARCHAR  -- access_patterns.JOURNALD
+-- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
+-- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
+-- A Go duration that matched access_patterns.DURATION ([Nh][Nm]N[.N]unit) in integer
+-- nanoseconds, read group by group as access_fast._duration_ns reads its digits.
+CREATE OR REPLACE TEMP MACRO go_unit_ns(text) AS CASE
+    WHEN ends_with(text, 'ns') THEN 1
+    WHEN ends_with(text, 'ms') THEN 1000000
+    WHEN ends_with(text, 'us') OR ends_with(text, 'µs') OR ends_with(text, 'μs') THEN 1000
+    ELSE 1000000000
+END;
+-- `number` is the duration without its unit; `after` the part after its hours/minutes mark
+CREATE OR REPLACE TEMP MACRO go_part(number, mark) AS
+    CASE WHEN contains(number, mark) THEN split_part(number, mark, 1)::BIGINT ELSE 0 END;
+CREATE OR REPLACE TEMP MACRO go_after(number, mark) AS
+    CASE WHEN contains(number, mark) THEN split_part(number, mark, 2) ELSE number END;
+CREATE OR REPLACE TEMP MACRO go_seconds_ns(number, scale) AS
+    split_part(number, '.', 1)::BIGINT * scale
+    + CASE WHEN contains(number, '.') THEN split_part(number, '.', 2)::BIGINT * scale // [
+        10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000
+    ][length(split_part(number, '.', 2))] ELSE 0 END;
+CREATE OR REPLACE TEMP MACRO go_duration_ns(text) AS
+    go_part(rtrim(text, 'nsuµμm'), 'h') * 3600000000000
+    + go_part(go_after(rtrim(text, 'nsuµμm'), 'h'), 'm') * 60000000000
+    + go_seconds_ns(go_after(go_after(rtrim(text, 'nsuµμm'), 'h'), 'm'), go_unit_ns(text));
+-- httplog.host_of: the host of a RemoteAddr ([v6]:port, host:port, else as is; NULL when none)
+CREATE OR REPLACE TEMP MACRO addr_host(addr) AS CASE
+    WHEN addr = '' THEN NULL
+    WHEN starts_with(addr, '[') THEN nullif(regexp_extract(addr, '^\[([^\]]+)\]', 1), '')
+    WHEN length(addr) - length(replace(addr, ':', '')) = 1
+        THEN nullif(split_part(addr, ':', 1), '')
+    ELSE addr
+END;
+CREATE TEMP TABLE _access_scan AS
+WITH lines AS (
+    SELECT line
+    FROM read_csv(
+        $path,
+        columns = {'line': 'VARCHAR'},
+        header = false,
+        delim = chr(1),
+        quote = '',
+        escape = '',
+        auto_detect = false,
+        strict_mode = false,
+        null_padding = true,
+        max_line_size = $max_line,
+        buffer_size = 2 * $max_line,
+        compression = $compression
+    )
+),
+wrapped AS (
+    SELECT
+        line,
+        coalesce(line[1] BETWEEN '1' AND '9' AND regexp_matches(line, $cri), false) AS _cri,
+        coalesce(line[1] BETWEEN 'A' AND 'S' AND regexp_matches(line, $journald), false)
+            AS _journald
+    FROM lines
+),
+prefixed AS (
+    SELECT
+        *,
+        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident)
+        CASE WHEN _journald THEN split_part(line[17:], ' ', 1) END AS _host
+    FROM wrapped
+),
+unwrapped AS (
+    SELECT
+        *,
+        CASE
+            WHEN _cri THEN line[strpos(line, 'Z std') + 11:]
+            WHEN _journald
+                THEN line[17 + length(_host) + strpos(line[17 + length(_host):], ':') + 1:]
+            ELSE line
+        END AS k
+    FROM prefixed
+),
+classified AS (
+    SELECT
+        *,
+        coalesce(contains(k, '"HTTP" verb="') AND regexp_matches(k, $structured), false)
+            AS _structured
+    FROM unwrapped
+),
+eras AS (
+    SELECT
+        *,
+        NOT _structured AND coalesce(regexp_matches(k, $glog), false) AS _glog
+    FROM classified
+),
+cut AS (
+    SELECT
+        *,
+        CASE WHEN _structured THEN string_split(k, '"') END AS q,
+        CASE WHEN _glog
+            THEN string_split(ltrim(k[strpos(k, ']') + 1:], ' '), ' ') END AS w
+    FROM eras
+),
+fields AS (
+    SELECT
+        *,
+        starts_with(q[15], ' apf_pl=') AS _apf,
+        map($verb_names, $verb_values)[q[4]] AS _verb,
+        CASE WHEN _structured THEN q[8] ELSE w[3][2:-2] END AS _latency,
+        CASE WHEN _structured THEN q[-1][7:] ELSE w[4] END AS _code,
+        CASE WHEN _glog THEN array_to_string(w[5:-2], ' ')[2:] END AS _glog_ua,
+        CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[20] END AS _wait,
+        CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[22] END AS _exec,
+        CASE WHEN _cri
+            THEN try(make_date(line[1:4]::INTEGER, line[6:7]::INTEGER, line[9:10]::INTEGER))
+            ELSE try(make_date($year, k[2:3]::INTEGER, k[4:5]::INTEGER))
+        END AS _date
+    FROM cut
+),
+timed AS (
+    SELECT
+        *,
+        go_duration_ns(_latency)::DOUBLE / 1e6 AS _latency_ms,
+        go_duration_ns(_wait)::DOUBLE / 1e6 AS _wait_ms,
+        go_duration_ns(_exec)::DOUBLE / 1e6 AS _exec_ms,
+        CASE WHEN _cri
+            -- the wrapper's time, its fraction cut to microseconds (klog.parse_rfc3339_us)
+            THEN ((_date - DATE '1970-01-01') * 86400 + line[12:13]::BIGINT * 3600
+                + line[15:16]::BIGINT * 60 + line[18:19]::BIGINT) * 1000000
+                + CASE WHEN line[20] = '.'
+                    THEN rpad(line[21:least(strpos(line, 'Z std') - 1, 26)], 6, '0')::BIGINT
+                    ELSE 0 END
+            ELSE ((_date - DATE '1970-01-01') * 86400 + k[7:8]::BIGINT * 3600
+                + k[10:11]::BIGINT * 60 + k[13:14]::BIGINT) * 1000000 + k[16:21]::BIGINT
+        END AS _stage_us
+    FROM fields
+)
+SELECT
+    (_structured OR _glog) AND _date IS NOT NULL AS _fit,
+    _cri,
+    CASE WHEN (_structured OR _glog) AND NOT _cri THEN k[2:3]::INTEGER END AS _month,
+    CASE WHEN _structured THEN nullif(q[12], '') END AS audit_id,
+    'ResponseComplete' AS stage,
+    make_timestamp(_stage_us)::TIMESTAMPTZ AS stage_at,
+    make_timestamp(_stage_us - round_even(_latency_ms * 1000.0, 0)::BIGINT)::TIMESTAMPTZ
+        AS received_at,
+    _verb AS verb,
+    CASE WHEN _structured THEN CASE WHEN _verb IS NULL THEN q[4] END ELSE w[1] END
+        AS http_method,
+    CASE WHEN _structured THEN q[6] ELSE w[2][:-2] END AS request_uri,
+    nullif(CASE WHEN _structured THEN q[10] ELSE
+        CASE WHEN length(_glog_ua) >= 2 AND starts_with(_glog_ua, '[')
+            AND ends_with(_glog_ua, ']') THEN _glog_ua[2:-2] ELSE _glog_ua END
+    END, '') AS user_agent,
+    addr_host(CASE WHEN _structured THEN q[14] ELSE w[-1][:-2] END) AS source_ip,
+    _code::INTEGER AS code,
+    _latency_ms AS latency_ms,
+    CASE WHEN _apf THEN nullif(q[16], '') END AS apf_priority_level,
+    CASE WHEN _apf THEN nullif(q[18], '') END AS apf_flow_schema,
+    CASE WHEN _apf THEN split_part(q[19], ' ', 2)[12:]::INTEGER END AS apf_initial_seats,
+    CASE WHEN _apf THEN split_part(q[19], ' ', 3)[12:]::INTEGER END AS apf_final_seats,
+    _wait_ms AS apf_additional_latency_ms,
+    _exec_ms AS apf_execution_ms,
+    _host AS apiserver,
+    CASE WHEN _structured THEN 'httplog-structured' ELSE 'httplog-glog' END AS log_format,
+    $source_file AS source_file
+FROM timed

@@ -1,0 +1,182 @@
+"""Access logs read by DuckDB alone (``Stager.access_file``, ``sql/access_scan.sql``) against the
+line-by-line reference, row for row.
+
+Whenever the DuckDB path takes a file, its staged rows must be exactly the rows
+``access_log.parse_access_log`` gives (every column, ``source_line`` too) and the reference must
+have found nothing else in the file (no reject, skip or continuation); whenever it declines, it
+must stage nothing. Hypothesis writes files of canonical lines of both eras (every duration
+shape, apf fields or none, empty values, bracketed user agents, IPv6 sources, leap seconds, last
+days of months, December and January), now and then with one line the fast readers leave to
+the reference, CRLF line ends, a BOM, or a lone carriage return inside a line.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import k8saudit
+from k8saudit.formats.access_log import parse_access_log
+from k8saudit.ingestion.staging import Stager, connect
+from k8saudit.io import SourceFile, compression_of, iter_lines
+from tests.test_access_fast import (
+    CRI_TIME,
+    JOURNALD_PREFIX,
+    G,
+    S,
+    access_line,
+    glog_message,
+    klog_header,
+    structured_message,
+)
+from tests.test_access_fast import summary as reference_summary
+
+#: what the staging table adds to the raw event columns
+BOOKKEEPING = ("_item", "_status", "_reject_text", "request_key", "_batch")
+
+
+def line_count(data: bytes) -> int:
+    """The lines of ``data`` as ``plan.hash_and_count`` counts them."""
+    return data.count(b"\n") + (not data.endswith(b"\n")) if data else 0
+
+
+def read_both(data: bytes, year: int = 2023) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(reference summary, the DuckDB path's summary or None when it declined the file)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kube-apiserver.log"
+        path.write_bytes(data)
+        source = SourceFile(path, "f", len(data), compression_of(path))
+        reference = list(parse_access_log(iter_lines(source), source_file="f", default_year=year))
+        work = Path(tmp) / "work"
+        work.mkdir()
+        con = connect(work)
+        try:
+            stager = Stager(con, work)
+            read = stager.access_file(source, year, line_count(data))
+            ((staged,),) = con.execute("SELECT count(*) FROM staged").fetchall()
+            if read is None:
+                assert staged == 0, "a declined file left rows behind"
+                return reference_summary(reference), None
+            table = con.sql(
+                f"SELECT * EXCLUDE ({', '.join(BOOKKEEPING)}) FROM staged ORDER BY source_line"
+            ).to_arrow_table()
+            batch, wrapper_timed = read
+            rows, valid, blank = stager.counts(batch)
+        finally:
+            con.close()
+    assert rows == valid == table.num_rows and blank == 0
+    for name in ("stage_at", "received_at"):
+        position = table.schema.get_field_index(name)
+        table = table.set_column(position, name, table.column(name).cast(pa.int64()))
+    ours = {
+        "rows": table.to_pylist(),
+        "rejects": [],
+        "lines": rows,
+        "skipped": 0,
+        "wrapper_time_lines": wrapper_timed,
+        "default_year_lines": rows - wrapper_timed,
+        "continuation": 0,
+        "partial": 0,
+    }
+    return reference_summary(reference), ours
+
+
+@st.composite
+def canonical_line(draw: st.DrawFn, wrapper: str) -> str:
+    """A canonical line of either era, bare or in ``wrapper``, mostly dated 4 February: now and
+    then on a day its month lacks, in December or January, in a CRI wrapper on a day its month
+    lacks, behind a journald prefix the fast readers leave to the reference."""
+    message = draw(st.one_of(structured_message(False), glog_message(False)))
+    line = draw(klog_header(False)) + message
+    if draw(st.integers(0, 3)):
+        line = f"{line[0]}0204{line[5:]}"
+    if wrapper == "cri":
+        time = draw(st.one_of(*[st.just("2023-02-04T12:00:01.123456789Z")] * 3, CRI_TIME))
+        return f"{time} {draw(st.sampled_from(['stderr', 'stdout']))} F {line}"
+    if wrapper == "journald":
+        return (
+            draw(st.one_of(*[st.just("Feb  4 12:00:00 m-1 kube-apiserver: ")] * 3, JOURNALD_PREFIX))
+            + line
+        )
+    return line
+
+
+FILES = st.tuples(
+    st.sampled_from(["", "", "cri", "journald"]).flatmap(
+        lambda wrapper: st.lists(canonical_line(wrapper), min_size=1, max_size=30)
+    ),
+    # now and then one line the fast readers may leave to the reference
+    st.one_of(st.none(), st.none(), st.none(), access_line()),
+    st.integers(0, 30),  # where it goes
+    st.sampled_from(["\n", "\n", "\n", "\r\n"]),
+    st.booleans(),  # a final newline
+    st.sampled_from([b"", b"", b"", b"\xef\xbb\xbf"]),  # a BOM
+    st.sampled_from([False, False, False, True]),  # a lone carriage return inside a line
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FILES, st.sampled_from([2023, 2024]))
+def test_duckdb_path_equals_reference_or_declines(
+    file: tuple[list[str], str | None, int, str, bool, bytes, bool], year: int
+) -> None:
+    lines, odd, at, newline, final, bom, carriage = file
+    if odd is not None:
+        lines.insert(min(at, len(lines)), odd)
+    if carriage:
+        lines[at % len(lines)] += "\r" + lines[(at + 1) % len(lines)]
+    data = bom + (newline.join(lines) + (newline if final else "")).encode("utf-8", "surrogatepass")
+    reference, ours = read_both(data, year)
+    if ours is not None:
+        assert ours == reference
+
+
+def test_canonical_files_are_read_by_duckdb() -> None:
+    """Both eras, one file: taken, with the rows of the reference (so the test above compares)."""
+    lines = [(S if i % 3 else G).format(md="0204") for i in range(50)]
+    for wrap in ("", "2023-02-04T12:00:01.5Z stderr F ", "Feb  4 12:00:00 master-1 k[2]: "):
+        data = ("\n".join(wrap + line for line in lines) + "\n").encode()
+        reference, ours = read_both(data)
+        assert ours == reference
+        assert ours is not None and len(ours["rows"]) == 50
+        assert {row["log_format"] for row in ours["rows"]} == {"httplog-structured", "httplog-glog"}
+        assert ours["wrapper_time_lines"] == (50 if wrap.startswith("2023") else 0)
+        servers = {row["apiserver"] for row in ours["rows"]}
+        assert servers == ({"master-1"} if wrap.startswith("Feb") else {None})
+
+
+def test_what_duckdb_declines() -> None:
+    """Noise, a date the year lacks, December then January (the year changes), a lone CR."""
+    good = [S.format(md="0204"), G.format(md="0204")]
+    for lines in (
+        [*good, "I0204 12:00:00.000000 1 controller.go:1] Starting"],
+        [*good, S.format(md="0229")],
+        [S.format(md="1231"), G.format(md="0101")],
+        [good[0] + "\r" + good[1]],
+    ):
+        data = ("\n".join(lines) + "\n").encode()
+        reference, ours = read_both(data, year=2023)
+        assert ours is None, lines
+        assert reference["lines"] == len(lines)
+
+
+def test_a_tz_other_than_utc_is_left_to_the_vectorised_reader(tmp_path: Path) -> None:
+    log = tmp_path / "kube-apiserver.log"
+    lines = [
+        (S if i % 2 else G)
+        .format(md="0204")
+        .replace("9f13", f"id-{i}")
+        .replace(":00.", f":{i:02}.")
+        for i in range(6)
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    utc = k8saudit.ingest([log], dataset=tmp_path / "utc", year=2023)
+    berlin = k8saudit.ingest([log], dataset=tmp_path / "berlin", year=2023, tz="Europe/Berlin")
+    assert utc.requests_after == berlin.requests_after == 6
+    assert utc.first is not None and berlin.first is not None
+    assert (utc.first - berlin.first).total_seconds() == 3600
