@@ -28,7 +28,7 @@ from typing import IO, Any
 import duckdb
 import pyarrow as pa
 
-from k8saudit.formats import access_fast, access_log, legacy_audit
+from k8saudit.formats import access_log, legacy_audit
 from k8saudit.formats.audit_json import EVENT_COLUMNS, INJECTED_COLUMNS, MAX_LINE_BYTES
 from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.detect import Format
@@ -382,7 +382,10 @@ def read_access_or_legacy(stager: Stager, source: SourceFile, fmt: Format) -> Fi
                 iter_lines(source), source_file=source.display
             )
         else:  # vectorised, with the line-by-line parser for what the fast path cannot take;
-            # parsed by a second thread while this one stages the batch before
+            # parsed by a second thread while this one stages the batch before (imported here:
+            # polars takes ~0.2 s to import, and a run of audit logs never needs it)
+            from k8saudit.formats import access_fast
+
             batches = read_ahead(access_fast.parse_access_file(
                 stack.enter_context(open_binary(source)),
                 source_file=source.display,
