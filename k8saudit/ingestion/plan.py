@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import gzip
 import io
 import os
 import stat
@@ -28,8 +29,9 @@ from k8saudit.io import Compression, SourceFile, compression_of, decompressed
 
 HASH_CHUNK = 16 << 20
 NEWLINE = ord("\n")
-#: what decompressing a damaged (truncated, corrupt) stream raises
-DAMAGED_STREAM = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+#: what decompressing a damaged (truncated, corrupt) stream raises; an error reading the file
+#: itself is not one of them (the file is unreadable: raised as before)
+DAMAGED_STREAM = (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError)
 
 
 @dataclass
