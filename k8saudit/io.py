@@ -65,6 +65,22 @@ def open_binary(source: SourceFile) -> IO[bytes]:
     return open(source.path, "rb")
 
 
+def decompressed(raw: IO[bytes], compression: Compression) -> IO[bytes]:
+    """The content of the stored bytes ``raw`` as a stream: gzip members one after another,
+    zstd frames one after another, or ``raw`` itself (uncompressed).
+
+    >>> decompressed(io.BytesIO(gzip.compress(b"a\\n")), Compression.GZIP).read()
+    b'a\\n'
+    """
+    if compression is Compression.GZIP:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if compression is Compression.ZSTD:
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    return raw
+
+
 def open_text(source: SourceFile) -> io.TextIOWrapper:
     """Open a source as text; undecodable bytes become U+FFFD (they end up in rejects)."""
     return io.TextIOWrapper(open_binary(source), encoding="utf-8", errors="replace", newline="\n")

@@ -68,3 +68,21 @@ def test_importing_the_cli_on_its_own_works() -> None:
         [sys.executable, "-c", "import k8saudit.cli"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_an_audit_log_ingest_never_imports_polars(tmp_path: Path) -> None:
+    """polars (~0.2 s to import) reads access logs only: an audit-only ingest goes without."""
+    log = tmp_path / "audit.log"
+    log.write_text(
+        '{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", '
+        '"auditID": "a", "stage": "ResponseComplete", "requestURI": "/api/v1/pods", '
+        '"verb": "list", "requestReceivedTimestamp": "2019-02-04T12:00:00Z", '
+        '"stageTimestamp": "2019-02-04T12:00:01Z"}\n'
+    )
+    code = (
+        "import sys, k8saudit\n"
+        f"report = k8saudit.ingest([{str(log)!r}], dataset={str(tmp_path / 'ds')!r})\n"
+        "print(report.requests_after, sorted(m for m in sys.modules if m == 'polars'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == "1 []"

@@ -325,3 +325,57 @@ def test_picking_from_the_keys_equals_the_general_merge(
         assert simple.requests_after == general.requests_after
         query = "SELECT * EXCLUDE (source_file), source_file[-5:] AS f FROM requests ORDER BY ALL"
         assert rows(Path(tmp) / "simple", query) == rows(Path(tmp) / "general", query)
+
+
+def _zstd(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
+@pytest.mark.parametrize(
+    ("variant", "reads"),
+    [
+        ("plain", [False]),
+        ("gzip", [False]),
+        ("gzip of two members", [False]),
+        ("zstd of two frames", [False]),
+        ("gzip with a blank line", [False, True]),
+    ],
+)
+def test_a_clean_log_is_keyed_by_read_json_once_its_lines_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str, reads: list[bool]
+) -> None:
+    """The lines of a compressed log are counted while it is hashed (plan.hash_and_count): when
+    they equal the events read_json read, the keys pass reads it once, as a plain log."""
+    scans: list[bool] = []
+    original = InPlaceFiles._scan_keys
+
+    def spy(self: InPlaceFiles, source: Any, by_lines: bool) -> Any:
+        scans.append(by_lines)
+        return original(self, source, by_lines)
+
+    monkeypatch.setattr(InPlaceFiles, "_scan_keys", spy)
+    lines = [json.dumps(event(f"id-{i}", stage)) for i in range(40)
+             for stage in ("RequestReceived", "ResponseComplete")]  # fmt: skip
+    text = "".join(line + "\n" for line in lines).encode()
+    half = text.index(b"\n", len(text) // 2) + 1
+    stored = {
+        "plain": text,
+        "gzip": gzip.compress(text),
+        "gzip of two members": gzip.compress(text[:half]) + gzip.compress(text[half:]),
+        "zstd of two frames": _zstd(text[:half]) + _zstd(text[half:]),
+        "gzip with a blank line": gzip.compress(text[:half] + b"\n" + text[half:]),
+    }[variant]
+    log = tmp_path / "audit.log"
+    log.write_bytes(stored)
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert scans == reads
+    assert (report.files[0].in_place, report.events, report.skipped) == (
+        True, 80, int(variant.endswith("blank line"))
+    )  # fmt: skip
+    assert report.requests_after == 40
+    last = 80 + int(variant.endswith("blank line"))
+    assert rows(tmp_path / "ds", "SELECT max(source_line) AS last FROM requests") == [
+        {"last": last}
+    ]

@@ -366,9 +366,10 @@ def _ingest_one(
     ``bare``: those ingested without bodies, when this run keeps them); its requests that name
     no apiserver went to ``apiserver`` or the one its path names.
 
-    A file of a size no ingested file has cannot be one of them: it is read while it is hashed.
+    A file of a size no ingested file has cannot be one of them: it is read while it is hashed
+    (and its content's lines counted, compressed or not). One that may be is hashed first.
     """
-    scan = FileScan(source)
+    scan = FileScan(source, content=source.size not in sizes)
     mark = stager.mark()
     try:
         if source.size in sizes:

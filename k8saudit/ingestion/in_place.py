@@ -52,20 +52,20 @@ class InPlaceFiles:
         """Key the events of a JSON-lines audit log without staging them.
 
         The file is read on every core, in file order (``preserve_insertion_order``), so the
-        n-th row is line n: by ``read_json`` when the file is uncompressed and has no blank
-        line (its ``lines()``, counted while hashing, equal the rows read), else by reading
-        its lines. Returns (events, blank lines), or None when the file is not clean (a
-        malformed line, an object that is not an audit event, an event without audit ID or of
-        an unknown stage): nothing is kept then, and the caller reads it line by line.
+        n-th row is line n: by ``read_json`` when the file has no blank line (its ``lines()``,
+        counted while hashing, decompressed if need be, equal the rows read), else (or when
+        its lines were not counted: None) by reading its lines. Returns (events, blank lines),
+        or None when the file is not clean (a malformed line, an object that is not an audit
+        event, an event without audit ID or of an unknown stage): nothing is kept then, and the
+        caller reads it line by line.
         """
         batch = self.next_batch()
-        by_lines = source.compression is not Compression.NONE
         try:
-            found = self._scan_keys(source, by_lines)
-            if found is not None and not by_lines and found[2] != lines():
+            found = self._scan_keys(source, by_lines=False)
+            if found is not None and found[2] != lines():
+                # blank lines, which read_json skips, or lines not counted: number lines instead
                 self.con.execute("DROP TABLE _direct_scan").fetchall()
-                by_lines = True  # blank lines, which read_json skips: number lines instead
-                found = self._scan_keys(source, by_lines)
+                found = self._scan_keys(source, by_lines=True)
             if found is None:
                 return None
             events, blank, _, days = found

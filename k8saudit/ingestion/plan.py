@@ -7,22 +7,31 @@ earlier run, is read only once.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
+import gzip
+import io
 import os
 import stat
 import threading
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import numpy as np
 import xxhash
+import zstandard
 
 from k8saudit.exceptions import InputError
-from k8saudit.io import Compression, SourceFile, compression_of
+from k8saudit.io import Compression, SourceFile, compression_of, decompressed
 
 HASH_CHUNK = 16 << 20
 NEWLINE = ord("\n")
+#: what decompressing a damaged (truncated, corrupt) stream raises; an error reading the file
+#: itself is not one of them (the file is unreadable: raised as before)
+DAMAGED_STREAM = (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError)
 
 
 @dataclass
@@ -135,37 +144,77 @@ def _why(exc: BaseException) -> str:
     return f"unreadable ({reason or type(exc).__name__})"
 
 
-def hash_and_count(source: SourceFile) -> tuple[str, int | None]:
-    """Content hash of the file as stored and, when it is uncompressed, its number of lines."""
+def hash_and_count(source: SourceFile, *, content: bool = True) -> tuple[str, int | None]:
+    """Content hash of the file as stored and the number of lines of its content, in one read.
+
+    A compressed file is decompressed as it is hashed (on this thread, beside the engine's
+    read) unless ``content`` is false, or its stream is damaged: its line count is None then.
+    """
     digest = xxhash.xxh3_128()
-    newlines = 0
-    last = NEWLINE
-    count = source.compression is Compression.NONE
-    # one buffer, read into again and again: fresh 16 MB objects cost page faults
-    buffer = memoryview(bytearray(HASH_CHUNK))
     with open(source.path, "rb", buffering=0) as fh:
-        while size := fh.readinto(buffer):
-            chunk = buffer[:size]
-            digest.update(chunk)
-            if count:  # numpy counts ~4x faster than bytes.count
-                newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
-                last = chunk[-1]
-    lines = newlines + (last != NEWLINE) if count else None
+        stored = _Hashing(fh, digest)
+        lines: int | None = None
+        if source.compression is Compression.NONE:
+            lines = _count_lines(stored)
+        elif content:
+            with contextlib.suppress(*DAMAGED_STREAM):
+                content_of = decompressed(io.BufferedReader(stored, 1 << 20), source.compression)
+                lines = _count_lines(cast(_Readable, content_of))
+        # what the decompressor left (or never read) is part of the stored bytes too
+        buffer = memoryview(bytearray(HASH_CHUNK))
+        while stored.readinto(buffer):
+            pass
     return digest.hexdigest(), lines
 
 
-class FileScan:
-    """``hash_and_count`` of one file on a thread of its own, while DuckDB reads the file."""
+class _Readable(Protocol):
+    def readinto(self, buffer: Any, /) -> int | None: ...
 
-    def __init__(self, source: SourceFile) -> None:
+
+class _Hashing(io.RawIOBase):
+    """The stored bytes of a file, hashed as they are read."""
+
+    def __init__(self, raw: io.FileIO, digest: xxhash.xxh3_128) -> None:
+        self.raw = raw
+        self.digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = self.raw.readinto(buffer) or 0
+        self.digest.update(memoryview(buffer)[:size])
+        return size
+
+
+def _count_lines(stream: _Readable) -> int:
+    newlines = 0
+    last = NEWLINE
+    # one buffer, read into again and again: fresh 16 MB objects cost page faults
+    buffer = memoryview(bytearray(HASH_CHUNK))
+    while size := stream.readinto(buffer):
+        chunk = buffer[:size]
+        # numpy counts ~4x faster than bytes.count
+        newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
+        last = chunk[-1]
+    return newlines + (last != NEWLINE)
+
+
+class FileScan:
+    """``hash_and_count`` of one file on a thread of its own, while DuckDB reads the file
+    (``content``: count the lines of a compressed one too)."""
+
+    def __init__(self, source: SourceFile, *, content: bool = True) -> None:
         self._result: tuple[str, int | None] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(source, content), name="k8saudit-hash", daemon=True
+        )
         self._thread.start()
 
-    def _run(self, source: SourceFile) -> None:
+    def _run(self, source: SourceFile, content: bool) -> None:
         try:
-            self._result = hash_and_count(source)
+            self._result = hash_and_count(source, content=content)
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self._error = exc
 

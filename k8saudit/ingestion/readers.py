@@ -87,8 +87,8 @@ def read_audit_lines(
 ) -> FileResult:
     """A JSON-lines audit log, read by DuckDB without Python touching a line.
 
-    A clean file is read in place, the fastest way (``Stager.direct_audit_file``; ``lines()``
-    is the line count of an uncompressed one). One with bad lines is read line by line with its
+    A clean file is read in place, the fastest way (``InPlaceFiles.key_file``; ``lines()``
+    is its line count, None when not counted). One with bad lines is read line by line with its
     numbers and text kept, so bad lines become exact rejects. Only what DuckDB cannot read at
     all (a line over ``MAX_LINE_BYTES``) goes record by record through Python.
     """
@@ -438,8 +438,8 @@ def _stage_line_batches(
 
 Reader = Callable[[Stager, SourceFile, Callable[[], int | None]], FileResult]
 
-#: the reader of each file format (``lines()``: the line count of an uncompressed file, known
-#: once it is hashed)
+#: the reader of each file format (``lines()``: the line count of the file's content, known
+#: once it is hashed; None when not counted)
 READERS: dict[Format, Reader] = {
     Format.AUDIT_JSONL: read_audit_lines,
     Format.JSON_LINES: lambda stager, source, _: read_json_lines(stager, source),

@@ -1,0 +1,61 @@
+"""The ingest plan's one read of each file: the hash of its stored bytes, and the lines of
+its content, decompressed on the way when it is compressed (``plan.hash_and_count``)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import xxhash
+import zstandard
+
+from k8saudit.ingestion.plan import hash_and_count
+from k8saudit.io import SourceFile, compression_of
+
+TEXT = b"".join(b'{"n": %d}\n' % i for i in range(5000)) + b'{"last": true}'  # no final newline
+
+
+def _source(path: Path, stored: bytes) -> SourceFile:
+    path.write_bytes(stored)
+    return SourceFile(path, path.name, len(stored), compression_of(path))
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [
+        lambda t: t,
+        gzip.compress,
+        lambda t: gzip.compress(t[:777]) + gzip.compress(t[777:]),  # two members
+        lambda t: zstandard.ZstdCompressor().compress(t),
+        lambda t: b"".join(
+            zstandard.ZstdCompressor().compress(t[i : i + 999]) for i in range(0, len(t), 999)
+        ),
+    ],
+    ids=["plain", "gzip", "gzip of two members", "zstd", "zstd of many frames"],
+)
+def test_the_hash_is_of_the_stored_bytes_and_the_lines_of_the_content(
+    tmp_path: Path, compress: object
+) -> None:
+    stored = compress(TEXT)  # type: ignore[operator]
+    source = _source(tmp_path / "log", stored)
+    assert hash_and_count(source) == (xxhash.xxh3_128(stored).hexdigest(), 5001)
+
+
+def test_a_damaged_stream_is_hashed_and_its_lines_are_not_counted(tmp_path: Path) -> None:
+    stored = gzip.compress(TEXT)
+    for damaged in (stored[: len(stored) // 2], stored[:100] + b"\0" * 50 + stored[150:]):
+        source = _source(tmp_path / "cut.gz", damaged)
+        assert hash_and_count(source) == (xxhash.xxh3_128(damaged).hexdigest(), None)
+
+
+def test_bytes_after_the_last_member_are_hashed_too(tmp_path: Path) -> None:
+    stored = gzip.compress(TEXT) + b"\0" * 4096
+    source = _source(tmp_path / "padded.gz", stored)
+    assert hash_and_count(source)[0] == xxhash.xxh3_128(stored).hexdigest()
+
+
+def test_a_file_that_may_be_ingested_already_is_only_hashed(tmp_path: Path) -> None:
+    stored = gzip.compress(TEXT)
+    source = _source(tmp_path / "log.gz", stored)
+    assert hash_and_count(source, content=False) == (xxhash.xxh3_128(stored).hexdigest(), None)
