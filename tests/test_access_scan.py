@@ -12,11 +12,13 @@ the reference, CRLF line ends, a BOM, or a lone carriage return inside a line.
 
 from __future__ import annotations
 
+import gzip
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,12 +47,16 @@ def line_count(data: bytes) -> int:
     return data.count(b"\n") + (not data.endswith(b"\n")) if data else 0
 
 
-def read_both(data: bytes, year: int = 2023) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """(reference summary, the DuckDB path's summary or None when it declined the file)."""
+def read_both(
+    data: bytes, year: int = 2023, suffix: str = ""
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(reference summary, the DuckDB path's summary or None when it declined the file), the
+    file written as it is or compressed (``suffix`` ``.gz`` or ``.zst``)."""
+    compress = {"": bytes, ".gz": gzip.compress, ".zst": zstandard.ZstdCompressor().compress}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "kube-apiserver.log"
-        path.write_bytes(data)
-        source = SourceFile(path, "f", len(data), compression_of(path))
+        path = Path(tmp) / f"kube-apiserver.log{suffix}"
+        path.write_bytes(compress[suffix](data))
+        source = SourceFile(path, "f", path.stat().st_size, compression_of(path))
         reference = list(parse_access_log(iter_lines(source), source_file="f", default_year=year))
         work = Path(tmp) / "work"
         work.mkdir()
@@ -148,6 +154,20 @@ def test_canonical_files_are_read_by_duckdb() -> None:
         assert ours["wrapper_time_lines"] == (50 if wrap.startswith("2023") else 0)
         servers = {row["apiserver"] for row in ours["rows"]}
         assert servers == ({"master-1"} if wrap.startswith("Feb") else {None})
+
+
+def test_compressed_files_are_read_by_duckdb_alike() -> None:
+    """A gzip or zstd log, counted as it is hashed, is read by DuckDB with the plain file's rows;
+    a lone carriage return inside a line is declined there too."""
+    lines = [(S if i % 3 else G).format(md="0204") for i in range(50)]
+    data = ("\n".join(lines) + "\n").encode()
+    _, plain = read_both(data)
+    assert plain is not None
+    for suffix in (".gz", ".zst"):
+        reference, ours = read_both(data, suffix=suffix)
+        assert ours == reference == plain, suffix
+        lone = ("\n".join([lines[0] + "\r" + lines[1], *lines[2:]]) + "\n").encode()
+        assert read_both(lone, suffix=suffix)[1] is None, suffix
 
 
 def test_what_duckdb_declines() -> None:
