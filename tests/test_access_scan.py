@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,11 @@ def read_both(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(reference summary, the DuckDB path's summary or None when it declined the file), the
     file written as it is or compressed (``suffix`` ``.gz`` or ``.zst``)."""
-    compress = {"": bytes, ".gz": gzip.compress, ".zst": zstandard.ZstdCompressor().compress}
+    compress: dict[str, Callable[[bytes], bytes]] = {
+        "": bytes,
+        ".gz": gzip.compress,
+        ".zst": zstandard.ZstdCompressor().compress,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"kube-apiserver.log{suffix}"
         path.write_bytes(compress[suffix](data))
