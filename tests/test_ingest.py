@@ -39,6 +39,26 @@ def test_garbage_lines_are_rejected_with_their_line_numbers(tmp_path: Path) -> N
     assert lines_of == [1, 3, 5, 7, 8]
 
 
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_a_lone_carriage_return_keeps_the_line_numbers(tmp_path: Path, suffix: str) -> None:
+    """DuckDB ends a line at a lone CR, Python's readers keep it inside: the file is read in
+    Python then, each bad line one reject with its number and whole text."""
+    lines = [json.dumps(event(f"id-{i}")) for i in range(4)]
+    lines.insert(1, "garbage with a lone \r carriage return")
+    lines.insert(3, "more garbage")
+    data = ("\n".join(lines) + "\n").encode()
+    log = tmp_path / f"audit.log{suffix}"
+    log.write_bytes(gzip.compress(data) if suffix else data)
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds")
+    assert (report.requests_after, report.rejected) == (4, 2)
+    rejects = list(k8saudit.open(tmp_path / "ds").rejects())
+    assert [(r["line"], r["text"]) for r in rejects] == [
+        (2, "garbage with a lone \r carriage return"),
+        (4, "more garbage"),
+    ]
+    assert [r["source_line"] for r in rows(tmp_path / "ds")] == [1, 3, 5, 6]
+
+
 def test_reingest_is_a_noop(tmp_path: Path) -> None:
     log = jsonl(tmp_path / "audit.log", [event("a"), event("b")])
     first = k8saudit.ingest([log], dataset=tmp_path / "ds")

@@ -90,7 +90,8 @@ def read_audit_lines(
     A clean file is read in place, the fastest way (``InPlaceFiles.key_file``; ``lines()``
     is its line count, None when not counted). One with bad lines is read line by line with its
     numbers and text kept, so bad lines become exact rejects. Only what DuckDB cannot read at
-    all (a line over ``MAX_LINE_BYTES``) goes record by record through Python.
+    all (a line over ``MAX_LINE_BYTES``) or not line for line (a lone carriage return: its rows
+    then differ from ``lines()``) goes record by record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
     found = stager.in_place.key_file(source, lines) if stager.in_place.enabled else None
@@ -116,6 +117,14 @@ def read_audit_lines(
         fallback.format = result.format
         return fallback
     rows, result.events, blank = stager.counts(batch)
+    counted = lines()
+    if counted is not None and rows != counted:
+        # DuckDB ends a line at a lone carriage return (a bad line's), where Python's readers
+        # keep it inside: read in Python, so that every line keeps its number and whole text
+        stager.discard_after(mark)
+        fallback = read_json_lines(stager, source)
+        fallback.format = result.format
+        return fallback
     result.records = rows - blank
     if blank:
         result.skip("blank line", blank)
