@@ -11,12 +11,13 @@ so every step stays one file that can be run and tested on its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from k8saudit.exceptions import QueryError
-from k8saudit.query_loader import Query, parse_query
+from k8saudit.query_loader import Query, compose, parse_query
 
 if TYPE_CHECKING:
     import duckdb
@@ -69,21 +70,35 @@ def union_all(*relations: str) -> str:
     return " UNION ALL BY NAME ".join(f"SELECT * FROM (\n{sql}\n)" for sql in relations)
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    reading: Mapping[str, str] | None = None,
+    **params: Any,
+) -> list[tuple[Any, ...]]:
     """Run ``k8saudit/sql/<name>.sql`` with its parameters bound; the rows of its last statement.
 
     A file may hold several statements, each ending with ``;`` at the end of a line: DuckDB
-    binds parameters of one statement at a time.
+    binds parameters of one statement at a time. ``reading`` names the files (relation ->
+    file name) whose relations the last statement reads: they are composed in front of it and
+    their parameters bound too (``access_scan`` reads ``lines``: ``log_lines``).
     """
     query = internal_query(name)
-    unknown = sorted(set(params) - set(query.params))
+    relations = {relation: internal_query(file) for relation, file in (reading or {}).items()}
+    known = set(query.params).union(*(part.params for part in relations.values()))
+    unknown = sorted(set(params) - known)
     if unknown:
         raise QueryError(f"{query.path}: no parameter {unknown[0]!r}")
+    statements = [s for s in _STATEMENT_END.split(query.body) if s.strip()]
+    if relations:
+        statements[-1] = compose(
+            statements[-1], **{relation: part.body for relation, part in relations.items()}
+        )
     rows: list[tuple[Any, ...]] = []
-    for statement in _STATEMENT_END.split(query.body):
-        if statement.strip():
-            used = {key: params[key] for key in _PLACEHOLDER.findall(statement) if key in params}
-            rows = con.execute(statement, used or None).fetchall()
+    for statement in statements:
+        used = {key: params[key] for key in _PLACEHOLDER.findall(statement) if key in params}
+        rows = con.execute(statement, used or None).fetchall()
     return rows
 
 

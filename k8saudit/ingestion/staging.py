@@ -183,7 +183,7 @@ class Stager:
         }
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
-            run_sql(self.con, "access_scan", **params)
+            run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines or unfit or new_year:
                 return None

@@ -1,20 +1,17 @@
 -- name: access_scan
--- The access log $path read by DuckDB alone, when every line of it is a canonical access line
+-- The access log read by DuckDB alone, when every line of it is a canonical access line
 -- (formats/access_patterns.py: a bare klog line of either era, in a CRI wrapper of a whole
 -- record or behind a journald prefix; the polars reader, formats/access_fast.py, takes the same
 -- lines and builds the same rows): the temp table `_access_scan` of its raw event rows
 -- (schema.RAW_EVENT_SCHEMA columns) with `_fit` (false for a line that is no such line, or
 -- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
 -- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
--- by read_csv as log_lines.sql does, on every core, in file order (the caller sets
+-- by log_lines.sql's read_csv, on every core, in file order (the caller sets
 -- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
 -- groups), its fields then cut out at the separators a pattern vouched for (the quotes of a
 -- structured line, which no value holds; the spaces of a glog line), as the polars reader cuts
 -- them. The klog clock is read in UTC; durations as goduration reads them, into integer
--- nanoseconds.
--- param: path VARCHAR  -- the file
--- param: compression VARCHAR  -- none, gzip or zstd
--- param: max_line BIGINT  -- the longest line read (formats.audit_json.MAX_LINE_BYTES)
+-- nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
 -- param: structured VARCHAR  -- access_patterns.STRUCTURED
@@ -54,24 +51,7 @@ CREATE OR REPLACE TEMP MACRO addr_host(addr) AS CASE
     ELSE addr
 END;
 CREATE TEMP TABLE _access_scan AS
-WITH lines AS (
-    SELECT line
-    FROM read_csv(
-        $path,
-        columns = {'line': 'VARCHAR'},
-        header = false,
-        delim = chr(1),
-        quote = '',
-        escape = '',
-        auto_detect = false,
-        strict_mode = false,
-        null_padding = true,
-        max_line_size = $max_line,
-        buffer_size = 2 * $max_line,
-        compression = $compression
-    )
-),
-wrapped AS (
+WITH wrapped AS (
     SELECT
         line,
         coalesce(line[1] BETWEEN '1' AND '9' AND regexp_matches(line, $cri), false) AS _cri,
