@@ -99,7 +99,9 @@ def contenders(
     if "queries" in sections:
         root, requests = analyses.dataset(copies)
         described.append(f"queries: {requests:,} requests ({copies} copies of sample_logs/)")
-        label = f"{requests / 1e6:.1f} M requests"
+        label = (
+            f"{requests / 1e6:.1f} M requests" if requests >= 100_000 else f"{requests:,} requests"
+        )
         found += analyses.query_contenders(root, label)
         found += analyses.report_contenders(root, label, work / "report")
     if "startup" in sections:
