@@ -135,7 +135,8 @@ def diagnose(
         with open_dataset(dataset) as ds:
             return diagnose(ds, min_share=min_share, **filters)
     pollers = dataset.pollers(min_share=min_share, limit=0, **filters)
-    peaks = dataset.inflight_peaks(**filters)
+    # the limits hold per apiserver: the (total) rows would be a second sweep judged by nobody
+    peaks = dataset.inflight_peaks(totals=False, **filters)
     result = Diagnosis(min_share=min_share)
     if peaks.height:
         first = peaks.row(0, named=True)
@@ -147,9 +148,8 @@ def diagnose(
     ]
     offenders.sort(key=lambda r: -max(r["request_share"], r["time_share"]))
     # a share of a small total is no load: without 429s or seats running out, nobody overloads
-    servers = peaks.filter(~peaks["is_total"])  # a (total) row repeats its apiservers' 429s
-    result.overloaded = bool(servers.height) and bool(
-        servers["throttled"].sum() > 0 or servers["full_s"].sum() > 0
+    result.overloaded = bool(peaks.height) and bool(
+        peaks["throttled"].sum() > 0 or peaks["full_s"].sum() > 0
     )
     if not result.overloaded:
         if offenders:
@@ -162,7 +162,7 @@ def diagnose(
     for row in offenders:
         result.findings.append(_series_finding(len(result.findings) + 1, row))
     for row in peaks.iter_rows(named=True):
-        if not row["is_total"] and row["full_s"] > 0:  # the limits hold per apiserver
+        if row["full_s"] > 0:
             result.findings.append(_seats_finding(len(result.findings) + 1, row))
     return result
 

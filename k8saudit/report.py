@@ -76,8 +76,8 @@ TABLES: tuple[tuple[str, str, dict[str, Any], tuple[str, ...] | None], ...] = (
     ("pollers", "Pollers", {"min_share": DEFAULT_MIN_SHARE, "limit": 0}, ("client",
      "operation", "period_s", "jitter_s", "sources", "req_per_s", "request_share",
      "time_share", "throttled_share", "cost_class")),
-    ("inflight_peaks", "In-flight peaks", {}, ("apiserver", "kind", "peak", "seat_limit",
-     "full_s", "full_share", "throttled", "top_holders")),
+    ("inflight_peaks", "In-flight peaks", {"totals": False}, ("apiserver", "kind", "peak",
+     "seat_limit", "full_s", "full_share", "throttled", "top_holders")),
     ("throttling", "Who was throttled", {"limit": 10}, None),
     ("throttled_minutes", "Who filled the API server while it throttled", {"limit": 10}, None),
     ("errors", "Errors", {"limit": 10}, None),
@@ -362,7 +362,7 @@ def build_report(
     for name, heading, options, columns in TABLES:
         if name == "top_talkers" and "by" not in options:
             frame = talkers.head(options["limit"])
-        else:  # the pollers are those of diagnose, all of them: the table shows the first
+        else:  # the pollers and in-flight peaks are diagnose's (same values: run once)
             frame = ds.query(name, **options, **values).head(TABLE_ROWS)
         sections.append(f"<h2>{escape_html(heading)}</h2>{html_table(frame, columns)}")
         tick(f"table {name.replace('_', '-')}")
