@@ -392,6 +392,19 @@ def test_read_ahead_raises_the_producers_error_and_closes_it_when_stopped_early(
     assert closed == [True] and len(produced) <= 6
 
 
+def slow_lines(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The numbers of the lines ``access_fast`` leaves to the line-by-line parser, as it reads."""
+    slow: list[int] = []
+    take_slow = access_fast._take_slow
+
+    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
+        slow.append(line_no)
+        take_slow(parser, joiner, line_no, text)
+
+    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    return slow
+
+
 def test_cri_wrapped_canonical_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """containerd's whole-record wrapper (``... stdout F <klog line>``) is read vectorised,
     timed by the wrapper as the reference times it; a day the month lacks (29 February 2023),
@@ -406,14 +419,7 @@ def test_cri_wrapped_canonical_lines_take_the_fast_path(monkeypatch: pytest.Monk
         "2024-02-29T00:00:00.26Z stderr F " + fast_lines(1)[0][40:],
     ]
     data = "\n".join([*wrapped, *fast_lines(2), *odd]).encode()
-    slow: list[int] = []
-    take_slow = access_fast._take_slow
-
-    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
-        slow.append(line_no)
-        take_slow(parser, joiner, line_no, text)
-
-    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    slow = slow_lines(monkeypatch)
     reference, fast = read_both(data)
     assert fast == reference
     assert slow == [6, 7, 8]
@@ -436,14 +442,7 @@ def test_journald_prefixed_canonical_lines_take_the_fast_path(
         for i, line in enumerate(fast_lines(4))
     ]
     data = "\n".join([*lines, *fast_lines(1), "Feb  4 12:00:00 m kube:x: " + fast_lines(1)[0]])
-    slow: list[int] = []
-    take_slow = access_fast._take_slow
-
-    def counting(parser: Any, joiner: Any, line_no: int, text: str) -> None:
-        slow.append(line_no)
-        take_slow(parser, joiner, line_no, text)
-
-    monkeypatch.setattr(access_fast, "_take_slow", counting)
+    slow = slow_lines(monkeypatch)
     reference, fast = read_both(data.encode())
     assert fast == reference
     assert slow == [6]
