@@ -109,18 +109,16 @@ def read_audit_lines(
                 str(source.path), source.display, source.compression, bodies=stager.bodies
             )
         )
+        rows, result.events, blank = stager.counts(batch)
+        counted = lines()
+        # DuckDB ends a line at a lone carriage return (a bad line's), Python's readers keep
+        # it inside: then the rows are not the lines
+        read = counted is None or rows == counted
     except duckdb.InterruptException:
         raise  # Ctrl-C: stop, do not read the file again in Python
-    except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES: read it in Python
-        stager.discard_after(mark)
-        fallback = read_json_lines(stager, source)
-        fallback.format = result.format
-        return fallback
-    rows, result.events, blank = stager.counts(batch)
-    counted = lines()
-    if counted is not None and rows != counted:
-        # DuckDB ends a line at a lone carriage return (a bad line's), where Python's readers
-        # keep it inside: read in Python, so that every line keeps its number and whole text
+    except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES
+        read = False
+    if not read:  # read in Python: every line with its number and whole text
         stager.discard_after(mark)
         fallback = read_json_lines(stager, source)
         fallback.format = result.format
