@@ -206,6 +206,7 @@ def test_modifiers_conditions_and_what_cannot_run(tmp_path: Path) -> None:
         "keywords": "    keywords:\n        - 'trufflehog'\n    condition: keywords\n",
         "cidr": "    s:\n        sourceIPs|cidr: '10.0.0.0/8'\n    condition: s\n",
         "unknown_field": "    s:\n        spec.nodeName: 'n1'\n    condition: s\n",
+        "placeholder": "    s:\n        userAgent|expand: '%scanners%'\n    condition: s\n",
     }
     for name, detection in rules.items():
         _rule(tmp_path, name, detection)
@@ -221,6 +222,7 @@ def test_modifiers_conditions_and_what_cannot_run(tmp_path: Path) -> None:
     assert skipped.pop("cidr.yml").startswith("value type SigmaCIDRExpression")
     assert skipped == {
         "keywords.yml": "keyword searches (values without a field) are not supported",
+        "placeholder.yml": "field 'userAgent': Sigma placeholders (%name%) are not supported",
         "unknown_field.yml": (
             "field 'spec.nodeName' is not in the request table (see detection.FIELDS)"
         ),
