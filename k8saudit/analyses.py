@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from k8saudit.params import Param
-from k8saudit.query_loader import Query, get_query, list_queries, load_all
+from k8saudit.query_loader import Query, get_query, list_queries, load_all, parameters_in
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,11 +44,14 @@ _SHAPES = {
 
 
 class Connection(Protocol):
-    """What a query runs on: ``Dataset.sql``'s contract."""
+    """What a query runs on: ``Dataset.sql``'s contract, and the statement it runs for a
+    library query (``Dataset.statement``: its own, or one reading the parts kept)."""
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame: ...
 
     def rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
+
+    def statement(self, query: Query, bound: Mapping[str, Any]) -> str: ...
 
 
 class _Context:
@@ -82,7 +85,8 @@ def run_query(
     """
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
-    frame = con.sql(query.sql, **bound)
+    statement, params = _statement(con, query, bound)
+    frame = con.sql(statement, **params)
     return frame.rename(_group_name(query, bound, frame.columns))
 
 
@@ -97,8 +101,19 @@ def run_query_rows(
     """
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
-    result = con.rows(query.sql, **bound)
+    statement, params = _statement(con, query, bound)
+    result = con.rows(statement, **params)
     return result.rename(_group_name(query, bound, result.columns))
+
+
+def _statement(con: Connection, query: Query, bound: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What ``con`` runs for ``query``, and the values of the parameters it binds (a statement
+    reading a kept part binds fewer: ``Dataset.keeping``)."""
+    statement = con.statement(query, bound)
+    if statement == query.sql:
+        return statement, bound
+    used = parameters_in(statement)
+    return statement, {k: v for k, v in bound.items() if k in used}
 
 
 def _group_name(query: Query, bound: Mapping[str, Any], columns: list[str]) -> dict[str, str]:

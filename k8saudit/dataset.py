@@ -12,6 +12,7 @@ it on a SparkSession instead of DuckDB (``k8saudit.spark``): the same SQL, trans
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import shutil
 import tempfile
 import types
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,14 @@ from k8saudit.charts import chart
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
-from k8saudit.query_loader import get_query
+from k8saudit.query_loader import (
+    Query,
+    get_query,
+    kept_parts,
+    parameters_in,
+    part_statement,
+    reading,
+)
 from k8saudit.rows import Rows
 from k8saudit.store import Manifest, is_uri, read_manifest, redaction_key, resolve_dataset
 
@@ -112,6 +120,8 @@ class Dataset:
         # values the analyses compute once per open dataset (its end, the audit logs' span):
         # the manifest, and so the data, does not change under it
         self._memo: dict[str, Any] = {}
+        # inside ``keeping()``: the temp table of each kept part by its statement and values
+        self._kept: dict[tuple[str, str], str] | None = None
 
     def __getattr__(self, name: str) -> Callable[..., pl.DataFrame]:
         if not name.startswith("_") and name in analysis_names():
@@ -210,6 +220,57 @@ class Dataset:
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         return frame
+
+    @contextlib.contextmanager
+    def keeping(self) -> Iterator[Dataset]:
+        """While inside, the parts of the library that declare ``-- keep: yes`` are computed
+        once for each binding of their parameters and held in a temp table that every query
+        reading them reads: for a reader of several analyses over the same filters (the
+        report: the in-flight chart and ``diagnose``'s peaks come from one sweep,
+        ``queries/_inflight_seconds.sql``). The tables are dropped on leaving.
+
+        >>> with ds.keeping():  # doctest: +SKIP
+        ...     peaks, over_time = ds.inflight_peaks(), ds.inflight(every="1m")
+        """
+        if self._kept is not None:  # already keeping: the outer one drops them
+            yield self
+            return
+        self._kept = {}
+        try:
+            yield self
+        finally:
+            tables, self._kept = self._kept, None
+            if self._con is not None:
+                for table in tables.values():
+                    self._con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
+
+    def statement(self, query: Query, bound: Mapping[str, Any]) -> str:
+        """The statement that runs the library query ``query`` with ``bound`` values: its own,
+        or (inside ``keeping()``) one reading its kept parts from their tables, each computed
+        the first time it is read with these values."""
+        kept = self._kept
+        if kept is None or self.spark is not None:
+            return query.sql
+        tables = {}
+        for part in kept_parts(query):
+            rows = part_statement(query, part)
+            used = parameters_in(rows)
+            values = {k: v for k, v in bound.items() if k in used}
+            key = (rows, repr(sorted(values.items())))
+            if key not in kept:
+                table = f"k8saudit_kept_{len(kept) + 1}"
+                self._execute(f"CREATE TEMP TABLE {table} AS {rows}", values)
+                kept[key] = table
+            tables[part] = kept[key]
+        return reading(query, tables)
+
+    def _execute(self, statement: str, params: dict[str, Any]) -> None:
+        import duckdb
+
+        try:
+            self.duckdb.execute(statement, params or None).fetchall()
+        except duckdb.Error as exc:
+            raise QueryError(first_line(exc)) from exc
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:
         """Run the library query ``name`` with its parameters (strings are converted).

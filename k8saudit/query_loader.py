@@ -21,6 +21,7 @@ Header syntax::
     -- table: client, operation, req_per_s          (the terminal table's columns, if not all)
     -- arg: object RESOURCE[/NAME]                  (a positional argument, see below)
     -- inline: yes                                  (a part: computed again where it is read)
+    -- keep: yes                                    (a part: kept for a reader of many queries)
 
 Parameter types are SQL types plus DURATION and GROUPING (``k8saudit.params``). Files starting
 with ``_`` are not analyses but parts of them. ``queries/_filters.sql`` declares the common
@@ -35,7 +36,12 @@ for the columns it reads, where DuckDB would otherwise hold every filtered row o
 column any reader needs (pollers on 10 M requests: 3.3 GB held, 0.7 GB not). A part as cheap
 to compute again (a projection of ``filtered``) declares ``-- inline: yes`` and is not held
 either; one that costs more to compute than to hold (a window, a join) is held where it is
-read twice.
+read twice. A part may read an earlier part (``_inflight_seconds`` reads ``inflight_levels``):
+the query declares both, in that order. A part whose rows are few and costly to compute
+declares ``-- keep: yes``: inside ``Dataset.keeping()`` (the report) it is computed once for
+each binding of its parameters into a temp table, which every query reading it then reads
+(``kept_parts``, ``part_statement``, ``reading``). A query may declare a part's parameter
+again, of the same type, to place it among its own options with its own help.
 
 ``-- arg: NAME [METAVAR]`` makes the declared parameter NAME (the file's own or a common filter)
 a positional argument, in the order of the ``arg`` lines: ``k8saudit who VERB RESOURCE[/NAME]``
@@ -147,6 +153,8 @@ class Query:
     args: tuple[Arg, ...] = ()
     #: a part computed again wherever it is read, never held (``-- inline: yes``)
     inline: bool = False
+    #: a part whose rows a reader of several queries keeps for all of them (``-- keep: yes``)
+    keep: bool = False
 
     @property
     def summary(self) -> str:
@@ -285,10 +293,16 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         if not reads:
             raise QueryError(f"{path}: declares `-- filters: common` but never reads `filtered`")
         inherited = library[FILTERS].params
-    if header.inline and not name.startswith("_"):
-        raise QueryError(f"{path}: `-- inline:` is for parts (files starting with _)")
-    for part in header.parts:
-        if not re.search(rf"\b{part[1:]}\b", body):
+    for declared, line in ((header.inline, "inline"), (header.keep, "keep")):
+        if declared and not name.startswith("_"):
+            raise QueryError(f"{path}: `-- {line}:` is for parts (files starting with _)")
+    if header.inline and header.keep:
+        raise QueryError(f"{path}: a part computed again wherever read (inline) is not kept")
+    for i, part in enumerate(header.parts):
+        # read by the query or by a part declared after it (`_inflight_seconds` reads
+        # `inflight_levels`)
+        readers = [body, *(library[later].body for later in header.parts[i + 1 :])]
+        if not any(re.search(rf"\b{part[1:]}\b", text) for text in readers):
             raise QueryError(f"{path}: declares `-- with: {part}` but never reads `{part[1:]}`")
     # a part's own parameters are the query's too, after the query's own
     from_parts = {
@@ -297,7 +311,18 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         for name, param in library[part].params.items()
         if name in library[part].own and name not in header.params
     }
-    _check_params(path, lines, body_start, header.params, {**inherited, **from_parts})
+    # a part's parameter the query declares again (to place it among its own, with its help)
+    again = {
+        own: library[part].params[own]
+        for part in header.parts
+        for own in library[part].own
+        if own in header.params
+    }
+    for own, theirs in again.items():
+        if header.params[own].type != theirs.type:
+            at = header.params[own].line
+            raise QueryError(f"{path}:{at}: {own!r} is {theirs.type} in the part that uses it")
+    _check_params(path, lines, body_start, header.params, {**inherited, **from_parts}, again)
     params = {**inherited, **header.params, **from_parts}
     for arg, number in header.args:
         if arg.name not in params or params[arg.name].computed_from is not None:
@@ -327,6 +352,7 @@ def parse_query(text: str, path: str, library: Mapping[str, Query] | None = None
         header.table,
         tuple(arg for arg, _ in header.args),
         header.inline,
+        header.keep,
     )
 
 
@@ -343,6 +369,7 @@ class _Header:
     table: tuple[str, ...] = ()
     args: list[tuple[Arg, int]] = field(default_factory=list)
     inline: bool = False
+    keep: bool = False
 
     def read(self, content: str, path: str, number: int, library: Mapping[str, Query]) -> bool:
         """Take one header line; False when it is a line of the description."""
@@ -365,6 +392,8 @@ class _Header:
             self.parts.append(value)
         elif key == "inline":
             self.inline = _one_of(value, ("yes", "no"), path, number, "inline value") == "yes"
+        elif key == "keep":
+            self.keep = _one_of(value, ("yes", "no"), path, number, "keep value") == "yes"
         elif key == "shape":
             self.shape = _one_of(value, SHAPES, path, number, "shape")
         elif key == "chart":
@@ -402,11 +431,60 @@ def _one_of(value: str, known: tuple[str, ...], path: str, number: int, what: st
     return value
 
 
-def _compose(body: str, library: Mapping[str, Query], filters: bool, parts: list[str]) -> str:
+def _compose(
+    body: str,
+    library: Mapping[str, Query],
+    filters: bool,
+    parts: list[str],
+    tables: Mapping[str, str] | None = None,
+) -> str:
+    tables = tables or {}
     ctes = {"filtered": library[FILTERS].body} if filters else {}
-    ctes |= {part[1:]: library[part].body for part in parts}
+    ctes |= {
+        part[1:]: f"SELECT * FROM {tables[part]}" if part in tables else library[part].body
+        for part in parts
+    }
     inline = {"filtered", *(part[1:] for part in parts if library[part].inline)}
     return compose(body, inline=inline, **ctes) if ctes else body
+
+
+def kept_parts(query: Query) -> list[str]:
+    """The parts ``query`` reads that declare ``-- keep: yes``, in the order it declares them.
+
+    >>> kept_parts(get_query("inflight_peaks"))
+    ['_inflight_seconds']
+    """
+    library = load_all()
+    return [part for part in query.parts if library[part].keep]
+
+
+def part_statement(query: Query, part: str) -> str:
+    """The rows of ``part`` as ``query`` reads it (with the filters and the parts before it).
+
+    >>> part_statement(get_query("inflight"), "_inflight_held").endswith("FROM inflight_held")
+    True
+    """
+    before = list(query.parts[: query.parts.index(part) + 1])
+    return _compose(f"SELECT * FROM {part[1:]}", load_all(), query.uses_filters, before)
+
+
+def parameters_in(statement: str) -> set[str]:
+    """The names of the parameters ``statement`` binds (``$name`` outside strings, comments).
+
+    >>> sorted(parameters_in("SELECT $b, '$not' -- $nor\\nFROM t WHERE x = $a"))
+    ['a', 'b']
+    """
+    return set(_PLACEHOLDER.findall(_NOT_CODE.sub("", statement)))
+
+
+def reading(query: Query, tables: Mapping[str, str]) -> str:
+    """``query``'s statement with the parts in ``tables`` (part -> table) read from those tables
+    (``part_statement``'s rows kept) instead of computed.
+
+    >>> "FROM kept_1" in reading(get_query("inflight"), {"_inflight_seconds": "kept_1"})
+    True
+    """
+    return _compose(query.body, load_all(), query.uses_filters, list(query.parts), tables)
 
 
 def compose(statement: str, /, *, inline: Collection[str] = (), **relations: str) -> str:
@@ -460,8 +538,10 @@ def _check_params(
     body_start: int,
     params: dict[str, Param],
     inherited: dict[str, Param],
+    in_parts: Collection[str] = (),
 ) -> None:
-    # inherited (common filter) parameters may be used; the file's own ones must be
+    # inherited (common filter) parameters may be used; the file's own ones must be, by the
+    # file or (``in_parts``) by a part it reads
     used: dict[str, int] = {}
     for number, raw in enumerate(lines[body_start:], start=body_start + 1):
         for match in _PLACEHOLDER.finditer(_NOT_CODE.sub("", raw)):
@@ -470,7 +550,7 @@ def _check_params(
         if name not in params and name not in inherited:
             raise QueryError(f"{path}:{number}: parameter ${name} is used but not declared")
     for name, param in params.items():
-        if name not in used:
+        if name not in used and name not in in_parts:
             raise QueryError(f"{path}:{param.line}: parameter {name!r} is declared but never used")
 
 

@@ -332,7 +332,6 @@ def build_report(
     if not isinstance(dataset, Dataset):
         with open_dataset(dataset) as ds:
             return build_report(ds, progress=progress, **filters)
-    started = time.monotonic()
     steps = STEPS
     done = 0
 
@@ -343,7 +342,14 @@ def build_report(
             progress(done, steps, what)
 
     values = {k: v for k, v in filters.items() if v is not None}
-    ds = _Remembering(dataset)
+    with _Remembering(dataset).keeping() as ds:
+        html = _build(ds, values, tick)
+    tick("page")
+    return html
+
+
+def _build(ds: Dataset, values: dict[str, Any], tick: Callable[[str], None]) -> str:
+    started = time.monotonic()
     # every client: the totals are their sums (a dataset without requests is an error here)
     talkers = ds.answer("top_talkers", limit=0, **values).frame
     summary = summarize(talkers)
@@ -375,9 +381,7 @@ def build_report(
         + f'<h2 id="security">Security findings</h2>{_security_html(security)}'
         + f"<h2>How this report was made</h2>{made}"
     )
-    html = page("k8saudit report", body, specs)
-    tick("page")
-    return html
+    return page("k8saudit report", body, specs)
 
 
 def write_report(

@@ -19,7 +19,8 @@ the parity test of every analysis (tests/test_spark.py):
   unnest(l) AS o) ORDER BY ... LIMIT 1)``, a correlated subquery Spark cannot run) a sort of
   the list in lambdas;
 - ``list(x ORDER BY ...)`` keeps DuckDB's order, NULL values and NULL over no rows;
-  ``list_slice`` becomes ``slice``, ``format('{}...')`` a ``concat`` (NULL when a value is);
+  ``list_slice`` becomes ``slice``, ``format('{}...')`` a ``concat`` (NULL when a value is),
+  ``error`` ``raise_error``;
 - ``first(x ORDER BY ...)``, list indexing, ``LIMIT NULL`` (no limit), ``HUGEINT``,
   ``MATERIALIZED`` CTEs, ``regexp_replace``'s first-match-only rule.
 
@@ -818,6 +819,19 @@ def fmt_formats(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     return tree.transform(replace)
 
 
+def raised_errors(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
+    """DuckDB's ``error(message)`` (a query refusing its values: ``inflight --every 1500ms``)
+    is Spark's ``raise_error(message)``."""
+    from sqlglot import exp
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        if _is_call(node, "error"):
+            return exp.Anonymous(this="RAISE_ERROR", expressions=list(node.expressions))
+        return node
+
+    return tree.transform(replace)
+
+
 def no_file_reads(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     """DuckDB's file readers (``read_parquet``, ``read_json``...) have no Spark SQL form: the
     Spark engine reads the dataset's parts itself and registers them as the ``requests``
@@ -846,6 +860,7 @@ RULES: tuple[Rule, ...] = (
     full_lists,
     list_slices,
     fmt_formats,
+    raised_errors,
     asof_joins,
     aggregate_orders,
     exact_percentiles,

@@ -33,12 +33,12 @@ by_server AS (
         readonly,
         instant AS level_from,
         coalesce(lead(instant) OVER by_time, instant) AS level_to,
-        sum(delta) OVER by_time AS in_flight,
-        sum(seat_delta) OVER by_time AS seats_in_flight,
-        sum(CASE WHEN delta > 0 THEN 1 ELSE 0 END) OVER (
+        CAST(sum(delta) OVER by_time AS BIGINT) AS in_flight,
+        CAST(sum(seat_delta) OVER by_time AS BIGINT) AS seats_in_flight,
+        CAST(sum(CASE WHEN delta > 0 THEN 1 ELSE 0 END) OVER (
             PARTITION BY apiserver, readonly ORDER BY instant
             RANGE BETWEEN CURRENT ROW AND CURRENT ROW
-        ) AS arrivals,
+        ) AS BIGINT) AS arrivals,
         delta > 0 AS arrives
     FROM changes
     WINDOW by_time AS (PARTITION BY apiserver, readonly ORDER BY instant)
@@ -61,8 +61,8 @@ by_pool AS (
         readonly,
         instant AS level_from,
         coalesce(lead(instant) OVER by_time, instant) AS level_to,
-        sum(delta) OVER by_time AS in_flight,
-        sum(seat_delta) OVER by_time AS seats_in_flight,
+        CAST(sum(delta) OVER by_time AS BIGINT) AS in_flight,
+        CAST(sum(seat_delta) OVER by_time AS BIGINT) AS seats_in_flight,
         CAST(NULL AS BIGINT) AS arrivals,
         false AS arrives
     FROM total_changes

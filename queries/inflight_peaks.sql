@@ -15,45 +15,31 @@
 -- filters: common
 -- with: _inflight_held
 -- with: _inflight_levels
+-- with: _inflight_seconds
 -- param: max_requests_inflight INTEGER = 400  -- the readonly limit of each apiserver
 -- param: max_mutating_requests_inflight INTEGER = 200  -- the mutating limit of each apiserver
 WITH bounds AS (
     SELECT window_start, window_end, window_s FROM observation_window($since, $until)
-),
-levels AS (
-    SELECT
-        l.*,
-        CASE WHEN NOT l.is_total THEN CASE l.kind
-            WHEN 'readonly' THEN $max_requests_inflight
-            ELSE $max_mutating_requests_inflight
-        END END AS seat_limit,
-        seconds_between(greatest(l.level_from, b.window_start), least(l.level_to, b.window_end))
-            AS seconds
-    FROM inflight_levels AS l
-    CROSS JOIN bounds AS b
-    WHERE l.level_to >= b.window_start AND l.level_from < b.window_end
 ),
 pools AS (
     SELECT
         apiserver,
         is_total,
         kind,
-        any_value(seat_limit) AS seat_limit,
-        max(in_flight) AS peak,
-        -- the first instant of the peak: the key orders by in_flight, then the earlier instant
-        -- (|epoch_us| < the factor); one HUGEINT compares faster than a list
-        arg_max(level_from, in_flight::HUGEINT * 9223372036854775807 - epoch_us(level_from))
+        CASE WHEN NOT is_total THEN CASE kind
+            WHEN 'readonly' THEN $max_requests_inflight
+            ELSE $max_mutating_requests_inflight
+        END END AS seat_limit,
+        max(peak) AS peak,
+        -- the first instant of the peak: the key orders by the level that began in a second,
+        -- then the earlier instant (|epoch_us| < the factor); one HUGEINT compares faster
+        -- than a list
+        arg_max(peak_from, peak::HUGEINT * 9223372036854775807 - epoch_us(peak_from))
             AS peak_at,
-        max(seats_in_flight) AS seats_peak,
-        CASE WHEN NOT is_total
-            THEN coalesce(sum(seconds) FILTER (WHERE in_flight >= seat_limit), 0)
-        END AS full_s,
-        -- an arrival finds every seat taken when the others in flight then (those received
-        -- before it, not completed by then) fill them
-        CASE WHEN NOT is_total
-            THEN count(*) FILTER (WHERE arrives AND in_flight - arrivals >= seat_limit)
-        END AS extra_429s
-    FROM levels
+        max(seats_peak) AS seats_peak,
+        CASE WHEN NOT is_total THEN sum(full_us) / 1e6 END AS full_s,
+        CASE WHEN NOT is_total THEN sum(found_full) END AS extra_429s
+    FROM inflight_seconds
     GROUP BY apiserver, is_total, kind
 ),
 refused_by_server AS (

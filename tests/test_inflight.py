@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 import k8saudit
+from k8saudit.exceptions import QueryError
 from k8saudit.simulator import simulate
 from tests.helpers import event, jsonl, run_cli, write_lines
 
@@ -250,3 +252,41 @@ def test_simulate_output_matches_its_ground_truth(tmp_path: Path) -> None:
     for row in peaks.filter(is_total=True).iter_rows(named=True):
         mine = [pools[row["kind"]] for pools in truth.values()]
         assert max(mine) <= row["peak"] <= sum(mine)
+
+
+def test_a_reader_of_both_keeps_the_seconds_once(sample: k8saudit.Dataset) -> None:
+    """Inside `keeping()` (the report) the peaks and the intervals read one table of seconds
+    per filters and limits, and get the rows they get without it; it is dropped after."""
+    alone = (sample.inflight_peaks(totals=False), sample.inflight(every="1m", totals=False))
+
+    def kept() -> int:
+        query = "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'k8saudit_kept_%'"
+        return int(sample.duckdb.execute(query).fetchall()[0][0])
+
+    with sample.keeping():
+        peaks = sample.inflight_peaks(totals=False)
+        assert kept() == 1
+        over_time = sample.inflight(every="1m", totals=False)
+        assert kept() == 1  # the same filters and limits: the same seconds
+        lower = sample.inflight(every="1m", totals=False, max_requests_inflight=300)
+        assert kept() == 2  # another limit: seconds of its own
+    assert kept() == 0
+    assert peaks.equals(alone[0]) and over_time.equals(alone[1])
+    assert lower.equals(sample.inflight(every="1m", totals=False, max_requests_inflight=300))
+
+
+def test_the_intervals_are_whole_seconds(sample: k8saudit.Dataset, sample_dataset: Path) -> None:
+    with pytest.raises(QueryError, match="whole seconds"):
+        sample.inflight(every="1500ms")
+    code, out, err = run_cli("inflight", "--every", "2.5s", "--dataset", str(sample_dataset))
+    assert code == 5 and not out
+    assert err.strip().count("\n") <= 1 and "whole seconds (1s, 10s, 1m...)" in err
+    # the seconds make up any whole number of them: 2 s are the most of their two seconds
+    by_second = sample.inflight(every="1s", totals=False)
+    halves = (
+        by_second.group_by(pl.col("interval_start").dt.truncate("2s"), "apiserver")
+        .agg(pl.col("readonly_peak", "mutating_peak").max())
+        .sort("interval_start", "apiserver")
+    )
+    pairs = sample.inflight(every="2s", totals=False).select(halves.columns)
+    assert pairs.sort("interval_start", "apiserver").equals(halves)

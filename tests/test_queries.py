@@ -417,6 +417,35 @@ def test_loader_includes_shared_parts() -> None:
         parse_query(part.replace(": yes", ": maybe"), "_cheap.sql", library)
 
 
+def test_a_part_may_be_kept_read_by_a_later_part_and_declared_again() -> None:
+    library = {k: v for k, v in load_all().items() if k == "_filters"}
+    head = "-- name: w\n-- Text.\n-- filters: common\n"
+    base = "-- name: _base\n-- A part.\n-- filters: common\nSELECT * FROM filtered"
+    library["_base"] = parse_query(base, "_base.sql", library)
+    top = (
+        "-- name: _top\n-- A part of a part.\n-- filters: common\n-- keep: yes\n"
+        "-- param: n INTEGER = 3  -- how many\nSELECT * FROM base LIMIT $n"
+    )
+    library["_top"] = parse_query(top, "_top.sql", library)
+    assert library["_top"].keep and not library["_base"].keep
+    # `base` is read by `top`, not by the query: declaring it is right
+    text = head + "-- with: _base\n-- with: _top\nSELECT count(*) FROM top"
+    query = parse_query(text, "w.sql", library)
+    assert query.own == ("n",) and query.params["n"].default == 3
+    # the part's parameter declared again by the query: its own place and help, not unused
+    again = head + "-- with: _base\n-- with: _top\n-- param: n INTEGER = 5  -- rows\n"
+    query = parse_query(again + "SELECT count(*) FROM top", "w.sql", library)
+    assert query.params["n"].default == 5
+    with pytest.raises(QueryError, match=r"w\.sql:6: 'n' is INTEGER in the part that uses it"):
+        parse_query(again.replace("n INTEGER = 5", "n VARCHAR = 'x'") + "SELECT 1 FROM top",
+                    "w.sql", library)  # fmt: skip
+    with pytest.raises(QueryError, match=r"w\.sql: `-- keep:` is for parts"):
+        parse_query(head + "-- keep: yes\nSELECT 1 FROM filtered", "w.sql", library)
+    both = top.replace("-- keep: yes", "-- keep: yes\n-- inline: yes")
+    with pytest.raises(QueryError, match=r"_top\.sql: a part computed again wherever read"):
+        parse_query(both, "_top.sql", library)
+
+
 def test_a_parts_parameters_are_its_readers_own() -> None:
     """_inflight_levels declares `totals`: inflight and inflight-peaks take it after theirs."""
     for name in ("inflight", "inflight_peaks"):

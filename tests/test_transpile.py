@@ -160,6 +160,12 @@ def test_list_slice_and_format_have_spark_forms() -> None:
         spark_sql("SELECT format('{}', a, b) FROM r")
 
 
+def test_error_is_raise_error() -> None:
+    assert spark_sql("SELECT CASE WHEN $n % 2 <> 0 THEN error('odd') END FROM r") == (
+        "SELECT CASE WHEN :n % 2 <> 0 THEN RAISE_ERROR('odd') END FROM r"
+    )
+
+
 def test_histogram_is_a_grouped_count_joined_back_on_the_keys() -> None:
     out = spark_sql("SELECT g, count(*) AS n, histogram(v) AS h FROM r WHERE w GROUP BY g")
     assert out == (
