@@ -170,7 +170,10 @@ def register(app: typer.Typer) -> None:
         with k8saudit.open(dataset, engine=engine_of(engine, spark_master)) as ds:
             if not allow_external_access and ds.spark is None:
                 ds.sandbox()
-            emit(ds.sql(query, **parse_params(param)), fmt, output)
+            params = parse_params(param)
+            # plain values where they can be (no polars to import); parquet is a DataFrame's
+            emit(ds.sql(query, **params) if fmt == "parquet" else ds.rows(query, **params),
+                 fmt, output)  # fmt: skip
 
     @command(app, "rejects")
     def rejects_command(

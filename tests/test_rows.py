@@ -5,6 +5,7 @@ analysis of the library on sample_logs/, and generated values of every kind ``Ro
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -130,13 +131,19 @@ def test_times_keep_their_digits() -> None:
     ]
 
 
+SQL = "SELECT client, count(*) AS requests FROM requests GROUP BY 1 ORDER BY 2 DESC"
+
+
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])
-def test_an_analysis_command_does_not_import_polars(sample_dataset: Path, fmt: str) -> None:
+@pytest.mark.parametrize("command", [["top-talkers"], ["sql", SQL]], ids=["analysis", "sql"])
+def test_a_command_does_not_import_polars(
+    sample_dataset: Path, fmt: str, command: list[str]
+) -> None:
     """Importing polars costs a command on a small dataset more than its query."""
     code = (
-        "import sys\n"
+        "import sys, json\n"
         "from k8saudit.cli import main\n"
-        "sys.argv = ['k8saudit', 'top-talkers', '-d', sys.argv[1], '-f', sys.argv[2]]\n"
+        "sys.argv = ['k8saudit', *json.loads(sys.argv[3]), '-d', sys.argv[1], '-f', sys.argv[2]]\n"
         "try:\n"
         "    main()\n"
         "except SystemExit:\n"
@@ -144,7 +151,9 @@ def test_an_analysis_command_does_not_import_polars(sample_dataset: Path, fmt: s
         "print(sorted(m for m in ('polars', 'pyarrow', 'numpy') if m in sys.modules))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(sample_dataset), fmt], capture_output=True, text=True
+        [sys.executable, "-c", code, str(sample_dataset), fmt, json.dumps(command)],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     *shown, imported = done.stdout.splitlines()
