@@ -5,12 +5,15 @@ and against hand-made requests whose answer is known."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import k8saudit
 from k8saudit.exceptions import QueryError
@@ -290,3 +293,126 @@ def test_the_intervals_are_whole_seconds(sample: k8saudit.Dataset, sample_datase
     )
     pairs = sample.inflight(every="2s", totals=False).select(halves.columns)
     assert pairs.sort("interval_start", "apiserver").equals(halves)
+
+
+#: DuckDB's time_bucket origin (2000-01-03 00:00:00 UTC) in microseconds since the epoch
+_ORIGIN_US = 946_857_600_000_000
+_NOON = datetime(2019, 2, 4, 12, tzinfo=UTC)
+
+
+def _levels(held: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """A sweep in Python: (instant, level from then on, arrivals then) of one pool, the
+    changes of one instant netted out first."""
+    changes: dict[int, list[int]] = {}
+    for t0, t1 in held:
+        changes.setdefault(t0, [0, 0])[0] += 1
+        changes.setdefault(t1, [0, 0])[1] += 1
+    level, out = 0, []
+    for instant in sorted(changes):
+        arrived, completed = changes[instant]
+        level += arrived - completed
+        out.append((instant, level, arrived))
+    return out
+
+
+def _reference(
+    held: list[tuple[int, int]], step: int, limit: int, window_end: int
+) -> tuple[dict[int, tuple[int, int]], tuple[int, int, int, int] | None]:
+    """Per interval of ``step`` us: (peak, us at or above ``limit``); and the pool's (peak,
+    first instant of it, us full, arrivals that found every seat taken by the others), None
+    when no level begins before ``window_end`` (the window is [first, last) instant). Each
+    level holds until the next change; the last one, at no length."""
+    swept = _levels(held)
+    levels = [level for level in swept if level[0] < window_end]
+    intervals: dict[int, tuple[int, int]] = {}
+    if not levels:
+        return intervals, None
+    for i, (instant, level, _) in enumerate(levels):
+        end = min(swept[i + 1][0] if i + 1 < len(swept) else instant, window_end)
+        start = instant - (instant - _ORIGIN_US) % step
+        while True:  # the interval it begins in, then those it goes on into
+            peak, full = intervals.get(start, (0, 0))
+            inside = max(min(end, start + step) - max(instant, start), 0)
+            intervals[start] = (max(peak, level), full + (inside if level >= limit else 0))
+            start += step
+            if start >= end:
+                break
+    peak = max(level for _, level, _ in levels)
+    first = min(instant for instant, level, _ in levels if level == peak)
+    full = sum(f for _, f in intervals.values())
+    found = sum(a for _, level, a in levels if a and level - a >= limit)
+    return intervals, (peak, first, full, found)
+
+
+_requests = st.lists(
+    st.tuples(
+        st.one_of(st.integers(0, 8_000_000), st.sampled_from([1_000_000, 2_000_000, 2_500_000])),
+        st.one_of(st.integers(0, 4_000_000), st.sampled_from([0, 1_000_000]), st.none()),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_requests, st.sampled_from([1, 2, 3, 5]), st.integers(1, 4), st.integers(1, 3))
+def test_the_seconds_give_a_sweeps_own_answer(
+    requests: list[tuple[int, int | None, bool]], every: int, ro_limit: int, mu_limit: int
+) -> None:
+    """Requests of any length, some never completed, many at once or on a second's edge:
+    each interval's peaks and seconds full, and the peaks of each pool, are those of a sweep
+    in Python over the same requests."""
+
+    def at(us: int) -> str:
+        return (_NOON + timedelta(microseconds=us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    events = []
+    for i, (start, length, readonly) in enumerate(requests):
+        what = {"verb": "get"} if readonly else {"verb": "create", "requestURI": "/api/v1/pods"}
+        times = {"requestReceivedTimestamp": at(start)}
+        events.append(event(f"r{i}", "RequestReceived", stageTimestamp=at(start), **times, **what))
+        if length is not None:
+            events.append(event(f"r{i}", stageTimestamp=at(start + length), **times, **what))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ds"
+        k8saudit.ingest([jsonl(Path(tmp) / "audit.log", events)], dataset=root)
+        ds = k8saudit.open(root)
+        end = int(ds.sql("SELECT epoch_us(max(last)) AS e FROM observation").item())
+        limits = {"max_requests_inflight": ro_limit, "max_mutating_requests_inflight": mu_limit}
+        over_time = ds.inflight(every=f"{every}s", **limits)
+        peaks = ds.inflight_peaks(**limits)
+    noon = int(_NOON.timestamp()) * 1_000_000
+    expected_rows: dict[int, dict[str, Any]] = {}
+    for readonly, limit in ((True, ro_limit), (False, mu_limit)):
+        held = [
+            (noon + start, noon + start + length if length is not None else end)
+            for start, length, ro in requests
+            if ro == readonly
+        ]
+        if not held:
+            continue
+        kind = "readonly" if readonly else "mutating"
+        intervals, pool = _reference(held, every * 1_000_000, limit, end)
+        for start, (interval_peak, interval_full) in intervals.items():
+            row = expected_rows.setdefault(start, {"readonly": (0, 0), "mutating": (0, 0)})
+            row[kind] = (interval_peak, interval_full)
+        if pool is None:
+            assert peaks.filter(kind=kind).height == 0
+            continue
+        peak, first, full, found = pool
+        got = peaks.filter(kind=kind).row(0, named=True)
+        assert (got["peak"], got["extra_429s"]) == (peak, found)
+        assert got["peak_at"] == datetime.fromtimestamp(first / 1e6, UTC)
+        assert abs(got["full_s"] - full / 1e6) < 0.0011
+    assert over_time["interval_start"].to_list() == [
+        datetime.fromtimestamp(s / 1e6, UTC) for s in sorted(expected_rows)
+    ]
+    for got, start in zip(over_time.iter_rows(named=True), sorted(expected_rows), strict=True):
+        want = expected_rows[start]
+        assert (got["readonly_peak"], got["mutating_peak"]) == (
+            want["readonly"][0],
+            want["mutating"][0],
+        )
+        assert abs(got["readonly_full_s"] - want["readonly"][1] / 1e6) < 0.0011
+        assert abs(got["mutating_full_s"] - want["mutating"][1] / 1e6) < 0.0011
