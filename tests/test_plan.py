@@ -44,7 +44,11 @@ def test_the_hash_is_of_the_stored_bytes_and_the_lines_of_the_content(
 
 def test_a_damaged_stream_is_hashed_and_its_lines_are_not_counted(tmp_path: Path) -> None:
     stored = gzip.compress(TEXT)
-    for damaged in (stored[: len(stored) // 2], stored[:100] + b"\0" * 50 + stored[150:]):
+    for damaged in (
+        stored[: len(stored) // 2],  # truncated: EOFError
+        stored[:100] + b"\0" * 50 + stored[150:],  # a wrong CRC: BadGzipFile
+        stored[:10] + b"\x07" + stored[11:],  # a deflate block of no type: isal_zlib.error
+    ):
         source = _source(tmp_path / "cut.gz", damaged)
         assert hash_and_count(source) == (xxhash.xxh3_128(damaged).hexdigest(), None)
 

@@ -23,15 +23,19 @@ from typing import Any, Protocol, cast
 import numpy as np
 import xxhash
 import zstandard
+from isal import isal_zlib
 
 from k8saudit.exceptions import InputError
 from k8saudit.io import Compression, SourceFile, compression_of, decompressed
 
 HASH_CHUNK = 16 << 20
 NEWLINE = ord("\n")
-#: what decompressing a damaged (truncated, corrupt) stream raises; an error reading the file
-#: itself is not one of them (the file is unreadable: raised as before)
-DAMAGED_STREAM = (gzip.BadGzipFile, EOFError, zlib.error, zstandard.ZstdError)
+#: ISA-L's error of a damaged deflate stream (a class: isal's stubs declare an instance)
+ISAL_ERROR = cast("type[Exception]", isal_zlib.error)
+#: what decompressing a damaged (truncated, corrupt) stream raises (``io.decompressed``: gzip
+#: through ISA-L); an error reading the file itself is not one of them (the file is unreadable:
+#: raised as before)
+DAMAGED_STREAM = (gzip.BadGzipFile, EOFError, zlib.error, ISAL_ERROR, zstandard.ZstdError)
 
 
 @dataclass
