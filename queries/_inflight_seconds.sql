@@ -4,15 +4,14 @@
 -- is): per UTC second of the window, apiserver and pool, the most requests in flight at any
 -- instant of it (`peak`, with the level held on into it from before), `peak_from`: the
 -- earliest instant that level began at, when it began in this second (NULL when it was only
--- held on into it: it began in an earlier second, which has it), the most seats (`seats_peak`), the
--- microseconds every seat of the pool was taken (`full_us`, the pool at or above its limit;
--- NULL on the '(total)' rows, which have no limit) and `found_full`: the requests received
--- then that found every seat taken by the others in flight (those received before it and not
--- completed by then). Each level counts in the second it begins in, for the part of it inside;
--- the last level of a second (the latest end) is carried into the seconds it goes on into, so
--- a level held for an hour makes 3,600 rows rather than every level a row per second.
--- A report reads this once for both (`-- keep: yes`): a few rows per second instead of one
--- per change.
+-- held on into it: it began in an earlier second, which has it), the most seats
+-- (`seats_peak`), the microseconds every seat of the pool was taken (`full_us`, the pool at
+-- or above its limit; NULL on the '(total)' rows, which have no limit) and `found_full`: the
+-- requests received then that found every seat taken by the others in flight (those received
+-- before it and not completed by then). Each level counts in the second it begins in, for the
+-- part of it inside; the last level of a second (the latest end) is carried into the seconds
+-- it goes on into, so a level held for an hour makes 3,600 rows. A report reads this once for
+-- both (`-- keep: yes`): a few rows per second instead of one per change.
 -- filters: common
 -- keep: yes
 -- param: max_requests_inflight INTEGER = 400  -- the readonly limit of each apiserver
