@@ -18,15 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import k8saudit
+from k8saudit.formats import access_patterns
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.ingestion.staging import Stager, connect
 from k8saudit.io import SourceFile, compression_of, iter_lines
+from k8saudit.sqlfiles import run_sql
 from tests.test_access_fast import (
     CRI_TIME,
     JOURNALD_PREFIX,
@@ -37,6 +40,7 @@ from tests.test_access_fast import (
     klog_header,
     structured_message,
 )
+from tests.test_access_fast import pick as pick_values
 from tests.test_access_fast import summary as reference_summary
 
 #: what the staging table adds to the raw event columns
@@ -205,3 +209,62 @@ def test_a_tz_other_than_utc_is_left_to_the_vectorised_reader(tmp_path: Path) ->
     assert utc.requests_after == berlin.requests_after == 6
     assert utc.first is not None and berlin.first is not None
     assert (utc.first - berlin.first).total_seconds() == 3600
+
+
+@st.composite
+def structured_candidate(draw: st.DrawFn) -> str:
+    """A line near the structured pattern: canonical or odd, with a few characters now and
+    then replaced, inserted or removed (a quote, a backslash, a space, a digit...)."""
+    line = draw(klog_header(draw(st.booleans()))) + draw(
+        st.one_of(structured_message(False), structured_message(True), glog_message(True))
+    )
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        at = draw(st.integers(0, len(line)))
+        text = draw(pick_values(True, st.sampled_from(['"', "\\", " ", "0", "A", "=", "µ"]),
+                                st.sampled_from(["", "]", "h", "m", ".", '""'])))  # fmt: skip
+        line = line[:at] + text + line[at + draw(st.integers(0, 2)) :]
+    # one physical line each
+    return line.replace("\n", " ").replace("\r", " ")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(structured_candidate(), access_line()), min_size=1, max_size=40))
+def test_structured_lines_are_the_pattern_s_pieces(lines: list[str]) -> None:
+    """access_structured.sql checks a structured line piece by piece between its quotes: it
+    takes exactly the lines ``access_patterns.STRUCTURED`` takes (DuckDB's own regexp_matches
+    the judge), save those with a backslash anywhere, which it leaves to the other readers."""
+    con = duckdb.connect()
+    try:
+        run_sql(con, "access_structured")
+        found, expected = zip(*con.execute(
+            "SELECT structured_pieces(line, string_split(line, '\"'), $header, $duration), "
+            "coalesce(regexp_matches(line, $pattern) AND NOT contains(line, '\\'), false) "
+            "FROM unnest($lines) WITH ORDINALITY AS t(line, n) ORDER BY n",
+            {"header": access_patterns.HEADER, "duration": access_patterns.DURATION,
+             "pattern": access_patterns.STRUCTURED, "lines": lines},
+        ).fetchall(), strict=True)  # fmt: skip
+    finally:
+        con.close()
+    assert found == expected
+
+
+def test_the_pieces_take_canonical_structured_lines() -> None:
+    """Both shapes (APF fields or not) are taken, a backslash in a value or a quote too many is
+    not (so that the test above compares lines of both kinds)."""
+    plain = S.format(md="0204").replace(' apf_pl="system" apf_fs="system-nodes" apf_iseats=1 '
+                                        'apf_fseats=0 apf_additionalLatency="0s" '
+                                        'apf_execution_time="606.449ms"', "")  # fmt: skip
+    lines = [S.format(md="0204"), plain, S.format(md="0204").replace("kubelet", 'ku\\"b'),
+             plain.replace("/pods", "/p\\ods"), G.format(md="0204")]  # fmt: skip
+    con = duckdb.connect()
+    try:
+        run_sql(con, "access_structured")
+        found = [taken for (taken,) in con.execute(
+            "SELECT structured_pieces(line, string_split(line, '\"'), $header, $duration) "
+            "FROM unnest($lines) WITH ORDINALITY AS t(line, n) ORDER BY n",
+            {"header": access_patterns.HEADER, "duration": access_patterns.DURATION,
+             "lines": lines},
+        ).fetchall()]  # fmt: skip
+    finally:
+        con.close()
+    assert found == [True, True, False, False, False]

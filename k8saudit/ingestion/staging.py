@@ -174,7 +174,8 @@ class Stager:
             "max_line": MAX_LINE_BYTES,
             "source_file": source.display,
             "year": year,
-            "structured": access_patterns.STRUCTURED,
+            "header": access_patterns.HEADER,
+            "duration": access_patterns.DURATION,
             "glog": access_patterns.GLOG,
             "cri": access_patterns.CRI,
             "journald": access_patterns.JOURNALD,
@@ -183,6 +184,7 @@ class Stager:
         }
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
+            run_sql(self.con, "access_structured")
             run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines or unfit or new_year:

@@ -8,18 +8,20 @@
 -- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
 -- by log_lines.sql's read_csv, on every core, in file order (the caller sets
 -- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
--- groups), its fields then cut out at the separators a pattern vouched for (the quotes of a
--- structured line, which no value holds; the spaces of a glog line), as the polars reader cuts
--- them. The klog clock is read in UTC; durations as goduration reads them, into integer
+-- groups; a structured line's pieces between its quotes, each against its own: `classified`),
+-- its fields then cut out at the separators a pattern vouched for (the quotes of a structured
+-- line, which no value holds; the spaces of a glog line), as the polars reader cuts them. The klog clock is read in UTC; durations as goduration reads them, into integer
 -- nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
--- param: structured VARCHAR  -- access_patterns.STRUCTURED
+-- param: header VARCHAR  -- access_patterns.HEADER
+-- param: duration VARCHAR  -- access_patterns.DURATION
 -- param: glog VARCHAR  -- access_patterns.GLOG
 -- param: cri VARCHAR  -- access_patterns.CRI
 -- param: journald VARCHAR  -- access_patterns.JOURNALD
 -- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
 -- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
+-- (structured_pieces: access_structured.sql, which the caller runs first)
 -- A Go duration that matched access_patterns.DURATION ([Nh][Nm]N[.N]unit) in integer
 -- nanoseconds, read group by group as access_fast._duration_ns reads its digits.
 CREATE OR REPLACE TEMP MACRO go_unit_ns(text) AS CASE
@@ -77,12 +79,17 @@ unwrapped AS (
         END AS k
     FROM prefixed
 ),
+quoted AS (
+    SELECT
+        *,
+        CASE WHEN contains(k, '"HTTP" verb="') THEN string_split(k, '"') END AS _pieces
+    FROM unwrapped
+),
 classified AS (
     SELECT
         *,
-        coalesce(contains(k, '"HTTP" verb="') AND regexp_matches(k, $structured), false)
-            AS _structured
-    FROM unwrapped
+        structured_pieces(k, _pieces, $header, $duration) AS _structured
+    FROM quoted
 ),
 eras AS (
     SELECT
@@ -93,7 +100,7 @@ eras AS (
 cut AS (
     SELECT
         *,
-        CASE WHEN _structured THEN string_split(k, '"') END AS q,
+        CASE WHEN _structured THEN _pieces END AS q,
         CASE WHEN _glog
             THEN string_split(ltrim(k[strpos(k, ']') + 1:], ' '), ' ') END AS w
     FROM eras
