@@ -181,7 +181,6 @@ class Stager:
             "year": year,
             "header": access_patterns.HEADER,
             "duration": access_patterns.DURATION,
-            "glog": access_patterns.GLOG,
             "cri": access_patterns.CRI,
             "journald": access_patterns.JOURNALD,
             "verb_names": list(K8S_VERBS),
@@ -189,7 +188,7 @@ class Stager:
         }
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
-            run_sql(self.con, "access_structured")
+            run_sql(self.con, "access_pieces")
             run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines or unfit or new_year:

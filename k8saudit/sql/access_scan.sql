@@ -7,21 +7,21 @@
 -- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
 -- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
 -- by log_lines.sql's read_csv, on every core, in file order (the caller sets
--- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
--- groups; a structured line's pieces between its quotes, each against its own: `classified`),
--- its fields then cut out at the separators a pattern vouched for (the quotes of a structured
--- line, which no value holds; the spaces of a glog line), as the polars reader cuts them. The klog clock is read in UTC; durations as goduration reads them, into integer
--- nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
+-- preserve_insertion_order: rowid + 1 is the line), unwrapped (the wrapper's pattern, a DFA
+-- over its prefix), told apart by its era's pattern piece by piece (access_pieces.sql: the
+-- line cut at the separators the pattern puts between its fields, the quotes of a structured
+-- line, the spaces of a glog line, each piece checked against its part of the pattern), its
+-- fields then the pieces, as the polars reader cuts them. The klog clock is read in UTC;
+-- durations as goduration reads them, into integer nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
 -- param: header VARCHAR  -- access_patterns.HEADER
 -- param: duration VARCHAR  -- access_patterns.DURATION
--- param: glog VARCHAR  -- access_patterns.GLOG
 -- param: cri VARCHAR  -- access_patterns.CRI
 -- param: journald VARCHAR  -- access_patterns.JOURNALD
 -- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
 -- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
--- (structured_pieces: access_structured.sql, which the caller runs first)
+-- (structured_pieces, glog_pieces: access_pieces.sql, which the caller runs first)
 -- A Go duration that matched access_patterns.DURATION ([Nh][Nm]N[.N]unit) in integer
 -- nanoseconds, read group by group as access_fast._duration_ns reads its digits.
 CREATE OR REPLACE TEMP MACRO go_unit_ns(text) AS CASE
@@ -91,18 +91,26 @@ classified AS (
         structured_pieces(k, _pieces, $header, $duration) AS _structured
     FROM quoted
 ),
+spaced AS (
+    SELECT
+        *,
+        -- a glog line's message: after the header's `]` and one optional space
+        CASE WHEN NOT _structured THEN string_split(
+            k[strpos(k, ']') + 1 + (k[strpos(k, ']') + 1] = ' ')::INTEGER:], ' '
+        ) END AS _words
+    FROM classified
+),
 eras AS (
     SELECT
         *,
-        NOT _structured AND coalesce(regexp_matches(k, $glog), false) AS _glog
-    FROM classified
+        NOT _structured AND glog_pieces(k, _words, $header, $duration) AS _glog
+    FROM spaced
 ),
 cut AS (
     SELECT
         *,
         CASE WHEN _structured THEN _pieces END AS q,
-        CASE WHEN _glog
-            THEN string_split(ltrim(k[strpos(k, ']') + 1:], ' '), ' ') END AS w
+        CASE WHEN _glog THEN _words END AS w
     FROM eras
 ),
 fields AS (
