@@ -250,8 +250,8 @@ def pieces_and_patterns(lines: list[str]) -> list[tuple[bool, bool, bool, bool]]
         return [tuple(row) for row in con.execute(
             "SELECT structured_pieces(line, string_split(line, '\"'), $header, $duration), "
             "coalesce(regexp_matches(line, $structured) AND NOT contains(line, '\\'), false), "
-            "glog_pieces(line, string_split(line[strpos(line, ']') + 1 "
-            "+ (line[strpos(line, ']') + 1] = ' ')::INTEGER:], ' '), $header, $duration), "
+            "glog_pieces(line, string_split(regexp_replace(line, '^[^\\]]*\\] ?', ''), ' '), "
+            "$header, $duration), "
             "coalesce(regexp_matches(line, $glog), false) "
             "FROM unnest($lines) WITH ORDINALITY AS t(line, n) ORDER BY n",
             {"header": access_patterns.HEADER, "duration": access_patterns.DURATION,

@@ -64,17 +64,19 @@ WITH wrapped AS (
 prefixed AS (
     SELECT
         *,
-        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident)
-        CASE WHEN _journald THEN split_part(line[17:], ' ', 1) END AS _host
+        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident).
+        -- Here and below a prefix is cut off with a regular expression, not sliced off at a
+        -- position: DuckDB counts a slice's characters from the start of the line, 3-5x the
+        -- cost on these lines.
+        CASE WHEN _journald THEN regexp_extract(line, '^.{16}([^ ]+)', 1) END AS _host
     FROM wrapped
 ),
 unwrapped AS (
     SELECT
         *,
         CASE
-            WHEN _cri THEN line[strpos(line, 'Z std') + 11:]
-            WHEN _journald
-                THEN line[17 + length(_host) + strpos(line[17 + length(_host):], ':') + 1:]
+            WHEN _cri THEN regexp_replace(line, $cri, '')
+            WHEN _journald THEN regexp_replace(line, $journald, '')
             ELSE line
         END AS k
     FROM prefixed
@@ -95,9 +97,8 @@ spaced AS (
     SELECT
         *,
         -- a glog line's message: after the header's `]` and one optional space
-        CASE WHEN NOT _structured THEN string_split(
-            k[strpos(k, ']') + 1 + (k[strpos(k, ']') + 1] = ' ')::INTEGER:], ' '
-        ) END AS _words
+        CASE WHEN NOT _structured THEN string_split(regexp_replace(k, '^[^\]]*\] ?', ''), ' ')
+            END AS _words
     FROM classified
 ),
 eras AS (
