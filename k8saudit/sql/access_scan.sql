@@ -12,7 +12,8 @@
 -- line cut at the separators the pattern puts between its fields, the quotes of a structured
 -- line, the spaces of a glog line, each piece checked against its part of the pattern), its
 -- fields then the pieces, as the polars reader cuts them. The klog clock is read in UTC;
--- durations as goduration reads them, into integer nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
+-- durations as goduration reads them, into integer nanoseconds. It reads `lines`:
+-- log_lines.sql (run_sql's `reading`), with its parameters.
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
 -- param: header VARCHAR  -- access_patterns.HEADER
