@@ -160,6 +160,17 @@ def arrow_schema(name: str) -> pa.Schema:
     return pa.schema([(column, arrow_types[kind]) for column, kind in types.items()])
 
 
+def empty_relation(types: dict[str, str]) -> str:
+    """The SQL of a relation with no rows and the columns ``types`` (name -> DuckDB type), such as
+    ``RAW_EVENT_TYPES``: a table takes its columns from it without pyarrow being imported.
+
+    >>> empty_relation({"a": "INTEGER", "level": "VARCHAR[]"})
+    'SELECT NULL::INTEGER AS "a", NULL::VARCHAR[] AS "level" LIMIT 0'
+    """
+    columns = ", ".join(f'NULL::{kind} AS "{name}"' for name, kind in types.items())
+    return f"SELECT {columns} LIMIT 0"
+
+
 def __getattr__(name: str) -> pa.Schema:
     # the Arrow schemas are built (and pyarrow imported) only when first asked for
     if name in ("RAW_EVENT_SCHEMA", "REQUEST_SCHEMA"):

@@ -18,15 +18,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import k8saudit
+from k8saudit.formats import access_patterns
 from k8saudit.formats.access_log import parse_access_log
 from k8saudit.ingestion.staging import Stager, connect
 from k8saudit.io import SourceFile, compression_of, iter_lines
+from k8saudit.sqlfiles import run_sql
 from tests.test_access_fast import (
     CRI_TIME,
     JOURNALD_PREFIX,
@@ -37,6 +40,7 @@ from tests.test_access_fast import (
     klog_header,
     structured_message,
 )
+from tests.test_access_fast import pick as pick_values
 from tests.test_access_fast import summary as reference_summary
 
 #: what the staging table adds to the raw event columns
@@ -205,3 +209,85 @@ def test_a_tz_other_than_utc_is_left_to_the_vectorised_reader(tmp_path: Path) ->
     assert utc.requests_after == berlin.requests_after == 6
     assert utc.first is not None and berlin.first is not None
     assert (utc.first - berlin.first).total_seconds() == 3600
+
+
+@st.composite
+def structured_candidate(draw: st.DrawFn) -> str:
+    """A line near the structured pattern: canonical or odd, with a few characters now and
+    then replaced, inserted or removed (a quote, a backslash, a space, a digit...)."""
+    line = draw(klog_header(draw(st.booleans()))) + draw(
+        st.one_of(structured_message(False), structured_message(True), glog_message(True))
+    )
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        at = draw(st.integers(0, len(line)))
+        text = draw(pick_values(True, st.sampled_from(['"', "\\", " ", "0", "A", "=", "µ"]),
+                                st.sampled_from(["", "]", "h", "m", ".", '""'])))  # fmt: skip
+        line = line[:at] + text + line[at + draw(st.integers(0, 2)) :]
+    # one physical line each
+    return line.replace("\n", " ").replace("\r", " ")
+
+
+@st.composite
+def glog_candidate(draw: st.DrawFn) -> str:
+    """A line near the glog pattern, as ``structured_candidate`` is near the structured one."""
+    line = draw(klog_header(draw(st.booleans()))) + draw(
+        st.one_of(glog_message(False), glog_message(True), structured_message(True))
+    )
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        at = draw(st.integers(0, len(line)))
+        text = draw(pick_values(True, st.sampled_from([" ", "[", "]", "(", ")", ":", "0", "A"]),
+                                st.sampled_from(["", "  ", "\t", "µs", "é", "\\"])))  # fmt: skip
+        line = line[:at] + text + line[at + draw(st.integers(0, 2)) :]
+    return line.replace("\n", " ").replace("\r", " ")
+
+
+def pieces_and_patterns(lines: list[str]) -> list[tuple[bool, bool, bool, bool]]:
+    """Per line: (structured_pieces, the structured pattern with no backslash in the line,
+    glog_pieces, the glog pattern), all in DuckDB, its message cut as access_scan.sql cuts it."""
+    con = duckdb.connect()
+    try:
+        run_sql(con, "access_pieces")
+        return [tuple(row) for row in con.execute(
+            "SELECT structured_pieces(line, string_split(line, '\"'), $header, $duration), "
+            "coalesce(regexp_matches(line, $structured) AND NOT contains(line, '\\'), false), "
+            "glog_pieces(line, string_split(regexp_replace(line, '^[^\\]]*\\] ?', ''), ' '), "
+            "$header, $duration), "
+            "coalesce(regexp_matches(line, $glog), false) "
+            "FROM unnest($lines) WITH ORDINALITY AS t(line, n) ORDER BY n",
+            {"header": access_patterns.HEADER, "duration": access_patterns.DURATION,
+             "structured": access_patterns.STRUCTURED, "glog": access_patterns.GLOG,
+             "lines": lines},
+        ).fetchall()]  # fmt: skip
+    finally:
+        con.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(structured_candidate(), glog_candidate(), access_line()), min_size=1, max_size=40
+    )
+)
+def test_the_pieces_are_the_patterns(lines: list[str]) -> None:
+    """access_pieces.sql tells the eras apart piece by piece: it takes exactly the lines
+    ``access_patterns.STRUCTURED`` and ``GLOG`` take (DuckDB's own regexp_matches the judge),
+    save structured lines with a backslash anywhere, which it leaves to the other readers."""
+    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
+    for structured, structured_pattern, glog, glog_pattern in pieces_and_patterns(lines):
+        assert structured == structured_pattern
+        assert glog == glog_pattern
+
+
+def test_the_pieces_take_canonical_lines() -> None:
+    """Both structured shapes (APF fields or not) and the glog line are taken, a backslash in a
+    structured value is not, a glog line with a backslash is (so that the test above compares
+    lines of every kind)."""
+    plain = S.format(md="0204").replace(' apf_pl="system" apf_fs="system-nodes" apf_iseats=1 '
+                                        'apf_fseats=0 apf_additionalLatency="0s" '
+                                        'apf_execution_time="606.449ms"', "")  # fmt: skip
+    lines = [S.format(md="0204"), plain, S.format(md="0204").replace("kubelet", 'ku\\"b'),
+             plain.replace("/pods", "/p\\ods"), G.format(md="0204"),
+             G.format(md="0204").replace("[k ", "[a b\\c  [d] ")]  # fmt: skip
+    found = [(structured, glog) for structured, _, glog, _ in pieces_and_patterns(lines)]
+    assert found == [(True, False), (True, False), (False, False), (False, False),
+                     (False, True), (False, True)]  # fmt: skip

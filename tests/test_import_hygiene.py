@@ -86,3 +86,30 @@ def test_an_audit_log_ingest_never_imports_polars(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0] == "1 []"
+
+
+def test_an_ingest_of_canonical_logs_imports_no_arrow_or_numpy(tmp_path: Path) -> None:
+    """pyarrow and numpy (~0.15 s of CPU to import) serve lines read in Python only: audit logs
+    and canonical access logs of either era, which DuckDB reads alone, go without them."""
+    (tmp_path / "audit.log").write_text(
+        '{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", '
+        '"auditID": "a", "stage": "ResponseComplete", "requestURI": "/api/v1/pods", '
+        '"verb": "list", "requestReceivedTimestamp": "2019-02-04T12:00:00Z", '
+        '"stageTimestamp": "2019-02-04T12:00:01Z"}\n'
+    )
+    (tmp_path / "kube-apiserver.log").write_text(
+        'I0204 12:00:00.682897       1 httplog.go:132] "HTTP" verb="LIST" URI="/api/v1/pods" '
+        'latency="676.473ms" userAgent="kubelet/v1.14.10" audit-ID="b" srcIP="10.0.46.149:4015" '
+        "resp=200\n"
+        "I0204 19:04:54.684870 1 wrap.go:47] GET /api/v1/nodes: (7m39.000719686s) 429 "
+        "[k 1.2.3.4:5]\n"
+    )
+    code = (
+        "import sys, k8saudit\n"
+        f"report = k8saudit.ingest([{str(tmp_path)!r}], dataset={str(tmp_path / 'ds')!r}, "
+        "year=2019)\n"
+        "print(report.requests_after, sorted(m for m in ('polars', 'pyarrow', 'numpy') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == "3 []"

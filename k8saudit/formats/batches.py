@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+from k8saudit.schema import arrow_schema
 
-from k8saudit.schema import RAW_EVENT_SCHEMA
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: longest reject text kept (the rejects file is for a human to look at, not a copy of the input)
 MAX_REJECT_TEXT = 2000
@@ -101,8 +102,11 @@ def rows_to_table(rows: list[tuple[Any, ...]], source_file: str) -> pa.Table:
     """
     n = len(rows)
     columns = dict(zip(ROW_COLUMNS, zip(*rows, strict=True), strict=False)) if rows else {}
+    import pyarrow as pa  # here: sniffing a file imports this module, and needs no Arrow
+
+    schema = arrow_schema("RAW_EVENT_SCHEMA")
     arrays: list[pa.Array] = []
-    for schema_field in RAW_EVENT_SCHEMA:
+    for schema_field in schema:
         name = schema_field.name
         values = columns.get(name)
         if name == "source_file":
@@ -116,7 +120,7 @@ def rows_to_table(rows: list[tuple[Any, ...]], source_file: str) -> pa.Table:
                 arrays.append(pa.array(values, schema_field.type))
             except UnicodeEncodeError:  # lone surrogates (surrogateescape-decoded input)
                 arrays.append(pa.array(_clean_surrogates(values), schema_field.type))
-    return pa.Table.from_arrays(arrays, schema=RAW_EVENT_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _clean_surrogates(values: tuple[Any, ...]) -> list[Any]:

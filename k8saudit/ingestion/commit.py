@@ -23,7 +23,7 @@ import duckdb
 
 from k8saudit.ingestion.parts import WrittenPart, parse_day, write_days
 from k8saudit.progress import MergeSteps
-from k8saudit.schema import REQUEST_SCHEMA
+from k8saudit.schema import arrow_schema
 from k8saudit.sqlfiles import internal_sql, run_sql
 from k8saudit.store import (
     FileEntry,
@@ -90,7 +90,7 @@ def reconcile(
     days = {p.entry.day for p in new_parts} | {p.day for p in touched}
     all_days = sorted({parse_day(day) for day in days}, key=str)
     steps.add(len(all_days))
-    con.register("_request_schema", REQUEST_SCHEMA.empty_table())
+    con.register("_request_schema", arrow_schema("REQUEST_SCHEMA").empty_table())
     try:
         merged = write_days(
             con, relations, {"files": new + stored}, all_days, work / "merged", run_id, steps

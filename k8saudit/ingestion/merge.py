@@ -28,7 +28,7 @@ from k8saudit.ingestion.commit import commit_run, run_area
 from k8saudit.ingestion.parts import parse_day, write_days
 from k8saudit.ingestion.staging import connect
 from k8saudit.progress import IngestProgress, MergeSteps, Progress
-from k8saudit.schema import REQUEST_SCHEMA
+from k8saudit.schema import arrow_schema
 from k8saudit.sqlfiles import internal_sql
 from k8saudit.store import (
     FileEntry,
@@ -104,7 +104,7 @@ def merge(
             "merged": internal_sql("merge_requests"),
             "day_rows": internal_sql("merged_of_day"),
         }
-        con.register("_request_schema", REQUEST_SCHEMA.empty_table())
+        con.register("_request_schema", arrow_schema("REQUEST_SCHEMA").empty_table())
         merged = write_days(
             con, relations, {"files": files}, all_days, work / "merged", run_id, steps
         )

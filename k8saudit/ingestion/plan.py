@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-import numpy as np
 import xxhash
 import zstandard
 from isal import isal_zlib
@@ -194,13 +193,12 @@ class _Hashing(io.RawIOBase):
 def _count_lines(stream: _Readable) -> int:
     newlines = 0
     last = NEWLINE
-    # one buffer, read into again and again: fresh 16 MB objects cost page faults
-    buffer = memoryview(bytearray(HASH_CHUNK))
+    # one buffer, read into again and again: fresh 16 MB objects cost page faults; counted in
+    # place (5.8 ms per 16 MB, numpy 5.1 ms, but numpy costs 0.1 s of CPU to import)
+    buffer = bytearray(HASH_CHUNK)
     while size := stream.readinto(buffer):
-        chunk = buffer[:size]
-        # numpy counts ~4x faster than bytes.count
-        newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == NEWLINE))
-        last = chunk[-1]
+        newlines += buffer.count(b"\n", 0, size)
+        last = buffer[size - 1]
     return newlines + (last != NEWLINE)
 
 

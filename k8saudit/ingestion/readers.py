@@ -23,14 +23,11 @@ from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
-from k8saudit.formats import access_log, legacy_audit
 from k8saudit.formats.audit_json import EVENT_COLUMNS, INJECTED_COLUMNS, MAX_LINE_BYTES
-from k8saudit.formats.batches import ParsedBatch
 from k8saudit.formats.detect import Format
 from k8saudit.formats.envelopes import Item, unwrap
 from k8saudit.formats.gke import gke_entry_to_raw
@@ -40,7 +37,12 @@ from k8saudit.ingestion.apiservers import Attribution
 from k8saudit.ingestion.clock import ClockYear, first_klog_month
 from k8saudit.ingestion.staging import Stager
 from k8saudit.io import BOM, SourceFile, iter_lines, open_binary, open_text, read_ahead
-from k8saudit.schema import RAW_EVENT_COLUMNS, RAW_EVENT_SCHEMA
+from k8saudit.schema import RAW_EVENT_COLUMNS, arrow_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from k8saudit.formats.batches import ParsedBatch
 
 REJECT_TEXT_LIMIT = 4096  # characters of a rejected line kept in the rejects file
 ARROW_BATCH_ROWS = 65536  # rows built in Python are staged in batches of this size
@@ -230,6 +232,10 @@ class _ItemSink:
 
     def _finish_access(self) -> None:
         """Read the access-log text found inside JSON records (AKS, docker json-file)."""
+        import pyarrow as pa
+
+        from k8saudit.formats import access_log
+
         origin = self.access_lines  # the parser numbers them 1.. in this order
         stated = self.access_years.most_common(1)[0][0] if self.access_years else None
         clock_year = self.stager.clock.resolve(
@@ -276,8 +282,10 @@ def _json_default(value: object) -> str:
 
 def raw_table(rows: list[dict[str, Any]]) -> pa.Table:
     """An Arrow table of ``RAW_EVENT_SCHEMA`` from row dicts (missing keys are null)."""
+    import pyarrow as pa
+
     columns = {name: [row.get(name) for row in rows] for name in RAW_EVENT_COLUMNS}
-    return pa.Table.from_pydict(columns, schema=RAW_EVENT_SCHEMA)
+    return pa.Table.from_pydict(columns, schema=arrow_schema("RAW_EVENT_SCHEMA"))
 
 
 def read_json_lines(stager: Stager, source: SourceFile) -> FileResult:
@@ -403,6 +411,8 @@ def read_access_or_legacy(
             return result
     with ExitStack() as stack:
         if fmt is Format.LEGACY_AUDIT:
+            from k8saudit.formats import legacy_audit
+
             batches = legacy_audit.parse_legacy_audit(
                 iter_lines(source), source_file=source.display
             )

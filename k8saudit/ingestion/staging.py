@@ -13,10 +13,9 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from k8saudit.exceptions import UsageError
 from k8saudit.formats import access_patterns
@@ -29,8 +28,11 @@ from k8saudit.interrupts import watch
 from k8saudit.io import SourceFile
 from k8saudit.progress import track_progress
 from k8saudit.query_loader import compose
-from k8saudit.schema import RAW_EVENT_SCHEMA
+from k8saudit.schema import RAW_EVENT_TYPES, empty_relation
 from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1400MB"
@@ -93,9 +95,10 @@ class Stager:
         self._batches = 0
         self._files = 0
         self._counts: dict[int, tuple[int, int, int]] = {}
-        con.register("_raw_schema", RAW_EVENT_SCHEMA.empty_table())
-        run_sql(con, "staged_table")
-        con.unregister("_raw_schema")
+        # from the DuckDB types: a run that stages nothing through Arrow never imports pyarrow
+        con.execute(
+            compose(internal_sql("staged_table"), raw_schema=empty_relation(RAW_EVENT_TYPES))
+        ).fetchall()
         self.in_place = InPlaceFiles(con, self.next_batch)
         run_sql(con, "run_keys")
 
@@ -144,6 +147,8 @@ class Stager:
 
         ``items`` ranks each row among the rows of the same source line (default: all 0).
         """
+        import pyarrow as pa
+
         ranks = pa.array(items if items is not None else [0] * table.num_rows, pa.int32())
         self.con.register("_raw_arrow", table.append_column("_item", ranks))
         try:
@@ -174,8 +179,8 @@ class Stager:
             "max_line": MAX_LINE_BYTES,
             "source_file": source.display,
             "year": year,
-            "structured": access_patterns.STRUCTURED,
-            "glog": access_patterns.GLOG,
+            "header": access_patterns.HEADER,
+            "duration": access_patterns.DURATION,
             "cri": access_patterns.CRI,
             "journald": access_patterns.JOURNALD,
             "verb_names": list(K8S_VERBS),
@@ -183,6 +188,7 @@ class Stager:
         }
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
+            run_sql(self.con, "access_pieces")
             run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines or unfit or new_year:

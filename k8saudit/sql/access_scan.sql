@@ -7,19 +7,22 @@
 -- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
 -- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
 -- by log_lines.sql's read_csv, on every core, in file order (the caller sets
--- preserve_insertion_order: rowid + 1 is the line), told apart by the patterns (DFAs: no
--- groups), its fields then cut out at the separators a pattern vouched for (the quotes of a
--- structured line, which no value holds; the spaces of a glog line), as the polars reader cuts
--- them. The klog clock is read in UTC; durations as goduration reads them, into integer
--- nanoseconds. It reads `lines`: log_lines.sql (run_sql's `reading`), with its parameters.
+-- preserve_insertion_order: rowid + 1 is the line), unwrapped (the wrapper's pattern, a DFA
+-- over its prefix), told apart by its era's pattern piece by piece (access_pieces.sql: the
+-- line cut at the separators the pattern puts between its fields, the quotes of a structured
+-- line, the spaces of a glog line, each piece checked against its part of the pattern), its
+-- fields then the pieces, as the polars reader cuts them. The klog clock is read in UTC;
+-- durations as goduration reads them, into integer nanoseconds. It reads `lines`:
+-- log_lines.sql (run_sql's `reading`), with its parameters.
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
--- param: structured VARCHAR  -- access_patterns.STRUCTURED
--- param: glog VARCHAR  -- access_patterns.GLOG
+-- param: header VARCHAR  -- access_patterns.HEADER
+-- param: duration VARCHAR  -- access_patterns.DURATION
 -- param: cri VARCHAR  -- access_patterns.CRI
 -- param: journald VARCHAR  -- access_patterns.JOURNALD
 -- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
 -- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
+-- (structured_pieces, glog_pieces: access_pieces.sql, which the caller runs first)
 -- A Go duration that matched access_patterns.DURATION ([Nh][Nm]N[.N]unit) in integer
 -- nanoseconds, read group by group as access_fast._duration_ns reads its digits.
 CREATE OR REPLACE TEMP MACRO go_unit_ns(text) AS CASE
@@ -54,48 +57,66 @@ CREATE TEMP TABLE _access_scan AS
 WITH wrapped AS (
     SELECT
         line,
-        coalesce(line[1] BETWEEN '1' AND '9' AND regexp_matches(line, $cri), false) AS _cri,
-        coalesce(line[1] BETWEEN 'A' AND 'S' AND regexp_matches(line, $journald), false)
-            AS _journald
+        -- (substring, not a slice such as line[1]: a slice costs 2x, more on a long line)
+        coalesce(
+            substring(line, 1, 1) BETWEEN '1' AND '9' AND regexp_matches(line, $cri), false
+        ) AS _cri,
+        coalesce(
+            substring(line, 1, 1) BETWEEN 'A' AND 'S' AND regexp_matches(line, $journald), false
+        ) AS _journald
     FROM lines
 ),
 prefixed AS (
     SELECT
         *,
-        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident)
-        CASE WHEN _journald THEN split_part(line[17:], ' ', 1) END AS _host
+        -- a journald prefix: `Mon DD hh:mm:ss host ident[pid]: ` (no colon in the ident).
+        -- Here and below a prefix is cut off with a regular expression, not sliced off at a
+        -- position: DuckDB counts a slice's characters from the start of the line, 3-5x the
+        -- cost on these lines.
+        CASE WHEN _journald THEN regexp_extract(line, '^.{16}([^ ]+)', 1) END AS _host
     FROM wrapped
 ),
 unwrapped AS (
     SELECT
         *,
         CASE
-            WHEN _cri THEN line[strpos(line, 'Z std') + 11:]
-            WHEN _journald
-                THEN line[17 + length(_host) + strpos(line[17 + length(_host):], ':') + 1:]
+            WHEN _cri THEN regexp_replace(line, $cri, '')
+            WHEN _journald THEN regexp_replace(line, $journald, '')
             ELSE line
         END AS k
     FROM prefixed
 ),
+quoted AS (
+    SELECT
+        *,
+        CASE WHEN contains(k, '"HTTP" verb="') THEN string_split(k, '"') END AS _pieces
+    FROM unwrapped
+),
 classified AS (
     SELECT
         *,
-        coalesce(contains(k, '"HTTP" verb="') AND regexp_matches(k, $structured), false)
-            AS _structured
-    FROM unwrapped
+        structured_pieces(k, _pieces, $header, $duration) AS _structured
+    FROM quoted
+),
+spaced AS (
+    SELECT
+        *,
+        -- a glog line's message: after the header's `]` and one optional space
+        CASE WHEN NOT _structured THEN string_split(regexp_replace(k, '^[^\]]*\] ?', ''), ' ')
+            END AS _words
+    FROM classified
 ),
 eras AS (
     SELECT
         *,
-        NOT _structured AND coalesce(regexp_matches(k, $glog), false) AS _glog
-    FROM classified
+        NOT _structured AND glog_pieces(k, _words, $header, $duration) AS _glog
+    FROM spaced
 ),
 cut AS (
     SELECT
         *,
-        CASE WHEN _structured THEN string_split(k, '"') END AS q,
-        CASE WHEN _glog
-            THEN string_split(ltrim(k[strpos(k, ']') + 1:], ' '), ' ') END AS w
+        CASE WHEN _structured THEN _pieces END AS q,
+        CASE WHEN _glog THEN _words END AS w
     FROM eras
 ),
 fields AS (
@@ -109,8 +130,12 @@ fields AS (
         CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[20] END AS _wait,
         CASE WHEN starts_with(q[15], ' apf_pl=') THEN q[22] END AS _exec,
         CASE WHEN _cri
-            THEN try(make_date(line[1:4]::INTEGER, line[6:7]::INTEGER, line[9:10]::INTEGER))
-            ELSE try(make_date($year, k[2:3]::INTEGER, k[4:5]::INTEGER))
+            THEN try(make_date(
+                substring(line, 1, 4)::INTEGER,
+                substring(line, 6, 2)::INTEGER,
+                substring(line, 9, 2)::INTEGER
+            ))
+            ELSE try(make_date($year, substring(k, 2, 2)::INTEGER, substring(k, 4, 2)::INTEGER))
         END AS _date
     FROM cut
 ),
@@ -122,20 +147,23 @@ timed AS (
         go_duration_ns(_exec)::DOUBLE / 1e6 AS _exec_ms,
         CASE WHEN _cri
             -- the wrapper's time, its fraction cut to microseconds (klog.parse_rfc3339_us)
-            THEN ((_date - DATE '1970-01-01') * 86400 + line[12:13]::BIGINT * 3600
-                + line[15:16]::BIGINT * 60 + line[18:19]::BIGINT) * 1000000
-                + CASE WHEN line[20] = '.'
-                    THEN rpad(line[21:least(strpos(line, 'Z std') - 1, 26)], 6, '0')::BIGINT
+            THEN ((_date - DATE '1970-01-01') * 86400 + substring(line, 12, 2)::BIGINT * 3600
+                + substring(line, 15, 2)::BIGINT * 60 + substring(line, 18, 2)::BIGINT) * 1000000
+                + CASE WHEN substring(line, 20, 1) = '.'
+                    THEN rpad(
+                        substring(line, 21, least(strpos(line, 'Z std') - 1, 26) - 20), 6, '0'
+                    )::BIGINT
                     ELSE 0 END
-            ELSE ((_date - DATE '1970-01-01') * 86400 + k[7:8]::BIGINT * 3600
-                + k[10:11]::BIGINT * 60 + k[13:14]::BIGINT) * 1000000 + k[16:21]::BIGINT
+            ELSE ((_date - DATE '1970-01-01') * 86400 + substring(k, 7, 2)::BIGINT * 3600
+                + substring(k, 10, 2)::BIGINT * 60 + substring(k, 13, 2)::BIGINT) * 1000000
+                + substring(k, 16, 6)::BIGINT
         END AS _stage_us
     FROM fields
 )
 SELECT
     (_structured OR _glog) AND _date IS NOT NULL AS _fit,
     _cri,
-    CASE WHEN (_structured OR _glog) AND NOT _cri THEN k[2:3]::INTEGER END AS _month,
+    CASE WHEN (_structured OR _glog) AND NOT _cri THEN substring(k, 2, 2)::INTEGER END AS _month,
     CASE WHEN _structured THEN nullif(q[12], '') END AS audit_id,
     'ResponseComplete' AS stage,
     make_timestamp(_stage_us)::TIMESTAMPTZ AS stage_at,

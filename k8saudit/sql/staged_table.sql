@@ -1,7 +1,8 @@
 -- name: staged_table
--- The run's staging table: raw event rows (the registered empty table `_raw_schema` of
--- schema.RAW_EVENT_SCHEMA) plus `_item` (rank among the items of a source line), `_status`
--- (ok, blank, or a reject reason), `_reject_text`, `request_key` and `_batch`.
+-- The run's staging table: raw event rows (the relation `raw_schema`, without rows:
+-- schema.empty_relation of schema.RAW_EVENT_TYPES) plus `_item` (rank among the items of a
+-- source line), `_status` (ok, blank, or a reject reason), `_reject_text`, `request_key` and
+-- `_batch`.
 CREATE TABLE staged AS
 SELECT
     *,
@@ -10,4 +11,4 @@ SELECT
     NULL::VARCHAR AS _reject_text,
     NULL::VARCHAR AS request_key,
     NULL::INTEGER AS _batch
-FROM _raw_schema
+FROM raw_schema
