@@ -92,9 +92,10 @@ _QUERY_INSIDE = re.compile(
     r"\s*(?:CREATE\s+(?:TEMP\s+)?TABLE\s+\w+\s+AS\s+|COPY\s*\(\s*)", re.IGNORECASE
 )
 _WITH = re.compile(r"\s*WITH\s+", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
-# string literals and comments, which may contain `$` without it being a parameter
-_NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+#: a bound parameter (``$name``) in SQL text
+PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
+#: string literals and comments, which may contain `$` without it being a parameter
+NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -474,7 +475,7 @@ def parameters_in(statement: str) -> set[str]:
     >>> sorted(parameters_in("SELECT $b, '$not' -- $nor\\nFROM t WHERE x = $a"))
     ['a', 'b']
     """
-    return set(_PLACEHOLDER.findall(_NOT_CODE.sub("", statement)))
+    return set(PLACEHOLDER.findall(NOT_CODE.sub("", statement)))
 
 
 def reading(query: Query, tables: Mapping[str, str]) -> str:
@@ -544,7 +545,7 @@ def _check_params(
     # file or (``in_parts``) by a part it reads
     used: dict[str, int] = {}
     for number, raw in enumerate(lines[body_start:], start=body_start + 1):
-        for match in _PLACEHOLDER.finditer(_NOT_CODE.sub("", raw)):
+        for match in PLACEHOLDER.finditer(NOT_CODE.sub("", raw)):
             used.setdefault(match[1], number)
     for name, number in used.items():
         if name not in params and name not in inherited:

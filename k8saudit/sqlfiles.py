@@ -17,15 +17,19 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from k8saudit.exceptions import QueryError
-from k8saudit.query_loader import Query, compose, parse_query
+from k8saudit.query_loader import (
+    NOT_CODE,
+    PLACEHOLDER,
+    Query,
+    compose,
+    parameters_in,
+    parse_query,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
-_PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
-#: string literals and comments, which may hold a `$` that is no parameter
-_NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
 
 @cache
@@ -55,9 +59,9 @@ def variant(sql: str, suffix: str) -> str:
     >>> variant("SELECT $paths, '$paths' -- $paths", "gzip")
     "SELECT $paths_gzip, '$paths' -- $paths"
     """
-    pieces = _NOT_CODE.split(sql)
-    kept = _NOT_CODE.findall(sql)
-    renamed = [_PLACEHOLDER.sub(rf"$\1_{suffix}", piece) for piece in pieces]
+    pieces = NOT_CODE.split(sql)
+    kept = NOT_CODE.findall(sql)
+    renamed = [PLACEHOLDER.sub(rf"$\1_{suffix}", piece) for piece in pieces]
     return "".join(part for pair in zip(renamed, [*kept, ""], strict=True) for part in pair)
 
 
@@ -97,7 +101,7 @@ def run_sql(
         )
     rows: list[tuple[Any, ...]] = []
     for statement in statements:
-        used = {key: params[key] for key in _PLACEHOLDER.findall(statement) if key in params}
+        used = {key: params[key] for key in parameters_in(statement) if key in params}
         rows = con.execute(statement, used or None).fetchall()
     return rows
 
