@@ -15,12 +15,21 @@
 -- param: burst INTEGER = 10  -- a denial burst: this many 401/403 answers to one user in a window
 -- param: burst_window DURATION = '1m'  -- the windows denial bursts are counted in: 10s, 1m, 5m...
 -- param: limit INTEGER = NULL  -- at most this many findings, the first ones (0: all)
-WITH marked AS (
+WITH marked AS MATERIALIZED (
+    -- one scan: the requests some finding below may list (each applies its own condition)
     SELECT
-        *,
+        audit_id, received_at, verb, api_group, resource, subresource, namespace, name, path,
+        code, username, user_groups, impersonated_user, request_object, response_object,
         coalesce(identity, username, '-') AS actor,
         coalesce(nullif(concat_ws('/', namespace, name), ''), '*') AS object
     FROM filtered
+    WHERE code IN (401, 403)
+        OR impersonated_user IS NOT NULL
+        OR username = 'system:anonymous' OR list_contains(user_groups, 'system:unauthenticated')
+        OR resource IN ('pods', 'secrets')
+        OR api_group = 'rbac.authorization.k8s.io'
+        OR (verb IN ('create', 'update', 'patch') AND subresource IS NULL
+            AND (request_object IS NOT NULL OR response_object IS NOT NULL))
 ),
 denied_operations AS (
     SELECT
