@@ -4,6 +4,8 @@
 -- completed_at; one that never completed stays open to the end of the data, so it has no
 -- closing event. The events of one instant net out first (a watch closing as another opens is
 -- no overlap); the running sum is then the number of watches open from that instant on.
+-- A report reads it for the watches table and the open-watches chart (`-- keep: yes`).
+-- keep: yes
 WITH watch_events AS (
     SELECT grp, received_at AS event_at, 1 AS delta
     FROM filtered

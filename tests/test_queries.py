@@ -299,6 +299,24 @@ def test_open_watches_on_the_sample(sample: Dataset) -> None:
     assert peaks["peak_open"].item() == peaks["watches"].item() == kubelet["started"].sum()
 
 
+def test_a_report_counts_the_open_watches_once(sample: Dataset) -> None:
+    """Inside `keeping()` (the report) the watches table and the open-watches chart read one
+    table of open counts per filters and grouping, with the rows they get without it."""
+    alone = (sample.watches(limit=10), sample.open_watches(every="1m"))
+
+    def kept() -> int:
+        query = "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'k8saudit_kept_%'"
+        return int(sample.duckdb.execute(query).fetchall()[0][0])
+
+    with sample.keeping():
+        assert sample.watches(limit=10).equals(alone[0]) and kept() == 1
+        assert sample.open_watches(every="1m").equals(alone[1]) and kept() == 1
+        by_user = sample.open_watches(every="1m", by="user")
+        assert kept() == 2  # another grouping: open counts of its own
+    assert kept() == 0
+    assert by_user.equals(sample.open_watches(every="1m", by="user"))
+
+
 def test_timeline_follows_top_groups(sample: Dataset) -> None:
     frame = sample.timeline(every="1m", limit=2)
     assert set(frame["client"]) == {"kubelet", "datadog-agent"}
