@@ -156,6 +156,37 @@ GROUP BY ALL
 ORDER BY interval_start, apiserver
 """
 
+#: watches open per client at each minute's start, for the 5 clients with the most open at once,
+#: and the watches started in each minute (the ASOF join as a nested loop never: see connection.py)
+HAND_OPEN_WATCHES = """
+SET asof_loop_join_threshold = 0;
+WITH w AS (SELECT client, received_at, completed_at FROM read_parquet($files) WHERE is_watch),
+events AS (
+    SELECT client, received_at AS t, 1 AS d FROM w
+    UNION ALL SELECT client, greatest(completed_at, received_at), -1 FROM w
+    WHERE completed_at IS NOT NULL
+),
+levels AS (
+    SELECT client, t, sum(sum(d)) OVER (PARTITION BY client ORDER BY t) AS n
+    FROM events GROUP BY client, t
+),
+top AS (SELECT client FROM levels GROUP BY client ORDER BY max(n) DESC, client LIMIT 5),
+span AS (SELECT min(received_at) AS a, max(received_at) AS b FROM read_parquet($files)),
+grid AS (
+    SELECT unnest(generate_series(time_bucket(INTERVAL 1 MINUTE, a), b, INTERVAL 1 MINUTE)) AS m
+    FROM span
+),
+started AS (
+    SELECT time_bucket(INTERVAL 1 MINUTE, received_at) AS m, client, count(*) AS n
+    FROM w GROUP BY ALL
+)
+SELECT g.m, g.client, coalesce(l.n, 0) AS open_watches, coalesce(s.n, 0) AS started
+FROM (SELECT m, client FROM grid CROSS JOIN top) AS g
+ASOF LEFT JOIN levels AS l ON l.client = g.client AND l.t <= g.m
+LEFT JOIN started AS s ON s.client = g.client AND s.m = g.m
+ORDER BY g.m, g.client
+"""
+
 HAND_INFO = """
 SELECT count(*), min(received_at), max(received_at) FROM read_parquet($files);
 SELECT log_format, count(*) FROM read_parquet($files) GROUP BY ALL ORDER BY 2 DESC;
@@ -173,7 +204,7 @@ con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")  # it would draw on stdout, among the rows
 *first, last = [s for s in sql.split(";") if s.strip()]
 for statement in first:
-    con.execute(statement, {"files": files}).fetchall()
+    con.execute(statement, {"files": files} if "$files" in statement else None).fetchall()
 print(pl.DataFrame(con.sql(last, params={"files": files})).write_csv(), end="")
 """
 
@@ -184,6 +215,7 @@ ANALYSES: dict[str, tuple[list[str], str, tuple[str, str] | None]] = {
     "latency": ([], HAND_LATENCY, ("client,requests", "client,requests")),
     "timeline": ([], HAND_TIMELINE, ("client,requests", "client,requests")),
     "watches": ([], HAND_WATCHES, ("client,watches", "client,watches")),
+    "open-watches": ([], HAND_OPEN_WATCHES, None),
     "pollers": ([], HAND_POLLERS, None),
     "inflight": ([], HAND_INFLIGHT, None),
     "info": ([], HAND_INFO, None),
