@@ -7,18 +7,9 @@
 -- did not observe in the window adds no interval. No row when nothing is filtered.
 -- filters: common
 SELECT
-    greatest(coalesce(e.early, o.window_start), o.window_start - INTERVAL 1 DAY) AS first,
+    greatest(least(min(f.received_at), o.window_start), o.window_start - INTERVAL 1 DAY) AS first,
     o.window_end AS last
-FROM observation_window($since, $until) AS o
-CROSS JOIN LATERAL (
-    -- the requests received before the window and observed completing in it
-    SELECT min(f.received_at) AS early
-    FROM filtered AS f
-    WHERE f.received_at < o.window_start
-      AND f.completed_at BETWEEN o.window_start AND o.window_end
-) AS e
-WHERE EXISTS (
-    SELECT 1
-    FROM filtered AS f
-    WHERE coalesce(f.completed_at, f.received_at) BETWEEN o.window_start AND o.window_end
-)
+FROM filtered AS f
+CROSS JOIN observation_window($since, $until) AS o
+WHERE coalesce(f.completed_at, f.received_at) BETWEEN o.window_start AND o.window_end
+GROUP BY o.window_start, o.window_end
