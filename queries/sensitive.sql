@@ -16,7 +16,8 @@
 -- param: burst_window DURATION = '1m'  -- the windows denial bursts are counted in: 10s, 1m, 5m...
 -- param: limit INTEGER = NULL  -- at most this many findings, the first ones (0: all)
 WITH marked AS MATERIALIZED (
-    -- one scan: the requests some finding below may list (each applies its own condition)
+    -- one scan: the requests some finding below may list (each applies its own condition
+    -- to these; a new kind of finding adds the requests it reads here)
     SELECT
         audit_id, received_at, verb, api_group, resource, subresource, namespace, name, path,
         code, username, user_groups, impersonated_user, request_object, response_object,
