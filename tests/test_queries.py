@@ -19,6 +19,7 @@ import polars.selectors as cs
 import pytest
 
 import k8saudit
+from k8saudit.analyses import bind_query
 from k8saudit.dataset import Dataset
 from k8saudit.exceptions import QueryError, UsageError
 from k8saudit.params import parse_time
@@ -27,6 +28,7 @@ from k8saudit.query_loader import (
     list_queries,
     load_all,
     load_query_file,
+    parameters_in,
     parse_query,
 )
 
@@ -297,6 +299,18 @@ def test_open_watches_on_the_sample(sample: Dataset) -> None:
     assert kubelet["open_watches"].to_list() == started_before.to_list()
     peaks = sample.watches().filter(client="kubelet")
     assert peaks["peak_open"].item() == peaks["watches"].item() == kubelet["started"].sum()
+
+
+def test_open_watches_is_an_as_of_join_never_a_nested_loop(sample: Dataset) -> None:
+    """DuckDB plans an ASOF join as a nested loop where it estimates the probing side under
+    `asof_loop_join_threshold` rows; the grid of intervals is estimated at a few rows where a
+    long window has thousands (on 10.1 M requests: 779 M rows joined, 37 s instead of 1.7 s)."""
+    statement = get_query("open_watches").sql
+    bound = bind_query(sample, "open_watches", {"every": "10s"}, {})
+    used = {k: v for k, v in bound.items() if k in parameters_in(statement)}
+    plan = sample.duckdb.execute("EXPLAIN (FORMAT json) " + statement, used).fetchall()[0][1]
+    operators = set(re.findall(r'"name": "([A-Z_]+)"', plan))
+    assert "ASOF_JOIN" in operators and "NESTED_LOOP_JOIN" not in operators
 
 
 def test_a_report_counts_the_open_watches_once(sample: Dataset) -> None:
