@@ -3,6 +3,7 @@ union with the schema's empty table when an older part lacks one."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,13 @@ from pathlib import Path
 import duckdb
 
 import k8saudit
+from k8saudit.dataset import ROW_GROUP_ROWS, Dataset
 from k8saudit.schema import REQUEST_COLUMNS
 from k8saudit.store import read_manifest
 
 from .helpers import event, jsonl
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _dataset(tmp_path: Path) -> Path:
@@ -76,3 +80,25 @@ def test_a_query_command_does_not_import_pyarrow(sample_dataset: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("client,requests,")
     assert lines[-1] == "False"
+
+
+def _threads(ds: k8saudit.Dataset) -> int:
+    ((threads,),) = ds.duckdb.execute("SELECT current_setting('threads')").fetchall()
+    return int(threads)
+
+
+def test_a_dataset_of_one_row_group_has_one_duckdb_thread(tmp_path: Path) -> None:
+    root = _dataset(tmp_path)
+    with k8saudit.open(root) as ds:
+        assert _threads(ds) == 1
+    manifest = read_manifest(root)
+    (part,) = manifest.parts
+    bigger = dataclasses.replace(manifest, parts=[dataclasses.replace(part, rows=122_881)])
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchall()[0][0]
+    with Dataset(root, bigger) as ds:
+        assert _threads(ds) == int(default)
+
+
+def test_the_row_group_size_is_the_one_parts_are_written_with() -> None:
+    written = (REPO / "k8saudit" / "sql" / "write_day.sql").read_text()
+    assert f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})" in written
