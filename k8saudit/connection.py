@@ -57,7 +57,9 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
         firsts=[s.first for s in spans],
         lasts=[s.last for s in spans],
     )
-    run_sql(con, "observation")
+    # the manifest says whether the spans table has rows: the view without the fallback if so
+    run_sql(con, "observation_spans" if spans else "observation")
+    run_sql(con, "observation_window")
     return con
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ import duckdb
 import k8saudit
 from k8saudit.dataset import ROW_GROUP_ROWS, Dataset
 from k8saudit.schema import REQUEST_COLUMNS
-from k8saudit.store import read_manifest
+from k8saudit.store import read_manifest, write_manifest
 
 from .helpers import event, jsonl
 
@@ -102,3 +103,35 @@ def test_a_dataset_of_one_row_group_has_one_duckdb_thread(tmp_path: Path) -> Non
 def test_the_row_group_size_is_the_one_parts_are_written_with() -> None:
     written = (REPO / "k8saudit" / "sql" / "write_day.sql").read_text()
     assert f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})" in written
+
+
+def _observation(ds: k8saudit.Dataset) -> tuple[str, list[tuple[object, ...]]]:
+    ((sql,),) = ds.duckdb.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 'observation'"
+    ).fetchall()
+    rows = ds.duckdb.execute("SELECT * FROM observation ORDER BY apiserver").fetchall()
+    return str(sql), rows
+
+
+def test_the_observation_view_reads_the_requests_only_without_observed_spans(
+    tmp_path: Path,
+) -> None:
+    """A manifest with observed spans gets the view over them alone; one written before they
+    were kept falls back to the span of the requests."""
+    root = _dataset(tmp_path)
+    manifest = read_manifest(root)
+    with k8saudit.open(root) as ds:
+        spans_sql, spans_rows = _observation(ds)
+        received = ds.duckdb.execute(
+            "SELECT min(received_at), max(coalesce(completed_at, received_at)) FROM requests"
+        ).fetchall()
+    assert "requests" not in spans_sql.lower()
+    (span,) = [span for entry in manifest.files for span in entry.observed]
+    first, last = (datetime.fromisoformat(t) for t in (span.first, span.last))
+    assert spans_rows == [(span.apiserver, first, last)]
+    older = [dataclasses.replace(f, observed=()) for f in manifest.files]
+    write_manifest(root, dataclasses.replace(manifest, files=older))
+    with k8saudit.open(root) as ds:
+        fallback_sql, fallback_rows = _observation(ds)
+    assert "requests" in fallback_sql.lower()
+    assert fallback_rows == [(None, *received[0])]
