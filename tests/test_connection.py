@@ -42,6 +42,21 @@ def test_complete_parts_are_read_alone(tmp_path: Path) -> None:
         assert tuple(ds.sql("SELECT * FROM requests").columns) == REQUEST_COLUMNS
 
 
+def test_a_part_with_a_column_of_a_newer_schema_reads_the_schema_columns(tmp_path: Path) -> None:
+    root = _dataset(tmp_path)
+    with k8saudit.open(root) as ds:
+        assert "SELECT *" in _view_sql(ds)  # exactly the schema's columns: the parts as they are
+    (part,) = read_manifest(root).parts
+    path = str(root / part.path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE newer AS SELECT *, 1 AS future FROM read_parquet($p)", {"p": path})
+    con.execute("COPY newer TO $p (FORMAT parquet)", {"p": path})
+    with k8saudit.open(root) as ds:
+        assert "list_contains" in _view_sql(ds) and "UNION" not in _view_sql(ds).upper()
+        assert tuple(ds.sql("SELECT * FROM requests").columns) == REQUEST_COLUMNS
+        assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [3]
+
+
 def test_a_part_without_a_column_reads_it_as_null(tmp_path: Path) -> None:
     root = _dataset(tmp_path)
     (part,) = read_manifest(root).parts
