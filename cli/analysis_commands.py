@@ -15,6 +15,7 @@ argument (``-- arg:``) is one here too: ``k8saudit who VERB RESOURCE[/NAME]``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ def _default(query: Query, param: Param) -> Any:
     return query.cli_defaults.get(param.name, param.default)
 
 
-def _register_analysis(app: typer.Typer, query: Query) -> None:
+def _analysis_signature(query: Query) -> inspect.Signature:
+    """The options of an analysis's command, typed and defaulted from its header."""
     positional = query.positional
     parameters = [
         declared_argument(p, positional[p.name].metavar, positional[p.name].required)
@@ -80,7 +82,10 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
         for name, (kind, option) in _COMMON.items()
     ]
+    return inspect.Signature(parameters)
 
+
+def _register_analysis(app: typer.Typer, query: Query) -> None:
     def run(**options: Any) -> None:
         import k8saudit
 
@@ -90,9 +95,9 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
             answer = answer_in(ds, query.name, values, fmt)
         show_answer(answer, fmt, output)
 
-    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__name__ = query.name
-    command(app, command_name(query), help=query.description)(run)
+    signature = functools.partial(_analysis_signature, query)
+    command(app, command_name(query), signature, help=query.description)(run)
 
 
 def command_table() -> str:
@@ -151,7 +156,8 @@ def _shared_options() -> dict[str, Param]:
     return options
 
 
-def _register_query(app: typer.Typer) -> None:
+def _query_signature() -> inspect.Signature:
+    """The options of ``query``: the name, ``-p``, every option of any analysis."""
     shared = _shared_options()
     parameters = [
         inspect.Parameter(
@@ -175,7 +181,10 @@ def _register_query(app: typer.Typer) -> None:
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
         for name, (kind, option) in _COMMON.items()
     ]
+    return inspect.Signature(parameters)
 
+
+def _register_query(app: typer.Typer) -> None:
     def run(**options: Any) -> None:
         """Run a library query by name with the options of its command, or -p NAME=VALUE
         (see `k8saudit queries`)."""
@@ -191,5 +200,4 @@ def _register_query(app: typer.Typer) -> None:
             answer = answer_in(ds, query.name, values, fmt)
         show_answer(answer, fmt, output)
 
-    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    command(app, "query")(run)
+    command(app, "query", _query_signature)(run)

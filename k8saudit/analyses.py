@@ -44,12 +44,13 @@ _SHAPES = {
 
 
 class Connection(Protocol):
-    """What a query runs on: ``Dataset.sql``'s contract, and the statement it runs for a
-    library query (``Dataset.statement``: its own, or one reading the parts kept)."""
+    """What a query runs on: ``Dataset.sql``'s and ``Dataset.query_rows``' contracts, and the
+    statement it runs for a library query (``Dataset.statement``: its own, or one reading the
+    parts kept)."""
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame: ...
 
-    def rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
+    def query_rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
 
     def statement(self, query: Query, bound: Mapping[str, Any]) -> str: ...
 
@@ -64,7 +65,8 @@ class _Context:
     def row(self, source: str) -> dict[str, Any]:
         if source not in self.memo:
             query = load_all()[source]
-            self.memo[source] = self.con.rows(query.sql, **query.bind({})).row(0, named=True)
+            rows = self.con.query_rows(query.sql, **query.bind({}))
+            self.memo[source] = rows.row(0, named=True)
         row: dict[str, Any] = self.memo[source]
         return row
 
@@ -93,8 +95,8 @@ def run_query(
 def run_query_rows(
     con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any]
 ) -> Rows | pl.DataFrame:
-    """``run_query``'s result as ``Connection.rows`` gives it: plain Python values, no polars
-    imported, when every column is of a type ``Rows`` holds (what a command renders).
+    """``run_query``'s result as ``Connection.query_rows`` gives it: plain Python values, no
+    polars imported, when every column is of a type ``Rows`` holds (what a command renders).
 
     >>> run_query_rows(ds, "top_talkers", {"limit": "5"}, {}).height  # doctest: +SKIP
     5
@@ -102,7 +104,7 @@ def run_query_rows(
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
     statement, params = _statement(con, query, bound)
-    result = con.rows(statement, **params)
+    result = con.query_rows(statement, **params)
     return result.rename(_group_name(query, bound, result.columns))
 
 

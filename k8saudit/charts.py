@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from k8saudit.analyses import Connection, bind_query, read_internal, run_query
 from k8saudit.durations import parse_duration
 from k8saudit.exceptions import UsageError
-from k8saudit.htmlpage import escape_html, page
 from k8saudit.query_loader import load_all
 
 if TYPE_CHECKING:
@@ -658,6 +657,8 @@ def save_chart(figure: alt.TopLevelMixin, output: Path, title: str = "k8saudit c
         raise UsageError(f"--output {output}: write a .png, .svg or .html file")
     spec = figure.to_dict()
     if suffix == ".html":
+        from k8saudit.htmlpage import escape_html, page  # hashlib, html: a page's only
+
         data: str | bytes = page(
             title, f"<h1>{escape_html(title)}</h1><div id=chart></div>", {"chart": spec}
         )

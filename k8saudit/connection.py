@@ -31,7 +31,7 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
     """
     import duckdb
 
-    from k8saudit.schema import REQUEST_COLUMNS
+    from k8saudit.schema import REQUEST_COLUMNS, REQUEST_TYPES
 
     con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
@@ -47,11 +47,18 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
         files = [str(root / p.path) for p in manifest.parts]
         con.execute("SET VARIABLE request_parts = $files", {"files": files})
         con.execute(internal_sql("request_parts")).fetchall()
-        complete = _columns(con, "_request_parts") == _columns(con, "_request_schema")
+        parts, schema = _columns(con, "_request_parts"), _columns(con, "_request_schema")
+        known = [column for column in parts if column[0] in REQUEST_TYPES]
+        view = (
+            "requests_view_exact"
+            if parts == schema
+            else "requests_view_complete"
+            if known == schema
+            else "requests_view"
+        )
     else:
         con.execute("CREATE TEMP VIEW _request_parts AS FROM _request_schema").fetchall()
-        complete = True
-    view = "requests_view_complete" if complete else "requests_view"
+        view = "requests_view_exact"
     con.execute(internal_sql(view)).fetchall()
     spans = [span for entry in manifest.files for span in entry.observed]
     run_sql(
@@ -61,7 +68,9 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
         firsts=[s.first for s in spans],
         lasts=[s.last for s in spans],
     )
-    run_sql(con, "observation")
+    # the manifest says whether the spans table has rows: the view without the fallback if so
+    run_sql(con, "observation_spans" if spans else "observation")
+    run_sql(con, "observation_window")
     return con
 
 
@@ -75,9 +84,7 @@ def _schema_table_sql() -> str:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    """The (name, type) of the columns of ``relation`` that the request schema names, in its
-    order (``relation`` is one of this module's own)."""
-    from k8saudit.schema import REQUEST_TYPES
-
+    """The (name, type) of the columns of ``relation``, in its order (``relation`` is one of
+    this module's own)."""
     described = con.execute(f"DESCRIBE {relation}").fetchall()
-    return [(name, kind) for name, kind, *_ in described if name in REQUEST_TYPES]
+    return [(name, kind) for name, kind, *_ in described]

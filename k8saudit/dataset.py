@@ -33,7 +33,6 @@ from k8saudit.analyses import (
     run_query,
     run_query_rows,
 )
-from k8saudit.charts import chart
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
@@ -60,6 +59,9 @@ if TYPE_CHECKING:
 #: result types polars cannot take from DuckDB's Arrow stream without pyarrow (it panics): such a
 #: result goes through a pyarrow table, whose conversion fails with an error instead
 _ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
+
+#: the rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in k8saudit/sql/write_day.sql)
+ROW_GROUP_ROWS = 122_880
 
 #: the tables of ``Dataset.info()``: title -> the part of the query library that computes it
 INFO_TABLES = {
@@ -136,7 +138,10 @@ class Dataset:
         """The DuckDB connection holding the ``requests`` view (created on first use).
 
         It spills to a directory of its own in the system temp dir (never the working
-        directory, DuckDB's default), removed when the dataset is closed or collected.
+        directory, DuckDB's default), removed when the dataset is closed or collected. A
+        dataset whose requests fit in one Parquet row group has one DuckDB thread: a scan is
+        parallel by row groups, so a second thread would only be woken for nothing (a few ms
+        of every query on a small dataset).
         """
         self._local("DuckDB")
         if self._con is None:
@@ -144,6 +149,8 @@ class Dataset:
             self._spill = weakref.finalize(self, shutil.rmtree, spill, ignore_errors=True)
             self._con = connect(self.root, self.manifest)
             self._con.execute("SET temp_directory = $t", {"t": str(spill)}).fetchall()
+            if self.manifest.requests <= ROW_GROUP_ROWS:
+                self._con.execute("SET threads = 1").fetchall()
         return self._con
 
     def _local(self, reader: str) -> None:
@@ -197,6 +204,24 @@ class Dataset:
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
         return self._frame(relation) if found is None else found
+
+    def query_rows(self, query: str, **params: Any) -> Rows | pl.DataFrame:
+        """``rows(query, **params)`` for a statement whose columns are all of types ``Rows``
+        holds, as every query of the library is (it casts them): planned once and run, where
+        ``rows`` first binds the statement to learn its types (for an analysis, ~10 ms more).
+        A column of another type makes it ``sql``'s DataFrame, the statement run again.
+
+        >>> ds.query_rows("SELECT max(received_at) AS t FROM requests").kinds  # doctest: +SKIP
+        ('timestamptz',)
+        """
+        if self.spark is not None:
+            return self.spark.sql(query, **params)
+        self._execute(query, params, fetch=False)
+        found = Rows.from_executed(self.duckdb)
+        if found is None:
+            self.duckdb.abort()  # its result, not fetched, is dropped
+            return self.sql(query, **params)
+        return found
 
     def _relation(self, query: str, params: dict[str, Any]) -> DuckDBPyRelation:
         import duckdb
@@ -264,11 +289,14 @@ class Dataset:
             tables[part] = kept[key]
         return reading(query, tables)
 
-    def _execute(self, statement: str, params: dict[str, Any]) -> None:
+    def _execute(self, statement: str, params: dict[str, Any], fetch: bool = True) -> None:
+        """Run ``statement``; its rows are fetched (and dropped) unless not ``fetch``."""
         import duckdb
 
         try:
-            self.duckdb.execute(statement, params or None).fetchall()
+            result = self.duckdb.execute(statement, params or None)
+            if fetch:
+                result.fetchall()
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
@@ -326,6 +354,8 @@ class Dataset:
         >>> ds.chart("timeline", since="30m", limit=5)  # doctest: +SKIP
         alt.LayerChart(...)
         """
+        from k8saudit.charts import chart  # its page-writing modules: only charts need them
+
         return chart(self, name, params, self._memo)
 
     def explain_empty(self, name: str, **params: Any) -> EmptyReason:

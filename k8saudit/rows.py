@@ -12,7 +12,7 @@ DataFrame into ``Rows`` too (any type, for the text renderers), so ``k8saudit.ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,12 +64,30 @@ class Rows:
         >>> Rows.from_relation(duckdb.sql("SELECT 'a' AS s, 2 AS n")).values
         (['a'], [2])
         """
-        kinds = [KINDS.get(str(kind)) for kind in relation.types]
+        return cls._of(relation.columns, relation.types, relation.fetchall)
+
+    @classmethod
+    def from_executed(cls, con: duckdb.DuckDBPyConnection) -> Rows | None:
+        """The rows of the statement ``con`` has just run (``con.execute``), or None when a
+        column's type is not one of ``KINDS`` (nothing is fetched then). A relation binds its
+        statement to learn the types and plans it again to run it; this plans it once.
+
+        >>> import duckdb
+        >>> Rows.from_executed(duckdb.connect().execute("SELECT 'a' AS s, 2 AS n")).values
+        (['a'], [2])
+        """
+        described = con.description or []
+        return cls._of([d[0] for d in described], [d[1] for d in described], con.fetchall)
+
+    @classmethod
+    def _of(
+        cls, columns: list[str], types: list[Any], fetch: Callable[[], list[tuple[Any, ...]]]
+    ) -> Rows | None:
+        kinds = [KINDS.get(str(kind)) for kind in types]
         if None in kinds:
             return None
-        names = tuple(relation.columns)
-        fetched = relation.fetchall()
-        values = tuple(list(column) for column in zip(*fetched, strict=True))
+        names = tuple(columns)
+        values = tuple(list(column) for column in zip(*fetch(), strict=True))
         return cls(names, tuple(k for k in kinds if k), values or tuple([] for _ in names))
 
     @property

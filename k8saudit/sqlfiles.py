@@ -84,9 +84,10 @@ def run_sql(
     """Run ``k8saudit/sql/<name>.sql`` with its parameters bound; the rows of its last statement.
 
     A file may hold several statements, each ending with ``;`` at the end of a line: DuckDB
-    binds parameters of one statement at a time. ``reading`` names the files (relation ->
-    file name) whose relations the last statement reads: they are composed in front of it and
-    their parameters bound too (``access_scan`` reads ``lines``: ``log_lines``).
+    binds parameters of one statement at a time (a file without parameters runs as one
+    script). ``reading`` names the files (relation -> file name) whose relations the last
+    statement reads: they are composed in front of it and their parameters bound too
+    (``access_scan`` reads ``lines``: ``log_lines``).
     """
     query = internal_query(name)
     relations = {relation: internal_query(file) for relation, file in (reading or {}).items()}
@@ -94,6 +95,8 @@ def run_sql(
     unknown = sorted(set(params) - known)
     if unknown:
         raise QueryError(f"{query.path}: no parameter {unknown[0]!r}")
+    if not query.params and not relations:  # nothing to bind: one script, one call into DuckDB
+        return con.execute(query.body).fetchall()
     statements = [s for s in _STATEMENT_END.split(query.body) if s.strip()]
     if relations:
         statements[-1] = compose(

@@ -7,7 +7,7 @@ function with the reason in its docstring, tested on its own (tests/test_transpi
 the parity test of every analysis (tests/test_spark.py):
 
 - the macros every DuckDB connection creates (``k8saudit/sql/macros.sql``) and the table macro
-  ``observation_window`` (``k8saudit/sql/observation.sql``) are inlined: Spark has no macros;
+  ``observation_window`` (``k8saudit/sql/observation_window.sql``) are inlined: Spark has no macros;
 - ``quantile_cont``/``median`` become Spark's exact ``percentile`` (never an approximation);
 - ``time_bucket`` becomes integer arithmetic on microseconds from DuckDB's origin
   (2000-01-03, a Monday), ``epoch``/``epoch_us``/``epoch_ms`` microsecond arithmetic;
@@ -878,7 +878,7 @@ RULES: tuple[Rule, ...] = (
 @cache
 def macros() -> dict[str, Macro]:
     """The DuckDB macros of ``k8saudit/sql/macros.sql`` and the table macro of
-    ``k8saudit/sql/observation.sql``, by name.
+    ``k8saudit/sql/observation_window.sql``, by name.
 
     >>> sorted(macros())[:3]
     ['audit_status', 'first_few', 'group_key']
@@ -886,7 +886,7 @@ def macros() -> dict[str, Macro]:
     import sqlglot
 
     found = {}
-    for source in ("macros", "observation"):
+    for source in ("macros", "observation_window"):
         for statement in _STATEMENT_END.split(internal_sql(source)):
             match = _MACRO.search(statement)
             if match is None:
@@ -899,8 +899,8 @@ def macros() -> dict[str, Macro]:
 
 
 def observation_view() -> Transpiled:
-    """The Spark SQL of the ``observation`` view (``k8saudit/sql/observation.sql``'s first
-    statement, its query transpiled), over the ``_observed`` and ``requests`` views.
+    """The Spark SQL of the ``observation`` view (``k8saudit/sql/observation.sql``, its query
+    transpiled), over the ``_observed`` and ``requests`` views.
 
     >>> observation_view().sql.startswith("SELECT apiserver, MIN(")
     True

@@ -1,8 +1,8 @@
 -- name: _compare_side
 -- One side of `compare` (k8saudit.comparison): per group of the --by grouping its requests,
 -- 429s and API-server busy time (latency of non-long-running requests), with the side's
--- observation window (`observation_window`, k8saudit/sql/observation.sql: the time the logs
--- cover, clipped by the side's --since/--until), which its rates divide by.
+-- observation window (`observation_window`, k8saudit/sql/observation_window.sql: the time the
+-- logs cover, clipped by the side's --since/--until), which its rates divide by.
 -- filters: common
 SELECT
     CAST(grp AS VARCHAR) AS grp,

@@ -152,6 +152,14 @@ def test_only_the_invoked_command_is_made(capsys: pytest.CaptureFixture[str]) ->
     assert out == runner.invoke(app, ["top-talkers", "--help"], terminal_width=80).stdout
 
 
+def test_only_the_invoked_command_builds_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _, group = _run_group(["top-talkers", "--help"], capsys)
+    later = [info.callback for info in group.declared.values() if hasattr(info.callback, "_fn")]
+    assert code == 0 and len(later) == 19  # the other analyses and `query`
+    assert [c for c in later if "__signature__" in vars(c)] == []  # none built
+    assert "dataset" in later[0].__signature__.parameters  # built when asked for
+
+
 def test_the_command_list_makes_no_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _, group = _run_group(["--help"], capsys)
     assert code == 0 and group.commands == {}

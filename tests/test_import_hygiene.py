@@ -113,3 +113,25 @@ def test_an_ingest_of_canonical_logs_imports_no_arrow_or_numpy(tmp_path: Path) -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0] == "3 []"
+
+
+def test_an_analysis_command_imports_no_page_writer(sample_dataset: Path) -> None:
+    """The HTML page writer (hashlib, html, base64) serves charts written as .html and the
+    report: an analysis command goes without it."""
+    code = (
+        "import sys\n"
+        "from k8saudit.cli import main\n"
+        "sys.argv = ['k8saudit', 'top-talkers', '--dataset', sys.argv[1], '--format', 'csv']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('k8saudit.htmlpage', 'polars') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(sample_dataset)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("client,requests,") and len(lines) == 19
+    assert lines[-1] == "[]"

@@ -159,3 +159,27 @@ def test_a_command_does_not_import_polars(
     *shown, imported = done.stdout.splitlines()
     assert "kubelet" in shown[1 if fmt == "csv" else 0 if fmt == "json" else 2]
     assert imported == "[]"
+
+
+def test_query_rows_gives_what_rows_gives(sample: Dataset) -> None:
+    """A statement planned once (``query_rows``) gives the rows a relation gives."""
+    found = sample.query_rows(SQL)
+    assert isinstance(found, Rows)
+    assert found == sample.rows(SQL)
+    assert found.names == ("client", "requests") and found.kinds == ("string", "integer")
+    assert found.row(0) == ("kubelet", 16834)
+    none = sample.query_rows("SELECT client FROM requests WHERE client = $c", c="nobody")
+    assert isinstance(none, Rows) and none.names == ("client",) and none.height == 0
+
+
+def test_query_rows_of_a_type_rows_does_not_hold_is_a_dataframe(sample: Dataset) -> None:
+    statement = "SELECT sum(code) AS total, count(*) AS n FROM requests"  # sum: HUGEINT
+    found = sample.query_rows(statement)
+    assert isinstance(found, pl.DataFrame)
+    assert found.equals(sample.sql(statement))
+    assert found.row(0) == (6038149, 30573)
+
+
+def test_query_rows_errors_name_the_cause(sample: Dataset) -> None:
+    with pytest.raises(k8saudit.K8sAuditError, match="no_such_column"):
+        sample.query_rows("SELECT no_such_column FROM requests")

@@ -13,14 +13,4 @@ UNION ALL
 SELECT NULL, min(received_at), max(coalesce(completed_at, received_at))
 FROM requests
 WHERE NOT EXISTS (SELECT 1 FROM _observed)
-HAVING count(*) > 0;
--- The window of the whole dataset clipped by --since/--until (NULL: not given): a since before
--- the data does not dilute a rate, and the window is the same whatever the other filters. Every
--- rate divides by `window_s` (at least one second).
-CREATE MACRO observation_window(since, until) AS TABLE
-SELECT
-    greatest(coalesce(since, first), first) AS window_start,
-    least(coalesce(until, last), last) AS window_end,
-    greatest(epoch(least(coalesce(until, last), last) - greatest(coalesce(since, first), first)), 1)
-        AS window_s
-FROM (SELECT min(first) AS first, max(last) AS last FROM observation);
+HAVING count(*) > 0
