@@ -512,10 +512,10 @@ def heatmap_chart(request: _Request) -> alt.TopLevelMixin:
     import polars as pl
 
     client = request.params.get("client") or next(iter(request.palette("client")), None)
-    frame = request.run("top_talkers", by="verb,resource", client=client, limit=MAX_ROWS)
+    frame = request.run("_chart_heatmap", by="verb,resource", client=client, limit=MAX_ROWS)
     frame = frame.with_columns(
-        pl.col("verb,resource").str.split_exact(" | ", 1).struct.rename_fields(["verb", "resource"])
-    ).unnest("verb,resource")
+        pl.col("grp").str.split_exact(" | ", 1).struct.rename_fields(["verb", "resource"])
+    ).unnest("grp")
     return (
         alt.Chart(_values(frame))
         .mark_rect()
