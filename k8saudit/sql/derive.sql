@@ -5,10 +5,7 @@
 -- path parts parsed from the URI the way kube-apiserver's RequestInfoFactory does (for sources
 -- without objectRef), the Kubernetes verb from the HTTP method, selectors and paging parameters,
 -- scope, long-running / mutating flags, and the normalized `client`. One row per event still:
--- merge_requests.sql collapses the stages of a request afterwards. This runs on every request
--- of every run, so the columns a regex defines are computed without one where string functions
--- say the same (query parameters: the macro query_param; the node name and identity from the
--- username), each checked against its regex in tests/test_derive_rewrites.py.
+-- merge_requests.sql collapses the stages of a request afterwards.
 WITH uri AS (
     SELECT
         *,
@@ -56,9 +53,9 @@ fields AS (
         coalesce(namespace, CASE WHEN resource IS NULL THEN _ns END) AS _namespace,
         coalesce(name, CASE WHEN resource IS NULL THEN _p[2] END) AS _name,
         coalesce(subresource, CASE WHEN resource IS NULL THEN _p[3] END) AS _subresource,
-        -- NULL where neither says watch; looked up only where its text occurs
+        -- NULL where neither says watch; each regex runs only where its text occurs
         CASE WHEN contains(_query, 'watch=')
-            THEN lower(coalesce(query_param(_query, 'watch'), '')) IN ('true', '1') END
+            THEN lower(regexp_extract(_query, '(?:^|&)watch=([^&]*)', 1)) IN ('true', '1') END
             OR _m['watch'] <> '' AS _watch_param
     FROM parts
 ),
@@ -78,20 +75,15 @@ verbs AS (
             WHEN upper(http_method) = 'DELETE' THEN 'delete'
             ELSE lower(http_method)
         END) AS _verb,
-        -- what '^system:node:.+$' matches ('.' is any character but a newline)
-        CASE WHEN starts_with(username, 'system:node:') AND username <> 'system:node:'
-            AND NOT contains(username, chr(10)) THEN 'system:node:*' ELSE username END
+        CASE WHEN starts_with(username, 'system:node:')
+            THEN regexp_replace(username, '^system:node:.+$', 'system:node:*') ELSE username END
             AS _identity,
-        -- the product and the version after its '/' in one match
-        regexp_extract(user_agent, '^([^/\s]+)(?:/(\S+))?', ['product', 'version']) AS _pv,
+        regexp_extract(user_agent, '^([^/\s]+)', 1) AS _product,
         CASE WHEN contains(user_agent, 'kubernetes/')
             THEN nullif(regexp_extract(user_agent, 'kubernetes/[^/\s]+/(\S+)$', 1), '') END
             AS _ua_suffix,
         nullif(regexp_extract(username, '^system:serviceaccount:([^:]+:[^:]+)$', 1), '') AS _sa
     FROM fields
-),
-agents AS (
-    SELECT *, _pv['product'] AS _product FROM verbs
 )
 SELECT
     audit_id,
@@ -125,13 +117,17 @@ SELECT
         WHEN _namespace IS NOT NULL THEN 'namespace'
         ELSE 'cluster'
     END AS scope,
-    url_decode(nullif(query_param(_query, 'labelSelector'), ''))
+    CASE WHEN contains(_query, 'labelSelector=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)labelSelector=([^&]*)', 1), '')) END
         AS label_selector,
-    url_decode(nullif(query_param(_query, 'fieldSelector'), ''))
+    CASE WHEN contains(_query, 'fieldSelector=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)fieldSelector=([^&]*)', 1), '')) END
         AS field_selector,
-    url_decode(nullif(query_param(_query, 'resourceVersion'), ''))
+    CASE WHEN contains(_query, 'resourceVersion=')
+        THEN url_decode(nullif(regexp_extract(_query, '(?:^|&)resourceVersion=([^&]*)', 1), '')) END
         AS resource_version,
-    try_cast(nullif(query_param(_query, 'limit'), '') AS BIGINT)
+    CASE WHEN contains(_query, 'limit=')
+        THEN try_cast(nullif(regexp_extract(_query, '(?:^|&)limit=([^&]*)', 1), '') AS BIGINT) END
         AS limit_param,
     _verb = 'watch' OR coalesce(_watch_param, false) AS is_watch,
     username,
@@ -149,12 +145,11 @@ SELECT
         ) THEN _product || coalesce(' (' || coalesce(_sa, _identity) || ')', '')
         ELSE _product
     END AS client,
-    nullif(_pv['version'], '') AS client_version,
+    nullif(regexp_extract(user_agent, '^[^/\s]+/(\S+)', 1), '') AS client_version,
     source_ip,
     pod_name,
-    -- what '^system:node:(.+)$' captures
-    coalesce(node_name, CASE WHEN starts_with(username, 'system:node:')
-        AND NOT contains(username, chr(10)) THEN nullif(username[13:], '') END) AS node_name,
+    coalesce(node_name, nullif(regexp_extract(username, '^system:node:(.+)$', 1), ''))
+        AS node_name,
     code,
     reason,
     decision,
@@ -178,4 +173,4 @@ SELECT
     starts_with(log_format, 'httplog') AS has_access,
     request_object,
     response_object
-FROM agents
+FROM verbs

@@ -111,14 +111,3 @@ CREATE OR REPLACE MACRO written_object(request_object, response_object) AS
             THEN response_object END,
         request_object
     );
--- The value of parameter `name` in the query string `query` (the text after '?'): its first
--- occurrence at the start or after an '&', up to the next '&' (what the regex
--- '(?:^|&)NAME=([^&]*)' captures, without a regex: derive.sql runs it on every request); NULL
--- where the parameter is absent.
-CREATE OR REPLACE MACRO query_param(query, name) AS
-    CASE
-        WHEN starts_with(query, name || '=') THEN split_part(query[length(name) + 2:], '&', 1)
-        WHEN contains(query, '&' || name || '=') THEN split_part(
-            query[strpos(query, '&' || name || '=') + length(name) + 2:], '&', 1
-        )
-    END;
