@@ -20,7 +20,8 @@ SELECT
             SELECT unnest([min(received_at)::DATE, max(received_at)::DATE]) AS day
             FROM _direct_scan
             WHERE _status = 'ok'
-            GROUP BY epoch_us(received_at) // 3600000000
+            -- (an infinite time has no epoch: the infinities are a group of their own)
+            GROUP BY received_at IS NULL, epoch_us(received_at) // 3600000000
         )
     )
 FROM _direct_scan
