@@ -169,3 +169,31 @@ def test_pick_takes_the_latest_stage_then_completion_then_file_order(
 def test_compose_joins_a_statement_of_its_own_with(con: duckdb.DuckDBPyConnection) -> None:
     sql = compose("WITH b AS (SELECT x + 1 AS y FROM a) SELECT y FROM b", a="SELECT 1 AS x")
     assert con.execute(sql).fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kathmandu"])
+def test_the_keys_pass_finds_every_day_its_events_were_received(
+    con: duckdb.DuckDBPyConnection, zone: str
+) -> None:
+    con.execute("SET TimeZone = $z", {"z": zone}).fetchall()
+    run_sql(con, "direct_tables")
+    times = [
+        "1969-12-31 23:59:59.5+00", "1970-01-01 00:00:00.3+00", "1969-12-30 23:30:00+00",
+        "2019-02-03 23:59:59.999999+00", "2019-02-04 00:00:00+00", "2019-02-04 23:10:00+00",
+        "2019-03-10 06:59:59+00", "2019-03-10 07:00:00+00", "2019-11-03 05:30:00+00", None,
+        # one hour, two dates in Kathmandu (+05:45): 23:55, 00:00:30, 00:05
+        "2019-06-01 18:10:00+00", "2019-06-01 18:15:30+00", "2019-06-01 18:20:00+00",
+        "infinity", "-infinity",  # times a log can state, which have no epoch
+    ]  # fmt: skip
+    con.execute(
+        "CREATE TEMP TABLE _direct_scan AS SELECT 'a' AS audit_id, 'ResponseComplete' AS stage, "
+        "NULL::TIMESTAMPTZ AS stage_at, t::TIMESTAMPTZ AS received_at, s AS _status "
+        "FROM (SELECT unnest($t) AS t, unnest($s) AS s)",
+        {"t": [*times, "2000-01-01 00:00:00+00"], "s": ["ok"] * len(times) + ["invalid JSON"]},
+    ).fetchall()
+    ((*_, days),) = run_sql(con, "direct_scan_summary")
+    expected = con.execute(
+        "SELECT list(DISTINCT received_at::DATE) FROM _direct_scan WHERE _status = 'ok'"
+    ).fetchall()[0][0]
+    assert sorted(days, key=str) == sorted(expected, key=str)
+    assert len(days) == {"UTC": 11, "America/New_York": 10, "Asia/Kathmandu": 11}[zone]

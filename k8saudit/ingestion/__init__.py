@@ -203,8 +203,9 @@ def _ingest(
         report.rejected = len(rejects)
         report.suspicious = sum(f.suspicious for f in report.files)
         if new_files:
+            chosen = choose_strategy(stager)  # and the key summary run_conflicts reads
             ((report.conflicts,),) = run_sql(con, "run_conflicts")
-            strategy = choose_strategy(stager) if _strategy is None else _strategy
+            strategy = chosen if _strategy is None else _strategy
             new_parts = write_requests(strategy, stager, steps, work, run_id)
             new_parts, replaced = reconcile(con, steps, manifest, root, work, run_id, new_parts)
             report.rejects_file = commit_run(
