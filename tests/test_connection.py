@@ -4,8 +4,6 @@ union with the schema's empty table when an older part lacks one."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -75,27 +73,6 @@ def test_a_part_without_a_column_reads_it_as_null(tmp_path: Path) -> None:
         assert frame["verb"].to_list() == [None, None, None]
         assert frame["has_access"].to_list() == [None, None, None]
         assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [3]
-
-
-def test_a_query_command_does_not_import_pyarrow(sample_dataset: Path) -> None:
-    """Importing pyarrow costs a tenth of a second a query command does not need."""
-    code = (
-        "import sys\n"
-        "from k8saudit.cli import main\n"
-        "sys.argv = ['k8saudit', 'top-talkers', '--dataset', sys.argv[1], '--format', 'csv']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('pyarrow' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(sample_dataset)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("client,requests,")
-    assert lines[-1] == "False"
 
 
 def _threads(ds: k8saudit.Dataset) -> int:
