@@ -10,7 +10,8 @@ the parity test of every analysis (tests/test_spark.py):
   ``observation_window`` (``k8saudit/sql/observation_window.sql``) are inlined: Spark has no macros;
 - ``quantile_cont``/``median`` become Spark's exact ``percentile`` (never an approximation);
 - ``time_bucket`` becomes integer arithmetic on microseconds from DuckDB's origin
-  (2000-01-03, a Monday), ``epoch``/``epoch_us``/``epoch_ms`` microsecond arithmetic;
+  (2000-01-03, a Monday), ``epoch``/``epoch_us``/``epoch_ms`` microsecond arithmetic, and
+  ``make_timestamptz`` of microseconds ``timestamp_micros``;
 - ``ASOF LEFT JOIN`` becomes a join on the interval from each right row to the next;
 - ``hash`` becomes ``xxhash64`` (64 bits, as DuckDB's; Spark's ``hash`` has 32) of each value and
   whether it is NULL (Spark skips NULLs, so ``(a, NULL)`` would hash as ``(NULL, a)``);
@@ -193,20 +194,28 @@ def micro_epochs(tree: exp.Expr, intervals: frozenset[str]) -> exp.Expr:
     """``epoch(x)`` is seconds as a double: of an instant since 1970, of a length of time
     (``a - b``, an interval, a DURATION parameter) its length. sqlglot writes Spark's
     ``unix_timestamp``, whole seconds of instants only. Both become microsecond arithmetic
-    (``unix_micros``), exact; ``epoch_us``/``epoch_ms`` of an instant likewise."""
+    (``unix_micros``), exact; ``epoch_us``/``epoch_ms`` of an instant likewise, and the
+    instant of a count of microseconds, ``make_timestamptz(us)``, ``timestamp_micros``."""
     from sqlglot import exp
 
     def replace(node: exp.Expr) -> exp.Expr:
+        # the arguments first: sqlglot does not visit what a replacement holds, and these
+        # nest (the epoch of a utc_bucket, itself microseconds made an instant)
         if isinstance(node, exp.TimeToUnix):
             seconds = exp.Div(
-                this=exp.Paren(this=_micros(node.this, intervals)),
+                this=exp.Paren(this=_micros(node.this.transform(replace), intervals)),
                 expression=exp.Literal.number(1_000_000),
             )
             return exp.Paren(this=seconds)
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
-            return _micros(node.expressions[0], intervals)
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_ms":
-            return exp.Anonymous(this="UNIX_MILLIS", expressions=[node.expressions[0]])
+        if not isinstance(node, exp.Anonymous) or len(node.expressions) != 1:
+            return node
+        name, argument = node.name.lower(), node.expressions[0]
+        if name == "epoch_us":
+            return _micros(argument.transform(replace), intervals)
+        if name == "epoch_ms":
+            return exp.Anonymous(this="UNIX_MILLIS", expressions=[argument.transform(replace)])
+        if name == "make_timestamptz":
+            return exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[argument.transform(replace)])
         return node
 
     return tree.transform(replace)

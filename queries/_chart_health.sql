@@ -6,7 +6,7 @@
 -- filters: common
 -- param: every DURATION = '1m'  -- interval length
 SELECT
-    CAST(time_bucket($every, received_at) AS TIMESTAMPTZ) AS interval_start,
+    CAST(utc_bucket($every, received_at) AS TIMESTAMPTZ) AS interval_start,
     CAST(count(*) AS BIGINT) AS requests,
     CAST(quantile_cont(latency_ms, 0.5) FILTER (WHERE NOT is_long_running) AS DOUBLE) AS p50_ms,
     CAST(quantile_cont(latency_ms, 0.9) FILTER (WHERE NOT is_long_running) AS DOUBLE) AS p90_ms,

@@ -25,7 +25,7 @@ top_groups AS (
 ),
 per_interval AS (
     SELECT
-        time_bucket($every, f.received_at) AS interval_start,
+        utc_bucket($every, f.received_at) AS interval_start,
         t.grp,
         coalesce(t.group_rank, $limit + 1) AS group_rank,
         count(*) AS requests,

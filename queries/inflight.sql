@@ -22,7 +22,7 @@
 -- param: max_mutating_requests_inflight INTEGER = 200  -- the mutating limit of each apiserver
 WITH per_interval AS (
     SELECT
-        time_bucket($every, second) AS interval_start,
+        utc_bucket($every, second) AS interval_start,
         apiserver,
         is_total,
         kind,
@@ -37,7 +37,7 @@ WITH per_interval AS (
     GROUP BY ALL
 ),
 seated_by_server AS (
-    SELECT time_bucket($every, held_from) AS interval_start, apiserver, count(*) AS seated
+    SELECT utc_bucket($every, held_from) AS interval_start, apiserver, count(*) AS seated
     FROM inflight_held
     GROUP BY ALL
 ),

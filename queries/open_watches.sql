@@ -21,14 +21,14 @@ WITH top_groups AS (
 ),
 intervals AS (
     SELECT unnest(generate_series(
-        time_bucket($every, first),
+        utc_bucket($every, first),
         last,
         $every
     )) AS interval_start
     FROM interval_span
 ),
 started AS (
-    SELECT time_bucket($every, received_at) AS interval_start, grp, count(*) AS n
+    SELECT utc_bucket($every, received_at) AS interval_start, grp, count(*) AS n
     FROM filtered
     WHERE is_watch
     GROUP BY ALL

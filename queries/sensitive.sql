@@ -278,7 +278,7 @@ findings AS (
         actor, impersonated_user,
         count(*), count(DISTINCT object), count(*),
         min(received_at), max(received_at), arg_min(audit_id, received_at)
-    FROM (SELECT *, time_bucket($burst_window, received_at) AS bucket FROM marked)
+    FROM (SELECT *, utc_bucket($burst_window, received_at) AS bucket FROM marked)
     WHERE code IN (401, 403)
     GROUP BY actor, impersonated_user, bucket
     HAVING count(*) >= $burst

@@ -9,16 +9,16 @@
 -- filters: common
 -- param: limit INTEGER = NULL  -- at most this many rows (0: all)
 WITH throttled_minutes AS (
-    SELECT time_bucket(INTERVAL 1 MINUTE, received_at) AS minute
+    SELECT utc_bucket(INTERVAL 1 MINUTE, received_at) AS minute
     FROM filtered
     WHERE code = 429
     GROUP BY minute
 ),
 in_minutes AS (
-    SELECT f.*, time_bucket(INTERVAL 1 MINUTE, f.received_at) AS minute
+    SELECT f.*, utc_bucket(INTERVAL 1 MINUTE, f.received_at) AS minute
     FROM filtered AS f
     SEMI JOIN throttled_minutes AS m
-        ON time_bucket(INTERVAL 1 MINUTE, f.received_at) = m.minute
+        ON utc_bucket(INTERVAL 1 MINUTE, f.received_at) = m.minute
 ),
 totals AS (
     SELECT

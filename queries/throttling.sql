@@ -11,7 +11,7 @@ WITH totals AS (
     SELECT count(*) FILTER (WHERE code = 429) AS throttled FROM filtered
 ),
 per_minute AS (
-    SELECT grp, time_bucket(INTERVAL 1 MINUTE, received_at) AS minute, count(*) AS throttled
+    SELECT grp, utc_bucket(INTERVAL 1 MINUTE, received_at) AS minute, count(*) AS throttled
     FROM filtered
     WHERE code = 429
     GROUP BY ALL

@@ -17,7 +17,7 @@
 WITH per_interval AS (
     SELECT
         grp,
-        time_bucket($every, received_at) AS interval_start,
+        utc_bucket($every, received_at) AS interval_start,
         count(*) AS all_requests,
         count(*) FILTER (WHERE received_at <= o.window_end) AS requests,
         count(*) FILTER (WHERE received_at <= o.window_end AND code = 429) AS throttled,
@@ -54,5 +54,5 @@ SELECT
 FROM per_interval AS i
 SEMI JOIN top_groups USING (grp)
 CROSS JOIN span AS s
-WHERE i.interval_start >= time_bucket($every, s.first) AND i.requests > 0
+WHERE i.interval_start >= utc_bucket($every, s.first) AND i.requests > 0
 ORDER BY interval_start, requests DESC, grp

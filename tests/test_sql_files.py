@@ -197,3 +197,29 @@ def test_the_keys_pass_finds_every_day_its_events_were_received(
     ).fetchall()[0][0]
     assert sorted(days, key=str) == sorted(expected, key=str)
     assert len(days) == {"UTC": 11, "America/New_York": 10, "Asia/Kathmandu": 11}[zone]
+
+
+def test_utc_bucket_is_time_bucket(con: duckdb.DuckDBPyConnection) -> None:
+    # the macro every analysis buckets time with, against DuckDB's own time_bucket: widths that
+    # do and do not divide a day (whose origin, 2000-01-03, then matters), instants before
+    # 1970 and 2000, on a boundary, infinite and NULL
+    ((compared, differ),) = con.execute(
+        """
+        WITH widths (width) AS (VALUES (INTERVAL 1 MICROSECOND), (INTERVAL 250 MILLISECOND),
+            (INTERVAL 1 SECOND), (INTERVAL 7 SECOND), (INTERVAL 90 SECOND), (INTERVAL 1 MINUTE),
+            (INTERVAL 13 HOUR), (INTERVAL 1 DAY), (INTERVAL 3 DAY)),
+        instants (t) AS (
+            SELECT TIMESTAMPTZ '1960-01-01 00:00:00+00'
+                + to_microseconds((hash(range) % 3000000000000000)::BIGINT)
+            FROM range(20000)
+            UNION ALL VALUES (TIMESTAMPTZ '2000-01-03 00:00:00+00'),
+                (TIMESTAMPTZ '1970-01-01 00:00:00+00'),
+                (TIMESTAMPTZ '1999-12-31 23:59:59.999999+00'),
+                (TIMESTAMPTZ 'infinity'), (TIMESTAMPTZ '-infinity'), (NULL)
+        )
+        SELECT count(*), count(*) FILTER (WHERE utc_bucket(width, t) IS DISTINCT FROM
+            time_bucket(width, t))
+        FROM widths, instants
+        """
+    ).fetchall()
+    assert (compared, differ) == (9 * 20006, 0)

@@ -60,6 +60,7 @@ def test_epochs_are_microsecond_arithmetic() -> None:
     assert spark_sql("SELECT n / epoch($every) FROM r", frozenset({"every"})) == (
         "SELECT n / ((UNIX_MICROS(TIMESTAMP_MICROS(0) + :every)) / 1000000) FROM r"
     )
+    assert spark_sql("SELECT make_timestamptz(us) FROM r") == "SELECT TIMESTAMP_MICROS(us) FROM r"
 
 
 def test_asof_join_becomes_a_join_on_the_interval_to_the_next_row() -> None:
@@ -208,7 +209,7 @@ def test_macros_are_inlined_with_their_arguments() -> None:
     assert sorted(macros()) == [
         "audit_status", "first_few", "group_key", "group_value", "is_complete",
         "is_plausible_time", "object_matches", "observation_window", "request_cell",
-        "request_source", "seconds_between", "stage_rank", "written_object",
+        "request_source", "seconds_between", "stage_rank", "utc_bucket", "written_object",
     ]  # fmt: skip
     assert spark_sql("SELECT is_complete(s) FROM r") == (
         "SELECT (COALESCE(s, 'ResponseComplete') IN ('ResponseComplete', 'Panic')) FROM r"
