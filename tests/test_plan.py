@@ -4,12 +4,14 @@ its content, decompressed on the way when it is compressed (``plan.hash_and_coun
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import xxhash
 import zstandard
 
+from k8saudit.ingestion import plan
 from k8saudit.ingestion.plan import hash_and_count
 from k8saudit.io import SourceFile, compression_of
 
@@ -63,3 +65,35 @@ def test_a_file_that_may_be_ingested_already_is_only_hashed(tmp_path: Path) -> N
     stored = gzip.compress(TEXT)
     source = _source(tmp_path / "log.gz", stored)
     assert hash_and_count(source, content=False) == (xxhash.xxh3_128(stored).hexdigest(), None)
+
+
+#: 2.5 chunks of content (plan.HASH_CHUNK): lines end in every chunk, and across chunk ends
+BIG = b"".join(b'{"line": %d, "pad": "%s"}\n' % (i, b"x" * (i % 97)) for i in range(40_000))
+
+
+@pytest.mark.parametrize("numpy_from", [0, 1 << 20, 1 << 40], ids=["numpy", "both", "bytes"])
+@pytest.mark.parametrize("end", [b"", b"{}", b"\n"], ids=["newline", "no newline", "blank"])
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_lines_are_counted_alike_by_bytes_count_and_by_numpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, numpy_from: int, end: bytes, gz: bool
+) -> None:
+    """A big file is counted by numpy (from the start, or from the chunk where the content
+    counted reaches NUMPY_FROM: "both", for the gzip), a small one by bytes.count: the same
+    lines either way."""
+    content = BIG + end
+    assert 2 * plan.HASH_CHUNK < len(content) < 3 * plan.HASH_CHUNK
+    monkeypatch.setattr(plan, "NUMPY_FROM", numpy_from)
+    switched: list[int] = []
+    numpy_newlines = plan._numpy_newlines
+
+    def spied(buffer: bytearray) -> Callable[[int], int]:
+        switched.append(1)
+        return numpy_newlines(buffer)
+
+    monkeypatch.setattr(plan, "_numpy_newlines", spied)
+    stored = gzip.compress(content) if gz else content
+    source = _source(tmp_path / ("log.gz" if gz else "log"), stored)
+    expected = content.count(b"\n") + (not content.endswith(b"\n"))
+    assert expected == 40_000 + (end == b"{}") + (end == b"\n")
+    assert hash_and_count(source) == (xxhash.xxh3_128(stored).hexdigest(), expected)
+    assert switched == ([] if numpy_from > len(content) else [1])
