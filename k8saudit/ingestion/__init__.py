@@ -76,7 +76,6 @@ def ingest(
     keep_bodies: bool = False,
     _strategy: Strategy | None = None,
     _in_place: bool = True,
-    _one_pass: bool = True,
 ) -> IngestReport:
     """Ingest audit logs into the dataset and return what happened.
 
@@ -91,10 +90,9 @@ def ingest(
 
     Files already ingested (same content) are skipped, so running the same command twice is a
     no-op. Unknown or unreadable files are reported, not fatal; bad lines are kept as rejects.
-    (``_strategy``, ``_in_place`` and ``_one_pass`` are for the differential tests: the general
-    merge instead of the strategy the run allows, the line-by-line reader instead of reading
-    clean audit logs in place, access logs staged instead of read whole in one pass; all must
-    give the same requests.)
+    (``_strategy`` and ``_in_place`` are for the differential tests: the general merge instead
+    of the strategy the run allows, the line-by-line reader instead of reading clean audit logs
+    in place; both must give the same requests.)
 
     >>> report = k8saudit.ingest(["logs/"], dataset="k8saudit-data")  # doctest: +SKIP
     >>> report.requests_added, report.rejected  # doctest: +SKIP
@@ -111,9 +109,8 @@ def ingest(
         raise UsageError(f"{root}: the dataset must be a directory, and this is a file")
     try:
         return _ingest(
-            paths, root, clock, progress, apiserver, keep_bodies, _strategy, _in_place, _one_pass,
-            started,
-        )  # fmt: skip
+            paths, root, clock, progress, apiserver, keep_bodies, _strategy, _in_place, started
+        )
     except (OSError, duckdb.Error) as exc:
         if isinstance(exc, OSError) and exc.errno != errno.ENOSPC:
             raise
@@ -151,7 +148,6 @@ def _ingest(
     keep_bodies: bool,
     _strategy: Strategy | None,
     _in_place: bool,
-    _one_pass: bool,
     started: float,
 ) -> IngestReport:
     discovery = discover(list(paths), exclude=root.resolve())
@@ -181,10 +177,7 @@ def _ingest(
         new_files: list[FileEntry] = []
         done_bytes = 0
         # access logs last: their klog lines take their year from the audit events
-        klog = {id(s): _is_klog(s) for s in sources}
-        sources.sort(key=lambda s: klog[id(s)])
-        # a run of access logs alone reads each whole in one pass when it can (Stager.one_pass)
-        stager.one_pass = _one_pass and _strategy is None and all(klog.values())
+        sources.sort(key=lambda s: _is_klog(s))
         for index, source in enumerate(sources):
             at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
             with QueryTicker(con, progress, _reading(at, source.size)):

@@ -7,9 +7,7 @@ found from the events' keys alone, and only they are derived and written; files 
 are read once more for exactly those rows (``Strategy.SIMPLE``). Access-log lines of such a run
 are then merged with those requests (``Strategy.SIMPLE_WITH_ACCESS``). A run of access-log lines
 alone, each with a key of its own, has nothing to merge: each line is its request, derived and
-written day by day straight from the staged rows (``Strategy.ACCESS_ONLY``); when each of its
-files was read whole in one pass (``Stager.one_pass``), from the request rows that pass derived
-(``Strategy.ACCESS_ONE_PASS``), else those files are staged first. A run that is not
+written day by day straight from the staged rows (``Strategy.ACCESS_ONLY``). A run that is not
 simple goes through the general merge of all its events (``Strategy.GENERAL``):
 ``sql/merge_requests.sql`` joins the best audit row of each request with its best access-log
 row. An access line meets its audit request on the audit-ID whatever dates they carry (klog
@@ -30,7 +28,6 @@ from k8saudit.ingestion.parts import WrittenPart, write_days, write_materialized
 from k8saudit.ingestion.staging import Stager
 from k8saudit.io import Compression
 from k8saudit.progress import MergeSteps
-from k8saudit.query_loader import compose
 from k8saudit.sqlfiles import internal_sql, run_sql, union_all
 
 #: joins in the simple path are written build side last: the planner would otherwise build its
@@ -44,22 +41,15 @@ class Strategy(Enum):
     SIMPLE = "simple"
     SIMPLE_WITH_ACCESS = "simple with access logs"
     ACCESS_ONLY = "access logs only"
-    ACCESS_ONE_PASS = "access logs only, read in one pass"
     GENERAL = "general"
 
 
 def choose_strategy(stager: Stager) -> Strategy:
     """The strategy this run's events allow; creates the temp tables ``key_summary`` and
-    ``picks`` (``sql/key_summary.sql``, ``sql/pick.sql``) the simple strategies read, and stages
-    the access logs read whole in one pass unless they are the run's only events, each line a
-    request of its own."""
+    ``picks`` (``sql/key_summary.sql``, ``sql/pick.sql``) the simple strategies read."""
     con = stager.con
     for step in ("key_summary", "candidates", "pick"):
         run_sql(con, step)
-    if stager.whole:
-        if stager.whole_is_access_only():
-            return Strategy.ACCESS_ONE_PASS
-        stager.stage_whole()  # (access-log lines: nothing the steps above read)
     ((simple,),) = run_sql(con, "run_is_simple")
     if not simple:
         return Strategy.GENERAL
@@ -175,20 +165,6 @@ def _write_access_only(
     return write_days(con, relations, {}, days, work / "out", run_id, steps)
 
 
-def _write_access_one_pass(
-    stager: Stager, steps: MergeSteps, work: Path, run_id: str
-) -> list[WrittenPart]:
-    """The request rows of the access logs read whole in one pass, streamed into their day's
-    part (nothing derived again, nothing materialized)."""
-    relations = stager.access_relations()
-    days_query = compose(internal_sql("access_request_days"), **relations)
-    days = sorted((d for (d,) in stager.con.execute(days_query).fetchall()),
-                  key=lambda d: (d is None, d))  # fmt: skip
-    steps.add(len(days))
-    relations["day_rows"] = internal_sql("access_requests_of_day")
-    return write_days(stager.con, relations, {}, days, work / "out", run_id, steps)
-
-
 def _write_general(stager: Stager, steps: MergeSteps, work: Path, run_id: str) -> list[WrittenPart]:
     """Every event of the run staged (files read in place too, read again), then merged."""
     in_place = stager.in_place
@@ -216,6 +192,5 @@ _WRITERS: dict[Strategy, Callable[[Stager, MergeSteps, Path, str], list[WrittenP
     Strategy.SIMPLE: _write_simple,
     Strategy.SIMPLE_WITH_ACCESS: _write_simple_with_access,
     Strategy.ACCESS_ONLY: _write_access_only,
-    Strategy.ACCESS_ONE_PASS: _write_access_one_pass,
     Strategy.GENERAL: _write_general,
 }

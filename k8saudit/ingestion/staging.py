@@ -5,15 +5,12 @@ bookkeeping columns ``_item``, ``_status``, ``_reject_text``, ``request_key``, `
 compressed in-memory database of its own connection, spilling to the work area beyond the memory
 limit. Each insert is one *batch* (a file, or a part of one) with its own number, so a reader can
 count and inspect what its file contributed, and a file given up undoes exactly its batches.
-Clean audit logs are not copied here at all: ``in_place`` keeps only their keys. Nor are the
-access logs of a run of access logs alone whose every line is canonical: each is read whole in
-one pass, straight into a table of its request rows (``Stager.one_pass``).
+Clean audit logs are not copied here at all: ``in_place`` keeps only their keys.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -21,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from k8saudit.exceptions import InputError, UsageError
+from k8saudit.exceptions import UsageError
 from k8saudit.formats import access_patterns
 from k8saudit.formats.audit_json import MAX_LINE_BYTES
 from k8saudit.formats.httplog import K8S_VERBS
 from k8saudit.ingestion.audit_sources import Source
-from k8saudit.ingestion.clock import KlogClock, first_klog_month
+from k8saudit.ingestion.clock import KlogClock
 from k8saudit.ingestion.in_place import InPlaceFiles
 from k8saudit.interrupts import watch
-from k8saudit.io import BOM, SourceFile, open_text
+from k8saudit.io import SourceFile
 from k8saudit.progress import track_progress
 from k8saudit.query_loader import compose
 from k8saudit.schema import RAW_EVENT_TYPES, empty_relation
@@ -38,16 +35,6 @@ from k8saudit.sqlfiles import create_macros, internal_sql, run_sql
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: the relations sql/access_requests.sql reads, and their files
-ONE_PASS_READING = {
-    "lines": "log_lines",
-    "scanned": "access_scanned",
-    "raw": "access_raw",
-    "derived": "derive",
-}
-#: derive.sql's list of generic clients stays an expression in the one pass: the optimizer would
-#: make it a join, and the rows would no longer be written in the order of the file's lines
-ONE_PASS_OPTIMIZERS_OFF = "in_clause"
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1400MB"
 COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get compressed
@@ -115,12 +102,6 @@ class Stager:
         ).fetchall()
         self.in_place = InPlaceFiles(con, self.next_batch)
         run_sql(con, "run_keys")
-        #: read each canonical access log whole in one pass (``access_file``): set by an ingest
-        #: whose every input is an access log
-        self.one_pass = False
-        #: the access logs read so, by batch: (file, klog year, lines)
-        self.whole: dict[int, tuple[SourceFile, int, int]] = {}
-        run_sql(con, "access_files")
 
     def next_batch(self) -> int:
         """A new batch number, after compressing the staged rows if they grew large."""
@@ -193,14 +174,7 @@ class Stager:
         hashes the file and counts its lines runs beside the scan, not before it. A file DuckDB
         cannot read (invalid UTF-8, a line too long) is left to the other readers too.
         """
-        if self.one_pass:
-            read, final = self._read_whole(source, year, lines)
-            if read is not None or final:
-                return read
-        return self._stage_access(source, year, lines)
-
-    def _access_params(self, source: SourceFile, year: int) -> dict[str, Any]:
-        return {
+        params = {
             "path": str(source.path),
             "compression": source.compression.value,
             "max_line": MAX_LINE_BYTES,
@@ -213,18 +187,10 @@ class Stager:
             "verb_names": list(K8S_VERBS),
             "verb_values": list(K8S_VERBS.values()),
         }
-
-    def _stage_access(
-        self, source: SourceFile, year: int, lines: Callable[[], int | None]
-    ) -> tuple[int, int] | None:
-        """``access_file`` into the staging table."""
-        params = self._access_params(source, year)
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             run_sql(self.con, "access_pieces")
-            run_sql(self.con, "access_macros")
-            reading = {"lines": "log_lines", "scanned": "access_scanned"}
-            run_sql(self.con, "access_scan", reading=reading, **params)
+            run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
             if rows != lines() or unfit or new_year:
                 return None
@@ -237,93 +203,6 @@ class Stager:
         finally:
             self.con.execute("SET preserve_insertion_order = false").fetchall()
             self.con.execute("DROP TABLE IF EXISTS _access_scan").fetchall()
-
-    def _read_whole(
-        self, source: SourceFile, year: int, lines: Callable[[], int | None]
-    ) -> tuple[tuple[int, int] | None, bool]:
-        """``access_file`` in one pass: the file's request rows, derived as they are read
-        (``sql/access_requests.sql``), into a table of their own, ``_access_requests_BATCH``
-        (the batch number, not a value from the file), kept until the run writes them
-        (``access_relations``). Returns what ``access_file`` returns and whether that is final:
-        not when the pass cannot take the file whole (``sql/access_raw.sql`` says when), which
-        ``access_file`` then stages as before; when its rows are not its ``lines()`` (which
-        staging would find too)."""
-        with open_text(source) as text:
-            first = text.readline().removeprefix(BOM)
-        params = {
-            **self._access_params(source, year),
-            "cri_file": re.match(access_patterns.CRI, first) is not None,
-            "first_month": first_klog_month(source),
-        }
-        self.con.execute("SET preserve_insertion_order = true").fetchall()
-        self.con.execute("SET disabled_optimizers = $o", {"o": ONE_PASS_OPTIMIZERS_OFF}).fetchall()
-        try:
-            run_sql(self.con, "access_pieces")
-            run_sql(self.con, "access_macros")
-            ((rows,),) = run_sql(self.con, "access_requests", reading=ONE_PASS_READING, **params)
-            if rows != lines():
-                return None, True
-            batch = self.next_batch()
-            # the table's name is made of the batch number alone
-            self.con.execute(f"ALTER TABLE _access_scan RENAME TO _access_requests_{batch}")
-            run_sql(self.con, "access_files_insert", batch=batch)
-        except duckdb.InterruptException:
-            raise
-        except duckdb.Error:
-            return None, False
-        finally:
-            self.con.execute("RESET disabled_optimizers").fetchall()
-            self.con.execute("SET preserve_insertion_order = false").fetchall()
-            self.con.execute("DROP TABLE IF EXISTS _access_scan").fetchall()
-        self.whole[batch] = (source, year, rows)
-        self._counts[batch] = (rows, rows, 0)
-        return (batch, rows if params["cri_file"] else 0), True
-
-    def access_relations(self) -> dict[str, str]:
-        """The relations ``access_lines`` and ``access_requests`` (``sql/access_request_rows.sql``)
-        over the access logs read whole (``whole``: at least one)."""
-        tables = [
-            # rowid + 1 is the line (the table was written in file order); the names are made of
-            # batch numbers alone
-            f"SELECT * REPLACE (rowid + 1 AS source_line), {batch} AS _batch "
-            f"FROM _access_requests_{batch}"
-            for batch in self.whole
-        ]
-        return {
-            "access_lines": "\nUNION ALL\n".join(tables),
-            "access_requests": internal_sql("access_request_rows"),
-        }
-
-    def whole_is_access_only(self) -> bool:
-        """Can the access logs read whole be written as they are: nothing else staged or keyed
-        in this run, and no key shared by two lines (``sql/access_requests_apart.sql``)?"""
-        ((staged,),) = self.con.execute("SELECT count(*) FROM staged").fetchall()
-        if staged or self.in_place.files:
-            return False
-        read = self.con.execute(compose(internal_sql("access_requests_apart"),
-                                        **self.access_relations())).fetchall()  # fmt: skip
-        return bool(read[0][0])
-
-    def stage_whole(self) -> None:
-        """Stage the access logs read whole as ``access_file`` stages the others (each is read
-        again), with the apiserver of their file: for a run that is not of them alone, or whose
-        lines share a key."""
-        servers = dict(self.con.execute("SELECT _batch, apiserver FROM access_files").fetchall())
-        whole, self.whole = self.whole, {}
-        self._drop_whole(list(whole))
-        for batch, (source, year, rows) in whole.items():
-            mark = self.mark()
-            if self._stage_access(source, year, _counted(rows)) is None:
-                raise InputError(f"{source.display}: the file changed while it was ingested")
-            if servers.get(batch) is not None:
-                self.attribute(mark, servers[batch])
-
-    def _drop_whole(self, batches: list[int]) -> None:
-        for batch in batches:
-            self.con.execute(f"DROP TABLE IF EXISTS _access_requests_{batch}").fetchall()
-            self.whole.pop(batch, None)
-        self.con.execute("DELETE FROM access_files WHERE _batch IN (SELECT unnest($b))",
-                         {"b": batches}).fetchall()  # fmt: skip
 
     def staged_audit_days(self) -> set[date | None]:
         """The days on which the staged audit events were received (None: no time stated)."""
@@ -348,7 +227,6 @@ class Stager:
         """Drop the rows of every batch staged (or keyed in place) after ``mark``."""
         run_sql(self.con, "discard_batches", mark=mark)
         self.in_place.forget_after(mark)
-        self._drop_whole([batch for batch in self.whole if batch > mark])
 
     def attribute(self, mark: int, apiserver: str) -> None:
         """The requests staged or keyed after ``mark`` that name no apiserver went to
@@ -360,23 +238,14 @@ class Stager:
     ) -> list[tuple[str | None, datetime, datetime]]:
         """(apiserver, first, last instant observed) of the lines staged or keyed after
         ``mark``, from a file last written at ``file_time`` (``sql/observed_spans.sql``)."""
-        if any(batch > mark for batch in self.whole):
-            query = compose(internal_sql("access_observed_spans"), **self.access_relations())
-            rows = self.con.execute(query, {"mark": mark, "file_time": file_time}).fetchall()
-        else:
-            rows = run_sql(self.con, "observed_spans", mark=mark, file_time=file_time)
-        return [(server, first, last) for server, first, last in rows]
+        return [(server, first, last) for server, first, last in run_sql(
+            self.con, "observed_spans", mark=mark, file_time=file_time
+        )]  # fmt: skip
 
     def suspicious_since(self, mark: int, file_time: datetime) -> tuple[int, int | None]:
         """How many events staged or keyed after ``mark`` have a suspicious time (macros.sql:
         ``is_plausible_time``), and the first line of one (``sql/suspicious_times.sql``)."""
-        if any(batch > mark for batch in self.whole):
-            query = compose(internal_sql("access_suspicious_times"), **self.access_relations())
-            ((count, line),) = self.con.execute(
-                query, {"mark": mark, "file_time": file_time}
-            ).fetchall()
-        else:
-            ((count, line),) = run_sql(self.con, "suspicious_times", mark=mark, file_time=file_time)
+        ((count, line),) = run_sql(self.con, "suspicious_times", mark=mark, file_time=file_time)
         return count, line
 
     def counts(self, batch: int) -> tuple[int, int, int]:
@@ -387,8 +256,3 @@ class Stager:
         """(line, reason, text or None) of the rejected rows of a batch, in line order."""
         rows = run_sql(self.con, "batch_rejects", batch=batch)
         return [(line, reason, text) for line, reason, text in rows]
-
-
-def _counted(lines: int) -> Callable[[], int]:
-    """A line count already known, as ``access_file`` asks for it."""
-    return lambda: lines
