@@ -72,7 +72,7 @@ def read_both(
         con = connect(work)
         try:
             stager = Stager(con, work)
-            read = stager.access_file(source, year, line_count(data))
+            read = stager.access_file(source, year, lambda: line_count(data))
             ((staged,),) = con.execute("SELECT count(*) FROM staged").fetchall()
             if read is None:
                 assert staged == 0, "a declined file left rows behind"

@@ -398,7 +398,7 @@ def read_access_or_legacy(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
     )
     if fmt is Format.ACCESS_LOG and stager.clock.tz is UTC:
-        read = stager.access_file(source, clock_year.year, lines())
+        read = stager.access_file(source, clock_year.year, lines)
         if read is not None:
             batch, wrapper_timed = read
             result.records, result.events, _ = stager.counts(batch)

@@ -11,6 +11,7 @@ Clean audit logs are not copied here at all: ``in_place`` keeps only their keys.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,22 +158,22 @@ class Stager:
             self.con.unregister("_raw_arrow")
 
     def access_file(
-        self, source: SourceFile, year: int, lines: int | None
+        self, source: SourceFile, year: int, lines: Callable[[], int | None]
     ) -> tuple[int, int] | None:
         """Stage an access log read by DuckDB alone (``sql/access_scan.sql``) when every one
-        of its ``lines`` lines is a canonical access line (``formats.access_patterns``) with a
-        valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line)
+        of its ``lines()`` lines is a canonical access line (``formats.access_patterns``) with
+        a valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line)
         and the klog clock's year does not change within the file. Returns the batch and how
         many of its lines a wrapper timed, else None (nothing staged: the caller reads the
         file with ``formats.access_fast``).
 
-        ``lines`` is the file's count of lines (None: unknown, e.g. compressed, and the file is
-        not read here): DuckDB also ends a line at a lone carriage return, which the readers
-        in Python keep inside its line, so that lines are only numbered alike when the counts
-        agree. A file DuckDB cannot read (invalid UTF-8, a line too long) is left to them too.
+        ``lines()`` is the file's count of lines (None: unknown, e.g. a copy, and the file is
+        left to the other readers): DuckDB also ends a line at a lone carriage return, which
+        the readers in Python keep inside its line, so that lines are only numbered alike when
+        the counts agree. It is asked for once the scan has read the file: the thread that
+        hashes the file and counts its lines runs beside the scan, not before it. A file DuckDB
+        cannot read (invalid UTF-8, a line too long) is left to the other readers too.
         """
-        if lines is None:
-            return None
         params = {
             "path": str(source.path),
             "compression": source.compression.value,
@@ -191,7 +192,7 @@ class Stager:
             run_sql(self.con, "access_pieces")
             run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
             ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
-            if rows != lines or unfit or new_year:
+            if rows != lines() or unfit or new_year:
                 return None
             batch = self._insert({"batch_rows": internal_sql("access_scan_rows")}, {})
             return batch, wrapper_timed
