@@ -787,3 +787,28 @@ def test_the_ingest_command_takes_an_apiserver(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 0, done.output
     assert rows(tmp_path / "ds", "SELECT apiserver FROM requests") == [{"apiserver": "m1"}]
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_an_infinite_time_is_no_time(tmp_path: Path, in_place: bool) -> None:
+    # DuckDB reads "infinity" as a TIMESTAMPTZ, which no day holds: such requests were written
+    # to no part, and the ingest failed saying the file had changed while it was read
+    log = jsonl(
+        tmp_path / "audit.log",
+        [
+            event("a"),
+            event("b", requestReceivedTimestamp="infinity", stageTimestamp="infinity"),
+            event("c", requestReceivedTimestamp="-infinity"),
+            event("d", stageTimestamp="-infinity"),
+        ],
+    )
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds", _in_place=in_place)
+    assert (report.requests_added, report.rejected) == (4, 0)
+    times = rows(
+        tmp_path / "ds",
+        "SELECT audit_id, received_at IS NULL AS no_receipt, completed_at IS NULL AS no_end "
+        "FROM requests ORDER BY audit_id",
+    )
+    assert [tuple(r.values()) for r in times] == [
+        ("a", False, False), ("b", True, True), ("c", True, False), ("d", False, True),
+    ]  # fmt: skip

@@ -11,8 +11,8 @@
 SELECT
     nullif(auditID, '') AS audit_id,  -- an empty audit ID names no request: keyed by content
     stage,
-    try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
-    try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,
+    event_time(stageTimestamp) AS stage_at,
+    event_time(coalesce(requestReceivedTimestamp, "timestamp")) AS received_at,
     "level",
     lower(verb) AS verb,
     NULL::VARCHAR AS http_method,

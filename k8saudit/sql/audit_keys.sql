@@ -4,7 +4,7 @@
 SELECT
     nullif(auditID, '') AS audit_id,  -- an empty audit ID names no request: keyed by content
     stage,
-    try_cast(stageTimestamp AS TIMESTAMPTZ) AS stage_at,
-    try_cast(coalesce(requestReceivedTimestamp, "timestamp") AS TIMESTAMPTZ) AS received_at,
+    event_time(stageTimestamp) AS stage_at,
+    event_time(coalesce(requestReceivedTimestamp, "timestamp")) AS received_at,
     audit_status(_unparsed, _text, requestURI, auditID, verb, kind, apiVersion) AS _status
 FROM src

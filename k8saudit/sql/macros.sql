@@ -66,6 +66,13 @@ CREATE OR REPLACE MACRO group_key(
             apf_flow_schema
         )
     );
+-- An event's time as its log states it (RFC 3339), NULL where it states none a clock can
+-- show: text that is not a time, or "infinity"/"-infinity", which DuckDB reads as a
+-- TIMESTAMPTZ that no day, epoch or bucket holds (an infinite received time put a request in
+-- no day's part).
+CREATE OR REPLACE MACRO event_time(text) AS nullif(
+    nullif(try_cast(text AS TIMESTAMPTZ), TIMESTAMPTZ 'infinity'), TIMESTAMPTZ '-infinity'
+);
 -- A time a log line can plausibly have: not before 2014 (Kubernetes did not exist), not more
 -- than a day after its file was last written (`file_time`). Other times are kept but counted as
 -- suspicious in the ingest summary, and observe nothing (sql/observed_spans.sql): one event
