@@ -890,7 +890,7 @@ def macros() -> dict[str, Macro]:
     ``k8saudit/sql/observation_window.sql``, by name.
 
     >>> sorted(macros())[:3]
-    ['audit_status', 'first_few', 'group_key']
+    ['audit_status', 'event_time', 'first_few']
     """
     import sqlglot
 
