@@ -67,7 +67,8 @@ begun_us AS (
         max(seg_to) AS last_to,
         -- the last level (the rows of one instant share theirs), its seats and whether it
         -- filled the pool, in one value: one arg_max where three cost a third of the pass
-        arg_max(in_flight * 4294967296 + seats * 2 + seats_full::BIGINT, seg_to) AS last
+        arg_max(in_flight * 4294967296 + coalesce(seats, 0) * 2 + seats_full::BIGINT, seg_to)
+            AS last
     FROM segments
     GROUP BY ALL
 ),
@@ -84,7 +85,7 @@ carried AS (
         is_total,
         kind,
         last // 4294967296 AS peak,
-        last % 4294967296 // 2 AS seats_peak,
+        CASE WHEN seats_peak IS NOT NULL THEN last % 4294967296 // 2 END AS seats_peak,
         CASE WHEN last % 2 = 1
             THEN epoch_us(least(last_to, second + INTERVAL 1 SECOND)) - epoch_us(second)
         END AS full_us

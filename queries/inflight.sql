@@ -8,9 +8,10 @@
 -- requests in flight at once over all apiservers, and all the seats taken. The limits hold per
 -- apiserver, so its seconds-full are empty: a full total is no limit reached. Where the access
 -- log states APF seats, `readonly_seats_peak` / `mutating_seats_peak` weigh each request by the
--- seats it occupied while it executed (apf_iseats, 1 where not stated: _inflight_held.sql).
--- Reconstructed exactly from each request's receipt and completion (_inflight_levels.sql),
--- second by second (_inflight_seconds.sql): --every is a whole number of seconds.
+-- seats it occupied while it executed (apf_iseats, 1 where not stated: _inflight_held.sql;
+-- NULL where stated seats too absurd to add up exactly: _inflight_levels.sql). Reconstructed
+-- exactly from each request's receipt and completion (_inflight_levels.sql), second by second
+-- (_inflight_seconds.sql): --every is a whole number of seconds.
 -- shape: over-time
 -- chart: line
 -- filters: common
@@ -62,9 +63,11 @@ SELECT
     END AS DOUBLE) AS mutating_full_s,
     CAST(coalesce(any_value(s.seated), 0) AS BIGINT) AS seated,
     CAST(p.is_total AS BOOLEAN) AS is_total,
-    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'readonly'), 0) AS BIGINT)
+    CAST(CASE WHEN count(*) FILTER (WHERE p.kind = 'readonly') = 0 THEN 0
+        ELSE max(p.seats_peak) FILTER (WHERE p.kind = 'readonly') END AS BIGINT)
         AS readonly_seats_peak,
-    CAST(coalesce(max(p.seats_peak) FILTER (WHERE p.kind = 'mutating'), 0) AS BIGINT)
+    CAST(CASE WHEN count(*) FILTER (WHERE p.kind = 'mutating') = 0 THEN 0
+        ELSE max(p.seats_peak) FILTER (WHERE p.kind = 'mutating') END AS BIGINT)
         AS mutating_seats_peak
 FROM per_interval AS p
 LEFT JOIN seated AS s USING (interval_start, apiserver, is_total)

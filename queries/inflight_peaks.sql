@@ -9,7 +9,8 @@
 -- apiserver, each pool also has a row '(total)' (is_total): the most requests in flight at one
 -- instant over all apiservers, when, all their 429s and who held the seats then; the limits
 -- hold per apiserver, so it has no limit, seconds full or extra 429s of its own. `seats_peak`:
--- the most APF seats in flight at once (apf_iseats, 1 where not stated: _inflight_held.sql).
+-- the most APF seats in flight at once (apf_iseats, 1 where not stated: _inflight_held.sql;
+-- NULL where stated seats too absurd to add up exactly: _inflight_levels.sql).
 -- shape: listing
 -- chart: bar
 -- filters: common

@@ -236,6 +236,50 @@ def test_seats_weigh_each_request_by_its_apf_seats(tmp_path: Path) -> None:
     ).rows() == [(4, 16, 1, 2), (3, 12, 0, 0)]
 
 
+def test_seats_past_two_to_the_32_add_up_exactly(tmp_path: Path) -> None:
+    """Stated seats of any size an access log can hold (nine digits) add up exactly, and a
+    request completed before it was received (a broken log) holds no seat: it never takes
+    the level below zero. Seats that could not all be added exactly (2^31 of them beyond the
+    first, with the requests) are not guessed: the requests in flight stay exact, their seats
+    are NULL."""
+    lists = {"verb": "list", "requestURI": "/api/v1/pods"}
+    events = [
+        *_request("a", 0, 7, **lists),
+        *_request("b", 1, 9, **lists),
+        *_request("c", 2, 1.5, **lists),  # completed half a second before it was received
+    ]
+    access = [
+        _access("a", "LIST", "07.000000", 999_999_999),
+        _access("b", "LIST", "09.000000", 999_999_998),
+    ]
+    logs = [jsonl(tmp_path / "audit.log", events),
+            write_lines(tmp_path / "kube-apiserver.log", access)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds")
+    ds = k8saudit.open(tmp_path / "ds")
+    by_3s = ds.inflight(every="3s", totals=False)
+    # a from 0 s, b from 1 s (c at 2 s for no time), a ends at 7 s, b at 9 s
+    assert by_3s.select("readonly_peak", "readonly_seats_peak").rows() == [
+        (2, 1_999_999_997), (2, 1_999_999_997), (2, 1_999_999_997)
+    ]  # fmt: skip
+    peaks = ds.inflight_peaks(totals=False).filter(kind="readonly")
+    assert peaks.select("peak", "seats_peak").rows() == [(2, 1_999_999_997)]
+
+    # a third such request: 2^31 seats beyond the first are more than one sum carries
+    events += _request("d", 3, 4, **lists)
+    access.append(_access("d", "LIST", "04.000000", 999_999_997))
+    (tmp_path / "again").mkdir()
+    logs = [jsonl(tmp_path / "again" / "audit.log", events),
+            write_lines(tmp_path / "again" / "kube-apiserver.log", access)]  # fmt: skip
+    k8saudit.ingest(logs, dataset=tmp_path / "ds2")
+    ds = k8saudit.open(tmp_path / "ds2")
+    by_3s = ds.inflight(every="3s", totals=False)
+    assert by_3s.select("readonly_peak", "readonly_seats_peak").rows() == [
+        (2, None), (3, None), (2, None)
+    ]  # fmt: skip
+    peaks = ds.inflight_peaks(totals=False).filter(kind="readonly")
+    assert peaks.select("peak", "seats_peak").rows() == [(3, None)]
+
+
 def test_simulate_output_matches_its_ground_truth(tmp_path: Path) -> None:
     """On fresh `simulate` output with three apiservers (not only the committed sample), each
     apiserver's peak is the one the simulator counted from its own schedule, and the total is at
