@@ -236,7 +236,7 @@ def test_seats_weigh_each_request_by_its_apf_seats(tmp_path: Path) -> None:
     ).rows() == [(4, 16, 1, 2), (3, 12, 0, 0)]
 
 
-def test_seats_past_two_to_the_32_add_up_exactly(tmp_path: Path) -> None:
+def test_absurd_seats_add_up_exactly_or_not_at_all(tmp_path: Path) -> None:
     """Stated seats of any size an access log can hold (nine digits) add up exactly, and a
     request completed before it was received (a broken log) holds no seat: it never takes
     the level below zero. Seats that could not all be added exactly (2^31 of them beyond the
@@ -247,6 +247,7 @@ def test_seats_past_two_to_the_32_add_up_exactly(tmp_path: Path) -> None:
         *_request("a", 0, 7, **lists),
         *_request("b", 1, 9, **lists),
         *_request("c", 2, 1.5, **lists),  # completed half a second before it was received
+        *_request("m", 5, 4.5, verb="create", requestURI="/api/v1/namespaces/default/pods"),
     ]
     access = [
         _access("a", "LIST", "07.000000", 999_999_999),
@@ -263,6 +264,8 @@ def test_seats_past_two_to_the_32_add_up_exactly(tmp_path: Path) -> None:
     ]  # fmt: skip
     peaks = ds.inflight_peaks(totals=False).filter(kind="readonly")
     assert peaks.select("peak", "seats_peak").rows() == [(2, 1_999_999_997)]
+    # m alone in its pool, broken the same way: never -1 in flight (it was from 4.5 s to 5 s)
+    assert ds.inflight(every="1s")["mutating_peak"].to_list() == [0] * 9
 
     # a third such request: 2^31 seats beyond the first are more than one sum carries
     events += _request("d", 3, 4, **lists)
