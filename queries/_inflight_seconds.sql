@@ -67,6 +67,7 @@ begun_us AS (
         max(seg_to) AS last_to,
         -- the last level (the rows of one instant share theirs), its seats and whether it
         -- filled the pool, in one value: one arg_max where three cost a third of the pass
+        -- (seats below 2^31 where known: _inflight_levels.sql makes them NULL otherwise)
         arg_max(in_flight * 4294967296 + coalesce(seats, 0) * 2 + seats_full::BIGINT, seg_to)
             AS last
     FROM segments
