@@ -5,8 +5,9 @@
 -- instant together, so `in_flight` is #{received <= t < completed} on the row's apiserver, what
 -- the filter counts when a request arrives at t; it holds from `level_from` to `level_to`, the
 -- next instant of that apiserver and pool (the other rows of that instant end where they begin:
--- each level counts once). `arrivals`: the requests received at t on that apiserver, `arrives`:
--- the row is one. `seats_in_flight`: the same weighted by each request's APF seats; NULL in
+-- each level counts once). `arrivals`: the requests received at t on that apiserver and still in
+-- flight after it (in_flight - arrivals: the others, received before t and not completed by
+-- then), `arrives`: the row is a receipt. `seats_in_flight`: the same weighted by each request's APF seats; NULL in
 -- every row when the held requests and their seats beyond the first add up to 2^31 or more
 -- (only absurd stated seats get there: APF states at most a few per request), which one
 -- running sum could not carry exactly. With more than one apiserver, the same sweep over all
@@ -46,6 +47,8 @@ changes AS (
         CASE WHEN e.delta > 0 THEN h.held_from ELSE greatest(h.held_to, h.held_from) END
             AS instant,
         e.delta,
+        -- a receipt of a request that stays in flight past its instant
+        e.delta > 0 AND h.held_to > h.held_from AS stays,
         -- without a unit (too many seats to add up in one sum) only the requests are counted
         e.delta * coalesce(n.unit + greatest(h.seats, 0) - 1, 1) AS change
     FROM inflight_held AS h
@@ -69,7 +72,7 @@ by_server AS (
             instant AS level_from,
             coalesce(lead(instant) OVER by_time, instant) AS level_to,
             CAST(sum(change) OVER by_time AS BIGINT) AS changed,
-            CAST(sum(CASE WHEN delta > 0 THEN 1 ELSE 0 END) OVER (
+            CAST(sum(CASE WHEN stays THEN 1 ELSE 0 END) OVER (
                 PARTITION BY pool ORDER BY instant RANGE BETWEEN CURRENT ROW AND CURRENT ROW
             ) AS BIGINT) AS arrivals,
             delta > 0 AS arrives

@@ -387,7 +387,9 @@ def _reference(
     peak = max(level for _, level, _ in levels)
     first = min(instant for instant, level, _ in levels if level == peak)
     full = sum(f for _, f in intervals.values())
-    found = sum(a for _, level, a in levels if a and level - a >= limit)
+    # the requests received at t that found `limit` others in flight: received before t and
+    # not completed by then (one received and completed at t is not one of them)
+    found = sum(a for t, _, a in levels if a and sum(t0 < t < t1 for t0, t1 in held) >= limit)
     return intervals, (peak, first, full, found)
 
 
