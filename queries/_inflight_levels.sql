@@ -15,7 +15,7 @@
 -- chart per apiserver needs none). Memory and time: each sweep is its own window over narrow
 -- rows, the apiserver's sweep partitioned by a pool number (apiserver and kind in one integer:
 -- DuckDB hashes and sorts 18 M rows of it in two thirds of the time it takes for the name),
--- the total's by the kind, made from `inflight_held` as they are sorted; one running sum
+-- the total's by the kind, both made from `inflight_held` as they are sorted; one running sum
 -- carries both the requests and the seats (`change`: DuckDB pays ~1 s per windowed aggregate
 -- over 18 M rows), and each analysis reads these rows once, so DuckDB keeps none of them after
 -- the windows.
@@ -40,7 +40,9 @@ WITH names AS (
 servers AS (
     SELECT $totals AND array_length(apiservers) > 1 AS several FROM names
 ),
-changes AS (
+changes AS NOT MATERIALIZED (
+    -- read by both sweeps, made again for each from `inflight_held` (materialized, its 18 M
+    -- rows would be written and read back)
     SELECT
         array_position(n.apiservers, h.apiserver) * 2 + (h.kind = 'readonly')::INTEGER AS pool,
         -- broken logs only: a request completed before it was received holds no seat
@@ -82,16 +84,10 @@ by_server AS (
     CROSS JOIN names AS n
 ),
 total_changes AS (
-    SELECT
-        h.kind = 'readonly' AS readonly,
-        CASE WHEN e.delta > 0 THEN h.held_from ELSE greatest(h.held_to, h.held_from) END
-            AS instant,
-        e.delta * coalesce(n.unit + greatest(h.seats, 0) - 1, 1) AS change
-    FROM inflight_held AS h
-    CROSS JOIN names AS n
-    CROSS JOIN (VALUES (1), (-1)) AS e (delta)
+    SELECT c.pool % 2 = 1 AS readonly, c.instant, c.change
+    FROM changes AS c
     CROSS JOIN servers AS v
-    WHERE v.several AND (e.delta > 0 OR h.held_to IS NOT NULL)
+    WHERE v.several
 ),
 by_pool AS (
     SELECT
