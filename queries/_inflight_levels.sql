@@ -41,8 +41,8 @@ servers AS (
     SELECT $totals AND array_length(apiservers) > 1 AS several FROM names
 ),
 changes AS NOT MATERIALIZED (
-    -- read by both sweeps, made again for each from `inflight_held` (materialized, its 18 M
-    -- rows would be written and read back)
+    -- read by both sweeps, made again for each from `inflight_held` (kept, its 18 M rows
+    -- would be written and read back)
     SELECT
         array_position(n.apiservers, h.apiserver) * 2 + (h.kind = 'readonly')::INTEGER AS pool,
         -- broken logs only: a request completed before it was received holds no seat
