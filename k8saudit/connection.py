@@ -29,11 +29,10 @@ def connect(root: Path, manifest: Manifest) -> duckdb.DuckDBPyConnection:
 
     >>> connect(root, read_manifest(root)).sql("SELECT count(*) FROM requests")  # doctest: +SKIP
     """
-    import duckdb
-
+    from k8saudit.engine import engine
     from k8saudit.schema import REQUEST_COLUMNS, REQUEST_TYPES
 
-    con = watch(duckdb.connect())
+    con = watch(engine.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     # an ASOF join is never planned as a nested loop: DuckDB picks one when it estimates the
     # probing side under 64 rows, and open_watches' grid of intervals is estimated at 5 rows

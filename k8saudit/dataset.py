@@ -291,13 +291,13 @@ class Dataset:
 
     def _execute(self, statement: str, params: dict[str, Any], fetch: bool = True) -> None:
         """Run ``statement``; its rows are fetched (and dropped) unless not ``fetch``."""
-        import duckdb
+        from k8saudit.engine import engine
 
         try:
             result = self.duckdb.execute(statement, params or None)
             if fetch:
                 result.fetchall()
-        except duckdb.Error as exc:
+        except engine.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
     def query(self, name: str, **params: Any) -> pl.DataFrame:

@@ -40,7 +40,7 @@ def track_progress(con: duckdb.DuckDBPyConnection, track: bool) -> None:
     In Jupyter without ipywidgets DuckDB refuses every progress-bar setting (it would draw a
     widget there): the connection keeps its defaults then, and a ticker sees no progress.
     """
-    import duckdb
+    from k8saudit.engine import engine
 
     try:
         if track:
@@ -48,7 +48,7 @@ def track_progress(con: duckdb.DuckDBPyConnection, track: bool) -> None:
             con.execute("SET enable_progress_bar_print = false").fetchall()
         else:
             con.execute("SET enable_progress_bar = false").fetchall()
-    except duckdb.InvalidInputException:
+    except engine.InvalidInputException:
         pass
 
 
