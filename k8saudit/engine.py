@@ -4,11 +4,11 @@ DuckDB 2.0's ``duckdb`` package is its extension module ``_duckdb`` (connections
 results, exceptions), re-exported name for name, plus a relational API written in Python
 (``duckdb._relation``, the expression builder) and a version read through
 ``importlib.metadata``. Importing the package takes ~50 ms more than the extension's ~15 ms: a
-quarter of a command on a small dataset. What k8saudit runs through ``execute`` (every command's
-query, ingest's statements) needs only the extension; the relational API
-(``DuckDBPyConnection.sql``, a relation read by polars) joins every connection, those already
-made too, once ``duckdb`` is imported, as ``Dataset.sql`` does. A DuckDB without a separate
-extension module is imported whole.
+quarter of a command on a small dataset. A statement run through ``execute`` (every command's
+query) needs only the extension. The relational API (``DuckDBPyConnection.sql``, a relation
+read by polars) and scans of Arrow tables (``register``) join every connection, those already
+made too, once ``duckdb`` is imported: ``Dataset.sql`` and the ingest package import it. A
+DuckDB without a separate extension module is imported whole.
 
 >>> engine.connect().execute("SELECT 42").fetchall()
 [(42,)]
