@@ -8,7 +8,9 @@ the rounds. A contender may check its own output (``check``): the first rows of 
 and of its hand-written twin, for instance, must agree. Every process runs with byte code
 cached, as an installed package has it (the first round writes it, under bench/out/): an
 environment with ``PYTHONDONTWRITEBYTECODE`` would have k8saudit compile its modules again in
-every run (~40 ms) where the baselines' packages come compiled.
+every run (~40 ms) where the baselines' packages come compiled. Every k8saudit run computes
+its answers (``K8SAUDIT_CACHE=off``): a contender that reads answers kept by an earlier run
+says so, turns the cache on (``env``) and makes them before its rounds (``before``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TIME = shutil.which("time") or "/usr/bin/time"
-#: the environment of every run: byte code cached under bench/out/, never in the source tree
+#: the environment of every run: byte code cached under bench/out/, never in the source tree;
+#: no answer kept by an earlier run read back (``k8saudit/answer_cache.py``)
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
-    "PYTHONPYCACHEPREFIX": str(Path(__file__).resolve().parent / "out" / "pycache")
+    "PYTHONPYCACHEPREFIX": str(Path(__file__).resolve().parent / "out" / "pycache"),
+    "K8SAUDIT_CACHE": "off",
 }
 
 
@@ -48,6 +52,10 @@ class Contender:
     clean: list[Path] = field(default_factory=list)
     #: what the run printed -> a value that must be the same as its baseline's
     check: Callable[[str], object] | None = None
+    #: variables set over ``ENV`` for its runs
+    env: dict[str, str] = field(default_factory=dict)
+    #: a command run once, untimed, before its first round (to keep answers it reads back)
+    before: list[str] | None = None
     seconds: list[float] = field(default_factory=list)
     peak_mb: float = 0.0
     checked: object = None
@@ -63,13 +71,20 @@ def run_once(contender: Contender) -> None:
     for folder in contender.clean:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
+    if contender.before is not None:
+        before, contender.before = contender.before, None
+        made = subprocess.run(before, capture_output=True, text=True, env=ENV | contender.env)
+        if made.returncode:
+            lines = (made.stderr or made.stdout).strip().splitlines()
+            contender.error = f"before its rounds: {lines[-1] if lines else made.returncode}"
+            return
     with tempfile.NamedTemporaryFile("r") as report:
         started = time.perf_counter()
         done = subprocess.run(
             [TIME, "-f", "%M", "-o", report.name, *contender.argv],
             capture_output=True,
             text=True,
-            env=ENV,
+            env=ENV | contender.env,
         )
         seconds = time.perf_counter() - started
         peak_kb = report.read().split()[-1] if done.returncode == 0 else "0"

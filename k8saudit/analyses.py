@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from k8saudit.params import Param
-from k8saudit.query_loader import Query, get_query, list_queries, load_all, parameters_in
+from k8saudit.query_loader import Query, get_query, list_queries, load_all
 
 if TYPE_CHECKING:
     import polars as pl
@@ -45,14 +45,16 @@ _SHAPES = {
 
 class Connection(Protocol):
     """What a query runs on: ``Dataset.sql``'s and ``Dataset.query_rows``' contracts, and the
-    statement it runs for a library query (``Dataset.statement``: its own, or one reading the
-    parts kept)."""
+    statement it runs for a library query and the values that binds (``Dataset.statement``:
+    its own, one reading the parts kept, or one reading an answer kept)."""
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame: ...
 
     def query_rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
 
-    def statement(self, query: Query, bound: Mapping[str, Any]) -> str: ...
+    def statement(
+        self, query: Query, bound: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]: ...
 
 
 class _Context:
@@ -87,7 +89,7 @@ def run_query(
     """
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
-    statement, params = _statement(con, query, bound)
+    statement, params = con.statement(query, bound)
     frame = con.sql(statement, **params)
     return frame.rename(_group_name(query, bound, frame.columns))
 
@@ -103,19 +105,9 @@ def run_query_rows(
     """
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
-    statement, params = _statement(con, query, bound)
+    statement, params = con.statement(query, bound)
     result = con.query_rows(statement, **params)
     return result.rename(_group_name(query, bound, result.columns))
-
-
-def _statement(con: Connection, query: Query, bound: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """What ``con`` runs for ``query``, and the values of the parameters it binds (a statement
-    reading a kept part binds fewer: ``Dataset.keeping``)."""
-    statement = con.statement(query, bound)
-    if statement == query.sql:
-        return statement, bound
-    used = parameters_in(statement)
-    return statement, {k: v for k, v in bound.items() if k in used}
 
 
 def _group_name(query: Query, bound: Mapping[str, Any], columns: list[str]) -> dict[str, str]:
@@ -146,7 +138,8 @@ def read_internal(
     >>> read_internal(ds, "_filter_values", {}, {"column": "verb"})  # doctest: +SKIP
     """
     query = load_all()[name]
-    return con.sql(query.sql, **query.bind(values or {}, _Context(con, memo)))
+    statement, params = con.statement(query, query.bind(values or {}, _Context(con, memo)))
+    return con.sql(statement, **params)
 
 
 def library_frame() -> pl.DataFrame:

@@ -33,6 +33,7 @@ from k8saudit.analyses import (
     run_query,
     run_query_rows,
 )
+from k8saudit.answer_cache import AnswerCache
 from k8saudit.connection import connect
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
 #: result goes through a pyarrow table, whose conversion fails with an error instead
 _ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
 
+#: the statement reading an answer an earlier run kept (``answer_cache``)
+_READ_ANSWER = "SELECT * FROM read_parquet($k8saudit_answer)"
 #: the rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in k8saudit/sql/write_day.sql)
 ROW_GROUP_ROWS = 122_880
 
@@ -124,6 +127,8 @@ class Dataset:
         self._memo: dict[str, Any] = {}
         # inside ``keeping()``: the temp table of each kept part by its statement and values
         self._kept: dict[tuple[str, str], str] | None = None
+        #: the answers kept across processes (large datasets only: ``answer_cache``)
+        self._answers = AnswerCache(root, manifest)
 
     def __getattr__(self, name: str) -> Callable[..., pl.DataFrame]:
         if not name.startswith("_") and name in analysis_names():
@@ -176,6 +181,7 @@ class Dataset:
         con.execute("SET allowed_paths = $p", {"p": parts}).fetchall()
         con.execute("SET enable_external_access = false").fetchall()
         con.execute("SET lock_configuration = true").fetchall()
+        self._answers.enabled = False  # their files are outside the parts
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         """Run SQL over the views with named parameters bound (``$name``), as a polars DataFrame.
@@ -269,12 +275,29 @@ class Dataset:
                 for table in tables.values():
                     self._con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
 
-    def statement(self, query: Query, bound: Mapping[str, Any]) -> str:
-        """The statement that runs the library query ``query`` with ``bound`` values: its own,
-        or (inside ``keeping()``) one reading its kept parts from their tables, each computed
-        the first time it is read with these values."""
+    def statement(self, query: Query, bound: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+        """The statement that runs the library query ``query`` with ``bound`` values, and the
+        values it binds: over a large dataset, one reading the answer an earlier run kept
+        (``answer_cache``: computed and kept now when none is); else its own, or (inside
+        ``keeping()``) one reading its kept parts from their tables, each computed the first
+        time it is read with these values."""
+        if self.spark is not None:
+            return query.sql, bound
+        answer = self._answers.path(query.sql, bound)
+        if answer is not None and answer.exists():
+            return _READ_ANSWER, {"k8saudit_answer": str(answer)}
+        statement = self._reading_kept(query, bound)
+        values = bound
+        if statement != query.sql:  # a statement reading a kept part binds fewer
+            used = parameters_in(statement)
+            values = {k: v for k, v in bound.items() if k in used}
+        if answer is not None and self._keep_answer(answer, statement, values):
+            return _READ_ANSWER, {"k8saudit_answer": str(answer)}
+        return statement, values
+
+    def _reading_kept(self, query: Query, bound: Mapping[str, Any]) -> str:
         kept = self._kept
-        if kept is None or self.spark is not None:
+        if kept is None:
             return query.sql
         tables = {}
         for part in kept_parts(query):
@@ -288,6 +311,19 @@ class Dataset:
                 kept[key] = table
             tables[part] = kept[key]
         return reading(query, tables)
+
+    def _keep_answer(self, path: Path, statement: str, values: Mapping[str, Any]) -> bool:
+        """Compute the answer of ``statement`` into ``path``: False when it is not kept."""
+        import duckdb
+
+        relation = self._relation(statement, dict(values))
+        try:
+            return self._answers.store(path, relation)
+        except duckdb.IOException:  # the directory cannot be written after all
+            self._answers.enabled = False
+            return False
+        except duckdb.Error as exc:
+            raise QueryError(first_line(exc)) from exc
 
     def _execute(self, statement: str, params: dict[str, Any], fetch: bool = True) -> None:
         """Run ``statement``; its rows are fetched (and dropped) unless not ``fetch``."""

@@ -309,13 +309,13 @@ class _Remembering(Dataset):
     def __init__(self, dataset: Dataset) -> None:
         super().__init__(dataset.root, dataset.manifest)
         self._con = dataset.duckdb
-        self._answers: dict[tuple[str, str], pl.DataFrame] = {}
+        self._asked: dict[tuple[str, str], pl.DataFrame] = {}
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:
         key = (query, repr(sorted(params.items())))
-        if key not in self._answers:
-            self._answers[key] = super().sql(query, **params)
-        return self._answers[key]
+        if key not in self._asked:
+            self._asked[key] = super().sql(query, **params)
+        return self._asked[key]
 
 
 def build_report(

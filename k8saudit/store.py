@@ -7,6 +7,7 @@ Layout::
       requests/day=2019-02-04/part-*.parquet
       rejects/<run>.jsonl                lines that could not be read, with file:line and reason
       redaction.key                      the key of the hashes in redaction marks (formats.redact)
+      cache/<key>.parquet                answers kept for the parts as they are (answer_cache)
       .lock                              held by the one ingest allowed at a time
       .tmp/<run>/                        work area of a running ingest
 
@@ -31,6 +32,8 @@ from typing import Any
 from k8saudit.exceptions import DatasetError, DatasetLockedError
 
 DEFAULT_DATASET = "k8saudit-data"
+#: the directory of the answers kept across processes (``answer_cache``), inside the dataset
+CACHE_DIR = "cache"
 REDACTION_KEY = "redaction.key"
 DATASET_ENV = "K8SAUDIT_DATASET"
 MANIFEST_VERSION = 1
@@ -174,7 +177,8 @@ def _file_entry(data: dict[str, Any]) -> FileEntry:
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:
-    """Atomically replace the manifest (the commit point of an ingest run)."""
+    """Atomically replace the manifest (the commit point of an ingest run), then remove the
+    answers kept for the parts before it (their keys would never be asked again)."""
     tmp = root / "manifest.json.tmp"
     with open(tmp, "w") as fh:
         json.dump(manifest.to_json(), fh, indent=1)
@@ -187,6 +191,7 @@ def write_manifest(root: Path, manifest: Manifest) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
 
 
 def redaction_key(root: Path, *, create: bool = False) -> bytes | None:

@@ -1,0 +1,142 @@
+"""Answers kept across processes (``k8saudit/answer_cache.py``): read back, each is the answer
+the query gives, for every query and chart of the library; a commit clears them; a dataset
+whose cache cannot be written, a sandboxed one and ``K8SAUDIT_CACHE=off`` keep none."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from polars.testing import assert_frame_equal
+
+import k8saudit
+from k8saudit import answer_cache
+from k8saudit.answer_cache import CACHE_ENV, AnswerCache
+from k8saudit.charts import chart_names
+from k8saudit.store import CACHE_DIR, read_manifest
+from tests.helpers import event, jsonl
+from tests.test_queries import EXAMPLE_ARGS, QUERY_NAMES
+
+
+@pytest.fixture
+def kept(sample_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the sample dataset whose answers are kept (the sample is far below
+    ``MIN_REQUESTS``, so the threshold is lowered)."""
+    root = tmp_path / "ds"
+    shutil.copytree(sample_dataset, root)
+    monkeypatch.setattr(answer_cache, "MIN_REQUESTS", 0)
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    return root
+
+
+def _kept_files(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR).glob("*.parquet"))
+
+
+@pytest.mark.parametrize("name", QUERY_NAMES)
+def test_an_answer_read_back_is_the_answer(
+    name: str, kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = EXAMPLE_ARGS.get(name, {})
+    with k8saudit.open(kept) as ds:
+        computed = ds.query(name, **args)
+    files = _kept_files(kept)
+    assert len(files) == 1, "the answer is kept"
+    with k8saudit.open(kept) as ds:
+        read_back = ds.query(name, **args)
+        rows_read_back = ds.answer_rows(name, **args).frame
+    assert _kept_files(kept) == files, "read back, nothing is written"
+    monkeypatch.setenv(CACHE_ENV, "off")
+    with k8saudit.open(kept) as ds:
+        fresh = ds.query(name, **args)
+        fresh_rows = ds.answer_rows(name, **args).frame
+    assert_frame_equal(computed, fresh)
+    assert_frame_equal(read_back, fresh)
+    assert rows_read_back == fresh_rows
+
+
+@pytest.mark.parametrize("name", chart_names())
+def test_a_chart_read_back_is_the_chart(
+    name: str, kept: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with k8saudit.open(kept) as ds:
+        computed = ds.chart(name).to_dict()
+    assert _kept_files(kept)
+    with k8saudit.open(kept) as ds:
+        read_back = ds.chart(name).to_dict()
+    monkeypatch.setenv(CACHE_ENV, "off")
+    with k8saudit.open(kept) as ds:
+        fresh = ds.chart(name).to_dict()
+    assert computed == fresh
+    assert read_back == fresh
+
+
+def test_other_values_are_another_answer(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        by_client = ds.top_talkers(limit=3)
+        by_user = ds.top_talkers(by="user", limit=3)
+        since = ds.top_talkers(since="1m", limit=3)
+    assert len(_kept_files(kept)) == 3
+    with k8saudit.open(kept) as ds:
+        assert_frame_equal(ds.top_talkers(limit=3), by_client)
+        assert_frame_equal(ds.top_talkers(by="user", limit=3), by_user)
+        assert_frame_equal(ds.top_talkers(since="1m", limit=3), since)
+    assert by_client["requests"].to_list() != since["requests"].to_list()
+
+
+def test_an_ingest_clears_the_answers_and_the_next_one_counts_it(
+    kept: Path, tmp_path: Path
+) -> None:
+    with k8saudit.open(kept) as ds:
+        before = ds.top_talkers(by="user", limit=0)
+    assert _kept_files(kept)
+    more = [event(f"added-{i}", user={"username": "added-user"}) for i in range(7)]
+    k8saudit.ingest([jsonl(tmp_path / "more.log", more)], dataset=kept)
+    assert not (kept / CACHE_DIR).exists()
+    with k8saudit.open(kept) as ds:
+        after = ds.top_talkers(by="user", limit=0)
+    assert "added-user" not in before["user"].to_list()
+    assert after.filter(after["user"] == "added-user")["requests"].to_list() == [7]
+    assert after["requests"].sum() == before["requests"].sum() + 7
+
+
+def test_a_cache_that_cannot_be_written_changes_nothing(kept: Path) -> None:
+    (kept / CACHE_DIR).write_text("not a directory")
+    with k8saudit.open(kept) as ds:
+        first = ds.throttling()
+        again = ds.throttling()
+    assert_frame_equal(first, again)
+    assert (kept / CACHE_DIR).read_text() == "not a directory"
+
+
+def test_a_sandboxed_dataset_keeps_nothing(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        ds.sandbox()
+        assert ds.throttling().height
+    assert not (kept / CACHE_DIR).exists()
+
+
+def test_the_environment_turns_it_off(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, "off")
+    with k8saudit.open(kept) as ds:
+        assert ds.throttling().height
+    assert not (kept / CACHE_DIR).exists()
+
+
+def test_a_small_dataset_keeps_nothing(sample_dataset: Path) -> None:
+    assert AnswerCache(sample_dataset, read_manifest(sample_dataset)).path("SELECT 1", {}) is None
+
+
+def test_columns_parquet_would_change_are_not_kept(kept: Path) -> None:
+    cache = AnswerCache(kept, read_manifest(kept))
+    path = cache.path("SELECT sum(1::BIGINT) AS n", {})
+    assert path is not None
+    answer = duckdb.connect().sql("SELECT sum(1::BIGINT) AS n")  # HUGEINT: Parquet's DOUBLE
+    assert not cache.store(path, answer)
+    assert not path.exists()
+    assert cache.store(path, duckdb.connect().sql("SELECT CAST(sum(1::BIGINT) AS BIGINT) AS n"))
+    assert duckdb.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)}).fetchall() == [
+        (1,)
+    ]
