@@ -82,7 +82,7 @@ class AnswerCache:
         come back as they are, or the directory cannot be written (then nothing more is)."""
         if any(_NOT_KEPT.search(str(kind)) for kind in answer.types):
             return False
-        tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp")
+        tmp = path.with_name(f".{path.stem}-{os.urandom(6).hex()}.tmp")  # one per writer
         try:
             self.directory.mkdir(exist_ok=True)
             answer.write_parquet(str(tmp), compression="zstd")
