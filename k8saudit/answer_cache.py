@@ -46,6 +46,8 @@ MIN_REQUESTS = 1_000_000
 CACHE_ENV = "K8SAUDIT_CACHE"
 #: the version of the files' layout: a change makes every earlier key unused
 _LAYOUT = 1
+#: the last bytes of a whole Parquet file
+_PARQUET_END = b"PAR1"
 #: column types Parquet does not give back as they were
 _NOT_KEPT = re.compile(r"HUGEINT|ENUM|UNION|BIT\b|VARINT|BIGNUM", re.IGNORECASE)
 
@@ -76,6 +78,21 @@ class AnswerCache:
         if not self.enabled:
             return None
         return self.directory / f"{self._key(statement, values)}.parquet"
+
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` holds a kept answer: a whole Parquet file (it ends with the format's
+        magic). A damaged one (a disk that filled up under another tool, a copy cut short) is
+        removed, so that the answer is computed again."""
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(-len(_PARQUET_END), os.SEEK_END)
+                if fh.read() == _PARQUET_END:
+                    return True
+        except OSError:  # none (or shorter than the magic)
+            pass
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return False
 
     def store(self, path: Path, answer: Computed) -> bool:
         """Compute ``answer`` into ``path``; False (nothing written) when its columns would not

@@ -140,3 +140,14 @@ def test_columns_parquet_would_change_are_not_kept(kept: Path) -> None:
     assert duckdb.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)}).fetchall() == [
         (1,)
     ]
+
+
+def test_a_damaged_answer_is_computed_again(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        computed = ds.throttling()
+    (path,) = _kept_files(kept)
+    path.write_bytes(path.read_bytes()[:-10])  # cut short
+    with k8saudit.open(kept) as ds:
+        assert_frame_equal(ds.throttling(), computed)
+    assert _kept_files(kept) == [path]
+    assert path.read_bytes().endswith(b"PAR1")
