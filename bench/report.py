@@ -4,15 +4,19 @@ The dataset of ``--copies`` shifted copies of sample_logs/ that ``make bench`` q
 (``bench/analyses.py``: 330 copies are ~10 million requests over 27 hours, cached under
 bench/out/), or the dataset ``--dataset`` names; writes the report ``--runs`` times, printing
 the seconds each step took (the summary, ``diagnose``, each chart, each table, the page) and
-the peak RSS. ``make bench`` times the whole command. Run::
+the peak RSS. Every answer is computed unless ``--keep-answers``: then the runs after the
+first read back the answers the first kept (``k8saudit/answer_cache.py``). ``make bench``
+times the whole command, both ways. Run::
 
-    python bench/report.py --copies 330
+    python bench/report.py --copies 330 [--runs 2 --keep-answers]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -49,9 +53,18 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=330, help="copies of sample_logs/")
     parser.add_argument("--dataset", type=Path, help="report on this dataset instead")
     parser.add_argument("--runs", type=int, default=1, help="reports written")
+    parser.add_argument("--keep-answers", action="store_true",
+                        help="keep the answers (the dataset's cache/ emptied first): the runs "
+                             "after the first read them back")  # fmt: skip
     args = parser.parse_args()
     root = args.dataset or analyses.dataset(args.copies)[0]
     import k8saudit
+    from k8saudit.store import CACHE_DIR
+
+    # each run computes every answer, unless asked to keep them (k8saudit/answer_cache.py)
+    os.environ["K8SAUDIT_CACHE"] = "on" if args.keep_answers else "off"
+    if args.keep_answers:
+        shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):  # each run on a fresh connection, as the CLI's

@@ -11,16 +11,21 @@ every later process that asks the same statement with the same values::
 
 The key is a hash of everything the rows depend on: the statement (the query's whole SQL,
 its parts and the common filters inlined), the bound values (relative times already resolved
-against the data's end), the live parts (``manifest.json``'s parts and runs: an ingest makes
-new ones, and its commit clears the directory, ``store.write_manifest``), the SQL of the views
-and macros it runs over (``k8saudit/sql/``), the normalized columns and DuckDB's version.
-Nothing else goes in, so an answer read back is the answer the query would give.
+against the data's end), the manifest (its files, parts, rejects and runs: an ingest changes
+it, and its commit clears the directory, ``store.write_manifest``), the SQL of the views and
+macros (``k8saudit/sql/``) and the code that makes the views, the release, the normalized
+columns and DuckDB's version. Nothing else goes in, so an answer read back is the answer the
+query would give.
 
-An answer is kept only when Parquet holds its columns exactly (DuckDB writes HUGEINT as
-DOUBLE, an ENUM as VARCHAR: those answers are computed each time), and only when the dataset
-directory can be written (a read-only copy is queried as before). ``K8SAUDIT_CACHE=off`` turns
-it off. A key is written to a file of its own and renamed into place, so two processes asking
-at once both end with the same whole answer.
+An answer is kept only when Parquet gives its columns back as they are (``KEPT_TYPES``: the
+scalars and lists the analyses return; DuckDB writes HUGEINT as DOUBLE and an INTERVAL to the
+millisecond, so such answers are computed each time), only while the connection is the one
+the library made (``Dataset`` stops keeping and reading answers once its connection is handed
+out or runs a statement that is not a query: a view redefined, a macro replaced), and only
+when the dataset directory can be written (a read-only copy is queried as before).
+``K8SAUDIT_CACHE=off`` turns it off. An answer is written to a file of its own and renamed
+into place, so two processes asking at once both end with the same whole answer; a damaged
+file is removed and its answer computed again.
 """
 
 from __future__ import annotations
@@ -30,11 +35,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from k8saudit.schema import REQUEST_TYPES
 from k8saudit.store import CACHE_DIR, Manifest
@@ -42,23 +47,20 @@ from k8saudit.store import CACHE_DIR, Manifest
 #: the fewest requests of a dataset whose answers are kept: below, a query costs about what
 #: reading its answer back does (and the cache would be files written for nothing)
 MIN_REQUESTS = 1_000_000
+#: the largest answer file kept (a larger answer is read once and removed)
+MAX_BYTES = 64 << 20
 #: the environment variable that turns the cache off (``off``, ``0``, ``no``, ``false``)
 CACHE_ENV = "K8SAUDIT_CACHE"
 #: the version of the files' layout: a change makes every earlier key unused
 _LAYOUT = 1
 #: the last bytes of a whole Parquet file
 _PARQUET_END = b"PAR1"
-#: column types Parquet does not give back as they were
-_NOT_KEPT = re.compile(r"HUGEINT|ENUM|UNION|BIT\b|VARINT|BIGNUM", re.IGNORECASE)
-
-
-class Computed(Protocol):
-    """An answer about to be computed: DuckDB's relation (its column types, and writing it)."""
-
-    @property
-    def types(self) -> list[Any]: ...
-
-    def write_parquet(self, file_name: str, *, compression: str) -> None: ...
+_SCALAR = (
+    r"BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE"
+    r"|VARCHAR|DATE|TIMESTAMP|TIMESTAMP WITH TIME ZONE|DECIMAL\(\d+,\d+\)"
+)
+#: the column types Parquet gives back as they were: these scalars and lists of them
+KEPT_TYPES = re.compile(rf"(?:{_SCALAR})(?:\[\])*")
 
 
 class AnswerCache:
@@ -71,6 +73,7 @@ class AnswerCache:
     def __init__(self, root: Path, manifest: Manifest) -> None:
         self.directory = root / CACHE_DIR
         self._manifest = manifest
+        self._state: str | None = None  # the hash of the manifest, made on first use
         self.enabled = manifest.requests >= MIN_REQUESTS and not _turned_off()
 
     def path(self, statement: str, values: Mapping[str, Any]) -> Path | None:
@@ -80,64 +83,93 @@ class AnswerCache:
         return self.directory / f"{self._key(statement, values)}.parquet"
 
     def holds(self, path: Path) -> bool:
-        """Whether ``path`` holds a kept answer: a whole Parquet file (it ends with the format's
-        magic). A damaged one (a disk that filled up under another tool, a copy cut short) is
-        removed, so that the answer is computed again."""
+        """Whether ``path`` holds a kept answer: a Parquet file that ends as one does (one cut
+        short by a full disk or a partial copy is removed, to be computed again)."""
         try:
             with open(path, "rb") as fh:
-                fh.seek(-len(_PARQUET_END), os.SEEK_END)
-                if fh.read() == _PARQUET_END:
-                    return True
-        except OSError:  # none (or shorter than the magic)
-            pass
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
+                if fh.seek(0, os.SEEK_END) >= len(_PARQUET_END):
+                    fh.seek(-len(_PARQUET_END), os.SEEK_END)
+                    if fh.read() == _PARQUET_END:
+                        return True
+        except OSError:  # none, or one this user cannot read: computed, not removed
+            return False
+        self.discard(path)
         return False
 
-    def store(self, path: Path, answer: Computed) -> bool:
-        """Compute ``answer`` into ``path``; False (nothing written) when its columns would not
-        come back as they are, or the directory cannot be written (then nothing more is)."""
-        if any(_NOT_KEPT.search(str(kind)) for kind in answer.types):
-            return False
-        tmp = path.with_name(f".{path.stem}-{os.urandom(6).hex()}.tmp")  # one per writer
+    @staticmethod
+    def keeps(types: Iterable[object]) -> bool:
+        """Whether an answer with columns of these (DuckDB) types is kept.
+
+        >>> AnswerCache.keeps(["BIGINT", "VARCHAR[]", "TIMESTAMP WITH TIME ZONE"])
+        True
+        >>> AnswerCache.keeps(["HUGEINT"]), AnswerCache.keeps(["INTERVAL"])
+        (False, False)
+        """
+        return all(KEPT_TYPES.fullmatch(str(kind)) for kind in types)
+
+    def temporary(self, path: Path) -> Path | None:
+        """A new file beside ``path`` to write its answer into (``put`` then), or None when
+        the cache directory cannot be made (and nothing more is kept)."""
         try:
             self.directory.mkdir(exist_ok=True)
-            answer.write_parquet(str(tmp), compression="zstd")
-            os.replace(tmp, path)
         except OSError:
             self.enabled = False
-            return False
-        finally:
-            with contextlib.suppress(OSError):  # left by a failed write (or none: renamed)
-                tmp.unlink(missing_ok=True)
-        return True
+            return None
+        return path.with_name(f".{path.stem}-{os.urandom(6).hex()}.tmp")  # one per writer
+
+    def put(self, written: Path, path: Path) -> None:
+        """Rename the answer ``written`` into place as ``path``, unless it is larger than
+        ``MAX_BYTES`` (then it is removed)."""
+        try:
+            if written.stat().st_size <= MAX_BYTES:
+                os.replace(written, path)
+        except OSError:
+            self.enabled = False
+        self.discard(written)
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        """Remove ``path`` if it is there (a temporary file, a damaged answer)."""
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
     def _key(self, statement: str, values: Mapping[str, Any]) -> str:
-        digest = hashlib.sha256()
+        """The hash of what the answer depends on (the module's docstring lists it)."""
+        if self._state is None:
+            manifest = json.dumps(self._manifest.to_json(), sort_keys=True)
+            self._state = hashlib.sha256(manifest.encode()).hexdigest()
         state = {
             "layout": _LAYOUT,
             "code": _code_fingerprint(),
-            "parts": self._manifest.to_json()["parts"],
-            "runs": [run.id for run in self._manifest.runs],
+            "manifest": self._state,
             "statement": statement,
             # repr: a datetime's value and zone, a list's items, a number's type
             "values": repr(sorted(values.items())),
         }
-        digest.update(json.dumps(state, sort_keys=True, default=str).encode())
+        digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode())
         return digest.hexdigest()[:32]
 
 
 def _turned_off() -> bool:
+    """Whether ``K8SAUDIT_CACHE`` says no."""
     return os.environ.get(CACHE_ENV, "").strip().lower() in ("off", "0", "no", "false")
 
 
 @cache
 def _code_fingerprint() -> str:
-    """A hash of what an answer depends on besides its statement: the SQL of the views and
-    macros (``k8saudit/sql/``), the normalized columns and DuckDB's version."""
+    """A hash of what an answer depends on besides its statement and the data: the release,
+    the SQL of the views and macros (``k8saudit/sql/``) and the code that makes the views
+    (``connection.py``), the normalized columns and DuckDB's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
     from k8saudit.engine import engine
 
-    digest = hashlib.sha256(f"{engine.__version__} {REQUEST_TYPES}".encode())
+    try:
+        release = version("k8saudit")
+    except PackageNotFoundError:  # a source tree never installed
+        release = ""
+    digest = hashlib.sha256(f"{release} {engine.__version__} {REQUEST_TYPES}".encode())
+    digest.update(resources.files("k8saudit").joinpath("connection.py").read_bytes())
     for entry in sorted(resources.files("k8saudit.sql").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".sql"):
             digest.update(entry.name.encode() + b"\0" + entry.read_bytes())

@@ -83,15 +83,10 @@ def compare(
         read_internal(baseline, "_compare_side", {}, {**filters, **window_before}),
         read_internal(dataset, "_compare_side", {}, {**filters, **window_after}),
     ]
-    con = dataset.duckdb
-    for name, frame in zip(SIDES, sides, strict=True):
-        con.register(name, frame.to_arrow())
-    try:
-        join = load_all()["_compare_join"]
+    join = load_all()["_compare_join"]
+    arrow = {name: frame.to_arrow() for name, frame in zip(SIDES, sides, strict=True)}
+    with dataset.registered(**arrow):
         frame = dataset.sql(join.sql, **join.bind({"limit": limit, "min_change": min_change}))
-    finally:
-        for name in SIDES:
-            con.unregister(name)
     by = join_by(filters.get("by"))
     return frame.rename({"grp": by})
 

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     import altair as alt
     import duckdb
     import polars as pl
-    from duckdb import DuckDBPyRelation
+    from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
     from k8saudit.spark import SparkEngine
 
@@ -61,8 +61,9 @@ if TYPE_CHECKING:
 #: result goes through a pyarrow table, whose conversion fails with an error instead
 _ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
 
-#: the statement reading an answer an earlier run kept (``answer_cache``)
-_READ_ANSWER = "SELECT * FROM read_parquet($k8saudit_answer)"
+#: the statement loading a kept answer (``answer_cache``), and the one reading it then
+_LOAD_ANSWER = "CREATE OR REPLACE TEMP TABLE k8saudit_answer AS FROM read_parquet($path)"
+_READ_ANSWER = "FROM k8saudit_answer"
 #: the rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in k8saudit/sql/write_day.sql)
 ROW_GROUP_ROWS = 122_880
 
@@ -146,8 +147,15 @@ class Dataset:
         directory, DuckDB's default), removed when the dataset is closed or collected. A
         dataset whose requests fit in one Parquet row group has one DuckDB thread: a scan is
         parallel by row groups, so a second thread would only be woken for nothing (a few ms
-        of every query on a small dataset).
+        of every query on a small dataset). Whoever holds it can change what the queries
+        read, so from then on this dataset neither keeps nor reads back answers
+        (``answer_cache``).
         """
+        self._answers.enabled = False
+        return self._connection()
+
+    def _connection(self) -> DuckDBPyConnection:
+        """``duckdb``, for the library's own statements (the answers stay kept)."""
         self._local("DuckDB")
         if self._con is None:
             spill = Path(tempfile.mkdtemp(prefix="k8saudit-spill-"))
@@ -157,6 +165,42 @@ class Dataset:
             if self.manifest.requests <= ROW_GROUP_ROWS:
                 self._con.execute("SET threads = 1").fetchall()
         return self._con
+
+    @contextlib.contextmanager
+    def registered(self, **tables: Any) -> Iterator[Dataset]:
+        """While inside, each of ``tables`` (an Arrow table, or a DataFrame DuckDB reads) is a
+        view of its name for ``sql``: ``compare`` joins its two sides so. A name the library
+        reads (``requests``...) is refused, so the answers kept stay the library's.
+
+        >>> with ds.registered(before=sides[0], after=sides[1]):  # doctest: +SKIP
+        ...     ds.sql("SELECT * FROM before JOIN after USING (grp)")
+        """
+        con = self._connection()
+        taken = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        if clash := sorted(taken.intersection(tables)):
+            raise UsageError(f"{', '.join(clash)}: a view of the dataset; register another name")
+        for name, table in tables.items():
+            con.register(name, table)
+        try:
+            yield self
+        finally:
+            for name in tables:
+                con.unregister(name)
+
+    def _only_queries(self, query: str) -> None:
+        """Stop keeping and reading answers when ``query`` holds a statement that is not a
+        query (``CREATE OR REPLACE VIEW requests``, ``SET TimeZone``...): it may change what
+        the library's queries read. Parsed only while answers are kept (a large dataset)."""
+        if not self._answers.enabled:
+            return
+        from k8saudit.engine import engine
+
+        try:
+            statements = self._connection().extract_statements(query)
+        except engine.Error:  # not SQL: it will fail where it runs, changing nothing
+            return
+        if any(s.type != engine.StatementType.SELECT for s in statements):
+            self._answers.enabled = False
 
     def _local(self, reader: str) -> None:
         """``UsageError`` when this dataset is at a URI, which only Spark reads."""
@@ -176,7 +220,7 @@ class Dataset:
         Traceback (most recent call last):
         k8saudit.exceptions.QueryError: Permission Error: Cannot access file "/etc/passwd" ...
         """
-        con = self.duckdb  # the views are made first: they read the parts
+        con = self._connection()  # the views are made first: they read the parts
         parts = [str((self.root / p.path).resolve()) for p in self.manifest.parts]
         con.execute("SET allowed_paths = $p", {"p": parts}).fetchall()
         con.execute("SET enable_external_access = false").fetchall()
@@ -190,6 +234,7 @@ class Dataset:
         """
         if self.spark is not None:
             return self.spark.sql(query, **params)
+        self._only_queries(query)
         return self._frame(self._relation(query, params))
 
     def rows(self, query: str, **params: Any) -> Rows | pl.DataFrame:
@@ -204,6 +249,7 @@ class Dataset:
             return self.spark.sql(query, **params)
         import duckdb
 
+        self._only_queries(query)
         relation = self._relation(query, params)
         try:
             found = Rows.from_relation(relation)
@@ -222,10 +268,11 @@ class Dataset:
         """
         if self.spark is not None:
             return self.spark.sql(query, **params)
+        self._only_queries(query)
         self._execute(query, params, fetch=False)
-        found = Rows.from_executed(self.duckdb)
+        found = Rows.from_executed(self._connection())
         if found is None:
-            self.duckdb.abort()  # its result, not fetched, is dropped
+            self._connection().abort()  # its result, not fetched, is dropped
             return self.sql(query, **params)
         return found
 
@@ -233,7 +280,7 @@ class Dataset:
         import duckdb
 
         try:
-            return self.duckdb.sql(query, params=params or None)
+            return self._connection().sql(query, params=params or None)
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
@@ -285,17 +332,20 @@ class Dataset:
             return query.sql, bound
         answer = self._answers.path(query.sql, bound)
         if answer is not None and self._answers.holds(answer):
-            return _READ_ANSWER, {"k8saudit_answer": str(answer)}
+            if self._load_answer(answer):
+                return _READ_ANSWER, {}
+            self._answers.discard(answer)  # damaged inside: computed again
         statement = self._reading_kept(query, bound)
         values = bound
         if statement != query.sql:  # a statement reading a kept part binds fewer
             used = parameters_in(statement)
             values = {k: v for k, v in bound.items() if k in used}
         if answer is not None and self._keep_answer(answer, statement, values):
-            return _READ_ANSWER, {"k8saudit_answer": str(answer)}
+            return _READ_ANSWER, {}
         return statement, values
 
     def _reading_kept(self, query: Query, bound: Mapping[str, Any]) -> str:
+        """``query``'s statement, reading (inside ``keeping()``) its kept parts' tables."""
         kept = self._kept
         if kept is None:
             return query.sql
@@ -313,24 +363,50 @@ class Dataset:
         return reading(query, tables)
 
     def _keep_answer(self, path: Path, statement: str, values: Mapping[str, Any]) -> bool:
-        """Compute the answer of ``statement`` into ``path``: False when it is not kept."""
+        """Compute the answer of ``statement`` into ``path`` and load it as ``_READ_ANSWER``
+        reads it: False when it is not kept (nothing is loaded then)."""
         import duckdb
 
         relation = self._relation(statement, dict(values))
-        try:
-            return self._answers.store(path, relation)
-        except duckdb.IOException:  # the directory cannot be written after all
-            self._answers.enabled = False
+        written = self._answers.temporary(path) if self._answers.keeps(relation.types) else None
+        if written is None:
             return False
-        except duckdb.Error as exc:
+        try:
+            try:
+                relation.write_parquet(str(written), compression="zstd")
+            except duckdb.IOException as exc:
+                if str(self._answers.directory) not in str(exc):  # the query's own error
+                    raise QueryError(first_line(exc)) from exc
+                self._answers.enabled = False  # the directory cannot be written after all
+                return False
+            except duckdb.Error as exc:
+                raise QueryError(first_line(exc)) from exc
+            if not self._load_answer(written):
+                return False
+            self._answers.put(written, path)
+            return True
+        finally:
+            self._answers.discard(written)
+
+    def _load_answer(self, path: Path) -> bool:
+        """Load the kept answer at ``path`` as ``_READ_ANSWER`` reads it; False when it cannot
+        be read (damaged, or gone: a commit cleared the cache)."""
+        from k8saudit.engine import engine
+
+        try:
+            self._connection().execute(_LOAD_ANSWER, {"path": str(path)}).fetchall()
+        except engine.InterruptException as exc:
             raise QueryError(first_line(exc)) from exc
+        except engine.Error:
+            return False
+        return True
 
     def _execute(self, statement: str, params: dict[str, Any], fetch: bool = True) -> None:
         """Run ``statement``; its rows are fetched (and dropped) unless not ``fetch``."""
         from k8saudit.engine import engine
 
         try:
-            result = self.duckdb.execute(statement, params or None)
+            result = self._connection().execute(statement, params or None)
             if fetch:
                 result.fetchall()
         except engine.Error as exc:

@@ -308,7 +308,8 @@ class _Remembering(Dataset):
 
     def __init__(self, dataset: Dataset) -> None:
         super().__init__(dataset.root, dataset.manifest)
-        self._con = dataset.duckdb
+        self._con = dataset._connection()  # the answers stay kept (``duckdb`` stops them)
+        self._answers = dataset._answers  # and kept as they are: stopped if they were
         self._asked: dict[tuple[str, str], pl.DataFrame] = {}
 
     def sql(self, query: str, **params: Any) -> pl.DataFrame:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -15,6 +16,8 @@ import k8saudit
 from k8saudit import answer_cache
 from k8saudit.answer_cache import CACHE_ENV, AnswerCache
 from k8saudit.charts import chart_names
+from k8saudit.exceptions import UsageError
+from k8saudit.report import build_report
 from k8saudit.store import CACHE_DIR, read_manifest
 from tests.helpers import event, jsonl
 from tests.test_queries import EXAMPLE_ARGS, QUERY_NAMES
@@ -130,16 +133,56 @@ def test_a_small_dataset_keeps_nothing(sample_dataset: Path) -> None:
 
 
 def test_columns_parquet_would_change_are_not_kept(kept: Path) -> None:
-    cache = AnswerCache(kept, read_manifest(kept))
-    path = cache.path("SELECT sum(1::BIGINT) AS n", {})
-    assert path is not None
-    answer = duckdb.connect().sql("SELECT sum(1::BIGINT) AS n")  # HUGEINT: Parquet's DOUBLE
-    assert not cache.store(path, answer)
-    assert not path.exists()
-    assert cache.store(path, duckdb.connect().sql("SELECT CAST(sum(1::BIGINT) AS BIGINT) AS n"))
-    assert duckdb.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)}).fetchall() == [
-        (1,)
-    ]
+    con = duckdb.connect()
+    for statement in ("SELECT sum(1::BIGINT) AS n", "SELECT INTERVAL 1 SECOND AS i"):
+        assert not AnswerCache.keeps(con.sql(statement).types), statement
+    kinds = con.sql("SELECT 1::BIGINT, 'a', [['a']], now(), 1.5::DECIMAL(9,2), 1.5").types
+    assert AnswerCache.keeps(kinds)
+
+
+def test_a_connection_handed_out_keeps_and_reads_no_answer(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        computed = ds.top_talkers(limit=3)
+    with k8saudit.open(kept) as ds:
+        ds.duckdb.execute(
+            "CREATE TEMP TABLE r AS SELECT * FROM requests WHERE verb = 'get';"
+            "CREATE OR REPLACE VIEW requests AS SELECT * FROM r"
+        )
+        changed = ds.top_talkers(limit=3)
+        assert ds.throttling().height
+    assert changed["requests"].to_list() != computed["requests"].to_list()
+    assert len(_kept_files(kept)) == 1, "nothing kept after the connection was handed out"
+    with k8saudit.open(kept) as ds:
+        assert_frame_equal(ds.top_talkers(limit=3), computed)
+
+
+def test_a_statement_that_is_not_a_query_stops_the_answers(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [30573]
+        ds.top_talkers(limit=3)
+        assert len(_kept_files(kept)) == 1, "a query changes nothing"
+        ds.sql("CREATE TEMP TABLE r AS SELECT * FROM requests WHERE code = 429")
+        ds.sql("CREATE OR REPLACE VIEW requests AS SELECT * FROM r")
+        throttled = ds.top_talkers(limit=3)
+    assert throttled["requests"].sum() < 1000
+    assert len(_kept_files(kept)) == 1
+
+
+def test_a_report_over_a_changed_connection_reads_no_answer(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        ds.top_talkers(limit=0)
+    with k8saudit.open(kept) as ds:
+        ds.sql(
+            "CREATE TEMP TABLE r AS SELECT * FROM requests WHERE code = 429;"
+            "CREATE OR REPLACE VIEW requests AS SELECT * FROM r"
+        )
+        html = build_report(ds)
+    assert "the logs show 528 requests" in html
+
+
+def test_a_registered_table_cannot_hide_a_view(kept: Path) -> None:
+    with k8saudit.open(kept) as ds, pytest.raises(UsageError, match="requests"):
+        ds.registered(requests=pl.DataFrame({"a": [1]})).__enter__()
 
 
 def test_a_damaged_answer_is_computed_again(kept: Path) -> None:
@@ -151,3 +194,15 @@ def test_a_damaged_answer_is_computed_again(kept: Path) -> None:
         assert_frame_equal(ds.throttling(), computed)
     assert _kept_files(kept) == [path]
     assert path.read_bytes().endswith(b"PAR1")
+
+
+def test_an_answer_damaged_inside_is_computed_again(kept: Path) -> None:
+    with k8saudit.open(kept) as ds:
+        computed = ds.throttling()
+    (path,) = _kept_files(kept)
+    data = bytearray(path.read_bytes())
+    data[8 : len(data) - 8] = bytes(len(data) - 16)  # its pages and footer zeroed, ends kept
+    path.write_bytes(bytes(data))
+    with k8saudit.open(kept) as ds:
+        assert_frame_equal(ds.throttling(), computed)
+    assert _kept_files(kept) == [path]
