@@ -61,9 +61,9 @@ if TYPE_CHECKING:
 #: result goes through a pyarrow table, whose conversion fails with an error instead
 _ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
 
-#: the statement loading a kept answer (``answer_cache``), and the one reading it then
-_LOAD_ANSWER = "CREATE OR REPLACE TEMP TABLE k8saudit_answer AS FROM read_parquet($path)"
-_READ_ANSWER = "FROM k8saudit_answer"
+#: the temp table a kept answer (``answer_cache``) is loaded into: one per answer, so that a
+#: statement's text names its rows (the report remembers answers by it)
+_ANSWER_TABLE = "k8saudit_answer_{key}"
 #: the rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in k8saudit/sql/write_day.sql)
 ROW_GROUP_ROWS = 122_880
 
@@ -128,8 +128,10 @@ class Dataset:
         self._memo: dict[str, Any] = {}
         # inside ``keeping()``: the temp table of each kept part by its statement and values
         self._kept: dict[tuple[str, str], str] | None = None
-        #: the answers kept across processes (large datasets only: ``answer_cache``)
+        #: the answers kept across processes (large datasets only: ``answer_cache``), and the
+        #: temp table the last one read was loaded into
         self._answers = AnswerCache(root, manifest)
+        self._answer_table: str | None = None
 
     def __getattr__(self, name: str) -> Callable[..., pl.DataFrame]:
         if not name.startswith("_") and name in analysis_names():
@@ -332,16 +334,16 @@ class Dataset:
             return query.sql, bound
         answer = self._answers.path(query.sql, bound)
         if answer is not None and self._answers.holds(answer):
-            if self._load_answer(answer):
-                return _READ_ANSWER, {}
+            if loaded := self._load_answer(answer, answer):
+                return loaded, {}
             self._answers.discard(answer)  # damaged inside: computed again
         statement = self._reading_kept(query, bound)
         values = bound
         if statement != query.sql:  # a statement reading a kept part binds fewer
             used = parameters_in(statement)
             values = {k: v for k, v in bound.items() if k in used}
-        if answer is not None and self._keep_answer(answer, statement, values):
-            return _READ_ANSWER, {}
+        if answer is not None and (loaded := self._keep_answer(answer, statement, values)):
+            return loaded, {}
         return statement, values
 
     def _reading_kept(self, query: Query, bound: Mapping[str, Any]) -> str:
@@ -362,15 +364,15 @@ class Dataset:
             tables[part] = kept[key]
         return reading(query, tables)
 
-    def _keep_answer(self, path: Path, statement: str, values: Mapping[str, Any]) -> bool:
-        """Compute the answer of ``statement`` into ``path`` and load it as ``_READ_ANSWER``
-        reads it: False when it is not kept (nothing is loaded then)."""
+    def _keep_answer(self, path: Path, statement: str, values: Mapping[str, Any]) -> str | None:
+        """Compute the answer of ``statement`` into ``path`` and load it: the statement reading
+        it, or None when it is not kept (nothing is loaded then)."""
         import duckdb
 
         relation = self._relation(statement, dict(values))
         written = self._answers.temporary(path) if self._answers.keeps(relation.types) else None
         if written is None:
-            return False
+            return None
         try:
             try:
                 relation.write_parquet(str(written), compression="zstd")
@@ -378,28 +380,37 @@ class Dataset:
                 if str(self._answers.directory) not in str(exc):  # the query's own error
                     raise QueryError(first_line(exc)) from exc
                 self._answers.enabled = False  # the directory cannot be written after all
-                return False
+                return None
             except duckdb.Error as exc:
                 raise QueryError(first_line(exc)) from exc
-            if not self._load_answer(written):
-                return False
-            self._answers.put(written, path)
-            return True
+            loaded = self._load_answer(written, path)
+            if loaded is not None:
+                self._answers.put(written, path)
+            return loaded
         finally:
             self._answers.discard(written)
 
-    def _load_answer(self, path: Path) -> bool:
-        """Load the kept answer at ``path`` as ``_READ_ANSWER`` reads it; False when it cannot
-        be read (damaged, or gone: a commit cleared the cache)."""
+    def _load_answer(self, file: Path, path: Path) -> str | None:
+        """Load the answer kept at ``path`` from ``file`` (it, or the file it is written to
+        first) into its temp table, dropping the one loaded before: the statement reading it,
+        or None when it cannot be read (damaged, or gone: a commit cleared the cache)."""
         from k8saudit.engine import engine
 
+        table = _ANSWER_TABLE.format(key=path.stem)  # a hex digest: a plain name
+        con = self._connection()
         try:
-            self._connection().execute(_LOAD_ANSWER, {"path": str(path)}).fetchall()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS FROM read_parquet($file)",
+                {"file": str(file)},
+            ).fetchall()
         except engine.InterruptException as exc:
             raise QueryError(first_line(exc)) from exc
         except engine.Error:
-            return False
-        return True
+            return None
+        if self._answer_table not in (None, table):
+            con.execute(f"DROP TABLE IF EXISTS {self._answer_table}").fetchall()
+        self._answer_table = table
+        return f"FROM {table}"
 
     def _execute(self, statement: str, params: dict[str, Any], fetch: bool = True) -> None:
         """Run ``statement``; its rows are fetched (and dropped) unless not ``fetch``."""

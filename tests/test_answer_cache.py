@@ -206,3 +206,19 @@ def test_an_answer_damaged_inside_is_computed_again(kept: Path) -> None:
     with k8saudit.open(kept) as ds:
         assert_frame_equal(ds.throttling(), computed)
     assert _kept_files(kept) == [path]
+
+
+def test_a_report_read_back_is_the_report(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer of a report kept, then read back: the same page (a report remembers its
+    answers by their statements, so each answer read back has a statement of its own)."""
+
+    def report() -> str:
+        with k8saudit.open(kept) as ds:
+            return build_report(ds).split("<h2>How this report was made</h2>")[0]
+
+    computed = report()
+    assert len(_kept_files(kept)) > 10
+    read_back = report()
+    monkeypatch.setenv(CACHE_ENV, "off")
+    assert computed == report()
+    assert read_back == computed
