@@ -23,9 +23,10 @@ millisecond, so such answers are computed each time), only while the connection 
 the library made (``Dataset`` stops keeping and reading answers once its connection is handed
 out or runs a statement that is not a query: a view redefined, a macro replaced), and only
 when the dataset directory can be written (a read-only copy is queried as before).
-``K8SAUDIT_CACHE=off`` turns it off. An answer is written to a file of its own and renamed
-into place, so two processes asking at once both end with the same whole answer; a damaged
-file is removed and its answer computed again.
+``K8SAUDIT_CACHE=off`` turns it off. The answers of a dataset take at most
+``MAX_TOTAL_BYTES`` (those read longest ago go first), one at most ``MAX_BYTES``. An answer is
+written to a file of its own and renamed into place, so two processes asking at once both end
+with the same whole answer; a damaged file is removed and its answer computed again.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from k8saudit.store import CACHE_DIR, Manifest
 MIN_REQUESTS = 1_000_000
 #: the largest answer file kept (a larger answer is read once and removed)
 MAX_BYTES = 64 << 20
+#: the most the kept answers of a dataset take: beyond, those read longest ago are removed
+MAX_TOTAL_BYTES = 512 << 20
 #: the environment variable that turns the cache off (``off``, ``0``, ``no``, ``false``)
 CACHE_ENV = "K8SAUDIT_CACHE"
 #: the version of the files' layout: a change makes every earlier key unused
@@ -90,6 +93,8 @@ class AnswerCache:
                 if fh.seek(0, os.SEEK_END) >= len(_PARQUET_END):
                     fh.seek(-len(_PARQUET_END), os.SEEK_END)
                     if fh.read() == _PARQUET_END:
+                        with contextlib.suppress(OSError):  # read now: the last to go
+                            os.utime(fh.fileno())
                         return True
         except OSError:  # none, or one this user cannot read: computed, not removed
             return False
@@ -123,9 +128,25 @@ class AnswerCache:
         try:
             if written.stat().st_size <= MAX_BYTES:
                 os.replace(written, path)
+                self._prune()
         except OSError:
             self.enabled = False
         self.discard(written)
+
+    def _prune(self) -> None:
+        """Remove the answers read longest ago while they take more than MAX_TOTAL_BYTES."""
+        kept = []
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith(".parquet"):
+                with contextlib.suppress(OSError):  # gone meanwhile
+                    info = entry.stat()
+                    kept.append((info.st_mtime, info.st_size, Path(entry.path)))
+        total = sum(size for _, size, _ in kept)
+        for _, size, path in sorted(kept):
+            if total <= MAX_TOTAL_BYTES:
+                break
+            self.discard(path)
+            total -= size
 
     @staticmethod
     def discard(path: Path) -> None:

@@ -4,6 +4,7 @@ whose cache cannot be written, a sandboxed one and ``K8SAUDIT_CACHE=off`` keep n
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -222,3 +223,18 @@ def test_a_report_read_back_is_the_report(kept: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv(CACHE_ENV, "off")
     assert computed == report()
     assert read_back == computed
+
+
+def test_the_answers_read_longest_ago_go_first(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with k8saudit.open(kept) as ds:
+        ds.throttling()
+        ds.errors()
+        ds.latency()
+    files = _kept_files(kept)
+    for age, path in enumerate(files):  # the first read longest ago
+        os.utime(path, (age + 1, age + 1))
+    cache = AnswerCache(kept, read_manifest(kept))
+    assert cache.holds(files[0])  # read now: the last to go
+    monkeypatch.setattr(answer_cache, "MAX_TOTAL_BYTES", files[0].stat().st_size + 1)
+    cache._prune()
+    assert _kept_files(kept) == [files[0]]
