@@ -67,7 +67,8 @@ class _Context:
     def row(self, source: str) -> dict[str, Any]:
         if source not in self.memo:
             query = load_all()[source]
-            rows = self.con.query_rows(query.sql, **query.bind({}))
+            statement, params = self.con.statement(query, query.bind({}))
+            rows = self.con.query_rows(statement, **params)
             self.memo[source] = rows.row(0, named=True)
         row: dict[str, Any] = self.memo[source]
         return row

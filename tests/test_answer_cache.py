@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import k8saudit
-from k8saudit import answer_cache
+from k8saudit import Dataset, answer_cache
 from k8saudit.answer_cache import CACHE_ENV, AnswerCache
 from k8saudit.charts import chart_names
 from k8saudit.exceptions import UsageError
@@ -35,6 +36,16 @@ def kept(sample_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return root
 
 
+def _answers_of(root: Path, ask: Callable[[Dataset], object]) -> list[Path]:
+    """The answer files ``ask`` keeps over ``root``, beside those of the parts it binds from
+    the data (its end, the audit logs' span: kept by a first question)."""
+    with k8saudit.open(root) as ds:
+        ds.top_talkers(since="1m", limit=1)  # binds the data's end and the audit logs' span
+        before = set(_kept_files(root))
+        ask(ds)
+    return sorted(set(_kept_files(root)) - before)
+
+
 def _kept_files(root: Path) -> list[Path]:
     return sorted((root / CACHE_DIR).glob("*.parquet"))
 
@@ -44,10 +55,14 @@ def test_an_answer_read_back_is_the_answer(
     name: str, kept: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = EXAMPLE_ARGS.get(name, {})
-    with k8saudit.open(kept) as ds:
+    computed = pl.DataFrame()
+
+    def ask(ds: Dataset) -> None:
+        nonlocal computed
         computed = ds.query(name, **args)
+
+    assert len(_answers_of(kept, ask)) == 1, "the answer is kept"
     files = _kept_files(kept)
-    assert len(files) == 1, "the answer is kept"
     with k8saudit.open(kept) as ds:
         read_back = ds.query(name, **args)
         rows_read_back = ds.answer_rows(name, **args).frame
@@ -78,11 +93,15 @@ def test_a_chart_read_back_is_the_chart(
 
 
 def test_other_values_are_another_answer(kept: Path) -> None:
-    with k8saudit.open(kept) as ds:
-        by_client = ds.top_talkers(limit=3)
-        by_user = ds.top_talkers(by="user", limit=3)
-        since = ds.top_talkers(since="1m", limit=3)
-    assert len(_kept_files(kept)) == 3
+    found = {}
+
+    def ask(ds: Dataset) -> None:
+        found["client"] = ds.top_talkers(limit=3)
+        found["user"] = ds.top_talkers(by="user", limit=3)
+        found["since"] = ds.top_talkers(since="1m", limit=3)
+
+    assert len(_answers_of(kept, ask)) == 3
+    by_client, by_user, since = found["client"], found["user"], found["since"]
     with k8saudit.open(kept) as ds:
         assert_frame_equal(ds.top_talkers(limit=3), by_client)
         assert_frame_equal(ds.top_talkers(by="user", limit=3), by_user)
@@ -144,6 +163,7 @@ def test_columns_parquet_would_change_are_not_kept(kept: Path) -> None:
 def test_a_connection_handed_out_keeps_and_reads_no_answer(kept: Path) -> None:
     with k8saudit.open(kept) as ds:
         computed = ds.top_talkers(limit=3)
+    files = _kept_files(kept)
     with k8saudit.open(kept) as ds:
         ds.duckdb.execute(
             "CREATE TEMP TABLE r AS SELECT * FROM requests WHERE verb = 'get';"
@@ -152,7 +172,7 @@ def test_a_connection_handed_out_keeps_and_reads_no_answer(kept: Path) -> None:
         changed = ds.top_talkers(limit=3)
         assert ds.throttling().height
     assert changed["requests"].to_list() != computed["requests"].to_list()
-    assert len(_kept_files(kept)) == 1, "nothing kept after the connection was handed out"
+    assert _kept_files(kept) == files, "nothing kept after the connection was handed out"
     with k8saudit.open(kept) as ds:
         assert_frame_equal(ds.top_talkers(limit=3), computed)
 
@@ -161,12 +181,13 @@ def test_a_statement_that_is_not_a_query_stops_the_answers(kept: Path) -> None:
     with k8saudit.open(kept) as ds:
         assert ds.sql("SELECT count(*) AS n FROM requests")["n"].to_list() == [30573]
         ds.top_talkers(limit=3)
-        assert len(_kept_files(kept)) == 1, "a query changes nothing"
+        files = _kept_files(kept)
+        assert files, "a query changes nothing"
         ds.sql("CREATE TEMP TABLE r AS SELECT * FROM requests WHERE code = 429")
         ds.sql("CREATE OR REPLACE VIEW requests AS SELECT * FROM r")
         throttled = ds.top_talkers(limit=3)
     assert throttled["requests"].sum() < 1000
-    assert len(_kept_files(kept)) == 1
+    assert _kept_files(kept) == files
 
 
 def test_a_report_over_a_changed_connection_reads_no_answer(kept: Path) -> None:
@@ -187,26 +208,26 @@ def test_a_registered_table_cannot_hide_a_view(kept: Path) -> None:
 
 
 def test_a_damaged_answer_is_computed_again(kept: Path) -> None:
+    (path,) = _answers_of(kept, lambda ds: ds.throttling())
     with k8saudit.open(kept) as ds:
         computed = ds.throttling()
-    (path,) = _kept_files(kept)
     path.write_bytes(path.read_bytes()[:-10])  # cut short
     with k8saudit.open(kept) as ds:
         assert_frame_equal(ds.throttling(), computed)
-    assert _kept_files(kept) == [path]
+    assert path.exists()
     assert path.read_bytes().endswith(b"PAR1")
 
 
 def test_an_answer_damaged_inside_is_computed_again(kept: Path) -> None:
+    (path,) = _answers_of(kept, lambda ds: ds.throttling())
     with k8saudit.open(kept) as ds:
         computed = ds.throttling()
-    (path,) = _kept_files(kept)
     data = bytearray(path.read_bytes())
     data[8 : len(data) - 8] = bytes(len(data) - 16)  # its pages and footer zeroed, ends kept
     path.write_bytes(bytes(data))
     with k8saudit.open(kept) as ds:
         assert_frame_equal(ds.throttling(), computed)
-    assert _kept_files(kept) == [path]
+    assert path.read_bytes().endswith(b"PAR1")
 
 
 def test_a_report_read_back_is_the_report(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -226,15 +247,11 @@ def test_a_report_read_back_is_the_report(kept: Path, monkeypatch: pytest.Monkey
 
 
 def test_the_answers_read_longest_ago_go_first(kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with k8saudit.open(kept) as ds:
-        ds.throttling()
-        ds.errors()
-        ds.latency()
-    files = _kept_files(kept)
+    files = _answers_of(kept, lambda ds: (ds.throttling(), ds.errors(), ds.latency()))
     for age, path in enumerate(files):  # the first read longest ago
         os.utime(path, (age + 1, age + 1))
     cache = AnswerCache(kept, read_manifest(kept))
     assert cache.holds(files[0])  # read now: the last to go
     monkeypatch.setattr(answer_cache, "MAX_TOTAL_BYTES", files[0].stat().st_size + 1)
     cache._prune()
-    assert _kept_files(kept) == [files[0]]
+    assert _kept_files(kept) == [files[0]], "the others go, read longer ago"
