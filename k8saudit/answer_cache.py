@@ -56,8 +56,6 @@ MAX_TOTAL_BYTES = 512 << 20
 CACHE_ENV = "K8SAUDIT_CACHE"
 #: the version of the files' layout: a change makes every earlier key unused
 _LAYOUT = 1
-#: the last bytes of a whole Parquet file
-_PARQUET_END = b"PAR1"
 _SCALAR = (
     r"BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE"
     r"|VARCHAR|DATE|TIMESTAMP|TIMESTAMP WITH TIME ZONE|DECIMAL\(\d+,\d+\)"
@@ -85,21 +83,11 @@ class AnswerCache:
             return None
         return self.directory / f"{self._key(statement, values)}.parquet"
 
-    def holds(self, path: Path) -> bool:
-        """Whether ``path`` holds a kept answer: a Parquet file that ends as one does (one cut
-        short by a full disk or a partial copy is removed, to be computed again)."""
-        try:
-            with open(path, "rb") as fh:
-                if fh.seek(0, os.SEEK_END) >= len(_PARQUET_END):
-                    fh.seek(-len(_PARQUET_END), os.SEEK_END)
-                    if fh.read() == _PARQUET_END:
-                        with contextlib.suppress(OSError):  # read now: the last to go
-                            os.utime(fh.fileno())
-                        return True
-        except OSError:  # none, or one this user cannot read: computed, not removed
-            return False
-        self.discard(path)
-        return False
+    @staticmethod
+    def touch(path: Path) -> None:
+        """Mark the answer at ``path`` read now: the last to be removed (``_prune``)."""
+        with contextlib.suppress(OSError):  # gone meanwhile, or a read-only copy
+            os.utime(path)
 
     @staticmethod
     def keeps(types: Iterable[object]) -> bool:

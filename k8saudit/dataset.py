@@ -333,10 +333,11 @@ class Dataset:
         if self.spark is not None:
             return query.sql, bound
         answer = self._answers.path(query.sql, bound)
-        if answer is not None and self._answers.holds(answer):
+        if answer is not None and answer.is_file():
             if loaded := self._load_answer(answer, answer):
+                self._answers.touch(answer)
                 return loaded, {}
-            self._answers.discard(answer)  # damaged inside: computed again
+            self._answers.discard(answer)  # damaged (cut short...): computed again
         statement = self._reading_kept(query, bound)
         values = bound
         if statement != query.sql:  # a statement reading a kept part binds fewer
