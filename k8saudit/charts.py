@@ -19,6 +19,7 @@ axes are UTC and say so.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -93,6 +94,8 @@ OTHER_COLOUR = "#b0b0b0"
 THROTTLED_COLOUR = "#e45756"
 #: what the rest of the groups are called in a legend
 OTHERS = "(all others)"
+#: the pollers chart's bubbles, smallest and largest, in square pixels
+BUBBLE_AREA = (30, 2500)
 WIDTH, HEIGHT = 720, 280
 
 
@@ -474,13 +477,16 @@ def pollers_chart(request: _Request) -> alt.TopLevelMixin:
     frame = request.run("pollers", limit=0, **options).head(limit)
     frame = frame.filter(frame["period_s"].is_not_null() & (frame["period_s"] > 0))
     labels = list(dict.fromkeys(frame["client"].to_list()))
+    # the axes reach past the data by the largest bubble's radius: a series polling every
+    # second from one source sits at the corner (1, 1), and would be drawn half over the axes
+    axis = alt.Scale(type="log", nice=False, padding=math.ceil(math.sqrt(BUBBLE_AREA[1] / math.pi)))
     return (
         alt.Chart(_values(frame))
         .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)
         .encode(
-            x=alt.X("period_s:Q", scale=alt.Scale(type="log"), title="period (s, log scale)"),
-            y=alt.Y("sources:Q", scale=alt.Scale(type="log"), title="sources (log scale)"),
-            size=alt.Size("req_per_s:Q", title="req/s", scale=alt.Scale(range=[30, 2500])),
+            x=alt.X("period_s:Q", scale=axis, title="period (s, log scale)"),
+            y=alt.Y("sources:Q", scale=axis, title="sources (log scale)"),
+            size=alt.Size("req_per_s:Q", title="req/s", scale=alt.Scale(range=list(BUBBLE_AREA))),
             color=request.colour("client", labels),
             tooltip=[
                 "client:N",

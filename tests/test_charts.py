@@ -5,6 +5,7 @@ HTML offline."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,21 @@ def test_a_client_has_one_colour_in_every_chart(ds: k8saudit.Dataset) -> None:
     filtered = colours(ds.chart("timeline", without="kubelet").to_dict())
     assert filtered["datadog-agent"] == "#ff7f0e"
     assert "kubelet" not in filtered
+
+
+def test_pollers_bubbles_stay_inside_the_axes(ds: k8saudit.Dataset) -> None:
+    # redis-operator polls every second from one source: its bubble sits at the corner (1, 1)
+    spec = ds.chart("pollers").to_dict()
+    (pollers,) = data_rows(spec)
+    assert {(r["period_s"], r["sources"]) for r in pollers if r["client"] == "redis-operator"} == {
+        (1.0, 1)
+    }
+    radius = math.sqrt(spec["encoding"]["size"]["scale"]["range"][1] / math.pi)  # the largest
+    for axis in ("x", "y"):
+        scale = spec["encoding"][axis]["scale"]
+        assert scale["type"] == "log"
+        assert scale["padding"] >= radius  # pixels past the data, for a bubble at an edge
+        assert scale["nice"] is False  # a nice domain would stretch it to a whole decade
 
 
 def test_time_axes_are_utc_and_say_so(ds: k8saudit.Dataset) -> None:
