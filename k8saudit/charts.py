@@ -414,10 +414,17 @@ def _health(request: _Request) -> pl.DataFrame:
 
 
 def latency_chart(request: _Request) -> alt.TopLevelMixin:
-    """p50, p90 and p99 latency of non-long-running requests per interval (log scale)."""
+    """p50, p90 and p99 latency of non-long-running requests per interval (log scale); the
+    intervals with requests whose latency the logs do not give shaded grey behind: their
+    percentiles leave those out (at the end of the logs, the requests still running: there
+    they read low, down to the 429s alone)."""
     import altair as alt
+    import polars as pl
 
-    frame = _health(request).unpivot(
+    health = _health(request).with_columns(
+        (pl.col("interval_start") + parse_duration(request.every())).alias("interval_end")
+    )
+    frame = health.unpivot(
         ["p50_ms", "p90_ms", "p99_ms"],
         index=["interval_start", "at"],
         variable_name="percentile",
@@ -427,7 +434,7 @@ def latency_chart(request: _Request) -> alt.TopLevelMixin:
     scale = alt.Scale(
         domain=["p50_ms", "p90_ms", "p99_ms"], range=["#54a24b", "#eeca3b", "#e45756"]
     )
-    return (
+    lines = (
         alt.Chart(_values(frame))
         .mark_line(point=False)
         .encode(
@@ -436,10 +443,29 @@ def latency_chart(request: _Request) -> alt.TopLevelMixin:
             color=alt.Color("percentile:N", scale=scale, title="percentile"),
             tooltip=["at:N", "percentile:N", alt.Tooltip("latency_ms:Q", format=",.1f")],
         )
-        .properties(
-            title="Latency of non-long-running requests per interval", width=WIDTH, height=HEIGHT
+    )
+    unknown = health.filter(pl.col("latency_unknown") > 0).select(
+        "interval_start", "interval_end", "at", "latency_unknown", "timed"
+    )
+    band = (
+        alt.Chart(_values(unknown))
+        .mark_rect(color=OTHER_COLOUR, opacity=0.25)
+        .encode(
+            x=_time(span=request.span),
+            x2="interval_end:T",
+            tooltip=[
+                alt.Tooltip("at:N", title="interval"),
+                alt.Tooltip("latency_unknown:Q", title="requests of unknown latency"),
+                alt.Tooltip("timed:Q", title="of non-long-running requests"),
+            ],
         )
     )
+    title = alt.TitleParams(
+        "Latency of non-long-running requests per interval",
+        subtitle="shaded grey: requests with no completion in the logs (still running when the "
+        "logs end?), left out of the percentiles, which may read low there",
+    )
+    return alt.layer(band, lines).properties(title=title, width=WIDTH, height=HEIGHT)
 
 
 def errors_chart(request: _Request) -> alt.TopLevelMixin:
