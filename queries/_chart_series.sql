@@ -3,7 +3,9 @@
 -- the top --limit groups (ranked by requests, or by 429s for --rank throttled: then only groups
 -- that got any) and of all the other groups together (`is_other`, `group_rank` limit + 1), so
 -- that a chart's data is at most intervals x (limit + 1) rows whatever the size of the dataset;
--- `interval_throttled` is the 429s of the interval in all groups (a chart's 429 band).
+-- `interval_throttled` is the 429s of the interval in all groups (a chart's 429 band). req/s
+-- divides by the part of the interval the observation window covers (NULL where it covers
+-- none: requests received before the logs begin, observed in them).
 -- filters: common
 -- param: every DURATION = '1m'  -- interval length
 -- param: limit INTEGER = 8  -- the groups drawn apart; the rest are one
@@ -33,6 +35,13 @@ per_interval AS (
     FROM filtered AS f
     LEFT JOIN top_groups AS t ON t.grp = f.grp
     GROUP BY ALL
+),
+covered AS (
+    SELECT
+        i.*,
+        interval_covered_s(i.interval_start, $every, o.window_start, o.window_end) AS covered_s
+    FROM per_interval AS i
+    CROSS JOIN observation_window($since, $until) AS o
 )
 SELECT
     CAST(interval_start AS TIMESTAMPTZ) AS interval_start,
@@ -40,8 +49,8 @@ SELECT
     CAST(grp IS NULL AS BOOLEAN) AS is_other,
     CAST(group_rank AS BIGINT) AS group_rank,
     CAST(requests AS BIGINT) AS requests,
-    CAST(requests / epoch($every) AS DOUBLE) AS req_per_s,
+    CAST(requests / nullif(covered_s, 0) AS DOUBLE) AS req_per_s,
     CAST(throttled AS BIGINT) AS throttled,
     CAST(sum(throttled) OVER (PARTITION BY interval_start) AS BIGINT) AS interval_throttled
-FROM per_interval
+FROM covered
 ORDER BY interval_start, group_rank

@@ -3,6 +3,9 @@
 -- one row per interval and group, for the top --limit groups by requests over the window.
 -- The intervals cover the time the logs cover (the span of queries/_interval_span.sql): a
 -- request dated far outside it (a clock gone wrong, 1970) makes no interval of its own.
+-- `req_per_s` divides by the part of its interval the observation window covers: the interval
+-- in which the logs begin or end is not read as a drop (NULL in an interval they do not cover:
+-- requests received before the logs begin and observed in them, a watch opened earlier).
 -- shape: over-time
 -- chart: line
 -- filters: common
@@ -49,9 +52,12 @@ SELECT
     CAST(i.interval_start AS TIMESTAMPTZ) AS interval_start,
     CAST(i.grp AS VARCHAR) AS grp,
     CAST(i.requests AS BIGINT) AS requests,
-    CAST(round(i.requests / epoch($every), 3) AS DOUBLE) AS req_per_s,
+    CAST(round(i.requests / nullif(i.covered_s, 0), 3) AS DOUBLE) AS req_per_s,
     CAST(i.throttled AS BIGINT) AS throttled
-FROM per_interval AS i
+FROM (
+    SELECT *, interval_covered_s(interval_start, $every, window_start, window_end) AS covered_s
+    FROM per_interval
+) AS i
 SEMI JOIN top_groups USING (grp)
 CROSS JOIN span AS s
 WHERE i.interval_start >= utc_bucket($every, s.first) AND i.requests > 0

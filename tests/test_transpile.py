@@ -207,9 +207,10 @@ def test_files_are_not_read_by_sql_on_spark() -> None:
 
 def test_macros_are_inlined_with_their_arguments() -> None:
     assert sorted(macros()) == [
-        "audit_status", "event_time", "first_few", "group_key", "group_value", "is_complete",
-        "is_plausible_time", "object_matches", "observation_window", "request_cell",
-        "request_source", "seconds_between", "stage_rank", "utc_bucket", "written_object",
+        "audit_status", "event_time", "first_few", "group_key", "group_value",
+        "interval_covered_s", "is_complete", "is_plausible_time", "object_matches",
+        "observation_window", "request_cell", "request_source", "seconds_between", "stage_rank",
+        "utc_bucket", "written_object",
     ]  # fmt: skip
     assert spark_sql("SELECT is_complete(s) FROM r") == (
         "SELECT (COALESCE(s, 'ResponseComplete') IN ('ResponseComplete', 'Panic')) FROM r"

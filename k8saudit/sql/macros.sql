@@ -94,6 +94,14 @@ CREATE OR REPLACE MACRO utc_bucket(width, t) AS coalesce(
     ) % epoch_us(width)),
     t
 );
+-- The seconds of the interval of length `width` from `start` that the observation window
+-- [`window_start`, `window_end`] covers (0 when none): what a per-interval rate divides by, so
+-- that the interval in which the logs begin or end, covered in part, is not read as a drop.
+CREATE OR REPLACE MACRO interval_covered_s(start, width, window_start, window_end) AS greatest(
+    least(epoch_us(start) + epoch_us(width), epoch_us(window_end))
+        - greatest(epoch_us(start), epoch_us(window_start)),
+    0
+) / 1e6;
 -- One number for the requests that are alike in all that makes a poller series and its source
 -- (queries/_series.sql): the client, identity, request, selector kinds, node, pod, source IP,
 -- username and object name. Requests of one cell are counted together, then each cell is keyed.
