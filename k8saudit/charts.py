@@ -288,29 +288,45 @@ def timeline_chart(request: _Request) -> alt.TopLevelMixin:
 
     limit = int(request.option("limit", 8))
     frame, by, labels = _series(request, "requests", limit)
-    area = (
-        alt.Chart(_values(frame))
-        .mark_area(interpolate="step-after", line=False)
-        .encode(
-            x=_time(span=request.span),
-            y=alt.Y("req_per_s:Q", stack="zero", title="requests per second"),
-            color=request.colour("label", labels, by),
-            order=alt.Order("group_rank:Q"),
-            tooltip=[
-                "at:N",
-                alt.Tooltip("label:N", title=by),
-                "requests:Q",
-                alt.Tooltip("req_per_s:Q", format=".1f"),
-                alt.Tooltip("throttled:Q", title="429s"),
-            ],
-        )
+    bars = _stacked_intervals(frame, "req_per_s").encode(
+        x=_time(span=request.span),
+        x2="interval_end:T",
+        y=alt.Y("below:Q", title="requests per second"),
+        y2="above:Q",
+        color=request.colour("label", labels, by),
+        tooltip=[
+            "at:N",
+            alt.Tooltip("label:N", title=by),
+            "requests:Q",
+            alt.Tooltip("req_per_s:Q", format=".1f"),
+            alt.Tooltip("throttled:Q", title="429s"),
+        ],
     )
     title = alt.TitleParams(
         f"Requests per second by {by}: the {limit} busiest apart",
         subtitle="shaded red: intervals in which requests got 429 (throttled)",
     )
-    return alt.layer(_throttled_band(frame, request.span), area).properties(
+    return alt.layer(_throttled_band(frame, request.span), bars).properties(
         title=title, width=WIDTH, height=HEIGHT
+    )
+
+
+def _stacked_intervals(frame: pl.DataFrame, field: str) -> alt.Chart:
+    """The rows of ``frame`` (``_series``) as bars from each interval's start to its end, its
+    groups stacked by rank (``below``, ``above``): stacked by hand, since Vega-Lite stacks only
+    bars of one band, not of an x-x2 span. (A step-after area would draw the last interval with
+    no width: it draws each point until the next.)"""
+    import altair as alt
+
+    return (
+        alt.Chart(_values(frame))
+        .transform_stack(
+            stack=field,
+            groupby=["interval_start"],
+            sort=[alt.SortField("group_rank")],
+            as_=["below", "above"],
+        )
+        .mark_rect()
     )
 
 
@@ -322,16 +338,7 @@ def throttling_chart(request: _Request) -> alt.TopLevelMixin:
     frame, by, labels = _series(request, "throttled", limit)
     frame = frame.filter(frame["throttled"] > 0)
     return (
-        alt.Chart(_values(frame))
-        # a bar from each interval's start to its end: stacked by hand (Vega-Lite stacks
-        # only bars of one band, not of an x-x2 span)
-        .transform_stack(
-            stack="throttled",
-            groupby=["interval_start"],
-            sort=[alt.SortField("group_rank")],
-            as_=["below", "above"],
-        )
-        .mark_rect()
+        _stacked_intervals(frame, "throttled")
         .encode(
             x=_time(span=request.span),
             x2="interval_end:T",
@@ -410,7 +417,13 @@ def inflight_chart(request: _Request) -> alt.TopLevelMixin:
 
 
 def _health(request: _Request) -> pl.DataFrame:
-    return _utc_text(request.run("_chart_health", every=request.every()))
+    import polars as pl
+
+    every = request.every()
+    frame = _utc_text(request.run("_chart_health", every=every))
+    return frame.with_columns(
+        (pl.col("interval_start") + parse_duration(every)).alias("interval_end")
+    )
 
 
 def latency_chart(request: _Request) -> alt.TopLevelMixin:
@@ -421,9 +434,7 @@ def latency_chart(request: _Request) -> alt.TopLevelMixin:
     import altair as alt
     import polars as pl
 
-    health = _health(request).with_columns(
-        (pl.col("interval_start") + parse_duration(request.every())).alias("interval_end")
-    )
+    health = _health(request)
     frame = health.unpivot(
         ["p50_ms", "p90_ms", "p99_ms"],
         index=["interval_start", "at"],
@@ -473,13 +484,14 @@ def errors_chart(request: _Request) -> alt.TopLevelMixin:
     import altair as alt
 
     return (
+        # a bar over each interval (an interval without requests has no row, and no bar)
         alt.Chart(_values(_health(request)))
-        .mark_area(
-            interpolate="step-after", color="#d62728", opacity=0.7, line={"color": "#d62728"}
-        )
+        .mark_rect(color="#d62728", opacity=0.7)
         .encode(
             x=_time(span=request.span),
+            x2="interval_end:T",
             y=alt.Y("error_5xx_per_s:Q", title="5xx responses per second"),
+            y2=alt.datum(0),
             tooltip=[
                 "at:N",
                 "requests:Q",

@@ -107,6 +107,22 @@ def test_a_client_has_one_colour_in_every_chart(ds: k8saudit.Dataset) -> None:
     assert "kubelet" not in filtered
 
 
+@pytest.mark.parametrize("name", ["timeline", "throttling", "errors"])
+def test_every_interval_is_drawn_to_its_end(ds: k8saudit.Dataset, name: str) -> None:
+    # bars from each interval's start to its end: a step-after area drew the last interval
+    # with no width (each point until the next), and held a value over an interval with no row
+    spec = ds.chart(name, every="1m").to_dict()
+    marks = [layer for layer in spec.get("layer", [spec]) if "interval_end" in json.dumps(layer)]
+    drawn = marks[-1]
+    assert drawn["mark"]["type"] == "rect"
+    assert drawn["encoding"]["x2"]["field"] == "interval_end"
+    (rows,) = data_rows(drawn)
+    last = max(row["interval_start"] for row in rows)
+    assert {row["interval_end"] for row in rows if row["interval_start"] == last} == {
+        "2019-02-04T12:05:00+00:00"
+    }
+
+
 def test_latency_shades_the_intervals_of_requests_without_completion(
     ds: k8saudit.Dataset,
 ) -> None:
