@@ -388,6 +388,11 @@ def inflight_chart(request: _Request) -> alt.TopLevelMixin:
         .with_columns(pl.col("pool").str.replace("_peak", ""))
         .with_columns(pl.col("pool").replace_strict(limits, return_dtype=pl.Int64).alias("limit"))
     )
+    # a step-after line draws each point until the next: each apiserver's last interval gets
+    # a point at its end too, or it would have no width
+    last = long.filter(pl.col("interval_start") == pl.col("interval_start").max().over("apiserver"))
+    step = parse_duration(request.every())
+    long = pl.concat([long, last.with_columns(pl.col("interval_start") + step)])
     pools = alt.Scale(domain=["readonly", "mutating"], range=["#1f77b4", "#ff7f0e"])
     colour = alt.Color("pool:N", scale=pools, title="max-inflight pool")
     peaks = (

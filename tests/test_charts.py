@@ -123,6 +123,21 @@ def test_every_interval_is_drawn_to_its_end(ds: k8saudit.Dataset, name: str) -> 
     }
 
 
+def test_the_inflight_lines_reach_the_end_of_the_last_interval(ds: k8saudit.Dataset) -> None:
+    (rows,) = data_rows(ds.chart("inflight", every="1m").to_dict())
+    for apiserver in ("apiserver-1", "apiserver-2"):
+        mine = [row for row in rows if row["apiserver"] == apiserver]
+        # the 12:04 interval, then a point at its end with the same peaks
+        assert max(row["interval_start"] for row in mine) == "2019-02-04T12:05:00+00:00"
+        ends = {
+            (r["pool"], r["in_flight"]) for r in mine if r["interval_start"].endswith("05:00+00:00")
+        }
+        last = {
+            (r["pool"], r["in_flight"]) for r in mine if r["interval_start"].endswith("04:00+00:00")
+        }
+        assert ends == last and len(ends) == 2
+
+
 def test_latency_shades_the_intervals_of_requests_without_completion(
     ds: k8saudit.Dataset,
 ) -> None:
