@@ -95,7 +95,8 @@ def test_throttling_and_timeline(dataset: str) -> None:
     assert code == 0 and out.splitlines()[1].startswith("datadog-agent,227,")
     code, out, _ = run("timeline", "-d", dataset, "--every", "5m", "--limit", "1", "-f", "csv")
     assert code == 0
-    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.113,157"]
+    # one interval holds the whole window, 299.983 s of logs: top-talkers' rate, 16,834 / 299.983
+    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.117,157"]
 
 
 def test_throttled_minutes_names_who_filled_the_server(dataset: str) -> None:
@@ -191,7 +192,7 @@ def test_query_takes_the_options_of_the_named_command(dataset: str) -> None:
     code, out, _ = run("query", "top-talkers", "-d", dataset)
     assert code == 0 and len(out.splitlines()) == 2 + 17 + 1, "the command's --limit 20 default"
     code, out, _ = run("query", "timeline", "-d", dataset, "--every", "5m", "-l", "1", "-f", "csv")
-    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.113,157"]
+    assert out.splitlines()[1:] == ["2019-02-04T12:00:00.000000+0000,kubelet,16834,56.117,157"]
     code, _, err = run("query", "top_talkers", "-d", dataset, "--every", "5m")
     assert code == 2 and err.startswith("error: top_talkers: unknown parameter 'every' (")
 
