@@ -288,13 +288,13 @@ def timeline_chart(request: _Request) -> alt.TopLevelMixin:
 
     limit = int(request.option("limit", 8))
     frame, by, labels = _series(request, "requests", limit)
-    bars = _stacked_intervals(frame, "req_per_s").encode(
-        x=_time(span=request.span),
-        x2="interval_end:T",
-        y=alt.Y("below:Q", title="requests per second"),
-        y2="above:Q",
-        color=request.colour("label", labels, by),
-        tooltip=[
+    bars = _stacked_intervals(
+        frame,
+        "req_per_s",
+        "requests per second",
+        request.colour("label", labels, by),
+        request.span,
+        [
             "at:N",
             alt.Tooltip("label:N", title=by),
             "requests:Q",
@@ -311,9 +311,16 @@ def timeline_chart(request: _Request) -> alt.TopLevelMixin:
     )
 
 
-def _stacked_intervals(frame: pl.DataFrame, field: str) -> alt.Chart:
-    """The rows of ``frame`` (``_series``) as bars from each interval's start to its end, its
-    groups stacked by rank (``below``, ``above``): stacked by hand, since Vega-Lite stacks only
+def _stacked_intervals(
+    frame: pl.DataFrame,
+    field: str,
+    title: str,
+    colour: alt.Color,
+    span: timedelta | None,
+    tooltip: list[Any],
+) -> alt.Chart:
+    """The rows of ``frame`` (``_series``) as bars from each interval's start to its end, as
+    high as ``field``, its groups stacked by rank: stacked by hand, since Vega-Lite stacks only
     bars of one band, not of an x-x2 span. (A step-after area would draw the last interval with
     no width: it draws each point until the next.)"""
     import altair as alt
@@ -327,6 +334,14 @@ def _stacked_intervals(frame: pl.DataFrame, field: str) -> alt.Chart:
             as_=["below", "above"],
         )
         .mark_rect()
+        .encode(
+            x=_time(span=span),
+            x2="interval_end:T",
+            y=alt.Y("below:Q", title=title),
+            y2="above:Q",
+            color=colour,
+            tooltip=tooltip,
+        )
     )
 
 
@@ -337,26 +352,22 @@ def throttling_chart(request: _Request) -> alt.TopLevelMixin:
     limit = int(request.option("limit", 8))
     frame, by, labels = _series(request, "throttled", limit)
     frame = frame.filter(frame["throttled"] > 0)
-    return (
-        _stacked_intervals(frame, "throttled")
-        .encode(
-            x=_time(span=request.span),
-            x2="interval_end:T",
-            y=alt.Y("below:Q", title="requests that got 429"),
-            y2="above:Q",
-            color=request.colour("label", labels, by),
-            tooltip=[
-                "at:N",
-                alt.Tooltip("label:N", title=by),
-                alt.Tooltip("throttled:Q", title="429s"),
-                "requests:Q",
-            ],
-        )
-        .properties(
-            title=f"429s (throttled requests) per interval, by {by}",
-            width=WIDTH,
-            height=HEIGHT,
-        )
+    return _stacked_intervals(
+        frame,
+        "throttled",
+        "requests that got 429",
+        request.colour("label", labels, by),
+        request.span,
+        [
+            "at:N",
+            alt.Tooltip("label:N", title=by),
+            alt.Tooltip("throttled:Q", title="429s"),
+            "requests:Q",
+        ],
+    ).properties(
+        title=f"429s (throttled requests) per interval, by {by}",
+        width=WIDTH,
+        height=HEIGHT,
     )
 
 
