@@ -17,7 +17,7 @@ import typer
 from k8saudit.query_loader import load_all
 
 from .boundary import command
-from .options import DATASET, OUTPUT, declared_option
+from .options import DATASET, OUTPUT, Ticking, declared_option
 
 FORMATS = ("text", "markdown", "json")
 
@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise UsageError(f"--format {fmt!r}: choose text, markdown or json")
         values = {name: value for name, value in options.items() if value is not None}
-        found = k8saudit.diagnose(dataset, **values)
+        with Ticking("diagnose"):
+            found = k8saudit.diagnose(dataset, **values)
         if fmt == "json":
             text = json.dumps(found.to_rows(), indent=1, default=str) + "\n"
         elif fmt == "markdown":

@@ -192,13 +192,64 @@ def show(
 def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
     """The answer of the analysis ``name`` for rendering in ``fmt``: ``Dataset.answer_rows``
     (plain values, no polars to import) but for parquet, which is written from a DataFrame.
+    A long one says on stderr that it is still working (``Ticking``).
 
     >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv").frame.height  # doctest: +SKIP
     3
     """
-    if fmt == "parquet":
-        return ds.answer(name, **values)
-    return ds.answer_rows(name, **values)
+    with Ticking(name.replace("_", "-")):
+        if fmt == "parquet":
+            return ds.answer(name, **values)
+        return ds.answer_rows(name, **values)
+
+
+class Ticking:
+    """While a command computes (a context), one line on stderr once it has taken ``DELAY``
+    seconds: what it computes and for how long, redrawn every ``INTERVAL``, and erased when
+    it is done, before anything is printed. Only on a terminal: a pipe or a file gets nothing.
+    DuckDB's own progress is not shown: for the window queries (in-flight, pollers) its
+    estimate stands still for most of the run.
+
+    >>> with Ticking("inflight-peaks"):
+    ...     peaks = ds.inflight_peaks()  # doctest: +SKIP
+    """
+
+    DELAY = 1.0
+    INTERVAL = 1.0
+
+    def __init__(self, label: str, stream: Any = None) -> None:
+        import threading
+
+        self.label = label
+        self.stream = sys.stderr if stream is None else stream
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.stream.isatty():
+            self._thread = threading.Thread(target=self._run, name="k8saudit-ticking", daemon=True)
+
+    def _run(self) -> None:
+        import time
+
+        started = time.monotonic()
+        drawn = False
+        wait = self.DELAY
+        while not self._done.wait(wait):
+            self.stream.write(f"\r{self.label}: working, {time.monotonic() - started:.0f} s\x1b[K")
+            self.stream.flush()
+            drawn, wait = True, self.INTERVAL
+        if drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def __enter__(self) -> Self:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def show_answer(answer: Any, fmt: str, output: Path | None) -> None:

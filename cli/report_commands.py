@@ -17,7 +17,7 @@ import typer
 from k8saudit.query_loader import load_all
 
 from .boundary import command
-from .options import DATASET, QUIET, StderrBar, declared_option
+from .options import DATASET, QUIET, StderrBar, Ticking, declared_option
 
 #: a chart's own options: where each is declared (the query that binds it)
 _CHART_OPTIONS = {
@@ -80,9 +80,8 @@ def register(app: typer.Typer) -> None:
 
         dataset, output, name = options.pop("dataset"), options.pop("output"), options.pop("name")
         values = {key: value for key, value in options.items() if value is not None}
-        with k8saudit.open(dataset) as ds:
-            figure = ds.chart(name, **values)
-        save_chart(figure, output, title=f"k8saudit chart {name}")
+        with Ticking(f"chart {name}"), k8saudit.open(dataset) as ds:
+            save_chart(ds.chart(name, **values), output, title=f"k8saudit chart {name}")
         typer.echo(str(output))
 
     chart_run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
