@@ -16,7 +16,7 @@ import typer
 from k8saudit.query_loader import load_all
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, declared_option, show
+from .options import DATASET, FORMAT, OUTPUT, Ticking, declared_option, show
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +57,9 @@ def register(app: typer.Typer) -> None:
 
         dataset, fmt, output = options.pop("dataset"), options.pop("fmt"), options.pop("output")
         values = {name: value for name, value in options.items() if value is not None}
-        show(k8saudit.compare(dataset, **values), fmt, output)
+        with Ticking("compare"):
+            changes = k8saudit.compare(dataset, **values)
+        show(changes, fmt, output)
 
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command(app, "compare", help=run.__doc__)(run)

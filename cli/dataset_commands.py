@@ -21,6 +21,7 @@ from .options import (
     QUIET,
     SPARK_MASTER,
     StderrBar,
+    Ticking,
     emit,
     engine_of,
     parse_params,
@@ -172,8 +173,9 @@ def register(app: typer.Typer) -> None:
                 ds.sandbox()
             params = parse_params(param)
             # plain values where they can be (no polars to import); parquet is a DataFrame's
-            emit(ds.sql(query, **params) if fmt == "parquet" else ds.rows(query, **params),
-                 fmt, output)  # fmt: skip
+            with Ticking("sql"):
+                answer = ds.sql(query, **params) if fmt == "parquet" else ds.rows(query, **params)
+            emit(answer, fmt, output)
 
     @command(app, "rejects")
     def rejects_command(

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from .boundary import command
-from .options import DATASET, FORMAT, OUTPUT, emit
+from .options import DATASET, FORMAT, OUTPUT, Ticking, emit
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +34,8 @@ def register(app: typer.Typer) -> None:
         import k8saudit
         from k8saudit.render import escape_text
 
-        found = k8saudit.detect(rules, dataset)
+        with Ticking("detect"):
+            found = k8saudit.detect(rules, dataset)
         emit(found.table() if fmt == "table" and output is None else found.hits, fmt, output)
         hits, ran, skipped = found.hits.height, len(found.ran), len(found.skipped)
         typer.echo(f"{hits} hits of {ran} rules run; {skipped} not run", err=True)

@@ -17,7 +17,7 @@ import typer
 from k8saudit.query_loader import get_query
 
 from .boundary import command
-from .options import DATASET, OUTPUT, declared_argument, declared_option, show
+from .options import DATASET, OUTPUT, Ticking, declared_argument, declared_option, show
 
 FORMATS = ("yaml", "table", "csv", "json", "parquet", "markdown")
 
@@ -56,7 +56,8 @@ def register(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise UsageError(f"--format {fmt!r}: choose " + ", ".join(FORMATS))
         values = {name: value for name, value in options.items() if value is not None}
-        policy = k8saudit.rbac(dataset, **values)
+        with Ticking("rbac"):
+            policy = k8saudit.rbac(dataset, **values)
         if fmt != "yaml":
             show(policy.rules, fmt, output)
         elif output is not None:
