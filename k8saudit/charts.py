@@ -520,6 +520,22 @@ def errors_chart(request: _Request) -> alt.TopLevelMixin:
     )
 
 
+def _log_span(values: pl.Series) -> list[float]:
+    """The domain of a log axis over ``values`` (> 0): from the least to the greatest, or a
+    factor of 4 around their geometric middle when they are closer than that (1 with none).
+
+    >>> import polars as pl
+    >>> _log_span(pl.Series([1, 60])), _log_span(pl.Series([200, 200])), _log_span(pl.Series([]))
+    ([1.0, 60.0], [100.0, 400.0], [0.5, 2.0])
+    """
+    numbers = [float(value) for value in values.to_list()] or [1.0]
+    low, high = min(numbers), max(numbers)
+    if high < 4 * low:
+        middle = math.sqrt(low * high)
+        low, high = middle / 2, middle * 2
+    return [low, high]
+
+
 def pollers_chart(request: _Request) -> alt.TopLevelMixin:
     """The pollers: period against sources, each bubble as large as its req/s."""
     import altair as alt
@@ -531,15 +547,28 @@ def pollers_chart(request: _Request) -> alt.TopLevelMixin:
     frame = request.run("pollers", limit=0, **options).head(limit)
     frame = frame.filter(frame["period_s"].is_not_null() & (frame["period_s"] > 0))
     labels = list(dict.fromkeys(frame["client"].to_list()))
-    # the axes reach past the data by the largest bubble's radius: a series polling every
-    # second from one source sits at the corner (1, 1), and would be drawn half over the axes
-    axis = alt.Scale(type="log", nice=False, padding=math.ceil(math.sqrt(BUBBLE_AREA[1] / math.pi)))
+    # the axes reach past the data by the largest bubble's radius (a series polling every
+    # second from one source sits at the corner (1, 1), and was drawn half over the axes), over
+    # at least a factor of 4 (DaemonSets on every node share one number of sources)
+    padding = math.ceil(math.sqrt(BUBBLE_AREA[1] / math.pi))
     return (
         alt.Chart(_values(frame))
         .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)
         .encode(
-            x=alt.X("period_s:Q", scale=axis, title="period (s, log scale)"),
-            y=alt.Y("sources:Q", scale=axis, title="sources (log scale)"),
+            x=alt.X(
+                "period_s:Q",
+                scale=alt.Scale(
+                    type="log", nice=False, padding=padding, domain=_log_span(frame["period_s"])
+                ),
+                title="period (s, log scale)",
+            ),
+            y=alt.Y(
+                "sources:Q",
+                scale=alt.Scale(
+                    type="log", nice=False, padding=padding, domain=_log_span(frame["sources"])
+                ),
+                title="sources (log scale)",
+            ),
             size=alt.Size("req_per_s:Q", title="req/s", scale=alt.Scale(range=list(BUBBLE_AREA))),
             color=request.colour("client", labels),
             tooltip=[

@@ -166,6 +166,12 @@ def test_pollers_bubbles_stay_inside_the_axes(ds: k8saudit.Dataset) -> None:
         assert scale["type"] == "log"
         assert scale["padding"] >= radius  # pixels past the data, for a bubble at an edge
         assert scale["nice"] is False  # a nice domain would stretch it to a whole decade
+    assert spec["encoding"]["y"]["scale"]["domain"] == [1, 200]
+    # the series the report draws (diagnose's, 5 % and more) all come from the 200 nodes: their
+    # axis spans a factor of 4 around them, not a single value
+    few = ds.chart("pollers", min_share=0.05).to_dict()
+    assert {r["sources"] for r in data_rows(few)[0]} == {200}
+    assert few["encoding"]["y"]["scale"]["domain"] == [100, 400]
 
 
 def test_time_axes_are_utc_and_say_so(ds: k8saudit.Dataset) -> None:
