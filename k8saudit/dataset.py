@@ -456,11 +456,20 @@ class Dataset:
         3
         """
         self._check_not_empty()
-        if self.spark is not None:
-            frame: Rows | pl.DataFrame = self.query(name, **params)
-        else:
-            frame = run_query_rows(self, name, params, self._memo)
+        frame = self.query_named_rows(name, **params)
         return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
+
+    def query_named_rows(self, name: str, **params: Any) -> Rows | pl.DataFrame:
+        """``query(name, **params)`` as ``query_rows`` gives it: ``Rows`` when every column is
+        of a type they hold (polars not imported: ``diagnose`` and the commands read these),
+        else the DataFrame.
+
+        >>> ds.query_named_rows("pollers", limit=0).height  # doctest: +SKIP
+        12
+        """
+        if self.spark is not None:
+            return self.query(name, **params)
+        return run_query_rows(self, name, params, self._memo)
 
     def _check_not_empty(self) -> None:
         empty = dataset_empty(self.uri or self.root, self.manifest)

@@ -13,11 +13,15 @@ import os
 import textwrap
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k8saudit.dataset import Dataset
 from k8saudit.dataset import open as open_dataset
 from k8saudit.offenders import CLASS_REMEDIES, SEATS_REMEDY, known_offender
+from k8saudit.rows import Rows, as_rows
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: a series is named when it takes at least this share of requests or of API-server time
 DEFAULT_MIN_SHARE = 0.05
@@ -134,23 +138,17 @@ def diagnose(
     if not isinstance(dataset, Dataset):
         with open_dataset(dataset) as ds:
             return diagnose(ds, min_share=min_share, **filters)
-    pollers = dataset.pollers(min_share=min_share, limit=0, **filters)
+    # as plain rows: the findings are sentences, and polars would cost a command 0.2 s to import
+    pollers = _rows(dataset.query_named_rows("pollers", min_share=min_share, limit=0, **filters))
     # the limits hold per apiserver: the (total) rows would be a second sweep judged by nobody
-    peaks = dataset.inflight_peaks(totals=False, **filters)
+    peaks = _rows(dataset.query_named_rows("inflight_peaks", totals=False, **filters))
     result = Diagnosis(min_share=min_share)
-    if peaks.height:
-        first = peaks.row(0, named=True)
-        result.window_start, result.window_end = first["window_start"], first["window_end"]
-    offenders = [
-        r
-        for r in pollers.iter_rows(named=True)
-        if not r["expected"] and r["cost_class"] not in CHEAP_CLASSES
-    ]
+    if peaks:
+        result.window_start, result.window_end = peaks[0]["window_start"], peaks[0]["window_end"]
+    offenders = [r for r in pollers if not r["expected"] and r["cost_class"] not in CHEAP_CLASSES]
     offenders.sort(key=lambda r: -max(r["request_share"], r["time_share"]))
     # a share of a small total is no load: without 429s or seats running out, nobody overloads
-    result.overloaded = bool(peaks.height) and bool(
-        peaks["throttled"].sum() > 0 or peaks["full_s"].sum() > 0
-    )
+    result.overloaded = any((r["throttled"] or 0) > 0 or (r["full_s"] or 0) > 0 for r in peaks)
     if not result.overloaded:
         if offenders:
             top = offenders[0]
@@ -161,10 +159,16 @@ def diagnose(
         return result
     for row in offenders:
         result.findings.append(_series_finding(len(result.findings) + 1, row))
-    for row in peaks.iter_rows(named=True):
+    for row in peaks:
         if row["full_s"] > 0:
             result.findings.append(_seats_finding(len(result.findings) + 1, row))
     return result
+
+
+def _rows(result: Rows | pl.DataFrame) -> list[dict[str, Any]]:
+    """Each row of a query's result as a dict by column name."""
+    rows = as_rows(result)
+    return [rows.row(i, named=True) for i in range(rows.height)]
 
 
 def _series_finding(rank: int, row: dict[str, Any]) -> Finding:
