@@ -44,7 +44,7 @@ from tests.test_access_fast import pick as pick_values
 from tests.test_access_fast import summary as reference_summary
 
 #: what the staging table adds to the raw event columns
-BOOKKEEPING = ("_item", "_status", "_reject_text", "request_key", "_batch")
+BOOKKEEPING = ("_item", "_status", "_reject_text", "request_key", "_batch", "_wrapper_timed")
 
 
 def line_count(data: bytes) -> int:

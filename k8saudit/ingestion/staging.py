@@ -121,6 +121,11 @@ class Stager:
         batch = self.next_batch()
         insert = compose(internal_sql("stage_batch"), **relations)
         self.con.execute(insert, {**params, "batch": batch}).fetchall()
+        self._account(batch)
+        return batch
+
+    def _account(self, batch: int) -> None:
+        """Count the rows of a batch just staged, and key those without an audit ID."""
         ((rows, valid, blank, keyless),) = run_sql(self.con, "batch_counts", batch=batch)
         self._counts[batch] = (rows, valid, blank)
         if keyless:
@@ -128,7 +133,6 @@ class Stager:
             # they say and their rank among identical ones: the same line read again (a grown
             # or recompressed file) gets the same key and is not counted twice
             run_sql(self.con, "key_by_content", batch=batch)
-        return batch
 
     def _compress_when_large(self) -> None:
         """CHECKPOINT (which compresses staged rows ~15x, see ``connect``) once they take real
@@ -187,22 +191,27 @@ class Stager:
             "verb_names": list(K8S_VERBS),
             "verb_values": list(K8S_VERBS.values()),
         }
+        batch = self.next_batch()
         self.con.execute("SET preserve_insertion_order = true").fetchall()
         try:
             run_sql(self.con, "access_pieces")
-            run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, **params)
-            ((rows, unfit, wrapper_timed, new_year),) = run_sql(self.con, "access_scan_summary")
-            if rows != lines() or unfit or new_year:
-                return None
-            batch = self._insert({"batch_rows": internal_sql("access_scan_rows")}, {})
-            return batch, wrapper_timed
+            run_sql(self.con, "access_scan", reading={"lines": "log_lines"}, batch=batch, **params)
         except duckdb.InterruptException:
             raise
-        except duckdb.Error:
+        except duckdb.Error:  # the statement staged nothing
             return None
         finally:
             self.con.execute("SET preserve_insertion_order = false").fetchall()
-            self.con.execute("DROP TABLE IF EXISTS _access_scan").fetchall()
+        summary = run_sql(self.con, "access_scan_summary", batch=batch)
+        ((rows, unfit, wrapper_timed, new_year),) = summary
+        if rows != lines() or unfit or new_year:
+            self.discard_after(batch - 1)
+            # the rows took memory: a checkpoint drops the row groups they filled
+            self.con.execute("CHECKPOINT stage").fetchall()
+            return None
+        run_sql(self.con, "access_scan_lines", batch=batch)
+        self._account(batch)
+        return batch, wrapper_timed
 
     def staged_audit_days(self) -> set[date | None]:
         """The days on which the staged audit events were received (None: no time stated)."""

@@ -2,18 +2,21 @@
 -- The access log read by DuckDB alone, when every line of it is a canonical access line
 -- (formats/access_patterns.py: a bare klog line of either era, in a CRI wrapper of a whole
 -- record or behind a journald prefix; the polars reader, formats/access_fast.py, takes the same
--- lines and builds the same rows): the temp table `_access_scan` of its raw event rows
--- (schema.RAW_EVENT_SCHEMA columns) with `_fit` (false for a line that is no such line, or
--- whose date does not exist: the klog clock's in the year $year, a CRI wrapper's), `_cri` (timed
--- by its wrapper) and the `_month` of the klog clock that times the others. Every line is read
+-- lines and builds the same rows): its raw event rows (schema.RAW_EVENT_SCHEMA columns),
+-- inserted into `staged` as batch $batch, straight from the file (a table of them first would
+-- hold every row twice, a GB at 930 k lines). `_status` is 'unfit' for a line that is no such
+-- line, or whose date does not exist (the klog clock's in the year $year, a CRI wrapper's): the
+-- caller then discards the batch. `_wrapper_timed`: timed by its CRI wrapper. Every line is read
 -- by log_lines.sql's read_csv, on every core, in file order (the caller sets
--- preserve_insertion_order: rowid + 1 is the line), unwrapped (the wrapper's pattern, a DFA
+-- preserve_insertion_order: the rows of the batch take consecutive rowids, line by line, which
+-- access_scan_lines.sql turns into line numbers), unwrapped (the wrapper's pattern, a DFA
 -- over its prefix), told apart by its era's pattern piece by piece (access_pieces.sql: the
 -- line cut at the separators the pattern puts between its fields, the quotes of a structured
 -- line, the spaces of a glog line, each piece checked against its part of the pattern), its
 -- fields then the pieces, as the polars reader cuts them. The klog clock is read in UTC;
 -- durations as goduration reads them, into integer nanoseconds. It reads `lines`:
 -- log_lines.sql (run_sql's `reading`), with its parameters.
+-- param: batch INTEGER  -- the batch the rows are staged as
 -- param: source_file VARCHAR  -- the file as shown to users
 -- param: year INTEGER  -- the year of the klog clock
 -- param: header VARCHAR  -- access_patterns.HEADER
@@ -53,7 +56,7 @@ CREATE OR REPLACE TEMP MACRO addr_host(addr) AS CASE
         THEN nullif(split_part(addr, ':', 1), '')
     ELSE addr
 END;
-CREATE TEMP TABLE _access_scan AS
+INSERT INTO staged BY NAME
 WITH wrapped AS (
     SELECT
         line,
@@ -161,9 +164,11 @@ timed AS (
     FROM fields
 )
 SELECT
-    (_structured OR _glog) AND _date IS NOT NULL AS _fit,
-    _cri,
-    CASE WHEN (_structured OR _glog) AND NOT _cri THEN substring(k, 2, 2)::INTEGER END AS _month,
+    CASE WHEN (_structured OR _glog) AND _date IS NOT NULL THEN 'ok' ELSE 'unfit' END AS _status,
+    _cri AS _wrapper_timed,
+    $batch AS _batch,
+    0 AS _item,
+    CASE WHEN _structured THEN nullif(q[12], '') END AS request_key,
     CASE WHEN _structured THEN nullif(q[12], '') END AS audit_id,
     'ResponseComplete' AS stage,
     make_timestamp(_stage_us)::TIMESTAMPTZ AS stage_at,
