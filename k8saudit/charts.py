@@ -551,24 +551,16 @@ def pollers_chart(request: _Request) -> alt.TopLevelMixin:
     # second from one source sits at the corner (1, 1), and was drawn half over the axes), over
     # at least a factor of 4 (DaemonSets on every node share one number of sources)
     padding = math.ceil(math.sqrt(BUBBLE_AREA[1] / math.pi))
+
+    def axis(column: str) -> alt.Scale:
+        return alt.Scale(type="log", nice=False, padding=padding, domain=_log_span(frame[column]))
+
     return (
         alt.Chart(_values(frame))
         .mark_circle(opacity=0.7, stroke="#333", strokeWidth=0.5)
         .encode(
-            x=alt.X(
-                "period_s:Q",
-                scale=alt.Scale(
-                    type="log", nice=False, padding=padding, domain=_log_span(frame["period_s"])
-                ),
-                title="period (s, log scale)",
-            ),
-            y=alt.Y(
-                "sources:Q",
-                scale=alt.Scale(
-                    type="log", nice=False, padding=padding, domain=_log_span(frame["sources"])
-                ),
-                title="sources (log scale)",
-            ),
+            x=alt.X("period_s:Q", scale=axis("period_s"), title="period (s, log scale)"),
+            y=alt.Y("sources:Q", scale=axis("sources"), title="sources (log scale)"),
             size=alt.Size("req_per_s:Q", title="req/s", scale=alt.Scale(range=list(BUBBLE_AREA))),
             color=request.colour("client", labels),
             tooltip=[

@@ -127,6 +127,7 @@ fields AS (
         *,
         starts_with(q[15], ' apf_pl=') AS _apf,
         map($verb_names, $verb_values)[q[4]] AS _verb,
+        CASE WHEN _structured THEN nullif(q[12], '') END AS _audit_id,
         CASE WHEN _structured THEN q[8] ELSE w[3][2:-2] END AS _latency,
         CASE WHEN _structured THEN q[-1][7:] ELSE w[4] END AS _code,
         CASE WHEN _glog THEN array_to_string(w[5:-2], ' ')[2:] END AS _glog_ua,
@@ -168,8 +169,8 @@ SELECT
     _cri AS _wrapper_timed,
     $batch AS _batch,
     0 AS _item,
-    CASE WHEN _structured THEN nullif(q[12], '') END AS request_key,
-    CASE WHEN _structured THEN nullif(q[12], '') END AS audit_id,
+    _audit_id AS request_key,  -- as stage_batch.sql keys a batch
+    _audit_id AS audit_id,
     'ResponseComplete' AS stage,
     make_timestamp(_stage_us)::TIMESTAMPTZ AS stage_at,
     make_timestamp(_stage_us - round_even(_latency_ms * 1000.0, 0)::BIGINT)::TIMESTAMPTZ
