@@ -2,12 +2,14 @@
 line-by-line reference, row for row.
 
 Whenever the DuckDB path takes a file, its staged rows must be exactly the rows
-``access_log.parse_access_log`` gives (every column, ``source_line`` too) and the reference must
-have found nothing else in the file (no reject, skip or continuation); whenever it declines, it
-must stage nothing. Hypothesis writes files of canonical lines of both eras (every duration
-shape, apf fields or none, empty values, bracketed user agents, IPv6 sources, leap seconds, last
-days of months, December and January), now and then with one line the fast readers leave to
-the reference, CRLF line ends, a BOM, or a lone carriage return inside a line.
+``access_log.parse_access_log`` gives (every column, ``source_line`` too), its counts of lines,
+skipped lines and continuation lines the reference's, and the reference must have found no
+reject or partial record in the file; whenever it declines, it must stage nothing. Hypothesis
+writes files of canonical lines of both eras (every duration shape, apf fields or none, empty
+values, bracketed user agents, IPv6 sources, leap seconds, last days of months, December and
+January), now and then with one line the fast readers leave to the reference, CRLF line ends,
+a BOM, or a lone carriage return inside a line; and files of canonical lines among klog lines
+that are no access line, trace steps, stacks, blank lines and text of any kind.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from k8saudit.sqlfiles import run_sql
 from tests.test_access_fast import (
     CRI_TIME,
     JOURNALD_PREFIX,
+    NOISE,
     G,
     S,
     access_line,
@@ -47,8 +50,10 @@ from tests.test_access_fast import summary as reference_summary
 BOOKKEEPING = ("_item", "_status", "_reject_text", "request_key", "_batch", "_wrapper_timed")
 
 
-def line_count(data: bytes) -> int:
-    """The lines of ``data`` as ``plan.hash_and_count`` counts them."""
+def line_count(data: bytes) -> int | None:
+    """The lines of ``data`` as ``plan.hash_and_count`` counts them (None: a U+0001 byte)."""
+    if b"\x01" in data:
+        return None
     return data.count(b"\n") + (not data.endswith(b"\n")) if data else 0
 
 
@@ -80,8 +85,7 @@ def read_both(
             table = con.sql(
                 f"SELECT * EXCLUDE ({', '.join(BOOKKEEPING)}) FROM staged ORDER BY source_line"
             ).to_arrow_table()
-            batch, wrapper_timed = read
-            rows, valid, blank = stager.counts(batch)
+            rows, valid, blank = stager.counts(read.batch)
         finally:
             con.close()
     assert rows == valid == table.num_rows and blank == 0
@@ -91,11 +95,11 @@ def read_both(
     ours = {
         "rows": table.to_pylist(),
         "rejects": [],
-        "lines": rows,
-        "skipped": 0,
-        "wrapper_time_lines": wrapper_timed,
-        "default_year_lines": rows - wrapper_timed,
-        "continuation": 0,
+        "lines": read.lines,
+        "skipped": read.skipped,
+        "wrapper_time_lines": read.wrapper_timed,
+        "default_year_lines": rows - read.wrapper_timed,
+        "continuation": read.lines - rows - read.skipped,
         "partial": 0,
     }
     return reference_summary(reference), ours
@@ -179,19 +183,149 @@ def test_compressed_files_are_read_by_duckdb_alike() -> None:
         assert read_both(lone, suffix=suffix)[1] is None, suffix
 
 
+#: text of any kind, on one line
+ONE_LINE = st.text(max_size=20).map(lambda text: text.replace("\n", " ").replace("\r", " "))
+#: klog messages that are no access line (``httplog.parse_httplog_message`` is None for each)
+NOISE_MESSAGES = st.one_of(
+    st.sampled_from(
+        [
+            "Starting watch for /api/v1/pods",
+            '"Msg" k="v"',
+            '"HTTP"x',
+            "verb",
+            "GET",
+            "GET api",
+            "LIST foo: x",
+            "",
+            "lowercase text",
+            "1 digit",
+            "Internal error",
+            "[tag] x",
+            "{}",
+        ]
+    ),
+    ONE_LINE,
+)
+#: lines that are neither a klog line nor a JSON record: they continue an access line
+RUN_ONS = st.one_of(
+    NOISE,
+    st.builds(
+        "{}{}".format,
+        st.sampled_from(["", "\t", " ", "Trace", "-", "}"]),
+        ONE_LINE,
+    ),
+)
+
+
+@st.composite
+def noisy_line(draw: st.DrawFn) -> str:
+    """A canonical line, a klog line that is no access line (bare or wrapped), or a line that
+    continues the one before it."""
+    choice = draw(st.integers(0, 8))
+    wrapper = draw(st.sampled_from(["", "", "", "cri", "journald"]))
+    if choice < 3:
+        line = draw(klog_header(False)) + draw(
+            st.one_of(structured_message(False), glog_message(False))
+        )
+        line = f"{line[0]}0204{line[5:]}"  # a date of every year: the file is not declined for it
+    elif choice < 6:
+        line = draw(klog_header(False)) + draw(NOISE_MESSAGES)
+    else:
+        line = draw(RUN_ONS)
+        return f"2023-02-04T12:00:01.5Z stdout F {line}" if wrapper == "cri" else line
+    if wrapper == "cri":
+        return f"2023-02-04T12:00:01.5Z stderr F {line}"
+    return ("Feb  4 12:00:00 m-1 kube-apiserver: " if wrapper else "") + line
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(noisy_line(), min_size=1, max_size=40),
+    # now and then one line the fast readers may leave to the reference, and where it goes
+    st.one_of(st.none(), st.none(), st.none(), access_line()),
+    st.integers(0, 40),
+    st.booleans(),  # a final newline
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_duckdb_path_skips_noise_as_the_reference_does(
+    lines: list[str], odd: str | None, at: int, final: bool, newline: str
+) -> None:
+    if odd is not None:
+        lines.insert(at, odd)
+    data = (newline.join(lines) + (newline if final else "")).encode("utf-8", "surrogatepass")
+    reference, ours = read_both(data)
+    if ours is not None:
+        assert ours == reference
+
+
+def test_a_noisy_log_is_read_by_duckdb() -> None:
+    """Access lines among klog lines of other kinds, trace steps, a stack and blank lines: taken,
+    the lines before the first access line and under a klog line skipped, the others continuing
+    the access line above them."""
+    lines = [
+        "goroutine 1 [running]:",  # skipped: nothing to continue
+        "I0204 12:00:00.000000 1 controller.go:1] Starting",  # skipped
+        "\tstack",  # skipped: under a klog line that is no access line
+        S.format(md="0204"),
+        'Trace[1]: ---"Listing from storage done" 12ms',  # continues the line above
+        "",  # continues it too
+        G.format(md="0204"),
+        'W0204 12:00:01.000000 1 x.go:9] "Msg" k="v"',  # skipped
+        "2023-02-04T12:00:01.5Z stderr F E0204 12:00:02.000000 1 y.go:2] lowercase",  # skipped
+        "Feb  4 12:00:00 m-1 kube-apiserver: I0204 12:00:03.000000 1 z.go:3] GET",  # skipped
+        S.format(md="0204"),
+        " indented",  # continues the line above
+    ]
+    reference, ours = read_both(("\n".join(lines) + "\n").encode())
+    assert ours == reference
+    assert ours is not None
+    assert (len(ours["rows"]), ours["skipped"], ours["continuation"]) == (3, 6, 3)
+    assert [row["source_line"] for row in ours["rows"]] == [4, 7, 11]
+
+
 def test_what_duckdb_declines() -> None:
-    """Noise, a date the year lacks, December then January (the year changes), a lone CR."""
+    """A date the year lacks, December then January (the year changes), a lone CR, and lines
+    the reference reads otherwise: a JSON record, a 1.18 line, a cut or odd access line, a CRI
+    partial record, a line opening with a digit or a severity letter but no klog header."""
     good = [S.format(md="0204"), G.format(md="0204")]
     for lines in (
-        [*good, "I0204 12:00:00.000000 1 controller.go:1] Starting"],
         [*good, S.format(md="0229")],
         [S.format(md="1231"), G.format(md="0101")],
         [good[0] + "\r" + good[1]],
+        [*good, '{"ts":1692781234500.5,"msg":"other"}'],
+        [*good, 'I0204 12:00:00.000000 1 wrap.go:1] verb="GET" URI="/api" resp=200'],
+        [*good, "I0204 12:00:00.000000 1 wrap.go:1] GET /x"],
+        [*good, "I0204 12:00:00.000000 1 wrap.go:1] GET /x: (1s) 200"],
+        [*good, "2023-02-04T12:00:01.5Z stderr P I0204 12:00:00.000000 1 x.go:1] part"],
+        [*good, "12 lines follow"],
+        [*good, "Internal error"],
     ):
         data = ("\n".join(lines) + "\n").encode()
         reference, ours = read_both(data, year=2023)
         assert ours is None, lines
         assert reference["lines"] == len(lines)
+
+
+def test_a_line_holding_the_line_readers_delimiter_is_read_whole(tmp_path: Path) -> None:
+    """DuckDB's line reader cuts a line at a U+0001 byte (sql/log_lines.sql), where a glog
+    user agent may hold one and then a forged trailer: such a file is left to the other readers,
+    which read the line whole (the source is the last address, the access line cut at U+0001
+    a reject)."""
+    forged = G.format(md="0204").replace("[k 1.2.3.4:5]", "[k 6.6.6.6:6]\x01 1.2.3.4:5]")
+    cut = S.format(md="0204") + "\x01junk"
+    data = ("\n".join([S.format(md="0204"), forged, cut]) + "\n").encode()
+    reference, ours = read_both(data)
+    assert ours is None
+    assert [row["source_ip"] for row in reference["rows"]] == ["10.0.46.149", "1.2.3.4"]
+    assert [line for line, *_ in reference["rejects"]] == [3]
+    log = tmp_path / "kube-apiserver.log"
+    log.write_bytes(data)
+    report = k8saudit.ingest([log], dataset=tmp_path / "ds", year=2023)
+    assert report.requests_after == 2
+    found = k8saudit.open(tmp_path / "ds").sql(
+        "SELECT source_ip, user_agent FROM requests ORDER BY source_line"
+    )
+    assert found.rows() == [("10.0.46.149", "kubelet/v1.14.10"), ("1.2.3.4", "k 6.6.6.6:6]\x01")]
 
 
 def test_a_tz_other_than_utc_is_left_to_the_vectorised_reader(tmp_path: Path) -> None:

@@ -97,3 +97,11 @@ def test_lines_are_counted_alike_by_bytes_count_and_by_numpy(
     assert expected == 40_000 + (end == b"{}") + (end == b"\n")
     assert hash_and_count(source) == (xxhash.xxh3_128(stored).hexdigest(), expected)
     assert switched == ([] if numpy_from > len(content) else [1])
+
+
+def test_content_with_the_line_readers_delimiter_is_not_counted(tmp_path: Path) -> None:
+    """sql/log_lines.sql cuts a line at a U+0001 byte: no count vouches for its lines."""
+    content = TEXT + b"a forged [ua 10.0.0.1:5]\x01 real]\n" + TEXT
+    for name, stored in (("log", content), ("log.gz", gzip.compress(content))):
+        source = _source(tmp_path / name, stored)
+        assert hash_and_count(source) == (xxhash.xxh3_128(stored).hexdigest(), None)

@@ -51,3 +51,13 @@ JOURNALD = (
     r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
     r"[!-~]+ [!-9;-Z\\-~]+(?:\[[0-9]+\])?: "
 )
+#: any klog header, as ``klog.KLOG_FAST_RE`` reads one (with ASCII digits): DuckDB skips the
+#: lines under one whose message is no access record, as the reference does
+KLOG = r"^[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ [^ \]:]+:[0-9]+\] ?"
+#: the first character of a line that no reader takes as a line of its own (neither a klog
+#: header, a JSON record nor a wrapper: not I, W, E, F or A-S, a digit, ``{`` or ``[``): a trace
+#: step, a stack, indented or blank text, which continues the access record before it
+RUN_ON = r"^[\t !-/:-@T-VX-Z\\\]^-z|}~]"
+#: a klog message that may be a glog access line, whole or cut (a superset of what
+#: ``httplog._GLOG_RE`` and ``_GLOG_LOOKS_RE`` take): never skipped as noise by DuckDB
+GLOG_LIKE = r"^[A-Z][A-Z_-]* (?:/|[^ ]+: \()"

@@ -93,7 +93,8 @@ def read_audit_lines(
     is its line count, None when not counted). One with bad lines is read line by line with its
     numbers and text kept, so bad lines become exact rejects. Only what DuckDB cannot read at
     all (a line over ``MAX_LINE_BYTES``) or not line for line (a lone carriage return: its rows
-    then differ from ``lines()``) goes record by record through Python.
+    then differ from ``lines()``; a U+0001 byte, or lines not counted: ``lines()`` is None)
+    goes record by record through Python.
     """
     result = FileResult(Format.AUDIT_JSONL.value)
     found = stager.in_place.key_file(source, lines) if stager.in_place.enabled else None
@@ -112,10 +113,10 @@ def read_audit_lines(
             )
         )
         rows, result.events, blank = stager.counts(batch)
-        counted = lines()
         # DuckDB ends a line at a lone carriage return (a bad line's), Python's readers keep
-        # it inside: then the rows are not the lines
-        read = counted is None or rows == counted
+        # it inside, and cuts one at a U+0001 byte: then the rows are not the lines, or no
+        # count vouches for them (``lines()`` is None)
+        read = rows == lines()
     except duckdb.InterruptException:
         raise  # Ctrl-C: stop, do not read the file again in Python
     except duckdb.Error:  # e.g. a line longer than MAX_LINE_BYTES
@@ -390,9 +391,10 @@ def read_access_or_legacy(
 ) -> FileResult:
     """kube-apiserver access logs (httplog lines in klog output) and legacy text audit logs.
 
-    An access log of canonical lines only (``formats.access_patterns``), its klog clock in
-    UTC, is read by DuckDB alone (``Stager.access_file``; ``lines()``: its line count when
-    known); any other by the vectorised reader in Python (``formats.access_fast``)."""
+    An access log of canonical lines and klog noise only (``formats.access_patterns``), its
+    klog clock in UTC, is read by DuckDB alone (``Stager.access_file``; ``lines()``: its line
+    count when known); any other by the vectorised reader in Python (``formats.access_fast``).
+    """
     result = FileResult(fmt.value)
     clock_year = stager.clock.resolve(
         source, first_month=first_klog_month(source), audit_end=stager.audit_end()
@@ -400,13 +402,13 @@ def read_access_or_legacy(
     if fmt is Format.ACCESS_LOG and stager.clock.tz is UTC:
         read = stager.access_file(source, clock_year.year, lines)
         if read is not None:
-            batch, wrapper_timed = read
-            result.records, result.events, _ = stager.counts(batch)
-            result.skip("not an access-log line", 0)  # as the line readers account for none
-            if result.events > wrapper_timed:
+            result.records = read.lines
+            _, result.events, _ = stager.counts(read.batch)
+            result.skip("not an access-log line", read.skipped)
+            if result.events > read.wrapper_timed:
                 result.klog_year = clock_year
                 result.time_source = clock_year.sentence
-            elif wrapper_timed:
+            elif read.wrapper_timed:
                 result.time_source = "log wrapper timestamps"
             return result
     with ExitStack() as stack:

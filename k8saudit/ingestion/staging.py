@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 
@@ -38,6 +38,15 @@ if TYPE_CHECKING:
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1400MB"
 COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get compressed
+
+
+class AccessScan(NamedTuple):
+    """What ``Stager.access_file`` made of an access log it took."""
+
+    batch: int  #: the batch its access lines were staged as
+    lines: int  #: every line of the file
+    skipped: int  #: the lines the reference reader skips (no access line, none continued)
+    wrapper_timed: int  #: the access lines timed by their CRI wrapper
 
 
 def connect(work: Path) -> duckdb.DuckDBPyConnection:
@@ -163,13 +172,14 @@ class Stager:
 
     def access_file(
         self, source: SourceFile, year: int, lines: Callable[[], int | None]
-    ) -> tuple[int, int] | None:
+    ) -> AccessScan | None:
         """Stage an access log read by DuckDB alone (``sql/access_scan.sql``) when every one
         of its ``lines()`` lines is a canonical access line (``formats.access_patterns``) with
-        a valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line)
-        and the klog clock's year does not change within the file. Returns the batch and how
-        many of its lines a wrapper timed, else None (nothing staged: the caller reads the
-        file with ``formats.access_fast``).
+        a valid date (the klog clock's in ``year``, UTC, unless a CRI wrapper times the line),
+        a klog line that is no access line, or a line that only continues one (a trace step,
+        a stack, blank or indented text), and the klog clock's year does not change within the
+        file. Returns what it staged, else None (nothing staged: the caller reads the file with
+        ``formats.access_fast``).
 
         ``lines()`` is the file's count of lines (None: unknown, e.g. a copy, and the file is
         left to the other readers): DuckDB also ends a line at a lone carriage return, which
@@ -188,6 +198,9 @@ class Stager:
             "duration": access_patterns.DURATION,
             "cri": access_patterns.CRI,
             "journald": access_patterns.JOURNALD,
+            "klog": access_patterns.KLOG,
+            "run_on": access_patterns.RUN_ON,
+            "glog_like": access_patterns.GLOG_LIKE,
             "verb_names": list(K8S_VERBS),
             "verb_values": list(K8S_VERBS.values()),
         }
@@ -203,7 +216,7 @@ class Stager:
         finally:
             self.con.execute("SET preserve_insertion_order = false").fetchall()
         summary = run_sql(self.con, "access_scan_summary", batch=batch)
-        ((rows, unfit, wrapper_timed, new_year),) = summary
+        ((rows, unfit, wrapper_timed, new_year, skipped),) = summary
         if rows != lines() or unfit or new_year:
             self.discard_after(batch - 1)
             # the rows took memory: a checkpoint drops the row groups they filled
@@ -211,7 +224,7 @@ class Stager:
             return None
         run_sql(self.con, "access_scan_lines", batch=batch)
         self._account(batch)
-        return batch, wrapper_timed
+        return AccessScan(batch, rows, skipped, wrapper_timed)
 
     def staged_audit_days(self) -> set[date | None]:
         """The days on which the staged audit events were received (None: no time stated)."""

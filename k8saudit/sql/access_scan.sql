@@ -2,12 +2,17 @@
 -- The access log read by DuckDB alone, when every line of it is a canonical access line
 -- (formats/access_patterns.py: a bare klog line of either era, in a CRI wrapper of a whole
 -- record or behind a journald prefix; the polars reader, formats/access_fast.py, takes the same
--- lines and builds the same rows): its raw event rows (schema.RAW_EVENT_SCHEMA columns),
+-- lines and builds the same rows) or a line the reference reader skips or counts as the
+-- continuation of the record before it: its raw event rows (schema.RAW_EVENT_SCHEMA columns),
 -- inserted into `staged` as batch $batch, straight from the file (a table of them first would
--- hold every row twice, a GB at 930 k lines). `_status` is 'unfit' for a line that is no such
--- line, or whose date does not exist (the klog clock's in the year $year, a CRI wrapper's): the
--- caller then discards the batch. `_wrapper_timed`: timed by its CRI wrapper. Every line is read
--- by log_lines.sql's read_csv, on every core, in file order (the caller sets
+-- hold every row twice, a GB at 930 k lines). `_status` says what each line is: 'ok' (an
+-- access line), 'noise' (a klog line whose message is no access record, the reference's
+-- httplog.parse_httplog_message's None: skipped), 'other' (a line no reader takes as one of its
+-- own, access_patterns.RUN_ON: it continues the access line before it, else it is skipped),
+-- or 'unfit': any other line, or a date that does not exist (the klog clock's in the year
+-- $year, a CRI wrapper's); the caller then discards the batch, and access_scan_lines.sql keeps
+-- the access lines of a batch it takes. `_wrapper_timed`: timed by its CRI wrapper. Every line
+-- is read by log_lines.sql's read_csv, on every core, in file order (the caller sets
 -- preserve_insertion_order: the rows of the batch take consecutive rowids, line by line, which
 -- access_scan_lines.sql turns into line numbers), unwrapped (the wrapper's pattern, a DFA
 -- over its prefix), told apart by its era's pattern piece by piece (access_pieces.sql: the
@@ -23,6 +28,9 @@
 -- param: duration VARCHAR  -- access_patterns.DURATION
 -- param: cri VARCHAR  -- access_patterns.CRI
 -- param: journald VARCHAR  -- access_patterns.JOURNALD
+-- param: klog VARCHAR  -- access_patterns.KLOG
+-- param: run_on VARCHAR  -- access_patterns.RUN_ON
+-- param: glog_like VARCHAR  -- access_patterns.GLOG_LIKE
 -- param: verb_names VARCHAR[]  -- the structured verbs that name a Kubernetes verb...
 -- param: verb_values VARCHAR[]  -- ...and that verb (httplog.K8S_VERBS)
 -- (structured_pieces, glog_pieces: access_pieces.sql, which the caller runs first)
@@ -48,6 +56,15 @@ CREATE OR REPLACE TEMP MACRO go_duration_ns(text) AS
     go_part(rtrim(text, 'nsuµμm'), 'h') * 3600000000000
     + go_part(go_after(rtrim(text, 'nsuµμm'), 'h'), 'm') * 60000000000
     + go_seconds_ns(go_after(go_after(rtrim(text, 'nsuµμm'), 'h'), 'm'), go_unit_ns(text));
+-- the message of a klog line that httplog.parse_httplog_message takes for no access line
+-- (None): empty, or opening with neither a quote, a `v` nor a capital; or a quote not opening
+-- `"HTTP" `, a `v` not opening `verb=`, a capital opening no glog access line (`glog_like`)
+CREATE OR REPLACE TEMP MACRO klog_noise(message, glog_like) AS
+    message = ''
+    OR NOT regexp_matches(message, '^["vA-Z]')
+    OR (starts_with(message, '"') AND NOT starts_with(message, '"HTTP" '))
+    OR (starts_with(message, 'v') AND NOT starts_with(message, 'verb='))
+    OR (regexp_matches(message, '^[A-Z]') AND NOT regexp_matches(message, glog_like));
 -- httplog.host_of: the host of a RemoteAddr ([v6]:port, host:port, else as is; NULL when none)
 CREATE OR REPLACE TEMP MACRO addr_host(addr) AS CASE
     WHEN addr = '' THEN NULL
@@ -143,13 +160,26 @@ fields AS (
         END AS _date
     FROM cut
 ),
+kinds AS (
+    SELECT
+        *,
+        CASE
+            WHEN _structured OR _glog THEN CASE WHEN _date IS NULL THEN 'unfit' ELSE 'ok' END
+            WHEN _cri AND _date IS NULL THEN 'unfit'
+            WHEN coalesce(k, '') = '' OR regexp_matches(k, $run_on) THEN 'other'
+            WHEN regexp_matches(k, $klog) AND klog_noise(regexp_replace(k, $klog, ''), $glog_like)
+                THEN 'noise'
+            ELSE 'unfit'
+        END AS _kind
+    FROM fields
+),
 timed AS (
     SELECT
         *,
         go_duration_ns(_latency)::DOUBLE / 1e6 AS _latency_ms,
         go_duration_ns(_wait)::DOUBLE / 1e6 AS _wait_ms,
         go_duration_ns(_exec)::DOUBLE / 1e6 AS _exec_ms,
-        CASE WHEN _cri
+        CASE WHEN _kind <> 'ok' THEN NULL WHEN _cri
             -- the wrapper's time, its fraction cut to microseconds (klog.parse_rfc3339_us)
             THEN ((_date - DATE '1970-01-01') * 86400 + substring(line, 12, 2)::BIGINT * 3600
                 + substring(line, 15, 2)::BIGINT * 60 + substring(line, 18, 2)::BIGINT) * 1000000
@@ -162,10 +192,10 @@ timed AS (
                 + substring(k, 10, 2)::BIGINT * 60 + substring(k, 13, 2)::BIGINT) * 1000000
                 + substring(k, 16, 6)::BIGINT
         END AS _stage_us
-    FROM fields
+    FROM kinds
 )
 SELECT
-    CASE WHEN (_structured OR _glog) AND _date IS NOT NULL THEN 'ok' ELSE 'unfit' END AS _status,
+    _kind AS _status,
     _cri AS _wrapper_timed,
     $batch AS _batch,
     0 AS _item,
