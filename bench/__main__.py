@@ -84,18 +84,27 @@ def contenders(
         glog = access_ingest.glog_copy(access)
         glog_mb = glog.stat().st_size / 1e6
         wrapped = {w: access_ingest.wrapped_copy(access, w) for w in access_ingest.WRAPPERS}
+        noisy = access_ingest.noisy_copy(access)
         described.append(
             f"access log (structured httplog): {access_nodes} nodes, {access_duration}: "
             f"{access_mb:,.0f} MB; the same requests as glog wrap.go lines: {glog_mb:,.0f} MB; "
             "the structured lines in a CRI wrapper: "
             f"{wrapped['cri'].stat().st_size / 1e6:,.0f} MB, behind a journald prefix: "
-            f"{wrapped['journald'].stat().st_size / 1e6:,.0f} MB"
+            f"{wrapped['journald'].stat().st_size / 1e6:,.0f} MB; among klog lines of other "
+            f"kinds (access_ingest.noisy_copy): {noisy.stat().st_size / 1e6:,.0f} MB"
         )
         found += access_contenders(access, work / "access", access_mb, "structured")
         found += access_contenders(glog, work / "glog", glog_mb, "glog")
         for wrapper, log in wrapped.items():
             era = "structured, CRI" if wrapper == "cri" else f"structured, {wrapper}"
             found += access_contenders(log, work / wrapper, log.stat().st_size / 1e6, era, wrapper)
+        found += access_contenders(
+            noisy,
+            work / "noisy",
+            noisy.stat().st_size / 1e6,
+            "structured, klog noise",
+            "structured",
+        )
     if "queries" in sections:
         root, requests = analyses.dataset(copies)
         described.append(f"queries: {requests:,} requests ({copies} copies of sample_logs/)")

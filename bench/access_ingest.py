@@ -147,6 +147,31 @@ def wrapped_copy(structured: Path, wrapper: str) -> Path:
     return target
 
 
+def noisy_copy(structured: Path) -> Path:
+    """The structured log among klog lines of other kinds, as a -v=3 API server writes them
+    (cached): after every 40th access line a ``reflector.go`` message, after every 97th a
+    two-line trace, after every 500th an error; each at the access line's klog time."""
+    target = structured.with_name("kube-apiserver-noisy.log")
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        with structured.open(encoding="utf-8") as src, partial.open("w", encoding="utf-8") as dst:
+            for n, line in enumerate(src):
+                dst.write(line)
+                header = line.split(" httplog.go:", 1)[0]  # "I0204 12:00:00.682897       1"
+                if n % 40 == 7:
+                    dst.write(f'{header} reflector.go:255] "Starting watch" path="/api/v1/pods" '
+                              'resourceVersion="123"\n')  # fmt: skip
+                if n % 97 == 11:
+                    dst.write(f'Trace[{n}]: "List" url:/api/v1/pods,user-agent:kubelet '
+                              "(total time: 676ms):\n"
+                              f'Trace[{n}]: ---"Listing from storage done" 600ms\n')  # fmt: skip
+                if n % 500 == 3:
+                    dst.write(f"E{header[1:]} status.go:71] Internal error occurred: "
+                              "etcdserver: request timed out\n")  # fmt: skip
+        partial.rename(target)
+    return target
+
+
 def input_files(nodes: int, duration: str, names: tuple[str, ...]) -> dict[str, tuple[Path, str]]:
     """Each named input: (file, era), generated or taken from the cache."""
     structured = generate(nodes, duration)
