@@ -49,10 +49,12 @@ else:
     marker = 'httplog.go'
 if era in wrapper:
     pattern = wrapper[era] + pattern[1:]
+# read_csv's own line limit (2 MB): max_line_size=16777216 made DuckDB read the file on one
+# thread, 1.4x the time (bench/RESULTS.md, session 18)
 con.execute(
     "COPY (SELECT unnest(regexp_extract(line, $p, $f)) FROM read_csv($path, "
     "columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='', escape='', "
-    "auto_detect=false, max_line_size=16777216) WHERE contains(line, $m)) "
+    "auto_detect=false) WHERE contains(line, $m)) "
     "TO $out (FORMAT parquet)",
     {"p": pattern, "f": fields, "m": marker, "path": sys.argv[1], "out": sys.argv[2]},
 ).fetchall()
