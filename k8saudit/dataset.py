@@ -64,7 +64,8 @@ _ARROW_TABLE_ONLY = re.compile(r"\b(INTERVAL|UNION|TIME WITH TIME ZONE)\b")
 #: the temp table a kept answer (``answer_cache``) is loaded into: one per answer, so that a
 #: statement's text names its rows (the report remembers answers by it)
 _ANSWER_TABLE = "k8saudit_answer_{key}"
-#: the rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in k8saudit/sql/write_day.sql)
+#: the most rows of a Parquet row group of a part (``ROW_GROUP_SIZE`` in
+#: k8saudit/sql/write_day.sql; fewer where a group reaches ``ROW_GROUP_SIZE_BYTES`` first)
 ROW_GROUP_ROWS = 122_880
 
 #: the tables of ``Dataset.info()``: title -> the part of the query library that computes it

@@ -94,7 +94,7 @@ def test_a_dataset_of_one_row_group_has_one_duckdb_thread(tmp_path: Path) -> Non
 
 def test_the_row_group_size_is_the_one_parts_are_written_with() -> None:
     written = (REPO / "k8saudit" / "sql" / "write_day.sql").read_text()
-    assert f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})" in written
+    assert f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}," in written
 
 
 def _observation(ds: k8saudit.Dataset) -> tuple[str, list[tuple[object, ...]]]:
