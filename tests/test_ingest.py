@@ -17,6 +17,7 @@ from k8saudit.exceptions import DatasetError, DatasetLockedError, InputError, Us
 from k8saudit.ingestion import requests as requests_module
 from k8saudit.ingestion.requests import Strategy
 from k8saudit.ingestion.staging import Stager
+from tests.conftest import SAMPLE_LOGS
 from tests.helpers import event, jsonl, rows, write_lines
 
 
@@ -812,3 +813,30 @@ def test_an_infinite_time_is_no_time(tmp_path: Path, in_place: bool) -> None:
     assert [tuple(r.values()) for r in times] == [
         ("a", False, False), ("b", True, True), ("c", True, False), ("d", False, True),
     ]  # fmt: skip
+
+
+def test_a_stage_on_disk_holds_the_same_requests(
+    tmp_path: Path, sample_dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past STAGE_ON_DISK_ABOVE_BYTES of access log the staged rows live in a database file in
+    the work area: every request comes out as it does from the in-memory stage."""
+    from k8saudit import ingestion
+
+    on_disk_seen: list[bool] = []
+    connect = ingestion.connect
+
+    def spy(work: Path, *, on_disk: bool = False) -> Any:
+        on_disk_seen.append(on_disk)
+        return connect(work, on_disk=on_disk)
+
+    monkeypatch.setattr(ingestion, "STAGE_ON_DISK_ABOVE_BYTES", 0)
+    monkeypatch.setattr(ingestion, "connect", spy)
+    report = k8saudit.ingest([SAMPLE_LOGS], dataset=tmp_path / "ds")
+    assert on_disk_seen == [True]
+    query = "SELECT * FROM requests ORDER BY request_key"
+    assert rows(tmp_path / "ds", query) == rows(sample_dataset, query)
+    reference = k8saudit.open(sample_dataset).manifest.files
+    assert (report.requests_after, report.rejected) == (
+        k8saudit.open(sample_dataset).info().requests,
+        sum(f.rejected for f in reference),
+    )

@@ -37,7 +37,7 @@ from k8saudit.ingestion.plan import FileScan, discover
 from k8saudit.ingestion.readers import READERS, FileResult
 from k8saudit.ingestion.report import FileReport, IngestReport
 from k8saudit.ingestion.requests import Strategy, choose_strategy, write_requests
-from k8saudit.ingestion.staging import Stager, connect
+from k8saudit.ingestion.staging import STAGE_ON_DISK_ABOVE_BYTES, Stager, connect
 from k8saudit.io import (
     Compression,
     SourceFile,
@@ -156,11 +156,12 @@ def _ingest(
     for display, why in discovery.unreadable:
         report.files.append(FileReport(display, "", "unreadable", 0, message=why))
     total_bytes = sum(s.size for s in sources)
+    access_logs = {s for s in sources if _is_klog(s)}
     with locked(root), run_area(root) as (manifest, run_id, work):
         report.requests_before = manifest.requests
         key = redaction_key(root, create=True)
         assert key is not None
-        con = connect(work)
+        con = connect(work, on_disk=_access_text_bytes(access_logs) > STAGE_ON_DISK_ABOVE_BYTES)
         bodies_key = None
         if keep_bodies:
             register_redact_body(con, key)
@@ -177,7 +178,7 @@ def _ingest(
         new_files: list[FileEntry] = []
         done_bytes = 0
         # access logs last: their klog lines take their year from the audit events
-        sources.sort(key=lambda s: _is_klog(s))
+        sources.sort(key=lambda s: s in access_logs)
         for index, source in enumerate(sources):
             at = IngestProgress("reading", index, len(sources), done_bytes, total_bytes)
             with QueryTicker(con, progress, _reading(at, source.size)):
@@ -253,6 +254,12 @@ def _file_entry(
 def _reading(at: IngestProgress, size: int) -> Callable[[float], IngestProgress]:
     """Progress through a file of ``size`` bytes that starts at ``at``, given the percent read."""
     return lambda percent: replace(at, bytes_done=at.bytes_done + int(size * percent / 100))
+
+
+def _access_text_bytes(access_logs: set[SourceFile]) -> int:
+    """The text the access logs ``access_logs`` hold, estimated: compressed ones ~8x their size
+    (gzip on kube-apiserver logs)."""
+    return sum(s.size * (1 if s.compression is Compression.NONE else 8) for s in access_logs)
 
 
 def _is_klog(source: SourceFile) -> bool:

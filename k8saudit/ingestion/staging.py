@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 MEMORY_ENV = "K8SAUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1400MB"
 COMPRESS_ABOVE_BYTES = 400 << 20  # staged rows taking more memory than this get compressed
+#: access-log text (uncompressed, estimated) beyond which the stage is a file in the work area
+STAGE_ON_DISK_ABOVE_BYTES = 400 << 20
 
 
 class AccessScan(NamedTuple):
@@ -49,9 +51,9 @@ class AccessScan(NamedTuple):
     wrapper_timed: int  #: the access lines timed by their CRI wrapper
 
 
-def connect(work: Path) -> duckdb.DuckDBPyConnection:
+def connect(work: Path, *, on_disk: bool = False) -> duckdb.DuckDBPyConnection:
     """The run's DuckDB connection: UTC, bounded memory spilling to ``work``, a compressed
-    in-memory database for the staged rows."""
+    in-memory database for the staged rows, or with ``on_disk`` a database file in ``work``."""
     con = watch(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'").fetchall()
     # Track query progress (progress.QueryTicker polls it) but never print DuckDB's own bar:
@@ -71,8 +73,12 @@ def connect(work: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET temp_directory = $t", {"t": str(work / "spill")}).fetchall()
     # Staged events live in a compressed in-memory database: after a CHECKPOINT (the Stager
     # takes one when they grow large) they take ~15x less memory than plain tables, so big runs
-    # stop spilling to disk.
-    con.execute("ATTACH ':memory:' AS stage (COMPRESS)").fetchall()
+    # stop spilling to disk. Beyond a few hundred MB of access log a database file holds them
+    # better: its checkpoints leave memory to the scan (bench/RESULTS.md, session 19).
+    if on_disk:
+        con.execute("ATTACH $f AS stage", {"f": str(work / "stage.duckdb")}).fetchall()
+    else:
+        con.execute("ATTACH ':memory:' AS stage (COMPRESS)").fetchall()
     con.execute("USE stage").fetchall()
     create_macros(con)
     return con
