@@ -11,6 +11,8 @@ is reported by its median over the rounds with its peak RSS (``bench/runner.py``
   ``regexp_extract`` statement (stripping the wrapper in its regex);
 * the analyses on a replicated dataset (``bench/analyses.py``; 330 copies of sample_logs/ are
   ~10 million requests), each beside a hand-written DuckDB query over the same Parquet files;
+* every question after the audit log's ingest (``bench/questions.py``): each analysis,
+  ``info`` and ``diagnose`` on the ingested log beside running ``jq | sort | uniq -c`` again;
 * start-up: ``k8saudit --help``, and top-talkers on sample_logs/ beside its hand-written twin.
 
 ``--quick`` runs the same table on small inputs, once each (a check that it works, under a
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import access_ingest
 import analyses
 import ingest
+import questions
 from runner import Contender, run_interleaved, table
 
 #: (audit nodes, audit duration, access nodes, access duration, copies of sample_logs, rounds)
@@ -59,7 +62,7 @@ def machine() -> str:
 
 
 #: the sections of the table, in order (``--only``)
-SECTIONS = ("audit", "access", "queries", "startup")
+SECTIONS = ("audit", "access", "queries", "questions", "startup")
 
 
 def contenders(
@@ -113,6 +116,11 @@ def contenders(
         )
         found += analyses.query_contenders(root, label)
         found += analyses.report_contenders(root, label, work / "report")
+    if "questions" in sections:
+        log, events = ingest.generate(nodes, duration)
+        mb = log.stat().st_size / 1e6
+        described.append(f"questions: the audit log ({mb:,.0f} MB, {events:,} events) ingested")
+        found += questions.question_contenders(log, mb)
     if "startup" in sections:
         small, _ = analyses.dataset(1)
         described.append(f"start-up: {small.name}, 30,573 requests")

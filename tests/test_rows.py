@@ -66,7 +66,7 @@ DTYPES: dict[str, Any] = {
 }
 HOSTILE = st.sampled_from(
     ["", " ", "=1+2", "+x", "-1", "@SUM", "\t=", "\r", "a,b", 'q"u"', "l\nf", "\x1b[2J",
-     "\x7f", "\x9b", "\u2028", "\xa0", "<img>", "a|b", "é😀"]
+     "\x7f", "\x9b", "\u2028", "\xa0", "<img>", "a|b", "é😀", "¶", "¶="]
 )  # fmt: skip
 TEXT = st.one_of(HOSTILE, st.text(max_size=8), st.lists(HOSTILE, max_size=3).map("".join))
 FLOATS = st.one_of(
