@@ -4,12 +4,17 @@ numbers are left out, different groups never printed the same, footers instead o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8saudit.render import render_view
-from k8saudit.tables import render_table, shorten
+from k8saudit.tables import _cells, cell, column_decimals, render_table, shorten
+
+from .test_rows import VALUES
 
 LONG = [
     "system:serviceaccount:kube-system:replicaset-controller",
@@ -73,3 +78,14 @@ def test_window_and_excluded_are_footers_not_columns() -> None:
         "window 2019-02-04 12:00:00 .. 12:04:59 UTC (5m 0s)",
         "excluded 4 long-running and 1 incomplete requests (no latency)",
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(VALUES)).flatmap(
+    lambda kind: st.tuples(st.just(kind), st.lists(st.one_of(st.none(), VALUES[kind]), max_size=5))
+))  # fmt: skip
+def test_a_column_of_one_kind_has_the_cells_cell_writes(column: tuple[str, list[Any]]) -> None:
+    """The cells of a column written by its kind are those ``cell`` writes value by value."""
+    kind, values = column
+    decimals = column_decimals(values)
+    assert _cells(values, True, kind) == [cell(v, decimals) for v in values]
