@@ -224,7 +224,7 @@ def _text_cells(values: list[str | None]) -> list[str]:
 
 
 def _time_cell(value: datetime) -> str:
-    # strftime("%Y-%m-%d %H:%M:%S.%f") at a third of the cost (it writes a year before 1000
+    # strftime("%Y-%m-%d %H:%M:%S.%f") at half the cost (it writes a year before 1000
     # without its zeros)
     if value.year < 1000:
         return cell(value)
