@@ -147,7 +147,7 @@ _FORMULA_OR_EMPTY = re.compile(f"{_JOIN}(?:[=+\\-@]|{_JOIN}|$)")
 
 def _csv_strings(values: Sequence[str | None]) -> list[str]:
     # most columns hold no value that needs more than writing: one look at all of them instead
-    # of three tests of each (a 140 k-row answer was written in 2.3 s, most of it here). Not
+    # of three tests of each (a 140 k-row answer was written in 2.8 s, most of it here). Not
     # printable: a control character (and a few other characters, which take the slow way).
     joined = _JOIN + _JOIN.join(v for v in values if v is not None)
     if (
