@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
 from k8saudit.rows import NUMERIC, Rows, as_rows
-from k8saudit.tables import cell, column_decimals, escape_text, render_table, render_wrapped
+from k8saudit.tables import column_cells, escape_text, render_table, render_wrapped
 
 if TYPE_CHECKING:
     import polars as pl
@@ -74,7 +74,7 @@ def render_markdown(frame: pl.DataFrame | Rows) -> str:
 
     out = ["| " + " | ".join(esc(c) for c in rows.names) + " |"]
     out.append("|" + "|".join("---:" if kind in NUMERIC else "---" for kind in rows.kinds) + "|")
-    texts = [[cell(v, column_decimals(c)) for v in c] for c in rows.values]
+    texts = [column_cells(column) for column in rows.values]
     out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(rows.height)]
     footer = footer_lines(rows)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"

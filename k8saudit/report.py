@@ -31,7 +31,7 @@ from k8saudit.exceptions import UsageError
 from k8saudit.htmlpage import escape_html, page
 from k8saudit.render import duration_text, table_view, window_text
 from k8saudit.rows import NUMERIC
-from k8saudit.tables import cell, column_decimals
+from k8saudit.tables import column_cells
 
 if TYPE_CHECKING:
     import polars as pl
@@ -162,7 +162,7 @@ def html_table(frame: pl.DataFrame, columns: tuple[str, ...] | None = None) -> s
         f'<th class="num">{escape_html(n)}</th>' if n in numeric else f"<th>{escape_html(n)}</th>"
         for n in shown.names
     )
-    texts = [[cell(v, column_decimals(c)) for v in c] for c in shown.values]
+    texts = [column_cells(column) for column in shown.values]
     rows = []
     for i in range(shown.height):
         cells = "".join(

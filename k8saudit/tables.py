@@ -80,6 +80,17 @@ def column_decimals(values: Sequence[Any]) -> int:
     return needed
 
 
+def column_cells(values: Sequence[Any]) -> list[str]:
+    """Each value of a column as ``cell`` prints it, floats with the column's decimals (found
+    once: found for every value, a 140 k-row answer took 13 minutes as markdown).
+
+    >>> column_cells([1.5, 2.0, None])
+    ['1.5', '2.0', '']
+    """
+    decimals = column_decimals(values)
+    return [cell(value, decimals) for value in values]
+
+
 def shorten(values: Sequence[str], width: int) -> list[str]:
     """Each value at most ``width`` characters, cut in the middle; different values stay
     different (the cut moves, and the width grows only when no cut keeps them apart).

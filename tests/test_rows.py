@@ -183,3 +183,57 @@ def test_query_rows_of_a_type_rows_does_not_hold_is_a_dataframe(sample: Dataset)
 def test_query_rows_errors_name_the_cause(sample: Dataset) -> None:
     with pytest.raises(k8saudit.K8sAuditError, match="no_such_column"):
         sample.query_rows("SELECT no_such_column FROM requests")
+
+
+_MICROS = st.one_of(
+    st.none(),
+    st.integers(-62135596800000000, 253402300799999999),  # the years 1 to 9999
+    st.sampled_from([2**63 - 1, -(2**63 - 1), 253402300800000000]),  # ±infinity, year 10000
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+            st.one_of(st.none(), st.text(max_size=8)),
+            st.one_of(st.none(), st.floats()),
+            st.one_of(st.none(), st.booleans()),
+            _MICROS,
+        ),
+        min_size=0,
+        max_size=12,
+    ),
+    st.integers(1, 5),
+)
+def test_a_long_answer_taken_by_columns_holds_what_tuples_hold(
+    values: list[tuple[Any, ...]], first: int
+) -> None:
+    """Past ``TUPLES_FIRST`` rows the values come through numpy: the same Python values, of the
+    same types (the same repr: times in the same zone, infinity naive, past 9999 as text)."""
+    import duckdb
+
+    from k8saudit import rows
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    columns: list[Any] = list(zip(*values, strict=True)) or [[], [], [], [], []]
+    query = """
+        SELECT i, s, f, b, CASE
+            WHEN t = 9223372036854775807 THEN 'infinity'::TIMESTAMPTZ
+            WHEN t = -9223372036854775807 THEN '-infinity'::TIMESTAMPTZ
+            ELSE make_timestamp(t)::TIMESTAMPTZ END AS t
+        FROM (SELECT unnest($i::BIGINT[]) AS i, unnest($s::VARCHAR[]) AS s,
+            unnest($f::DOUBLE[]) AS f, unnest($b::BOOLEAN[]) AS b, unnest($t::BIGINT[]) AS t)
+    """
+    params = dict(zip("isfbt", (list(c) for c in columns), strict=True))
+    rows_found = con.execute(query, params).fetchall()
+    expected = [list(column) for column in zip(*rows_found, strict=True)]
+    con.execute(query, params)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rows, "TUPLES_FIRST", first)
+        found = Rows.from_executed(con)
+    assert found is not None
+    assert found.kinds == ("integer", "string", "float", "boolean", "timestamptz")
+    assert repr(list(found.values)) == repr(expected or [[] for _ in "isfbt"])
