@@ -74,7 +74,7 @@ def render_markdown(frame: pl.DataFrame | Rows) -> str:
 
     out = ["| " + " | ".join(esc(c) for c in rows.names) + " |"]
     out.append("|" + "|".join("---:" if kind in NUMERIC else "---" for kind in rows.kinds) + "|")
-    texts = [column_cells(column) for column in rows.values]
+    texts = [column_cells(c, k) for c, k in zip(rows.values, rows.kinds, strict=True)]
     out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(rows.height)]
     footer = footer_lines(rows)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"

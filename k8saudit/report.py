@@ -162,7 +162,7 @@ def html_table(frame: pl.DataFrame, columns: tuple[str, ...] | None = None) -> s
         f'<th class="num">{escape_html(n)}</th>' if n in numeric else f"<th>{escape_html(n)}</th>"
         for n in shown.names
     )
-    texts = [column_cells(column) for column in shown.values]
+    texts = [column_cells(c, k) for c, k in zip(shown.values, shown.kinds, strict=True)]
     rows = []
     for i in range(shown.height):
         cells = "".join(

@@ -12,7 +12,7 @@ repaint the terminal. ``k8saudit.render`` builds analysis views on top of this.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,13 +80,17 @@ def column_decimals(values: Sequence[Any]) -> int:
     return needed
 
 
-def column_cells(values: Sequence[Any]) -> list[str]:
-    """Each value of a column as ``cell`` prints it, floats with the column's decimals (found
-    once: found for every value, a 140 k-row answer took 13 minutes as markdown).
+def column_cells(values: Sequence[Any], kind: str = "other") -> list[str]:
+    """Each value of a column of ``kind`` (``rows.KINDS``) as ``cell`` prints it: strings,
+    integers and times laid out by their kind, any other with the decimals the column needs
+    (found once for the column: found for every value, a 140 k-row answer took 13 minutes as
+    markdown).
 
-    >>> column_cells([1.5, 2.0, None])
-    ['1.5', '2.0', '']
+    >>> column_cells([1.5, 2.0, None]), column_cells([1234, None], "integer")
+    (['1.5', '2.0', ''], ['1,234', ''])
     """
+    if kind in _CELLS:
+        return _CELLS[kind](values)
     decimals = column_decimals(values)
     return [cell(value, decimals) for value in values]
 
@@ -216,18 +220,13 @@ def render_wrapped(frame: pl.DataFrame | Rows, width: int = 80) -> str:
 
 
 def _cells(values: list[Any], key: bool, kind: str) -> list[str]:
-    texts = _CELLS[kind](values) if kind in _CELLS else _any_cells(values)
+    texts = column_cells(values, kind)
     if key or max(map(len, texts), default=0) <= MAX_CELL:
         return texts
     return shorten(texts, MAX_CELL)
 
 
-def _any_cells(values: list[Any]) -> list[str]:
-    decimals = column_decimals(values)
-    return [cell(v, decimals) for v in values]
-
-
-def _text_cells(values: list[str | None]) -> list[str]:
+def _text_cells(values: Sequence[str | None]) -> list[str]:
     # a column whose every character prints (most) needs no escape: one look at all of it
     if "".join(v for v in values if v is not None).isprintable():
         return ["" if v is None else v for v in values]
@@ -244,7 +243,7 @@ def _time_cell(value: datetime) -> str:
 
 #: the cells of a column of these kinds as ``cell`` writes them, without its tests of each
 #: value's type (a 140 k-row answer took 1.9 s to lay out, most of it in ``cell``)
-_CELLS = {
+_CELLS: dict[str, Callable[[Sequence[Any]], list[str]]] = {
     "string": _text_cells,
     "integer": lambda values: ["" if v is None else f"{v:,}" for v in values],
     "timestamptz": lambda values: ["" if v is None else _time_cell(v) for v in values],

@@ -105,7 +105,7 @@ def test_markdown_finds_a_columns_decimals_once(monkeypatch: pytest.MonkeyPatch)
         return found(values)
 
     monkeypatch.setattr(tables, "column_decimals", counted)
-    rows = Rows(("x", "s"), ("float", "string"), ([1.25, 2.0] * 50, ["a", "b"] * 50))
+    rows = Rows(("x", "y"), ("float", "float"), ([1.25, 2.0] * 50, [0.5, 1.0] * 50))
     text = render_markdown(rows)
     assert len(calls) == 2
-    assert text.splitlines()[2:4] == ["| 1.25 | a |", "| 2.00 | b |"]
+    assert text.splitlines()[2:4] == ["| 1.25 | 0.5 |", "| 2.00 | 1.0 |"]
