@@ -152,19 +152,30 @@ def render_table(
     rows = as_rows(frame)
     names = rows.names
     numeric = [k in NUMERIC or n in right_aligned for n, k in zip(names, rows.kinds, strict=True)]
-    columns = [
-        _cells(values, n in keys, kind)
-        for n, kind, values in zip(names, rows.kinds, rows.values, strict=True)
-    ]
-    widths = [max([len(n), *map(len, c)]) for n, c in zip(names, columns, strict=True)]
+    # a column is laid out when it is shown or looked at: a long answer of many columns only
+    # shows the few that fit on the terminal
+    columns: list[list[str]] = [[] for _ in names]
+    widths = [0] * len(names)
+    laid_out = [False] * len(names)
+
+    def width_of(i: int) -> int:
+        if not laid_out[i]:
+            columns[i] = _cells(rows.values[i], names[i] in keys, rows.kinds[i])
+            widths[i] = max([len(names[i]), *map(len, columns[i])])
+            laid_out[i] = True
+        return widths[i]
+
     shown = list(range(len(names)))
+    if width is None or squeeze:
+        for i in shown:
+            width_of(i)
     if width is not None:
         if squeeze:
             # a time shortened in its middle says nothing: only the other texts are
             temporal = [kind in TEMPORAL for kind in rows.kinds]
             texts = [i for i in range(len(names)) if not numeric[i] and not temporal[i]]
             _squeeze(names, columns, widths, texts, width)
-        shown = _fit(names, widths, keys, width)
+        shown = _fit(names, width_of, keys, width)
         key_at = [i for i in shown if names[i] in keys]
         over = sum(widths[i] for i in shown) + 2 * (len(shown) - 1) - width
         if over > 0 and key_at and not squeeze:  # the keys alone are too wide: shorten one
@@ -172,15 +183,13 @@ def render_table(
             target = max(widths[widest] - over, MIN_KEY, len(names[widest]))
             columns[widest] = shorten(columns[widest], target)
             widths[widest] = max([len(names[widest]), *map(len, columns[widest])])
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            cells[i].rjust(widths[i]) if numeric[i] else cells[i].ljust(widths[i]) for i in shown
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(list(names)), "  ".join("-" * widths[i] for i in shown)]
-    out += [line([c[row] for c in columns]) for row in range(rows.height)]
+    # column by column, then joined line by line
+    padded = [
+        [c.rjust(widths[i]) if numeric[i] else c.ljust(widths[i]) for c in [names[i], *columns[i]]]
+        for i in shown
+    ]
+    lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]
+    out = [lines[0], "  ".join("-" * widths[i] for i in shown), *lines[1:]]
     if rows.height == 0:
         out.append("(no rows)")
     return "\n".join(out) + "\n"
@@ -275,16 +284,19 @@ def _squeeze(
         widths[widest] = new
 
 
-def _fit(names: Sequence[str], widths: list[int], keys: Collection[str], width: int) -> list[int]:
+def _fit(
+    names: Sequence[str], width_of: Callable[[int], int], keys: Collection[str], width: int
+) -> list[int]:
     """The columns shown: every key, then the others from the left while they fit (at least
-    one, for which the keys make room)."""
+    one, for which the keys make room); ``width_of(i)``: column i's width, asked for only of
+    the keys and of the columns up to the first that does not fit."""
     key_at = [i for i, n in enumerate(names) if n in keys]
     shown = list(key_at)
-    used = sum(widths[i] for i in key_at) + 2 * max(len(key_at) - 1, 0)
+    used = sum(width_of(i) for i in key_at) + 2 * max(len(key_at) - 1, 0)
     for i, _ in enumerate(names):
         if i in key_at:
             continue
-        extra = widths[i] + (2 if shown else 0)
+        extra = width_of(i) + (2 if shown else 0)
         if shown and used + extra > width and (len(shown) > len(key_at) or not key_at):
             break
         shown.append(i)

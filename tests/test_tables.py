@@ -109,3 +109,26 @@ def test_markdown_finds_a_columns_decimals_once(monkeypatch: pytest.MonkeyPatch)
     text = render_markdown(rows)
     assert len(calls) == 2
     assert text.splitlines()[2:4] == ["| 1.25 | 0.5 |", "| 2.00 | 1.0 |"]
+
+
+def test_a_table_lays_out_only_the_columns_it_looks_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long answer of 16 columns shows the 3 that fit 80 characters: the columns after the
+    first that does not fit are never laid out (who get nodes: 0.96 -> 0.47 s in process)."""
+    from k8saudit import tables
+    from k8saudit.rows import Rows
+
+    laid_out = []
+    cells = tables.column_cells
+
+    def counted(values: list[Any], kind: str = "other") -> list[str]:
+        laid_out.append(values[0])
+        return cells(values, kind)
+
+    monkeypatch.setattr(tables, "column_cells", counted)
+    names = tuple(f"c{i}" for i in range(16))
+    rows = Rows(names, ("string",) * 16, tuple([f"{n}-" + "x" * 20] * 3 for n in names))
+    text = render_table(rows, width=80)
+    assert text.splitlines()[0].split() == ["c0", "c1", "c2"]
+    assert laid_out == ["c0-" + "x" * 20, "c1-" + "x" * 20, "c2-" + "x" * 20, "c3-" + "x" * 20]
+    assert render_table(rows).splitlines()[0].split() == list(names)
+    assert len(laid_out) == 4 + 16
