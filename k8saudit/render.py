@@ -205,15 +205,25 @@ def rows_json(rows: Rows) -> str:
     >>> print(rows_json(Rows(("s", "x"), ("string", "float"), (["a\\x1b", None], [1e20, 0.5]))))
     [{"s":"a\\u001b","x":1e+20},{"s":null,"x":0.5}]
     """
-    writers = [_JSON_VALUE[kind] for kind in rows.kinds]
-    keys = [json.dumps(name, ensure_ascii=False) + ":" for name in rows.names]
-    objects = [
-        "{" + ",".join(
-            k + ("null" if v is None else w(v)) for k, w, v in zip(keys, writers, row, strict=True)
-        ) + "}"
-        for row in zip(*rows.values, strict=True)
-    ]  # fmt: skip
-    return "[" + ",".join(objects) + "]"
+    members = [
+        _json_members(json.dumps(name, ensure_ascii=False) + ":", kind, values)
+        for name, kind, values in zip(rows.names, rows.kinds, rows.values, strict=True)
+    ]
+    return "[" + ",".join("{" + ",".join(row) + "}" for row in zip(*members, strict=True)) + "]"
+
+
+#: what json.dumps escapes in a string (ensure_ascii=False): quotes, backslashes, controls
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _json_members(key: str, kind: str, values: Sequence[Any]) -> list[str]:
+    """A column's ``"name":value`` members, made column by column: a column of strings that
+    need no escape (most) is quoted as it is, not dumped value by value (140 k rows of 16
+    columns: 3.4 -> 1.1 s)."""
+    if kind == "string" and not _JSON_ESCAPED.search("".join(filter(None, values))):
+        return [key + "null" if v is None else key + '"' + v + '"' for v in values]
+    write = _JSON_VALUE[kind]
+    return [key + "null" if v is None else key + write(v) for v in values]
 
 
 def _json_string(value: str) -> str:
@@ -221,13 +231,17 @@ def _json_string(value: str) -> str:
 
 
 def _json_time(value: datetime) -> str:
-    # RFC 3339 with the fewest of 0, 3 or 6 decimals that hold the microseconds
+    # RFC 3339 with the fewest of 0, 3 or 6 decimals that hold the microseconds; isoformat
+    # writes the rest but for a time with no zone or an offset in seconds
+    text = value.isoformat("T", "seconds")
+    if len(text) != 25:
+        offset = value.strftime("%z")
+        text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}{offset[:3]}:{offset[3:]}"
     micros = value.microsecond
     fraction = (
         "" if not micros else f".{micros // 1000:03d}" if not micros % 1000 else f".{micros:06d}"
     )
-    offset = value.strftime("%z")
-    return f'"{value.year:04d}-{value:%m-%dT%H:%M:%S}{fraction}{offset[:3]}:{offset[3:]}"'
+    return f'"{text[:19]}{fraction}{text[19:]}"'
 
 
 _JSON_VALUE: dict[str, Callable[[Any], str]] = {

@@ -237,7 +237,7 @@ def _cells(values: list[Any], key: bool, kind: str) -> list[str]:
 
 def _text_cells(values: Sequence[str | None]) -> list[str]:
     # a column whose every character prints (most) needs no escape: one look at all of it
-    if "".join(v for v in values if v is not None).isprintable():
+    if "".join(filter(None, values)).isprintable():
         return ["" if v is None else v for v in values]
     return [cell(v) for v in values]
 
