@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
-from k8saudit.rows import NUMERIC, Rows, as_rows
+from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
 from k8saudit.tables import column_cells, escape_text, render_table, render_wrapped
 
 if TYPE_CHECKING:
@@ -165,9 +165,16 @@ def _csv_values(write: Callable[[Any], str]) -> Callable[[Sequence[Any]], list[s
 
 
 def _csv_time(value: datetime) -> str:
-    # as f"{value.year:04d}-{value:%m-%dT%H:%M:%S.%f%z}" writes it, at half the cost
+    # as f"{value.year:04d}-{value:%m-%dT%H:%M:%S.%f%z}" writes it, at half the cost; a time
+    # past the year 9999 is DuckDB's text of it (rows.Rows)
+    if not isinstance(value, datetime):
+        return _csv_text(str(value))
     text = value.isoformat(timespec="microseconds")
     return text[:26] + text[26:].replace(":", "")
+
+
+def _csv_iso(texts: list[str | None]) -> list[str]:
+    return ["" if t is None else t + "+0000" for t in texts]
 
 
 def _csv_text(value: str) -> str:
@@ -193,7 +200,7 @@ _CSV_COLUMN: dict[str, Callable[[Sequence[Any]], list[str]]] = {
     "integer": _csv_values(str),
     "boolean": _csv_values(lambda v: "true" if v else "false"),
     "float": _csv_values(_csv_float),
-    "timestamptz": _csv_values(_csv_time),
+    "timestamptz": lambda values: time_texts(values, _csv_time, _csv_iso),
     "list": _csv_values(lambda v: _csv_text(";".join(e for e in v if e is not None))),
 }
 
@@ -222,6 +229,8 @@ def _json_members(key: str, kind: str, values: Sequence[Any]) -> list[str]:
     columns: 3.4 -> 1.1 s)."""
     if kind == "string" and not _JSON_ESCAPED.search("".join(filter(None, values))):
         return [key + "null" if v is None else key + '"' + v + '"' for v in values]
+    if kind == "timestamptz":
+        return [key + t for t in time_texts(values, _json_time, _json_iso, "null")]
     write = _JSON_VALUE[kind]
     return [key + "null" if v is None else key + write(v) for v in values]
 
@@ -232,16 +241,31 @@ def _json_string(value: str) -> str:
 
 def _json_time(value: datetime) -> str:
     # RFC 3339 with the fewest of 0, 3 or 6 decimals that hold the microseconds; isoformat
-    # writes the rest but for a time with no zone or an offset in seconds
+    # writes the rest but for a time with no zone or an offset in seconds; a time past the
+    # year 9999 is DuckDB's text of it (rows.Rows)
+    if not isinstance(value, datetime):
+        return _json_string(str(value))
     text = value.isoformat("T", "seconds")
     if len(text) != 25:
-        offset = value.strftime("%z")
-        text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}{offset[:3]}:{offset[3:]}"
+        offset = value.strftime("%z")  # none for a naive time ('infinity' as fetchall gives it)
+        zone = f"{offset[:3]}:{offset[3:]}" if offset else ""
+        text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}{zone}"
     micros = value.microsecond
     fraction = (
         "" if not micros else f".{micros // 1000:03d}" if not micros % 1000 else f".{micros:06d}"
     )
     return f'"{text[:19]}{fraction}{text[19:]}"'
+
+
+def _json_iso(texts: list[str | None]) -> list[str]:
+    # as _json_time writes them: the fewest of 0, 3 or 6 decimals
+    return [
+        "null" if t is None
+        else f'"{t[:19]}+00:00"' if t.endswith("000000")
+        else f'"{t[:23]}+00:00"' if t.endswith("000")
+        else f'"{t}+00:00"'
+        for t in texts
+    ]  # fmt: skip
 
 
 _JSON_VALUE: dict[str, Callable[[Any], str]] = {

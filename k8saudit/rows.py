@@ -18,7 +18,7 @@ short answer never imports numpy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -119,7 +119,9 @@ class Rows:
             if len(first) == TUPLES_FIRST:
                 rest = long.fetchnumpy()
                 values = [
-                    head + _python_values(rest[name], kind)
+                    Times(head, rest[name])
+                    if kind == "timestamptz"
+                    else head + _python_values(rest[name], kind)
                     for head, name, kind in zip(values, names, kinds, strict=True)
                 ]
         return cls(names, kinds, tuple(values) or tuple([] for _ in names))
@@ -153,6 +155,48 @@ class Rows:
 
     def rename(self, mapping: Mapping[str, str]) -> Rows:
         return Rows(tuple(mapping.get(n, n) for n in self.names), self.kinds, self.values)
+
+
+class Times(list[Any]):
+    """A column of times of a long answer, the ones after its first ``start`` rows fetched
+    through numpy: the values ``fetchall`` gives (``_python_values``), and those times as numpy
+    writes them, for the text formats to write them at once (``iso_tail``).
+    """
+
+    def __init__(self, head: list[Any], tail: np.ndarray) -> None:
+        super().__init__(head + _python_values(tail, "timestamptz"))
+        self.start = len(head)
+        self._tail = tail
+
+    def iso_tail(self) -> list[str | None] | None:
+        """The times after the first ``start`` as ``YYYY-MM-DDTHH:MM:SS.ffffff`` (UTC; None
+        for NULL), or None when one is before the year 1000 or after 9999 (they take the way
+        of each value: a year with fewer digits, infinity, DuckDB's text)."""
+        import numpy as np
+
+        stamps = np.ma.getdata(self._tail)
+        valid = ~np.ma.getmaskarray(self._tail)
+        inside = (stamps >= np.datetime64("1000-01-01")) & (stamps < np.datetime64("10000-01-01"))
+        if not (inside | ~valid).all():
+            return None
+        texts: list[str | None] = np.datetime_as_string(stamps, unit="us").tolist()
+        if not valid.all():
+            texts = [t if ok else None for t, ok in zip(texts, valid.tolist(), strict=True)]
+        return texts
+
+
+def time_texts(
+    values: Sequence[Any],
+    each: Callable[[datetime], str],
+    from_iso: Callable[[list[str | None]], list[str]],
+    null: str = "",
+) -> list[str]:
+    """A column of times written as ``each`` writes one (``null`` for NULL), those of a long
+    answer at once: by ``from_iso`` from their ``Times.iso_tail`` texts (None for NULL)."""
+    if isinstance(values, Times) and (tail := values.iso_tail()) is not None:
+        head = values[: values.start]
+        return [null if v is None else each(v) for v in head] + from_iso(tail)
+    return [null if v is None else each(v) for v in values]
 
 
 def _python_values(column: np.ndarray, kind: str) -> list[Any]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.rows import NUMERIC, TEMPORAL, Rows, as_rows
+from k8saudit.rows import NUMERIC, TEMPORAL, Rows, as_rows, time_texts
 
 if TYPE_CHECKING:
     import polars as pl
@@ -244,10 +244,14 @@ def _text_cells(values: Sequence[str | None]) -> list[str]:
 
 def _time_cell(value: datetime) -> str:
     # strftime("%Y-%m-%d %H:%M:%S.%f") at half the cost (it writes a year before 1000
-    # without its zeros)
-    if value.year < 1000:
+    # without its zeros); a time past the year 9999 is DuckDB's text of it (rows.Rows)
+    if not isinstance(value, datetime) or value.year < 1000:
         return cell(value)
     return value.isoformat(" ", "microseconds")[:26].rstrip("0").rstrip(".")
+
+
+def _iso_cells(texts: list[str | None]) -> list[str]:
+    return ["" if t is None else t.replace("T", " ").rstrip("0").rstrip(".") for t in texts]
 
 
 #: the cells of a column of these kinds as ``cell`` writes them, without its tests of each
@@ -255,7 +259,7 @@ def _time_cell(value: datetime) -> str:
 _CELLS: dict[str, Callable[[Sequence[Any]], list[str]]] = {
     "string": _text_cells,
     "integer": lambda values: ["" if v is None else f"{v:,}" for v in values],
-    "timestamptz": lambda values: ["" if v is None else _time_cell(v) for v in values],
+    "timestamptz": lambda values: time_texts(values, _time_cell, _iso_cells),
 }
 
 

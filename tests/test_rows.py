@@ -185,14 +185,18 @@ def test_query_rows_errors_name_the_cause(sample: Dataset) -> None:
         sample.query_rows("SELECT no_such_column FROM requests")
 
 
+_YEARS_1_TO_9999 = st.integers(-62135596800000000, 253402300799999999)
 _MICROS = st.one_of(
     st.none(),
-    st.integers(-62135596800000000, 253402300799999999),  # the years 1 to 9999
+    _YEARS_1_TO_9999,
+    _YEARS_1_TO_9999.map(lambda us: us - us % 1000),  # whole milliseconds
+    _YEARS_1_TO_9999.map(lambda us: us - us % 1_000_000),  # whole seconds
+    st.integers(1549281600000000, 1549281900000000),  # 2019-02-04 12:00-12:05 (most answers)
     st.sampled_from([2**63 - 1, -(2**63 - 1), 253402300800000000]),  # ±infinity, year 10000
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -237,3 +241,59 @@ def test_a_long_answer_taken_by_columns_holds_what_tuples_hold(
     assert found is not None
     assert found.kinds == ("integer", "string", "float", "boolean", "timestamptz")
     assert repr(list(found.values)) == repr(expected or [[] for _ in "isfbt"])
+    # and the text formats write a long answer's times at once as they write each time
+    plain = Rows(found.names, found.kinds, tuple(list(v) for v in found.values))
+    for fmt in TEXT_FORMATS:
+        assert render(found, fmt) == render(plain, fmt), fmt
+    assert render_view(found, 200) == render_view(plain, 200)
+
+
+def test_a_long_answer_writes_its_times_at_once() -> None:
+    """Past ``TUPLES_FIRST`` rows, a column of times keeps numpy's texts of them (``Times``):
+    the text formats write those, the same bytes as time by time."""
+    import duckdb
+
+    from k8saudit import rows
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute(
+        "SELECT CASE WHEN i % 5 = 4 THEN NULL ELSE make_timestamp(1549281600000000 "
+        "+ i * [0, 1, 1000, 1000000][i % 4 + 1] * 7)::TIMESTAMPTZ END AS t FROM range(12) r(i)"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rows, "TUPLES_FIRST", 5)
+        found = Rows.from_executed(con)
+    assert found is not None
+    (times,) = found.values
+    assert isinstance(times, rows.Times) and times.start == 5
+    assert times.iso_tail() == [
+        "2019-02-04T12:00:00.000035", "2019-02-04T12:00:00.042000", "2019-02-04T12:00:49.000000",
+        "2019-02-04T12:00:00.000000", None, "2019-02-04T12:00:00.070000",
+        "2019-02-04T12:01:17.000000",
+    ]  # fmt: skip
+    plain = Rows(found.names, found.kinds, ([*times],))
+    assert str(render(found, "csv")).splitlines()[8:11] == [
+        "2019-02-04T12:00:49.000000+0000", "2019-02-04T12:00:00.000000+0000", "",
+    ]  # fmt: skip
+    for fmt in TEXT_FORMATS:
+        assert render(found, fmt) == render(plain, fmt), fmt
+
+
+def test_times_no_datetime_holds_are_written_as_fetched() -> None:
+    """DuckDB gives a time past the year 9999 as its text and 'infinity' as a naive
+    ``datetime.max``: every format writes them (the table and CSV once failed on the text)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SELECT '10000-01-01'::TIMESTAMPTZ AS t, 'infinity'::TIMESTAMPTZ AS u")
+    found = Rows.from_executed(con)
+    assert found is not None
+    assert render(found, "csv") == "t,u\n10000-01-01 00:00:00+00,9999-12-31T23:59:59.999999\n"
+    assert render(found, "json") == (
+        '[{"t":"10000-01-01 00:00:00+00","u":"9999-12-31T23:59:59.999999"}]\n'
+    )
+    assert str(render(found, "table")).splitlines()[2] == (
+        "10000-01-01 00:00:00+00  9999-12-31 23:59:59.999999"
+    )
