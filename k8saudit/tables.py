@@ -188,7 +188,7 @@ def render_table(
         [c.rjust(widths[i]) if numeric[i] else c.ljust(widths[i]) for c in [names[i], *columns[i]]]
         for i in shown
     ]
-    lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)]
+    lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)] if shown else [""]
     out = [lines[0], "  ".join("-" * widths[i] for i in shown), *lines[1:]]
     if rows.height == 0:
         out.append("(no rows)")

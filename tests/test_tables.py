@@ -132,3 +132,10 @@ def test_a_table_lays_out_only_the_columns_it_looks_at(monkeypatch: pytest.Monke
     assert laid_out == ["c0-" + "x" * 20, "c1-" + "x" * 20, "c2-" + "x" * 20, "c3-" + "x" * 20]
     assert render_table(rows).splitlines()[0].split() == list(names)
     assert len(laid_out) == 4 + 16
+
+
+def test_a_table_of_no_columns_says_it_has_no_rows() -> None:
+    from k8saudit.rows import Rows
+
+    assert render_table(Rows((), (), ())) == "\n\n(no rows)\n"
+    assert render_table(Rows((), (), ()), width=80) == "\n\n(no rows)\n"
