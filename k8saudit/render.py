@@ -66,18 +66,29 @@ def render_markdown(frame: pl.DataFrame | Rows) -> str:
     | a\\|b | 2.5 |
     """
     rows = as_rows(frame)
-
-    def esc(text: str) -> str:
-        # a markdown viewer renders HTML: a user agent `<img src=x onerror=...>` stays text
-        html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return escape_text(html).replace("|", "\\|")
-
-    out = ["| " + " | ".join(esc(c) for c in rows.names) + " |"]
+    out = ["| " + " | ".join(_markdown_cells(list(rows.names))) + " |"]
     out.append("|" + "|".join("---:" if kind in NUMERIC else "---" for kind in rows.kinds) + "|")
-    texts = [column_cells(c, k) for c, k in zip(rows.values, rows.kinds, strict=True)]
-    out += ["| " + " | ".join(esc(t[row]) for t in texts) + " |" for row in range(rows.height)]
+    texts = [
+        _markdown_cells(column_cells(c, k)) for c, k in zip(rows.values, rows.kinds, strict=True)
+    ]
+    out += ["| " + " | ".join(cells) + " |" for cells in zip(*texts, strict=True)]
     footer = footer_lines(rows)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"
+
+
+def _markdown_cells(texts: list[str]) -> list[str]:
+    """A column's cells as markdown holds them: HTML and pipes escaped (a markdown viewer
+    renders HTML: a user agent `<img src=x onerror=...>` stays text), control characters made
+    visible; a column with none of them in one look at all of it (most) as it is."""
+    joined = "".join(texts)
+    if joined.isprintable() and not any(c in joined for c in "&<>|"):
+        return texts
+    return [
+        escape_text(t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).replace(
+            "|", "\\|"
+        )
+        for t in texts
+    ]
 
 
 #: what a spreadsheet takes as the start of a formula (OWASP "CSV injection"): such a cell is

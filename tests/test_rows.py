@@ -297,3 +297,42 @@ def test_times_no_datetime_holds_are_written_as_fetched() -> None:
     assert str(render(found, "table")).splitlines()[2] == (
         "10000-01-01 00:00:00+00  9999-12-31 23:59:59.999999"
     )
+
+
+_MARKUP = st.sampled_from(["<b", "a&b", "x>", "|", "ok", "\x1b"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(_MARKUP, TEXT),
+            st.lists(st.one_of(st.none(), _MARKUP, TEXT), min_size=3, max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_markdown_escapes_a_column_as_it_escapes_each_cell(
+    columns: list[tuple[str, list[str | None]]],
+) -> None:
+    """A column (and the heading) with nothing to escape in one look at all of it is written
+    as it is; any other, cell by cell: HTML, pipes and control characters escaped as in each
+    cell alone."""
+    from k8saudit.render import render_markdown
+    from k8saudit.tables import column_cells, escape_text
+
+    def alone(value: str | None) -> str:
+        (text,) = column_cells([value], "string")
+        html = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return escape_text(html).replace("|", "\\|")
+
+    names = tuple(f"{name}{i}" for i, (name, _) in enumerate(columns))
+    values = [column for _, column in columns]
+    rows = Rows(names, ("string",) * len(values), tuple(values))
+    lines = render_markdown(rows).split("\n")
+    heading = [alone(name) for name in names]
+    assert lines[0] == "| " + " | ".join(heading) + " |"
+    assert lines[2:-1] == [
+        "| " + " | ".join(map(alone, row)) + " |" for row in zip(*values, strict=True)
+    ]
