@@ -121,9 +121,7 @@ class Rows:
             if len(first) == TUPLES_FIRST:
                 rest = long.fetchnumpy()
                 values = [
-                    Times(head, rest[name])
-                    if kind == "timestamptz"
-                    else head + _python_values(rest[name], kind)
+                    Times(head, rest[name]) if kind == "timestamptz" else head + rest[name].tolist()
                     for head, name, kind in zip(values, names, kinds, strict=True)
                 ]
         return cls(names, kinds, tuple(values) or tuple([] for _ in names))
@@ -161,12 +159,12 @@ class Rows:
 
 class Times(list[Any]):
     """A column of times of a long answer, the ones after its first ``start`` rows fetched
-    through numpy: the values ``fetchall`` gives (``_python_values``), and those times as numpy
+    through numpy: the values ``fetchall`` gives (``_python_times``), and those times as numpy
     writes them, for the text formats to write them at once (``iso_tail``).
     """
 
     def __init__(self, head: list[Any], tail: np.ndarray) -> None:
-        super().__init__(head + _python_values(tail, "timestamptz"))
+        super().__init__(head + _python_times(tail))
         self.start = len(head)
         self._tail = tail
 
@@ -201,15 +199,13 @@ def time_texts(
     return [null if v is None else each(v) for v in values]
 
 
-def _python_values(column: np.ndarray, kind: str) -> list[Any]:
-    """A column ``fetchnumpy`` gave as the values ``fetchall`` gives: None for NULL (masked),
+def _python_times(column: np.ndarray) -> list[Any]:
+    """A column of times ``fetchnumpy`` gave as the values ``fetchall`` gives: None for NULL,
     a time in the zone UTC, 'infinity' as the naive ``datetime.max`` (and its negative as
-    ``datetime.min``), a time past the year 9999 as DuckDB's text."""
-    values: list[Any] = column.tolist()  # masked values become None
-    if kind != "timestamptz":
-        return values
+    ``datetime.min``), a time past the year 9999 as DuckDB's text. (Any other column's
+    ``tolist`` is ``fetchall``'s values: masked values become None.)"""
     times: list[Any] = []
-    for value in values:
+    for value in column.tolist():
         if isinstance(value, datetime):
             times.append(value.replace(tzinfo=UTC))
         elif value is None:
