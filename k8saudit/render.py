@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from k8saudit.engine_csv import CsvText, csv_field
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
 from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
@@ -144,7 +145,7 @@ def rows_csv(rows: Rows) -> str:
     columns = [
         _CSV_COLUMN[kind](values) for kind, values in zip(rows.kinds, rows.values, strict=True)
     ]
-    lines = [",".join(_csv_field(name) for name in rows.names)]
+    lines = [",".join(csv_field(name) for name in rows.names)]
     lines += map(",".join, zip(*columns, strict=True))
     return "\n".join(lines) + "\n"
 
@@ -191,13 +192,7 @@ def _csv_iso(texts: list[str | None]) -> list[str]:
 def _csv_text(value: str) -> str:
     # csv_safe's rules: control characters escaped, a formula start quoted
     text = escape_text(value) if _CONTROL.search(value) else value
-    return _csv_field("'" + text if _FORMULA_START.match(text) else text)
-
-
-def _csv_field(text: str) -> str:
-    if text and not any(c in text for c in ',"\n\r'):
-        return text
-    return '"' + text.replace('"', '""') + '"'
+    return csv_field("'" + text if _FORMULA_START.match(text) else text)
 
 
 def _csv_float(value: float) -> str:
@@ -317,8 +312,11 @@ def float_text(value: float) -> str:
     return f"{sign}{head}e{'+' if power >= 0 else '-'}{abs(power)}"
 
 
-def render(frame: pl.DataFrame | Rows, fmt: str | OutputFormat = OutputFormat.TABLE) -> str | bytes:
-    """Render ``frame`` in ``fmt``: text for every format but parquet (bytes).
+def render(
+    frame: pl.DataFrame | Rows | CsvText, fmt: str | OutputFormat = OutputFormat.TABLE
+) -> str | bytes:
+    """Render ``frame`` in ``fmt``: text for every format but parquet (bytes). A ``CsvText``
+    (an answer DuckDB wrote as CSV: ``Dataset.answer_csv``) is CSV already.
 
     >>> import polars as pl
     >>> print(render(pl.DataFrame({"client": ["kubelet"], "n": [3]}), "csv"), end="")
@@ -330,6 +328,10 @@ def render(frame: pl.DataFrame | Rows, fmt: str | OutputFormat = OutputFormat.TA
     except ValueError:
         choices = ", ".join(f.value for f in OutputFormat)
         raise UsageError(f"unknown output format {fmt!r} (choose from {choices})") from None
+    if isinstance(frame, CsvText):
+        if kind is not OutputFormat.CSV:
+            raise TypeError(f"an answer written as CSV is rendered as CSV, not {kind.value}")
+        return frame.text
     if kind is OutputFormat.TABLE:
         return render_table(frame)
     if kind is OutputFormat.MARKDOWN:
@@ -350,7 +352,7 @@ def render(frame: pl.DataFrame | Rows, fmt: str | OutputFormat = OutputFormat.TA
 
 
 def write_output(
-    frame: pl.DataFrame | Rows,
+    frame: pl.DataFrame | Rows | CsvText,
     fmt: str | OutputFormat,
     output: Path | None,
     *,
