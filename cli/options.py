@@ -18,7 +18,7 @@ from k8saudit.store import DATASET_ENV, DEFAULT_DATASET, resolve_dataset
 if TYPE_CHECKING:
     import polars as pl
 
-    from k8saudit.engine_csv import CsvText
+    from k8saudit.engine_text import WrittenText
     from k8saudit.rows import Rows
 
 #: the dataset the running command reads (``--dataset``, its env var or the default): ``--output``
@@ -147,8 +147,8 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return params
 
 
-def emit(frame: pl.DataFrame | Rows | CsvText, fmt: str, output: Path | None) -> None:
-    """Render a result (a DataFrame, ``Rows``, or ``CsvText``) to stdout or ``output``.
+def emit(frame: pl.DataFrame | Rows | WrittenText, fmt: str, output: Path | None) -> None:
+    """Render a result (a DataFrame, ``Rows``, or ``WrittenText``) to stdout or ``output``.
 
     >>> emit(ds.sql("SELECT 1 AS n"), "csv", None)  # doctest: +SKIP
     n
@@ -175,16 +175,19 @@ def terminal_width() -> int:
 
 
 def show(
-    frame: pl.DataFrame | Rows | CsvText, fmt: str, output: Path | None, columns: Sequence[str] = ()
+    frame: pl.DataFrame | Rows | WrittenText,
+    fmt: str,
+    output: Path | None,
+    columns: Sequence[str] = (),
 ) -> None:
     """An analysis result: its terminal view (``render_view``) for a table on stdout, fitted
     to the terminal's width, else every column with raw numbers in ``fmt``.
 
     >>> show(ds.top_talkers(limit=3), "table", None)  # doctest: +SKIP
     """
-    from k8saudit.engine_csv import CsvText
+    from k8saudit.engine_text import WrittenText
 
-    if fmt != "table" or output is not None or isinstance(frame, CsvText):
+    if fmt != "table" or output is not None or isinstance(frame, WrittenText):
         emit(frame, fmt, output)
         return
     from k8saudit.render import render_view
@@ -194,9 +197,9 @@ def show(
 
 def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
     """The answer of the analysis ``name`` for rendering in ``fmt``: ``Dataset.answer_rows``
-    (plain values, no polars to import), but for CSV ``Dataset.answer_csv`` (DuckDB writes it)
-    and for parquet ``Dataset.answer`` (written from a DataFrame). A long one says on stderr
-    that it is still working (``Ticking``).
+    (plain values, no polars to import), but for CSV and JSON ``Dataset.answer_text`` (DuckDB
+    writes them) and for parquet ``Dataset.answer`` (written from a DataFrame). A long one says
+    on stderr that it is still working (``Ticking``).
 
     >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv").frame.height  # doctest: +SKIP
     3
@@ -204,8 +207,8 @@ def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
     with Ticking(name.replace("_", "-")):
         if fmt == "parquet":
             return ds.answer(name, **values)
-        if fmt == "csv":
-            return ds.answer_csv(name, **values)
+        if fmt in ("csv", "json"):
+            return ds.answer_text(name, fmt, **values)
         return ds.answer_rows(name, **values)
 
 

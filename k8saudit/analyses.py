@@ -21,7 +21,7 @@ from k8saudit.query_loader import Query, get_query, list_queries, load_all
 if TYPE_CHECKING:
     import polars as pl
 
-    from k8saudit.engine_csv import CsvText
+    from k8saudit.engine_text import WrittenText
     from k8saudit.rows import Rows
 
 #: Python types of the declared parameter types, for the generated signatures
@@ -53,9 +53,9 @@ class Connection(Protocol):
 
     def query_rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
 
-    def query_csv(
-        self, query: str, rename: Mapping[str, str], /, **params: Any
-    ) -> CsvText | None: ...
+    def query_text(
+        self, query: str, fmt: str, rename: Mapping[str, str], /, **params: Any
+    ) -> WrittenText | None: ...
 
     def statement(
         self, query: Query, bound: Mapping[str, Any]
@@ -116,18 +116,20 @@ def run_query_rows(
     return result.rename(_group_name(query, bound, result.columns))
 
 
-def run_query_csv(
-    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any]
-) -> CsvText | Rows | pl.DataFrame:
-    """``run_query_rows``' result written as CSV by DuckDB (``Connection.query_csv``), or, when
-    DuckDB cannot write it as ``render.rows_csv`` does, that result itself.
+def run_query_text(
+    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any], fmt: str
+) -> WrittenText | Rows | pl.DataFrame:
+    """``run_query_rows``' result written by DuckDB in ``fmt`` (csv or json:
+    ``Connection.query_text``), or, when DuckDB cannot write it as ``render`` does, that
+    result itself.
 
-    >>> run_query_csv(ds, "who", {"verb": "get", "object": "nodes"}, {}).text  # doctest: +SKIP
+    >>> run_query_text(ds, "top_talkers", {"limit": "5"}, {}, "csv").height  # doctest: +SKIP
+    5
     """
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
     statement, params = con.statement(query, bound)
-    written = con.query_csv(statement, _group_name(query, bound, ["grp"]), **params)
+    written = con.query_text(statement, fmt, _group_name(query, bound, ["grp"]), **params)
     if written is not None:
         return written
     result = con.query_rows(statement, **params)

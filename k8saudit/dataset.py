@@ -31,12 +31,12 @@ from k8saudit.analyses import (
     analysis_names,
     read_internal,
     run_query,
-    run_query_csv,
     run_query_rows,
+    run_query_text,
 )
 from k8saudit.answer_cache import AnswerCache
 from k8saudit.connection import connect
-from k8saudit.engine_csv import CsvText, csv_text
+from k8saudit.engine_text import WrittenText, written_text
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.query_loader import (
@@ -281,17 +281,17 @@ class Dataset:
             return self.sql(query, **params)
         return found
 
-    def query_csv(
-        self, query: str, rename: Mapping[str, str] | None = None, /, **params: Any
-    ) -> CsvText | None:
-        """``query_rows(query, **params)`` as ``render.rows_csv`` writes it, its columns renamed
-        by ``rename``, written by DuckDB (``engine_csv``: the values are never fetched); None
-        when DuckDB cannot write it so (a value with a control character, a column of a type
-        ``Rows`` does not hold...), or Spark runs the queries.
+    def query_text(
+        self, query: str, fmt: str, rename: Mapping[str, str] | None = None, /, **params: Any
+    ) -> WrittenText | None:
+        """``query_rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv or json),
+        its columns renamed by ``rename``, written by DuckDB (``engine_text``: the values are
+        never fetched); None when DuckDB cannot write it so (a value with a control character,
+        a column of a type ``Rows`` does not hold...), or Spark runs the queries.
 
-        >>> print(ds.query_csv("SELECT 'kubelet' AS client, 3 AS n").text, end="")  # doctest: +SKIP
-        client,n
-        kubelet,3
+        >>> print(ds.query_text("SELECT 'kubelet' AS client", "csv").text, end="")  # doctest: +SKIP
+        client
+        kubelet
         """
         if self.spark is not None:
             return None
@@ -299,7 +299,7 @@ class Dataset:
 
         self._only_queries(query)
         try:
-            return csv_text(self._connection(), query, params, rename)
+            return written_text(self._connection(), query, params, fmt, rename)
         except engine.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
@@ -484,17 +484,19 @@ class Dataset:
         frame = self.query_named_rows(name, **params)
         return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
 
-    def answer_csv(self, name: str, **params: Any) -> Answer[CsvText | Rows | pl.DataFrame]:
-        """``answer_rows`` with its result written as CSV by DuckDB (``query_csv``) when it
-        can be: what ``--format csv`` prints, ``render.rows_csv``'s bytes.
+    def answer_text(
+        self, name: str, fmt: str, /, **params: Any
+    ) -> Answer[WrittenText | Rows | pl.DataFrame]:
+        """``answer_rows`` with its result written by DuckDB in ``fmt`` (csv or json:
+        ``query_text``) when it can be: what ``--format csv|json`` prints, ``render``'s bytes.
 
-        >>> ds.answer_csv("who", verb="get", object="nodes").frame.height  # doctest: +SKIP
+        >>> ds.answer_text("who", "csv", verb="get", object="nodes").frame.height  # doctest: +SKIP
         139991
         """
         self._check_not_empty()
         if self.spark is not None:
             return Answer(*self.answer_rows(name, **params))
-        frame = run_query_csv(self, name, params, self._memo)
+        frame = run_query_text(self, name, params, self._memo, fmt)
         return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
 
     def query_named_rows(self, name: str, **params: Any) -> Rows | pl.DataFrame:
@@ -625,7 +627,7 @@ class Dataset:
         self.close()
 
 
-def _table(name: str, frame: CsvText | Rows | pl.DataFrame) -> tuple[str, ...]:
+def _table(name: str, frame: WrittenText | Rows | pl.DataFrame) -> tuple[str, ...]:
     """The columns the terminal table of the analysis ``name`` shows: its ``-- table:`` with
     ``grp``, the group column, named after --by (the result's first column)."""
     return tuple(frame.columns[0] if c == "grp" else c for c in get_query(name).table)

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from k8saudit.engine_csv import CsvText, csv_field
+from k8saudit.engine_text import WrittenText, csv_field
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
 from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
@@ -313,10 +313,10 @@ def float_text(value: float) -> str:
 
 
 def render(
-    frame: pl.DataFrame | Rows | CsvText, fmt: str | OutputFormat = OutputFormat.TABLE
+    frame: pl.DataFrame | Rows | WrittenText, fmt: str | OutputFormat = OutputFormat.TABLE
 ) -> str | bytes:
-    """Render ``frame`` in ``fmt``: text for every format but parquet (bytes). A ``CsvText``
-    (an answer DuckDB wrote as CSV: ``Dataset.answer_csv``) is CSV already.
+    """Render ``frame`` in ``fmt``: text for every format but parquet (bytes). A
+    ``WrittenText`` (an answer DuckDB wrote: ``Dataset.answer_text``) is its text already.
 
     >>> import polars as pl
     >>> print(render(pl.DataFrame({"client": ["kubelet"], "n": [3]}), "csv"), end="")
@@ -328,9 +328,9 @@ def render(
     except ValueError:
         choices = ", ".join(f.value for f in OutputFormat)
         raise UsageError(f"unknown output format {fmt!r} (choose from {choices})") from None
-    if isinstance(frame, CsvText):
-        if kind is not OutputFormat.CSV:
-            raise TypeError(f"an answer written as CSV is rendered as CSV, not {kind.value}")
+    if isinstance(frame, WrittenText):
+        if kind.value != frame.fmt:
+            raise TypeError(f"an answer written as {frame.fmt} is not rendered as {kind.value}")
         return frame.text
     if kind is OutputFormat.TABLE:
         return render_table(frame)
@@ -352,7 +352,7 @@ def render(
 
 
 def write_output(
-    frame: pl.DataFrame | Rows | CsvText,
+    frame: pl.DataFrame | Rows | WrittenText,
     fmt: str | OutputFormat,
     output: Path | None,
     *,

@@ -1,0 +1,216 @@
+"""An answer written by DuckDB as CSV or JSON (``k8saudit.engine_text``) is what ``render``
+writes of its ``Rows`` in that format, byte for byte, and DuckDB leaves to ``render`` exactly
+the answers with a value it would not write so: generated values of every kind ``Rows`` holds
+(the hostile strings, floats and times of ``test_rows``), every analysis on sample_logs/, and
+hostile user agents through the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import k8saudit
+from k8saudit.analyses import run_query_rows, run_query_text
+from k8saudit.dataset import Dataset
+from k8saudit.engine_text import WrittenText, written_text
+from k8saudit.query_loader import list_queries
+from k8saudit.render import CONTROL, float_text, render
+from k8saudit.rows import Rows
+
+from .helpers import event, jsonl, run_cli
+from .test_queries import EXAMPLE_ARGS
+from .test_rows import FLOATS, TEXT, VALUES
+
+FORMATS = ("csv", "json")
+#: the characters each format's writer in Python escapes, which DuckDB leaves to it
+ESCAPED = {"csv": re.compile(CONTROL), "json": re.compile("[\x00-\x1f]")}
+#: the DuckDB type of each kind of ``Rows``
+TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "float": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamptz": "TIMESTAMPTZ",
+    "list": "VARCHAR[]",
+}
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _left_to_render(fmt: str, kind: str, value: Any) -> bool:
+    """Would the engine leave ``value`` to ``render``? (sql/text_cells.sql says which.)"""
+    if value is None:
+        return False
+    if kind == "string":
+        return bool(ESCAPED[fmt].search(value))
+    if kind == "list":
+        return any(e is not None and ESCAPED[fmt].search(e) for e in value)
+    if kind == "timestamptz":
+        return not 1000 <= value.year <= 9999
+    return False
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[list[str], list[str], list[list[Any]]]:
+    kinds = draw(st.lists(st.sampled_from(sorted(VALUES)), min_size=1, max_size=4))
+    height = draw(st.integers(0, 5))
+    names = [f"{draw(TEXT)}{i}" for i in range(len(kinds))]
+    columns = [
+        draw(st.lists(st.one_of(st.none(), VALUES[kind]), min_size=height, max_size=height))
+        for kind in kinds
+    ]
+    return names, kinds, columns
+
+
+def _table(con: duckdb.DuckDBPyConnection, names: list[str], kinds: list[str], columns: Any) -> str:
+    """The table of ``columns`` made on ``con``: the statement that reads it in order."""
+    quoted = ['"' + n.replace('"', '""') + '"' for n in names]
+    con.execute(
+        "CREATE TABLE t (_n INTEGER, "
+        + ", ".join(f"{q} {TYPES[k]}" for q, k in zip(quoted, kinds, strict=True))
+        + ")"
+    )
+    rows = list(zip(*columns, strict=True))
+    if rows:
+        marks = ", ".join("?" * (len(names) + 1))
+        con.executemany(f"INSERT INTO t VALUES ({marks})", [[i, *r] for i, r in enumerate(rows)])
+    return f"SELECT {', '.join(quoted)} FROM t ORDER BY _n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(tables())
+def test_duckdb_writes_what_render_writes(table: tuple[list[str], list[str], list[Any]]) -> None:
+    names, kinds, columns = table
+    con = _connection()
+    statement = _table(con, names, kinds, columns)
+    expected = Rows.from_relation(con.sql(statement))
+    assert expected is not None
+    for fmt in FORMATS:
+        written = written_text(con, statement, {}, fmt)
+        left = any(
+            _left_to_render(fmt, kind, v)
+            for kind, column in zip(kinds, columns, strict=True)
+            for v in column
+        )
+        assert (written is None) == left, fmt
+        if written is not None:
+            assert written.text == render(expected, fmt), fmt
+            assert written.height == expected.height and written.names == tuple(names)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FLOATS, min_size=1, max_size=40))
+def test_doubles_are_written_as_float_text(values: list[float]) -> None:
+    con = _connection()
+    statement = _table(con, ["v"], ["float"], [values])
+    written = written_text(con, statement, {}, "csv")
+    assert written is not None
+    finite = [float_text(v) if math.isfinite(v) else None for v in values]
+    csv = [
+        "NaN" if v != v else repr(v) if text is None else text
+        for v, text in zip(values, finite, strict=True)
+    ]
+    assert written.text.splitlines()[1:] == csv
+    written = written_text(con, statement, {}, "json")
+    assert written is not None
+    assert [row["v"] for row in json.loads(written.text)] == [
+        None if text is None else float(text) for text in finite
+    ]
+    assert written.text == "[" + ",".join(f'{{"v":{text or "null"}}}' for text in finite) + "]\n"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "literal",
+    ["'infinity'::TIMESTAMPTZ", "'-infinity'::TIMESTAMPTZ", "'10000-01-01'::TIMESTAMPTZ",
+     "'0999-12-31'::TIMESTAMPTZ", "'a' || chr(10) || 'b'", "'a' || chr(13)", "chr(1)",
+     "['x', chr(27)]"],
+)  # fmt: skip
+def test_a_value_duckdb_does_not_write_as_render_is_left_to_it(fmt: str, literal: str) -> None:
+    con = _connection()
+    assert written_text(con, f"SELECT 'ok' AS a, {literal} AS v", {}, fmt) is None
+    assert written_text(con, f"SELECT 'ok' AS a, {literal} AS v WHERE false", {}, fmt) is not None
+
+
+#: a row of every kind and of the values each format writes its own way
+ROW = (
+    "SELECT * FROM (VALUES ('=1', 'a,\"b\\', '', 2e-5::DOUBLE, 'NaN'::DOUBLE, 'inf'::DOUBLE, "
+    "TIMESTAMPTZ '2019-02-04 12:00:00.5+00', ['x', NULL, 'y'], []::VARCHAR[], NULL::VARCHAR, "
+    "true, chr(127))) "
+    'AS v("f,1", s, e, small, nan, inf, t, l, empty, nothing, ok, del)'
+)
+
+
+def test_what_duckdb_writes_itself() -> None:
+    con = _connection()
+    names = ("f,1", "renamed", "e", "small", "nan", "inf", "t", "l", "empty", "nothing", "ok")
+    written = written_text(con, ROW.replace(", chr(127)", "").replace(", del", ""), {}, "csv",
+                           {"s": "renamed"})  # fmt: skip
+    assert written == WrittenText(
+        "csv",
+        names,
+        1,
+        '"f,1",renamed,e,small,nan,inf,t,l,empty,nothing,ok\n'
+        '\'=1,"a,""b\\","",0.00002,NaN,inf,2019-02-04T12:00:00.500000+0000,x;y,"",,true\n',
+    )
+    written = written_text(con, ROW, {}, "json", {"s": "renamed"})
+    assert written is not None and written.names == (*names, "del")
+    assert written.text == (
+        '[{"f,1":"=1","renamed":"a,\\"b\\\\","e":"","small":0.00002,"nan":null,"inf":null,'
+        '"t":"2019-02-04T12:00:00.500+00:00","l":["x",null,"y"],"empty":[],"nothing":null,'
+        '"ok":true,"del":"\x7f"}]\n'
+    )
+    assert written_text(con, "SELECT 1::HUGEINT AS h", {}, "csv") is None  # not a kind of Rows
+    assert written_text(con, "SELECT 'kubelet' AS c WHERE false", {}, "csv") == WrittenText(
+        "csv", ("c",), 0, "c\n"
+    )
+    assert written_text(con, "SELECT 'kubelet' AS c WHERE false", {}, "json") == WrittenText(
+        "json", ("c",), 0, "[]\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def sample(sample_dataset: Path) -> Dataset:
+    return k8saudit.open(sample_dataset)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", [q.name for q in list_queries()])
+def test_every_analysis_is_written_by_duckdb_as_render_writes_it(
+    sample: Dataset, name: str, fmt: str
+) -> None:
+    values = EXAMPLE_ARGS.get(name, {})
+    written = run_query_text(sample, name, values, {}, fmt)
+    rows = run_query_rows(sample, name, values, {})
+    assert isinstance(written, WrittenText)  # sample_logs/ holds no value left to render
+    assert written.text == render(rows, fmt)
+    assert written.height == rows.height and written.columns == rows.columns
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_hostile_answer_is_written_by_render(tmp_path: Path, fmt: str) -> None:
+    agents = ["=cmd|' /C calc'!A0", "ok\x1b[2J", "tab\there", "fine, with comma"]
+    jsonl(tmp_path / "audit.log", [event(f"e{i}", userAgent=ua) for i, ua in enumerate(agents)])
+    k8saudit.ingest([tmp_path / "audit.log"], dataset=tmp_path / "ds")
+    with k8saudit.open(tmp_path / "ds") as ds:
+        answer = ds.answer_text("top_talkers", fmt, by="user_agent")
+        assert isinstance(answer.frame, Rows)  # escaped by render, as before
+        expected = render(answer.frame, fmt)
+    code, out, _ = run_cli("top-talkers", "--by", "user_agent", "-d", str(tmp_path / "ds"),
+                           "-f", fmt)  # fmt: skip
+    assert code == 0
+    assert out == expected
+    assert "\x1b" not in out and "\t" not in out
+    assert ("ok\\x1b[2J" if fmt == "csv" else "ok\\u001b[2J") in out
