@@ -78,24 +78,29 @@ def run_once(contender: Contender) -> None:
             lines = (made.stderr or made.stdout).strip().splitlines()
             contender.error = f"before its rounds: {lines[-1] if lines else made.returncode}"
             return
-    with tempfile.NamedTemporaryFile("r") as report:
+    # the output goes to a file, as a user keeps a long answer (`> who.csv`), read once the run
+    # is timed: a pipe read by this process as it runs took CPU from the contender
+    with tempfile.NamedTemporaryFile("r") as report, tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         done = subprocess.run(
             [TIME, "-f", "%M", "-o", report.name, *contender.argv],
-            capture_output=True,
+            stdout=out,
+            stderr=subprocess.PIPE,
             text=True,
             env=ENV | contender.env,
         )
         seconds = time.perf_counter() - started
         peak_kb = report.read().split()[-1] if done.returncode == 0 else "0"
+        out.seek(0)
+        output = out.read() if done.returncode or contender.check is not None else ""
     if done.returncode:
-        lines = (done.stderr or done.stdout).strip().splitlines()
+        lines = (done.stderr or output).strip().splitlines()
         contender.error = lines[-1] if lines else f"exit {done.returncode}"
         return
     contender.seconds.append(seconds)
     contender.peak_mb = max(contender.peak_mb, int(peak_kb) / 1024)
     if contender.check is not None:
-        contender.checked = contender.check(done.stdout)
+        contender.checked = contender.check(output)
 
 
 def run_interleaved(contenders: list[Contender], rounds: int) -> None:
