@@ -28,7 +28,11 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    import polars as pl
+
+    from k8saudit.engine_text import WrittenText
     from k8saudit.progress import IngestProgress
+    from k8saudit.rows import Rows
 
 
 class IngestProgressBar(StderrBar):
@@ -172,9 +176,15 @@ def register(app: typer.Typer) -> None:
             if not allow_external_access and ds.spark is None:
                 ds.sandbox()
             params = parse_params(param)
-            # plain values where they can be (no polars to import); parquet is a DataFrame's
+            # written by DuckDB, else plain values (no polars to import); parquet is a
+            # DataFrame's
+            answer: pl.DataFrame | Rows | WrittenText
             with Ticking("sql"):
-                answer = ds.sql(query, **params) if fmt == "parquet" else ds.rows(query, **params)
+                if fmt == "parquet":
+                    answer = ds.sql(query, **params)
+                else:
+                    text = ds.text(query, fmt, **params) if fmt in ("csv", "json") else None
+                    answer = ds.rows(query, **params) if text is None else text
             emit(answer, fmt, output)
 
     @command(app, "rejects")

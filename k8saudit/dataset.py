@@ -281,6 +281,26 @@ class Dataset:
             return self.sql(query, **params)
         return found
 
+    def text(self, query: str, fmt: str, /, **params: Any) -> WrittenText | None:
+        """``rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv or json), written
+        by DuckDB (``query_text``) when ``query`` is one SELECT; None when it is not, or DuckDB
+        cannot write the answer so (``rows`` gives it then). What ``k8saudit sql`` prints.
+
+        >>> ds.text("SELECT client FROM requests LIMIT 1", "csv").height  # doctest: +SKIP
+        1
+        """
+        if self.spark is not None:
+            return None
+        from k8saudit.engine import engine
+
+        try:
+            statements = self._connection().extract_statements(query)
+        except engine.Error:  # not SQL: rows says why
+            return None
+        if len(statements) != 1 or statements[0].type != engine.StatementType.SELECT:
+            return None
+        return self.query_text(statements[0].query, fmt, None, **params)
+
     def query_text(
         self, query: str, fmt: str, rename: Mapping[str, str] | None = None, /, **params: Any
     ) -> WrittenText | None:

@@ -214,3 +214,24 @@ def test_a_hostile_answer_is_written_by_render(tmp_path: Path, fmt: str) -> None
     assert out == expected
     assert "\x1b" not in out and "\t" not in out
     assert ("ok\\x1b[2J" if fmt == "csv" else "ok\\u001b[2J") in out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    "query",
+    ["SELECT client, received_at, user_groups, latency_ms FROM requests ORDER BY audit_id",
+     "SELECT verb, count(*) AS n FROM requests WHERE code = $code GROUP BY 1 ORDER BY 2 DESC",
+     "SELECT 1 AS one; SELECT client FROM requests ORDER BY audit_id LIMIT 3",
+     "SELECT 'tab\tin' AS s"],
+)  # fmt: skip
+def test_sql_prints_what_render_writes(sample_dataset: Path, fmt: str, query: str) -> None:
+    params = {"code": 200} if "$code" in query else {}
+    with k8saudit.open(sample_dataset) as ds:
+        expected = render(ds.rows(query, **params), fmt)
+        written = ds.text(query, fmt, **params)
+    # one SELECT, nothing to escape: DuckDB writes it; else rows does
+    assert (written is None) == (";" in query or "\t" in query)
+    code, out, err = run_cli("sql", query, "-d", str(sample_dataset), "-f", fmt,
+                             *(["-p", "code=200"] if params else []))  # fmt: skip
+    assert code == 0, err
+    assert out == expected
