@@ -3,7 +3,9 @@
 Results are polars DataFrames, or ``k8saudit.rows.Rows`` (plain values: what a command renders
 without importing polars); this module turns them into text or files, the text formats of both
 through the same code but CSV and JSON, which polars writes for a DataFrame and ``rows_csv`` /
-``rows_json`` byte for byte the same for Rows (a test compares them). An analysis's terminal
+``rows_json`` byte for byte the same for Rows (a test compares them); a command's CSV and JSON
+are mostly written by DuckDB instead (``k8saudit.engine_text``: the same bytes again, the
+answer then a ``WrittenText``, which renders as its text). An analysis's terminal
 table is its ``table_view`` (short headings, shares as %, rates as /s) laid out by
 ``k8saudit.tables`` for the terminal's width, with what holds for every row stated once below
 it: the observation window its rates divide by, the requests a latency result leaves out.
