@@ -93,9 +93,7 @@ def run_query(
 
     >>> run_query(ds, "top_talkers", {"by": "user", "limit": "5"}, {})  # doctest: +SKIP
     """
-    query = get_query(name)
-    bound = bind_query(con, name, values, memo)
-    statement, params = con.statement(query, bound)
+    query, bound, statement, params = _statement(con, name, values, memo)
     frame = con.sql(statement, **params)
     return frame.rename(_group_name(query, bound, frame.columns))
 
@@ -109,11 +107,7 @@ def run_query_rows(
     >>> run_query_rows(ds, "top_talkers", {"limit": "5"}, {}).height  # doctest: +SKIP
     5
     """
-    query = get_query(name)
-    bound = bind_query(con, name, values, memo)
-    statement, params = con.statement(query, bound)
-    result = con.query_rows(statement, **params)
-    return result.rename(_group_name(query, bound, result.columns))
+    return _rows(con, *_statement(con, name, values, memo))
 
 
 def run_query_text(
@@ -126,12 +120,26 @@ def run_query_text(
     >>> run_query_text(ds, "top_talkers", {"limit": "5"}, {}, "csv").height  # doctest: +SKIP
     5
     """
+    query, bound, statement, params = _statement(con, name, values, memo)
+    written = con.query_text(statement, fmt, _group_name(query, bound, ["grp"]), **params)
+    return _rows(con, query, bound, statement, params) if written is None else written
+
+
+def _statement(
+    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any]
+) -> tuple[Query, dict[str, Any], str, Mapping[str, Any]]:
+    """The library query ``name``, its values bound over ``con``, the statement that runs it
+    and the values that binds (``Connection.statement``)."""
     query = get_query(name)
     bound = bind_query(con, name, values, memo)
-    statement, params = con.statement(query, bound)
-    written = con.query_text(statement, fmt, _group_name(query, bound, ["grp"]), **params)
-    if written is not None:
-        return written
+    return query, bound, *con.statement(query, bound)
+
+
+def _rows(
+    con: Connection, query: Query, bound: Mapping[str, Any], statement: str,
+    params: Mapping[str, Any],
+) -> Rows | pl.DataFrame:  # fmt: skip
+    """``statement`` run as ``Connection.query_rows`` runs it, its group column named."""
     result = con.query_rows(statement, **params)
     return result.rename(_group_name(query, bound, result.columns))
 
