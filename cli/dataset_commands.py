@@ -171,6 +171,7 @@ def register(app: typer.Typer) -> None:
         own settings rule).
         """
         import k8saudit
+        from k8saudit.engine_text import CELLS
 
         with k8saudit.open(dataset, engine=engine_of(engine, spark_master)) as ds:
             if not allow_external_access and ds.spark is None:
@@ -183,7 +184,7 @@ def register(app: typer.Typer) -> None:
                 if fmt == "parquet":
                     answer = ds.sql(query, **params)
                 else:
-                    text = ds.text(query, fmt, **params) if fmt in ("csv", "json") else None
+                    text = ds.text(query, fmt, **params) if fmt in CELLS else None
                     answer = ds.rows(query, **params) if text is None else text
             emit(answer, fmt, output)
 

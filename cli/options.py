@@ -197,17 +197,19 @@ def show(
 
 def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
     """The answer of the analysis ``name`` for rendering in ``fmt``: ``Dataset.answer_rows``
-    (plain values, no polars to import), but for CSV and JSON ``Dataset.answer_text`` (DuckDB
-    writes them) and for parquet ``Dataset.answer`` (written from a DataFrame). A long one says
-    on stderr that it is still working (``Ticking``).
+    (plain values, no polars to import), but for CSV, JSON and markdown ``Dataset.answer_text``
+    (DuckDB writes them: ``engine_text.CELLS``) and for parquet ``Dataset.answer`` (written
+    from a DataFrame). A long one says on stderr that it is still working (``Ticking``).
 
     >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv").frame.height  # doctest: +SKIP
     3
     """
+    from k8saudit.engine_text import CELLS
+
     with Ticking(name.replace("_", "-")):
         if fmt == "parquet":
             return ds.answer(name, **values)
-        if fmt in ("csv", "json"):
+        if fmt in CELLS:
             return ds.answer_text(name, fmt, **values)
         return ds.answer_rows(name, **values)
 

@@ -113,7 +113,7 @@ def run_query_rows(
 def run_query_text(
     con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any], fmt: str
 ) -> WrittenText | Rows | pl.DataFrame:
-    """``run_query_rows``' result written by DuckDB in ``fmt`` (csv or json:
+    """``run_query_rows``' result written by DuckDB in ``fmt`` (csv, json or markdown:
     ``Connection.query_text``), or, when DuckDB cannot write it as ``render`` does, that
     result itself.
 

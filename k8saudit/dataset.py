@@ -282,9 +282,10 @@ class Dataset:
         return found
 
     def text(self, query: str, fmt: str, /, **params: Any) -> WrittenText | None:
-        """``rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv or json), written
-        by DuckDB (``query_text``) when ``query`` is one SELECT; None when it is not, or DuckDB
-        cannot write the answer so (``rows`` gives it then). What ``k8saudit sql`` prints.
+        """``rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv, json or markdown),
+        written by DuckDB (``query_text``) when ``query`` is one SELECT; None when it is not, or
+        DuckDB cannot write the answer so (``rows`` gives it then). What ``k8saudit sql``
+        prints.
 
         >>> ds.text("SELECT client FROM requests LIMIT 1", "csv").height  # doctest: +SKIP
         1
@@ -304,10 +305,11 @@ class Dataset:
     def query_text(
         self, query: str, fmt: str, rename: Mapping[str, str] | None = None, /, **params: Any
     ) -> WrittenText | None:
-        """``query_rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv or json),
-        its columns renamed by ``rename``, written by DuckDB (``engine_text``: the values are
-        never fetched); None when DuckDB cannot write it so (a value with a control character,
-        a column of a type ``Rows`` does not hold...), or Spark runs the queries.
+        """``query_rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv, json or
+        markdown), its columns renamed by ``rename``, written by DuckDB (``engine_text``: the
+        values are never fetched); None when DuckDB cannot write it so (a value with a control
+        character, a column of a type ``Rows`` does not hold, a markdown footer...), or Spark
+        runs the queries.
 
         >>> print(ds.query_text("SELECT 'kubelet' AS client", "csv").text, end="")  # doctest: +SKIP
         client
@@ -507,8 +509,9 @@ class Dataset:
     def answer_text(
         self, name: str, fmt: str, /, **params: Any
     ) -> Answer[WrittenText | Rows | pl.DataFrame]:
-        """``answer_rows`` with its result written by DuckDB in ``fmt`` (csv or json:
-        ``query_text``) when it can be: what ``--format csv|json`` prints, ``render``'s bytes.
+        """``answer_rows`` with its result written by DuckDB in ``fmt`` (csv, json or markdown:
+        ``query_text``) when it can be: what ``--format csv|json|markdown`` prints, ``render``'s
+        bytes.
 
         >>> ds.answer_text("who", "csv", verb="get", object="nodes").frame.height  # doctest: +SKIP
         139991

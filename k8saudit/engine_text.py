@@ -1,13 +1,17 @@
-"""An answer as CSV or JSON written by DuckDB: the bytes ``render`` writes, values never fetched.
+"""An answer as CSV, JSON or markdown written by DuckDB: the bytes ``render`` writes, values
+never fetched.
 
 A long answer (``who``: 140 k rows of 16 columns) cost more to fetch as Python values and
 write cell by cell than to compute: ~0.4 s each of a 1.1 s command in CSV. Here DuckDB writes
 every line (``sql/text_cells.sql``: one macro per format and kind of column) and Python joins
 them. Python builds the statement, because the cell of a column is chosen by its type, which
 SQL cannot ask of a relation; and it checks the text: a value that needs ``render``'s own
-writing (a control character to escape, a time the macros do not write as it does: they yield
-a control character then) makes ``written_text`` give None, and the caller renders the
-answer's ``Rows`` as before. ``tests/test_engine_text.py`` holds both to the same bytes.
+writing (a control character to escape, in markdown any character that does not print, a time
+the macros do not write as it does: they yield a control character then) makes
+``written_text`` give None, and the caller renders the answer's ``Rows`` as before. So does a
+markdown answer with a footer (``render.footer_lines``: the window its rates divide by), which
+only the aggregates have: they are short. ``tests/test_engine_text.py`` holds both to the same
+bytes.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from k8saudit.rows import KINDS
+from k8saudit.rows import KINDS, NUMERIC
 from k8saudit.sqlfiles import run_sql
+from k8saudit.tables import EXCLUDED, WINDOW, markdown_cells
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import duckdb
 
 #: the SQL of a column's cell by format and kind (``rows.KINDS``), ``{}`` its quoted name
+#: (and ``{decimals}`` a markdown double's: those its column needs)
 CELLS = {
     "csv": {
         "string": "csv_text({})",
@@ -44,9 +50,17 @@ CELLS = {
         "timestamptz": "json_time({})",
         "list": "json_list({})",
     },
+    "markdown": {
+        "string": "md_text({})",
+        "integer": "format('{{:,}}', {})",
+        "boolean": "text_boolean({})",
+        "float": "md_double({}, {decimals})",
+        "timestamptz": "md_time({})",
+        "list": "md_list({})",
+    },
 }
 #: what a NULL is written as
-_NULL = {"csv": "", "json": "null"}
+_NULL = {"csv": "", "json": "null", "markdown": ""}
 #: the ASCII characters each format never writes as they are: CSV every control character
 #: (rows_csv escapes them; a line feed in a value is one more than the lines' own), JSON those
 #: json.dumps escapes (its lines are joined by commas)
@@ -89,10 +103,10 @@ def written_text(
     rename: Mapping[str, str] | None = None,
 ) -> WrittenText | None:
     """The result of ``statement`` (run with ``params`` over ``con``, a connection in UTC) as
-    ``render`` writes its ``Rows`` in ``fmt`` (csv or json), its columns renamed by
+    ``render`` writes its ``Rows`` in ``fmt`` (csv, json or markdown), its columns renamed by
     ``rename``; None when DuckDB cannot write it so: a column of a type ``Rows`` does not
-    hold, no column at all, or a value ``render`` writes itself (the statement is then run
-    again by the caller).
+    hold, no column at all, a markdown footer, or a value ``render`` writes itself (the
+    statement is then run again by the caller).
 
     >>> import duckdb
     >>> con = duckdb.connect()
@@ -100,42 +114,77 @@ def written_text(
     's,x,ok\\n"a,b",0.5,true\\n'
     >>> written_text(con, "SELECT 'a\\"b' AS s, NULL::INTEGER AS n", {}, "json").text
     '[{"s":"a\\\\"b","n":null}]\\n'
+    >>> print(written_text(con, "SELECT 'a|b' AS s, 2518::DOUBLE AS x", {}, "markdown").text)
+    | s | x |
+    |---|---:|
+    | a\\|b | 2,518 |
+    <BLANKLINE>
     >>> written_text(con, "SELECT 'ua\\x1b' AS s", {}, "csv") is None
     True
     """
     described = con.execute(f"DESCRIBE {statement}", dict(params) or None).fetchall()
     kinds = [KINDS.get(str(kind)) for _, kind, *_ in described]
+    columns = [name for name, *_ in described]
     if not described or None in kinds:
         return None
-    names = tuple((rename or {}).get(name, name) for name, *_ in described)
+    if fmt == "markdown" and any(set(footer) <= set(columns) for footer in (WINDOW, EXCLUDED)):
+        return None
+    names = tuple((rename or {}).get(name, name) for name in columns)
     run_sql(con, "text_cells")
+    decimals = _decimals(con, statement, params, columns, kinds) if fmt == "markdown" else {}
     cells = [
-        f"coalesce({CELLS[fmt][kind].format(_quoted(name))}, '{_NULL[fmt]}')"  # type: ignore[index]
-        for (name, *_), kind in zip(described, kinds, strict=True)
+        f"coalesce({CELLS[fmt][kind].format(_quoted(name), decimals=decimals.get(name))}, "  # type: ignore[index]
+        f"'{_NULL[fmt]}')"
+        for name, kind in zip(columns, kinds, strict=True)
     ]
-    if fmt == "csv":
-        line = ", ',', ".join(cells)
-    else:
+    if fmt == "json":
         keys = [_literal(json.dumps(name, ensure_ascii=False) + ":") for name in names]
         members = ", ',', ".join(f"{key}, {cell}" for key, cell in zip(keys, cells, strict=True))
         line = f"'{{', {members}, '}}'"
+    elif fmt == "markdown":
+        line = "'| ', " + ", ' | ', ".join(cells) + ", ' |'"
+    else:
+        line = ", ',', ".join(cells)
     result = con.execute(
         f"SELECT concat({line}) AS line FROM (\n{statement}\n)", dict(params) or None
     )
     rows = result.fetchall()
     lines = map(itemgetter(0), rows)  # taken out of their rows in C, not a comprehension
-    if fmt == "csv":
-        body = "\n".join(lines)
-        if not _csv_clean(body, len(rows)):
-            return None
-        header = ",".join(csv_field(name) for name in names)
-        text = f"{header}\n{body}\n" if rows else f"{header}\n"
-    else:
+    if fmt == "json":
         body = ",".join(lines)
         if not _json_clean(body):
             return None
-        text = f"[{body}]\n"
-    return WrittenText(fmt, names, len(rows), text)
+        return WrittenText(fmt, names, len(rows), f"[{body}]\n")
+    body = "\n".join(lines)
+    if fmt == "markdown":
+        if not _lines_clean(body, len(rows), _printable):
+            return None
+        header = "| " + " | ".join(markdown_cells(list(names))) + " |"
+        rule = "|" + "|".join("---:" if kind in NUMERIC else "---" for kind in kinds) + "|"
+        head = f"{header}\n{rule}\n"
+    else:
+        if not _lines_clean(body, len(rows), _csv_clean):
+            return None
+        head = ",".join(csv_field(name) for name in names) + "\n"
+    return WrittenText(fmt, names, len(rows), f"{head}{body}\n" if rows else head)
+
+
+def _decimals(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    params: Mapping[str, Any],
+    columns: list[str],
+    kinds: list[str | None],
+) -> dict[str, int]:
+    """The decimals each double column of ``statement`` needs in markdown (``tables.
+    column_decimals``: the most any of its values needs), found by one more run of it."""
+    doubles = [name for name, kind in zip(columns, kinds, strict=True) if kind == "float"]
+    if not doubles:
+        return {}
+    most = ", ".join(f"coalesce(max(md_decimals({_quoted(name)})), 0)" for name in doubles)
+    found = con.execute(f"SELECT {most} FROM (\n{statement}\n)", dict(params) or None).fetchone()
+    assert found is not None  # an aggregate has one row
+    return dict(zip(doubles, found, strict=True))
 
 
 def _quoted(name: str) -> str:
@@ -146,14 +195,25 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _csv_clean(body: str, rows: int) -> bool:
-    """Does ``body`` (the lines joined) hold no control character but the ``rows - 1`` line
-    feeds that join them? A str of ASCII alone is checked as its bytes, at C's speed."""
+def _lines_clean(body: str, rows: int, clean: Callable[[str], bool]) -> bool:
+    """Does ``body`` (the lines joined) hold no character its format leaves to ``render`` but
+    the ``rows - 1`` line feeds that join them? A str of ASCII alone is checked as its bytes,
+    at C's speed (no ASCII control character then), any other by ``clean``."""
     feeds = max(rows - 1, 0)
     if body.isascii():
         data = body.encode("ascii")
         return len(data) - len(data.translate(None, _ASCII_CONTROLS)) == feeds
-    return body.count("\n") == feeds and _CSV_CONTROL.search(body) is None
+    return body.count("\n") == feeds and clean(body)
+
+
+def _csv_clean(body: str) -> bool:
+    """No control character but line feeds (CSV: ``render.CONTROL``)."""
+    return _CSV_CONTROL.search(body) is None
+
+
+def _printable(body: str) -> bool:
+    """Every character prints but line feeds (markdown: ``tables.escape_text``)."""
+    return body.replace("\n", "").isprintable()
 
 
 def _json_clean(body: str) -> bool:

@@ -30,7 +30,15 @@ from k8saudit.engine_text import WrittenText, csv_field
 from k8saudit.exceptions import UsageError
 from k8saudit.params import HEADINGS
 from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
-from k8saudit.tables import column_cells, escape_text, render_table, render_wrapped
+from k8saudit.tables import (
+    EXCLUDED,
+    WINDOW,
+    column_cells,
+    escape_text,
+    markdown_cells,
+    render_table,
+    render_wrapped,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -54,11 +62,6 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
-#: the columns of a result that a table states once below itself instead of in every row
-WINDOW = ("window_start", "window_end")
-EXCLUDED = ("long_running", "incomplete")
-
-
 def render_markdown(frame: pl.DataFrame | Rows) -> str:
     """A GitHub-flavoured markdown table (pipes in values escaped), then its footer lines.
 
@@ -69,29 +72,14 @@ def render_markdown(frame: pl.DataFrame | Rows) -> str:
     | a\\|b | 2.5 |
     """
     rows = as_rows(frame)
-    out = ["| " + " | ".join(_markdown_cells(list(rows.names))) + " |"]
+    out = ["| " + " | ".join(markdown_cells(list(rows.names))) + " |"]
     out.append("|" + "|".join("---:" if kind in NUMERIC else "---" for kind in rows.kinds) + "|")
     texts = [
-        _markdown_cells(column_cells(c, k)) for c, k in zip(rows.values, rows.kinds, strict=True)
+        markdown_cells(column_cells(c, k)) for c, k in zip(rows.values, rows.kinds, strict=True)
     ]
     out += ["| " + " | ".join(cells) + " |" for cells in zip(*texts, strict=True)]
     footer = footer_lines(rows)
     return "\n".join(out + (["", *footer] if footer else [])) + "\n"
-
-
-def _markdown_cells(texts: list[str]) -> list[str]:
-    """A column's cells as markdown holds them: HTML and pipes escaped (a markdown viewer
-    renders HTML: a user agent `<img src=x onerror=...>` stays text), control characters made
-    visible; a column with none of them in one look at all of it (most) as it is."""
-    joined = "".join(texts)
-    if joined.isprintable() and not any(c in joined for c in "&<>|"):
-        return texts
-    return [
-        escape_text(t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).replace(
-            "|", "\\|"
-        )
-        for t in texts
-    ]
 
 
 #: what a spreadsheet takes as the start of a formula (OWASP "CSV injection"): such a cell is

@@ -30,6 +30,9 @@ MIN_SQUEEZED = 22
 #: the decimals a float cell keeps at most
 DECIMALS = 3
 ELLIPSIS = "…"
+#: the columns of a result that its table states once below itself instead of in every row
+WINDOW = ("window_start", "window_end")
+EXCLUDED = ("long_running", "incomplete")
 
 
 def escape_text(value: str) -> str:
@@ -41,6 +44,25 @@ def escape_text(value: str) -> str:
     if value.isprintable():
         return value
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+
+
+def markdown_cells(texts: list[str]) -> list[str]:
+    """A column's cells as markdown holds them: HTML and pipes escaped (a markdown viewer
+    renders HTML: a user agent `<img src=x onerror=...>` stays text), control characters made
+    visible; a column with none of them in one look at all of it (most) as it is.
+
+    >>> markdown_cells(["a|b", "<i>"])
+    ['a\\\\|b', '&lt;i&gt;']
+    """
+    joined = "".join(texts)
+    if joined.isprintable() and not any(c in joined for c in "&<>|"):
+        return texts
+    return [
+        escape_text(t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).replace(
+            "|", "\\|"
+        )
+        for t in texts
+    ]
 
 
 def cell(value: Any, decimals: int = DECIMALS) -> str:
