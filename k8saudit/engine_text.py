@@ -66,6 +66,8 @@ _NULL = {"csv": "", "json": "null", "markdown": ""}
 #: json.dumps escapes (its lines are joined by commas)
 _ASCII_CONTROLS = bytes([*range(32), 127])
 _JSON_CONTROLS = bytes(range(32))
+#: the characters of a text checked at once as bytes (``_ascii_held``)
+_PIECE = 1 << 22
 _CSV_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _JSON_CONTROL = re.compile("[\x00-\x1f]")
 
@@ -148,25 +150,27 @@ def written_text(
     result = con.execute(
         f"SELECT concat({line}) AS line FROM (\n{statement}\n)", dict(params) or None
     )
-    rows = result.fetchall()
-    lines = map(itemgetter(0), rows)  # taken out of their rows in C, not a comprehension
+    fetched = result.fetchall()
+    height = len(fetched)
+    # the lines taken out of their rows in C, not a comprehension; their rows let go before
+    # the text is checked and copied (a long answer's peak memory)
+    body = ("," if fmt == "json" else "\n").join(map(itemgetter(0), fetched))
+    del fetched
     if fmt == "json":
-        body = ",".join(lines)
         if not _json_clean(body):
             return None
-        return WrittenText(fmt, names, len(rows), f"[{body}]\n")
-    body = "\n".join(lines)
+        return WrittenText(fmt, names, height, f"[{body}]\n")
     if fmt == "markdown":
-        if not _lines_clean(body, len(rows), _printable):
+        if not _lines_clean(body, height, _printable):
             return None
         header = "| " + " | ".join(markdown_cells(list(names))) + " |"
         rule = "|" + "|".join("---:" if kind in NUMERIC else "---" for kind in kinds) + "|"
         head = f"{header}\n{rule}\n"
     else:
-        if not _lines_clean(body, len(rows), _csv_clean):
+        if not _lines_clean(body, height, _csv_clean):
             return None
         head = ",".join(csv_field(name) for name in names) + "\n"
-    return WrittenText(fmt, names, len(rows), f"{head}{body}\n" if rows else head)
+    return WrittenText(fmt, names, height, f"{head}{body}\n" if height else head)
 
 
 def _decimals(
@@ -201,8 +205,7 @@ def _lines_clean(body: str, rows: int, clean: Callable[[str], bool]) -> bool:
     at C's speed (no ASCII control character then), any other by ``clean``."""
     feeds = max(rows - 1, 0)
     if body.isascii():
-        data = body.encode("ascii")
-        return len(data) - len(data.translate(None, _ASCII_CONTROLS)) == feeds
+        return _ascii_held(body, _ASCII_CONTROLS) == feeds
     return body.count("\n") == feeds and clean(body)
 
 
@@ -219,6 +222,15 @@ def _printable(body: str) -> bool:
 def _json_clean(body: str) -> bool:
     """Does ``body`` hold no character json.dumps escapes but quotes and backslashes?"""
     if body.isascii():
-        data = body.encode("ascii")
-        return len(data.translate(None, _JSON_CONTROLS)) == len(data)
+        return _ascii_held(body, _JSON_CONTROLS) == 0
     return _JSON_CONTROL.search(body) is None
+
+
+def _ascii_held(body: str, characters: bytes) -> int:
+    """How many of ``characters`` the ASCII ``body`` holds, counted in its bytes a piece at a
+    time (``bytes.translate``), so that their copies stay small beside a long answer."""
+    held = 0
+    for at in range(0, len(body), _PIECE):
+        data = body[at : at + _PIECE].encode("ascii")
+        held += len(data) - len(data.translate(None, characters))
+    return held

@@ -245,3 +245,21 @@ def test_sql_prints_what_render_writes(sample_dataset: Path, fmt: str, query: st
                              *(["-p", "code=200"] if params else []))  # fmt: skip
     assert code == 0, err
     assert out == expected
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_long_text_is_checked_piece_by_piece(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    from k8saudit import engine_text
+
+    monkeypatch.setattr(engine_text, "_PIECE", 7)  # the pieces' edges fall inside the values
+    con = _connection()
+    values = ["kubelet", "kube-proxy", "datadog-agent", "coredns"]
+    statement = _table(con, ["c"], ["string"], [values])
+    written = written_text(con, statement, {}, fmt)
+    expected = Rows.from_relation(con.sql(statement))
+    assert written is not None and expected is not None
+    assert written.text == render(expected, fmt)
+    for at in range(len(values)):  # a control character in any piece is found
+        hostile = [v + "\x1b" if i == at else v for i, v in enumerate(values)]
+        con.execute("DROP TABLE t")
+        assert written_text(con, _table(con, ["c"], ["string"], [hostile]), {}, fmt) is None
