@@ -32,13 +32,17 @@ from k8saudit.params import HEADINGS
 from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
 from k8saudit.tables import (
     EXCLUDED,
+    RATE,
+    SHARE,
+    WHOLE,
     WINDOW,
     column_cells,
     escape_text,
+    key_columns,
     markdown_cells,
     render_table,
     render_wrapped,
-)
+)  # fmt: skip
 
 if TYPE_CHECKING:
     import polars as pl
@@ -402,32 +406,29 @@ def table_view(frame: pl.DataFrame | Rows) -> TableView:
     kinds: list[str] = []
     columns: list[list[Any]] = []
     formatted: set[str] = set()
-    keys: set[str] = set()
-    group = next(
-        (n for n, k in zip(rows.names[:2], rows.kinds[:2], strict=True) if k == "string"), None
-    )
+    keys = key_columns(rows.names, rows.kinds)
     for name, kind, values in zip(rows.names, rows.kinds, rows.values, strict=True):
         if name in WINDOW or name in EXCLUDED:
             continue
         label = HEADINGS.get(name, name)
-        if name.endswith("_share"):
+        if name.endswith(SHARE):
             values, kind = (
                 text([None if v is None else v * 100 for v in values], "{:.1f}%"),
                 "string",
             )
             formatted.add(label)
-        elif name.endswith("_per_s"):
+        elif name.endswith(RATE):
             values, kind = text(values, "{:.1f}/s"), "string"
             formatted.add(label)
-        elif name.endswith(("_ms", "busy_s")):  # whole milliseconds/seconds read better
+        elif name.endswith(WHOLE):  # whole milliseconds/seconds read better
             values, kind = [None if v is None else round(v) for v in values], "integer"
-        elif name == group or (name == "interval_start" and group is not None):
-            keys.add(label)
         names.append(label)
         kinds.append(kind)
         columns.append(values)
     shown = Rows(tuple(names), tuple(kinds), tuple(columns))
-    return TableView(shown, frozenset(formatted), frozenset(keys), footer_lines(rows))
+    # a key keeps its values as they are
+    labels = frozenset(HEADINGS.get(n, n) for n in keys if not n.endswith((SHARE, RATE, *WHOLE)))
+    return TableView(shown, frozenset(formatted), labels, footer_lines(rows))
 
 
 def render_view(frame: pl.DataFrame | Rows, width: int = 80, columns: Sequence[str] = ()) -> str:

@@ -33,6 +33,9 @@ ELLIPSIS = "…"
 #: the columns of a result that its table states once below itself instead of in every row
 WINDOW = ("window_start", "window_end")
 EXCLUDED = ("long_running", "incomplete")
+#: the ends of the names of the columns whose values an analysis's table view rewrites
+#: (``render.table_view``): shares as %, rates as /s, and times in whole milliseconds/seconds
+SHARE, RATE, WHOLE = "_share", "_per_s", ("_ms", "busy_s")
 
 
 def escape_text(value: str) -> str:
@@ -197,24 +200,68 @@ def render_table(
             temporal = [kind in TEMPORAL for kind in rows.kinds]
             texts = [i for i in range(len(names)) if not numeric[i] and not temporal[i]]
             _squeeze(names, columns, widths, texts, width)
-        shown = _fit(names, width_of, keys, width)
-        key_at = [i for i in shown if names[i] in keys]
-        over = sum(widths[i] for i in shown) + 2 * (len(shown) - 1) - width
-        if over > 0 and key_at and not squeeze:  # the keys alone are too wide: shorten one
-            widest = max(key_at, key=lambda i: widths[i])
-            target = max(widths[widest] - over, MIN_KEY, len(names[widest]))
-            columns[widest] = shorten(columns[widest], target)
-            widths[widest] = max([len(names[widest]), *map(len, columns[widest])])
+
+        def shorten_key(i: int, target: int) -> None:
+            columns[i] = shorten(columns[i], target)
+            widths[i] = max([len(names[i]), *map(len, columns[i])])
+
+        shown = fit(names, width_of, keys, width, None if squeeze else shorten_key)
     # column by column, then joined line by line
     padded = [
         [c.rjust(widths[i]) if numeric[i] else c.ljust(widths[i]) for c in [names[i], *columns[i]]]
         for i in shown
     ]
     lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)] if shown else [""]
-    out = [lines[0], "  ".join("-" * widths[i] for i in shown), *lines[1:]]
-    if rows.height == 0:
-        out.append("(no rows)")
-    return "\n".join(out) + "\n"
+    return table_text(lines[0], [widths[i] for i in shown], lines[1:])
+
+
+def table_text(heading: str, widths: Sequence[int], lines: Sequence[str]) -> str:
+    """A table's text from its heading line, the widths of its columns shown and its lines.
+
+    >>> print(table_text("c  n", [1, 1], ["a  1"]), end="")
+    c  n
+    -  -
+    a  1
+    """
+    rows = "\n".join(lines) if lines else "(no rows)"
+    return f"{heading}\n{'  '.join('-' * w for w in widths)}\n{rows}\n"
+
+
+def key_columns(names: Sequence[str], kinds: Sequence[str]) -> set[str]:
+    """The columns an analysis's table shows whole (its keys): the group column (the first
+    text column among the first two) and an ``interval_start`` beside it.
+
+    >>> sorted(key_columns(["interval_start", "client", "n"], ["timestamptz", "string", "integer"]))
+    ['client', 'interval_start']
+    """
+    group = next((n for n, k in zip(names[:2], kinds[:2], strict=True) if k == "string"), None)
+    if group is None:
+        return set()
+    return {group} | ({"interval_start"} & set(names))
+
+
+def fit(
+    names: Sequence[str],
+    width_of: Callable[[int], int],
+    keys: Collection[str],
+    width: int,
+    shorten_key: Callable[[int, int], None] | None = None,
+) -> list[int]:
+    """The columns shown in ``width`` (every key, then the others from the left while they
+    fit); when the keys alone are too wide, ``shorten_key(i, target)`` shortens the widest
+    one to the width that fits (no less than ``MIN_KEY``), after which ``width_of(i)`` is
+    its new width.
+
+    >>> fit(["client", "n", "m"], [8, 3, 3].__getitem__, {"client"}, 13)
+    [0, 1]
+    """
+    shown = _fit(names, width_of, keys, width)
+    key_at = [i for i in shown if names[i] in keys]
+    over = sum(width_of(i) for i in shown) + 2 * (len(shown) - 1) - width
+    if over > 0 and key_at and shorten_key is not None:
+        widest = max(key_at, key=width_of)
+        shorten_key(widest, max(width_of(widest) - over, MIN_KEY, len(names[widest])))
+    return shown
 
 
 def render_wrapped(frame: pl.DataFrame | Rows, width: int = 80) -> str:
