@@ -92,7 +92,7 @@ def _register_analysis(app: typer.Typer, query: Query) -> None:
         dataset, fmt, output, engine, master = (options.pop(name) for name in _COMMON)
         values = {name: value for name, value in options.items() if value is not None}
         with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
-            answer = answer_in(ds, query.name, values, fmt)
+            answer = answer_in(ds, query.name, values, fmt, output)
         show_answer(answer, fmt, output)
 
     run.__name__ = query.name
@@ -197,7 +197,7 @@ def _register_query(app: typer.Typer) -> None:
         values = {**query.cli_defaults, **parse_params(items)}
         values.update({key: value for key, value in options.items() if value is not None})
         with k8saudit.open(dataset, engine=engine_of(engine, master)) as ds:
-            answer = answer_in(ds, query.name, values, fmt)
+            answer = answer_in(ds, query.name, values, fmt, output)
         show_answer(answer, fmt, output)
 
     command(app, "query", _query_signature)(run)

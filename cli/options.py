@@ -195,13 +195,15 @@ def show(
     typer.echo(render_view(frame, terminal_width(), columns), nl=False)
 
 
-def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
-    """The answer of the analysis ``name`` for rendering in ``fmt``: ``Dataset.answer_rows``
-    (plain values, no polars to import), but for CSV, JSON and markdown ``Dataset.answer_text``
-    (DuckDB writes them: ``engine_text.CELLS``) and for parquet ``Dataset.answer`` (written
-    from a DataFrame). A long one says on stderr that it is still working (``Ticking``).
+def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str, output: Path | None) -> Any:
+    """The answer of the analysis ``name`` for rendering in ``fmt`` to ``output`` (None:
+    stdout): ``Dataset.answer_rows`` (plain values, no polars to import), but for CSV, JSON,
+    markdown and the table on stdout ``Dataset.answer_text`` (DuckDB writes them:
+    ``engine_text``; the table fitted to the terminal's width) and for parquet
+    ``Dataset.answer`` (written from a DataFrame). A long one says on stderr that it is still
+    working (``Ticking``).
 
-    >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv").frame.height  # doctest: +SKIP
+    >>> answer_in(ds, "top_talkers", {"limit": 3}, "csv", None).frame.height  # doctest: +SKIP
     3
     """
     from k8saudit.engine_text import CELLS
@@ -211,6 +213,8 @@ def answer_in(ds: Any, name: str, values: dict[str, Any], fmt: str) -> Any:
             return ds.answer(name, **values)
         if fmt in CELLS:
             return ds.answer_text(name, fmt, **values)
+        if fmt == "table" and output is None:
+            return ds.answer_text(name, fmt, terminal_width(), **values)
         return ds.answer_rows(name, **values)
 
 

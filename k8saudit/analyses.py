@@ -54,7 +54,7 @@ class Connection(Protocol):
     def query_rows(self, query: str, **params: Any) -> Rows | pl.DataFrame: ...
 
     def query_text(
-        self, query: str, fmt: str, rename: Mapping[str, str], /, **params: Any
+        self, query: str, fmt: str, rename: Mapping[str, str], width: int | None, /, **params: Any
     ) -> WrittenText | None: ...
 
     def statement(
@@ -111,17 +111,26 @@ def run_query_rows(
 
 
 def run_query_text(
-    con: Connection, name: str, values: Mapping[str, Any], memo: dict[str, Any], fmt: str
+    con: Connection,
+    name: str,
+    values: Mapping[str, Any],
+    memo: dict[str, Any],
+    fmt: str,
+    width: int | None = None,
 ) -> WrittenText | Rows | pl.DataFrame:
-    """``run_query_rows``' result written by DuckDB in ``fmt`` (csv, json or markdown:
-    ``Connection.query_text``), or, when DuckDB cannot write it as ``render`` does, that
-    result itself.
+    """``run_query_rows``' result written by DuckDB in ``fmt`` (csv, json, markdown, or table:
+    the terminal's, ``width`` columns wide; ``Connection.query_text``), or, when DuckDB cannot
+    write it as ``render`` does, that result itself (so is a table of a query that names the
+    columns it shows: ``-- table:``).
 
     >>> run_query_text(ds, "top_talkers", {"limit": "5"}, {}, "csv").height  # doctest: +SKIP
     5
     """
     query, bound, statement, params = _statement(con, name, values, memo)
-    written = con.query_text(statement, fmt, _group_name(query, bound, ["grp"]), **params)
+    written = None
+    if fmt != "table" or not query.table:
+        rename = _group_name(query, bound, ["grp"])
+        written = con.query_text(statement, fmt, rename, width, **params)
     return _rows(con, query, bound, statement, params) if written is None else written
 
 

@@ -36,7 +36,7 @@ from k8saudit.analyses import (
 )
 from k8saudit.answer_cache import AnswerCache
 from k8saudit.connection import connect
-from k8saudit.engine_text import WrittenText, written_text
+from k8saudit.engine_text import WrittenText, written_table, written_text
 from k8saudit.exceptions import DatasetError, QueryError, UsageError, first_line
 from k8saudit.explain import EmptyReason, dataset_empty, explain_empty
 from k8saudit.query_loader import (
@@ -300,16 +300,23 @@ class Dataset:
             return None
         if len(statements) != 1 or statements[0].type != engine.StatementType.SELECT:
             return None
-        return self.query_text(statements[0].query, fmt, None, **params)
+        return self.query_text(statements[0].query, fmt, None, None, **params)
 
     def query_text(
-        self, query: str, fmt: str, rename: Mapping[str, str] | None = None, /, **params: Any
+        self,
+        query: str,
+        fmt: str,
+        rename: Mapping[str, str] | None = None,
+        width: int | None = None,
+        /,
+        **params: Any,
     ) -> WrittenText | None:
         """``query_rows(query, **params)`` as ``render`` writes it in ``fmt`` (csv, json or
-        markdown), its columns renamed by ``rename``, written by DuckDB (``engine_text``: the
-        values are never fetched); None when DuckDB cannot write it so (a value with a control
-        character, a column of a type ``Rows`` does not hold, a markdown footer...), or Spark
-        runs the queries.
+        markdown; table: as an analysis's terminal table ``width`` columns wide, 80 if None,
+        ``render.render_view``), its columns renamed by ``rename``, written by DuckDB
+        (``engine_text``: the values are never fetched); None when DuckDB cannot write it so
+        (a value with a control character, a column of a type ``Rows`` does not hold, a
+        markdown footer...), or Spark runs the queries.
 
         >>> print(ds.query_text("SELECT 'kubelet' AS client", "csv").text, end="")  # doctest: +SKIP
         client
@@ -320,8 +327,11 @@ class Dataset:
         from k8saudit.engine import engine
 
         self._only_queries(query)
+        con = self._connection()
         try:
-            return written_text(self._connection(), query, params, fmt, rename)
+            if fmt == "table":
+                return written_table(con, query, params, rename, 80 if width is None else width)
+            return written_text(con, query, params, fmt, rename)
         except engine.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
@@ -507,10 +517,11 @@ class Dataset:
         return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
 
     def answer_text(
-        self, name: str, fmt: str, /, **params: Any
+        self, name: str, fmt: str, width: int | None = None, /, **params: Any
     ) -> Answer[WrittenText | Rows | pl.DataFrame]:
-        """``answer_rows`` with its result written by DuckDB in ``fmt`` (csv, json or markdown:
-        ``query_text``) when it can be: what ``--format csv|json|markdown`` prints, ``render``'s
+        """``answer_rows`` with its result written by DuckDB in ``fmt`` (csv, json, markdown,
+        or table: the terminal's, ``width`` columns wide; ``query_text``) when it can be: what
+        ``--format csv|json|markdown`` prints and the table on a terminal, ``render``'s
         bytes.
 
         >>> ds.answer_text("who", "csv", verb="get", object="nodes").frame.height  # doctest: +SKIP
@@ -519,7 +530,7 @@ class Dataset:
         self._check_not_empty()
         if self.spark is not None:
             return Answer(*self.answer_rows(name, **params))
-        frame = run_query_text(self, name, params, self._memo, fmt)
+        frame = run_query_text(self, name, params, self._memo, fmt, width)
         return Answer(frame, self._why_empty(name, params, frame.height), _table(name, frame))
 
     def query_named_rows(self, name: str, **params: Any) -> Rows | pl.DataFrame:

@@ -22,17 +22,40 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from k8saudit.params import HEADINGS
 from k8saudit.rows import KINDS, NUMERIC
 from k8saudit.sqlfiles import run_sql
-from k8saudit.tables import EXCLUDED, WINDOW, markdown_cells
+from k8saudit.tables import (
+    EXCLUDED,
+    MAX_CELL,
+    RATE,
+    SHARE,
+    WHOLE,
+    WINDOW,
+    fit,
+    key_columns,
+    markdown_cells,
+    shorten,
+    table_text,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     import duckdb
 
-#: the SQL of a column's cell by format and kind (``rows.KINDS``), ``{}`` its quoted name
-#: (and ``{decimals}`` a markdown double's: those its column needs)
+#: the SQL of a value as ``tables.cell`` writes it (the terminal table's cells) by kind
+#: (``rows.KINDS``), ``{}`` its column's quoted name, ``{decimals}`` those a double's column
+#: needs
+TABLE_CELLS = {
+    "string": "{}",
+    "integer": "format('{{:,}}', {})",
+    "boolean": "text_boolean({})",
+    "float": "cell_double({}, {decimals})",
+    "timestamptz": "cell_time({})",
+    "list": "cell_list({})",
+}
+#: the SQL of a column's cell by format and kind, as ``TABLE_CELLS``
 CELLS = {
     "csv": {
         "string": "csv_text({})",
@@ -51,12 +74,9 @@ CELLS = {
         "list": "json_list({})",
     },
     "markdown": {
+        **TABLE_CELLS,
         "string": "md_text({})",
-        "integer": "format('{{:,}}', {})",
-        "boolean": "text_boolean({})",
-        "float": "md_double({}, {decimals})",
-        "timestamptz": "md_time({})",
-        "list": "md_list({})",
+        "list": "md_text(cell_list({}))",
     },
 }
 #: what a NULL is written as
@@ -66,6 +86,8 @@ _NULL = {"csv": "", "json": "null", "markdown": ""}
 #: json.dumps escapes (its lines are joined by commas)
 _ASCII_CONTROLS = bytes([*range(32), 127])
 _JSON_CONTROLS = bytes(range(32))
+#: the most different texts of a column a table cuts in DuckDB (each line looks its cut up)
+MAX_CUTS = 256
 #: the characters of a text checked at once as bytes (``_ascii_held``)
 _PIECE = 1 << 22
 _CSV_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -124,18 +146,17 @@ def written_text(
     >>> written_text(con, "SELECT 'ua\\x1b' AS s", {}, "csv") is None
     True
     """
-    described = con.execute(f"DESCRIBE {statement}", dict(params) or None).fetchall()
-    kinds = [KINDS.get(str(kind)) for _, kind, *_ in described]
-    columns = [name for name, *_ in described]
-    if not described or None in kinds:
+    described = _described(con, statement, params)
+    if described is None:
         return None
+    columns, kinds = described
     if fmt == "markdown" and any(set(footer) <= set(columns) for footer in (WINDOW, EXCLUDED)):
         return None
     names = tuple((rename or {}).get(name, name) for name in columns)
     run_sql(con, "text_cells")
     decimals = _decimals(con, statement, params, columns, kinds) if fmt == "markdown" else {}
     cells = [
-        f"coalesce({CELLS[fmt][kind].format(_quoted(name), decimals=decimals.get(name))}, "  # type: ignore[index]
+        f"coalesce({CELLS[fmt][kind].format(_quoted(name), decimals=decimals.get(name))}, "
         f"'{_NULL[fmt]}')"
         for name, kind in zip(columns, kinds, strict=True)
     ]
@@ -147,15 +168,9 @@ def written_text(
         line = "'| ', " + ", ' | ', ".join(cells) + ", ' |'"
     else:
         line = ", ',', ".join(cells)
-    result = con.execute(
-        f"SELECT concat({line}) AS line FROM (\n{statement}\n)", dict(params) or None
+    height, body = _lines(
+        con, f"concat({line})", statement, dict(params) or None, "," if fmt == "json" else "\n"
     )
-    fetched = result.fetchall()
-    height = len(fetched)
-    # the lines taken out of their rows in C, not a comprehension; their rows let go before
-    # the text is checked and copied (a long answer's peak memory)
-    body = ("," if fmt == "json" else "\n").join(map(itemgetter(0), fetched))
-    del fetched
     if fmt == "json":
         if not _json_clean(body):
             return None
@@ -178,17 +193,150 @@ def _decimals(
     statement: str,
     params: Mapping[str, Any],
     columns: list[str],
-    kinds: list[str | None],
+    kinds: list[str],
 ) -> dict[str, int]:
     """The decimals each double column of ``statement`` needs in markdown (``tables.
     column_decimals``: the most any of its values needs), found by one more run of it."""
     doubles = [name for name, kind in zip(columns, kinds, strict=True) if kind == "float"]
     if not doubles:
         return {}
-    most = ", ".join(f"coalesce(max(md_decimals({_quoted(name)})), 0)" for name in doubles)
-    found = con.execute(f"SELECT {most} FROM (\n{statement}\n)", dict(params) or None).fetchone()
+    most = ", ".join(f"coalesce(max(cell_decimals({_quoted(name)})), 0)" for name in doubles)
+    return dict(zip(doubles, _one_row(con, most, statement, dict(params) or None), strict=True))
+
+
+def written_table(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    params: Mapping[str, Any],
+    rename: Mapping[str, str] | None,
+    width: int,
+) -> WrittenText | None:
+    """The result of ``statement`` (over ``con``, a connection in UTC), its columns renamed by
+    ``rename``, as its terminal table ``width`` columns wide (``render.render_view`` of its
+    ``Rows``, without a query's ``-- table:``): the same columns shown, the same cells, cut
+    where they are cut. None when DuckDB does not write it so: a column the view rewrites or
+    states below the table (shares, rates, the window...), a type ``Rows`` does not hold, a
+    text that does not print among the cells the table looks at, or more than ``MAX_CUTS``
+    different texts of a column cut.
+
+    DuckDB finds each column's widest cell, the layout is ``tables.fit``'s, the cut texts are
+    ``tables.shorten``'s (over the column's distinct texts, fetched), and DuckDB pads and joins
+    the cells of every line.
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> print(written_table(con, "SELECT 'kubelet' AS client, 1234 AS n", {}, None, 80).text)
+    client       n
+    -------  -----
+    kubelet  1,234
+    <BLANKLINE>
+    """
+    described = _described(con, statement, params)
+    if described is None:
+        return None
+    columns, kinds = described
+    names = tuple((rename or {}).get(name, name) for name in columns)
+    if any(n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in names):
+        return None
+    labels = [HEADINGS.get(name, name) for name in names]
+    keys = {HEADINGS.get(name, name) for name in key_columns(names, kinds)}
+    run_sql(con, "text_cells")
+    decimals = _decimals(con, statement, params, columns, kinds)
+    cells = [
+        f"coalesce({TABLE_CELLS[kind].format(_quoted(name), decimals=decimals.get(name))}, '')"
+        for name, kind in zip(columns, kinds, strict=True)
+    ]
+    values = dict(params) or None
+    widest = [
+        longest or 0
+        for longest in _one_row(
+            con, ", ".join(f"max(length({cell}))" for cell in cells), statement, values
+        )
+    ]
+    cuts: dict[int, dict[str, str]] = {}
+    widths: dict[int, int] = {}
+
+    def cut(i: int, target: int) -> None:
+        found = con.execute(f"SELECT DISTINCT {cells[i]} FROM (\n{statement}\n)", values)
+        texts = [text for (text,) in found.fetchall()]
+        if not all(map(str.isprintable, texts)):
+            raise _Declined  # render escapes them before it cuts them
+        cut_texts = dict(zip(texts, shorten(texts, target), strict=True))
+        cuts[i] = {text: short for text, short in cut_texts.items() if short != text}
+        if len(cuts[i]) > MAX_CUTS:
+            raise _Declined
+        widths[i] = max([len(labels[i]), *map(len, cut_texts.values())])
+
+    def width_of(i: int) -> int:
+        if i not in widths:
+            if labels[i] not in keys and widest[i] > MAX_CELL:
+                cut(i, MAX_CELL)
+            else:
+                widths[i] = max(len(labels[i]), widest[i])
+        return widths[i]
+
+    try:
+        shown = fit(labels, width_of, keys, width, cut)
+    except _Declined:
+        return None
+    numeric = [kinds[i] in NUMERIC for i in shown]
+    padded = []
+    for i, right in zip(shown, numeric, strict=True):
+        text = cells[i]
+        if cuts.get(i):  # the cut texts, looked up: no text from a log enters the SQL
+            found, short = f"k8saudit_cut_{i}", f"k8saudit_short_{i}"
+            values = {**(values or {}), found: list(cuts[i]), short: list(cuts[i].values())}
+            text = f"coalesce(MAP(${found}, ${short})[{text}], {text})"
+        padded.append(f"{'lpad' if right else 'rpad'}({text}, {widths[i]}, ' ')")
+    line = "rtrim(concat(" + ", '  ', ".join(padded) + "), ' ')"
+    height, body = _lines(con, line, statement, values, "\n")
+    if not _lines_clean(body, height, _printable):
+        return None
+    heading = "  ".join(
+        labels[i].rjust(widths[i]) if right else labels[i].ljust(widths[i])
+        for i, right in zip(shown, numeric, strict=True)
+    ).rstrip()
+    text = table_text(heading, [widths[i] for i in shown], body if height else None)
+    return WrittenText("table", names, height, text)
+
+
+class _Declined(Exception):
+    """A table ``written_table`` leaves to ``render``, found while it lays it out."""
+
+
+def _described(
+    con: duckdb.DuckDBPyConnection, statement: str, params: Mapping[str, Any]
+) -> tuple[list[str], list[str]] | None:
+    """The names and kinds (``rows.KINDS``) of ``statement``'s columns; None when it has
+    none, or one of a type ``Rows`` does not hold."""
+    described = con.execute(f"DESCRIBE {statement}", dict(params) or None).fetchall()
+    kinds = [KINDS.get(str(kind)) for _, kind, *_ in described]
+    if not described or None in kinds:
+        return None
+    return [name for name, *_ in described], kinds  # type: ignore[return-value]
+
+
+def _one_row(
+    con: duckdb.DuckDBPyConnection, aggregates: str, statement: str, params: Any
+) -> tuple[Any, ...]:
+    """The one row of ``aggregates`` over the rows of ``statement``."""
+    found = con.execute(f"SELECT {aggregates} FROM (\n{statement}\n)", params).fetchone()
     assert found is not None  # an aggregate has one row
-    return dict(zip(doubles, found, strict=True))
+    return found
+
+
+def _lines(
+    con: duckdb.DuckDBPyConnection, line: str, statement: str, params: Any, separator: str
+) -> tuple[int, str]:
+    """How many rows ``statement`` has and their ``line`` (SQL of a line of text) joined by
+    ``separator``."""
+    result = con.execute(
+        f"SELECT {line} AS line FROM (\n{statement}\n)", dict(params or {}) or None
+    )
+    fetched = result.fetchall()
+    # the lines taken out of their rows in C, not a comprehension; their rows let go before
+    # the text is checked and copied (a long answer's peak memory)
+    return len(fetched), separator.join(map(itemgetter(0), fetched))
 
 
 def _quoted(name: str) -> str:

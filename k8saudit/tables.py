@@ -212,18 +212,20 @@ def render_table(
         for i in shown
     ]
     lines = ["  ".join(cells).rstrip() for cells in zip(*padded, strict=True)] if shown else [""]
-    return table_text(lines[0], [widths[i] for i in shown], lines[1:])
+    body = "\n".join(lines[1:]) if rows.height else None
+    return table_text(lines[0], [widths[i] for i in shown], body)
 
 
-def table_text(heading: str, widths: Sequence[int], lines: Sequence[str]) -> str:
-    """A table's text from its heading line, the widths of its columns shown and its lines.
+def table_text(heading: str, widths: Sequence[int], body: str | None) -> str:
+    """A table's text from its heading line, the widths of its columns shown and its lines
+    joined (None: it has no rows).
 
-    >>> print(table_text("c  n", [1, 1], ["a  1"]), end="")
+    >>> print(table_text("c  n", [1, 1], "a  1"), end="")
     c  n
     -  -
     a  1
     """
-    rows = "\n".join(lines) if lines else "(no rows)"
+    rows = "(no rows)" if body is None else body
     return f"{heading}\n{'  '.join('-' * w for w in widths)}\n{rows}\n"
 
 

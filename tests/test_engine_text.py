@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 import k8saudit
 from k8saudit.analyses import run_query_rows, run_query_text
 from k8saudit.dataset import Dataset
-from k8saudit.engine_text import WrittenText, written_text
-from k8saudit.query_loader import list_queries
-from k8saudit.render import CONTROL, float_text, render
+from k8saudit.engine_text import WrittenText, written_table, written_text
+from k8saudit.query_loader import get_query, list_queries
+from k8saudit.render import CONTROL, float_text, render, render_view
 from k8saudit.rows import Rows
-from k8saudit.tables import EXCLUDED, WINDOW
+from k8saudit.tables import EXCLUDED, RATE, SHARE, WHOLE, WINDOW
 
 from .helpers import event, jsonl, run_cli
 from .test_queries import EXAMPLE_ARGS
@@ -263,3 +263,77 @@ def test_a_long_text_is_checked_piece_by_piece(monkeypatch: pytest.MonkeyPatch, 
         hostile = [v + "\x1b" if i == at else v for i, v in enumerate(values)]
         con.execute("DROP TABLE t")
         assert written_text(con, _table(con, ["c"], ["string"], [hostile]), {}, fmt) is None
+
+
+#: column names of the analyses (headed otherwise in a table, a key, one the view rewrites or
+#: states below the table) beside generated ones
+NAMES = st.sampled_from(
+    ["requests", "client", "interval_start", "top_error_code", "user_agent", "code",
+     "request_share", "req_per_s", "latency_ms", "window_start", "long_running"]
+)  # fmt: skip
+#: texts long enough to be cut, many alike but for their middle or their end
+LONG = st.one_of(
+    st.text(alphabet="abcd-/é😀", min_size=40, max_size=70),
+    st.tuples(st.sampled_from(["kube-controller-manager/", "a" * 45]), TEXT).map("".join),
+)
+TABLE_VALUES = {**VALUES, "string": st.one_of(TEXT, LONG)}
+
+
+@st.composite
+def laid_out(draw: st.DrawFn) -> tuple[list[str], list[str], list[list[Any]], int]:
+    kinds = draw(st.lists(st.sampled_from(sorted(VALUES)), min_size=1, max_size=5))
+    height = draw(st.integers(0, 6))
+    names = draw(
+        st.lists(st.one_of(NAMES, TEXT.map(lambda t: t + "_")), min_size=len(kinds),
+                 max_size=len(kinds), unique=True)
+    )  # fmt: skip
+    columns = [
+        draw(st.lists(st.one_of(st.none(), TABLE_VALUES[kind]), min_size=height, max_size=height))
+        for kind in kinds
+    ]
+    return names, kinds, columns, draw(st.integers(20, 140))
+
+
+@settings(max_examples=400, deadline=None)
+@given(laid_out())
+def test_duckdb_lays_out_the_table_render_lays_out(
+    table: tuple[list[str], list[str], list[list[Any]], int],
+) -> None:
+    names, kinds, columns, width = table
+    con = _connection()
+    statement = _table(con, names, kinds, columns)
+    rows = Rows.from_relation(con.sql(statement))
+    assert rows is not None
+    written = written_table(con, statement, {}, None, width)
+    viewed = any(n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in names)
+    left = any(
+        _left_to_render("markdown", kind, v)
+        for kind, column in zip(kinds, columns, strict=True)
+        for v in column
+    )
+    if viewed:
+        assert written is None
+    elif written is None:  # only for a value render writes its own way
+        assert left
+    else:
+        assert written.text == render_view(rows, width)
+        assert written.height == rows.height and written.names == tuple(names)
+
+
+@pytest.mark.parametrize("width", [80, 200])
+@pytest.mark.parametrize("name", [q.name for q in list_queries()])
+def test_every_analysis_table_is_laid_out_by_duckdb_as_render_lays_it_out(
+    sample: Dataset, name: str, width: int
+) -> None:
+    values = EXAMPLE_ARGS.get(name, {})
+    written = run_query_text(sample, name, values, {}, "table", width)
+    rows = run_query_rows(sample, name, values, {})
+    assert isinstance(rows, Rows)
+    viewed = any(
+        n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in rows.names
+    )
+    if get_query(name).table or viewed:  # its own columns, or its rates: render's
+        assert written == rows
+        return
+    assert isinstance(written, WrittenText)
+    assert written.text == render_view(rows, width)

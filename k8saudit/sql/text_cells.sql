@@ -1,7 +1,7 @@
 -- name: text_cells
 -- The macros that write a value of an answer as render.rows_csv, render.rows_json and
--- render.render_markdown write it (engine_text.py joins them into lines). NULL is the
--- caller's: an empty CSV or markdown cell, JSON null.
+-- render.render_markdown write it, and a cell of the terminal table (engine_text.py joins them
+-- into lines). NULL is the caller's: an empty cell, JSON null.
 --   CSV: text with a formula start (= + - @) after a single quote, the cell in double quotes
 --        when empty or holding a comma or a double quote (doubled); a list's values joined
 --        with `;` (its NULLs left out) and written as text; a time to the microsecond; a
@@ -9,11 +9,13 @@
 --   JSON: text in double quotes, a double quote or a backslash escaped; a list as an array
 --        (null for its NULLs); a time in RFC 3339 with the fewest of 0, 3 or 6 decimals; a
 --        double as float_text writes it, null when not finite.
---   markdown: as tables.cell writes a value (integers with thousands separated, a time to the
---        microsecond without its trailing zeros, a double with the decimals its column needs:
---        `md_decimals`, the caller's to find), then tables.markdown_cells' escapes of HTML and
---        pipes; a list's values joined with `,`. A text holding a character that does not
---        print is left to render (engine_text.py looks for those).
+--   a cell of the terminal table: as tables.cell writes a value (integers with thousands
+--        separated, a time to the microsecond without its trailing zeros, a double with the
+--        decimals its column needs: `cell_decimals`, the caller's to find, a list's values
+--        joined with `,`).
+--   markdown: the same, then tables.markdown_cells' escapes of HTML and pipes.
+--   A text holding a character that does not print is left to render in both (engine_text.py
+--        looks for those).
 -- Times are in UTC, the connection's zone (connection.py). A value these macros do not write
 -- as render does yields the mark chr(1), a control character, as a text holding one yields
 -- itself (rows_csv and rows_json escape control characters): engine_text.py finds either in
@@ -79,28 +81,29 @@ CREATE OR REPLACE TEMP MACRO json_time(v) AS CASE
     WHEN v IS NOT NULL THEN chr(1)
 END;
 CREATE OR REPLACE TEMP MACRO json_double(v) AS CASE WHEN isfinite(v) THEN text_double(v) END;
--- markdown
+-- tables.cell (the terminal table and markdown)
+CREATE OR REPLACE TEMP MACRO cell_list(v) AS
+    array_to_string(list_transform(v, lambda e: coalesce(e, '')), ',');
+CREATE OR REPLACE TEMP MACRO cell_time(v) AS CASE
+    WHEN isfinite(v) AND year(v) BETWEEN 1000 AND 9999
+        THEN rtrim(rtrim(strftime(v, '%Y-%m-%d %H:%M:%S.%f'), '0'), '.')
+    WHEN v IS NOT NULL THEN chr(1)
+END;
+-- the decimals a double needs of tables.DECIMALS (3): the column's are the most of its values'
+CREATE OR REPLACE TEMP MACRO cell_decimals(v) AS CASE
+    WHEN isfinite(v) AND abs(v) < 1e15::DOUBLE
+        THEN length(rtrim(split_part(format('{:.3f}', v), '.', 2), '0'))
+END;
+CREATE OR REPLACE TEMP MACRO cell_double(v, decimals) AS CASE
+    WHEN isnan(v) THEN ''
+    WHEN abs(v) < 1e15::DOUBLE THEN format('{:,.' || decimals || 'f}', v)
+    ELSE format('{:.3e}', v)
+END;
+-- markdown: tables.markdown_cells' escapes
 CREATE OR REPLACE TEMP MACRO md_text(v) AS CASE
     WHEN contains(v, '&') OR contains(v, '<') OR contains(v, '>') OR contains(v, '|')
         THEN replace(
             replace(replace(replace(v, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '|', '\|'
         )
     ELSE v
-END;
-CREATE OR REPLACE TEMP MACRO md_list(v) AS
-    md_text(array_to_string(list_transform(v, lambda e: coalesce(e, '')), ','));
-CREATE OR REPLACE TEMP MACRO md_time(v) AS CASE
-    WHEN isfinite(v) AND year(v) BETWEEN 1000 AND 9999
-        THEN rtrim(rtrim(strftime(v, '%Y-%m-%d %H:%M:%S.%f'), '0'), '.')
-    WHEN v IS NOT NULL THEN chr(1)
-END;
--- the decimals a double needs of tables.DECIMALS (3): the column's are the most of its values'
-CREATE OR REPLACE TEMP MACRO md_decimals(v) AS CASE
-    WHEN isfinite(v) AND abs(v) < 1e15::DOUBLE
-        THEN length(rtrim(split_part(format('{:.3f}', v), '.', 2), '0'))
-END;
-CREATE OR REPLACE TEMP MACRO md_double(v, decimals) AS CASE
-    WHEN isnan(v) THEN ''
-    WHEN abs(v) < 1e15::DOUBLE THEN format('{:,.' || decimals || 'f}', v)
-    ELSE format('{:.3e}', v)
 END
