@@ -282,12 +282,12 @@ def written_table(
     numeric = [kinds[i] in NUMERIC for i in shown]
     padded = []
     for i, right in zip(shown, numeric, strict=True):
-        text = cells[i]
+        cell = cells[i]
         if cuts.get(i):  # the cut texts, looked up: no text from a log enters the SQL
-            found, short = f"k8saudit_cut_{i}", f"k8saudit_short_{i}"
-            values = {**(values or {}), found: list(cuts[i]), short: list(cuts[i].values())}
-            text = f"coalesce(MAP(${found}, ${short})[{text}], {text})"
-        padded.append(f"{'lpad' if right else 'rpad'}({text}, {widths[i]}, ' ')")
+            whole, short = f"k8saudit_whole_{i}", f"k8saudit_short_{i}"
+            values = {**(values or {}), whole: list(cuts[i]), short: list(cuts[i].values())}
+            cell = f"coalesce(MAP(${whole}, ${short})[{cell}], {cell})"
+        padded.append(f"{'lpad' if right else 'rpad'}({cell}, {widths[i]}, ' ')")
     line = "rtrim(concat(" + ", '  ', ".join(padded) + "), ' ')"
     height, body = _lines(con, line, statement, values, "\n")
     if not _lines_clean(body, height, _printable):
