@@ -82,8 +82,8 @@ CELLS = {
 #: what a NULL is written as
 _NULL = {"csv": "", "json": "null", "markdown": ""}
 #: the ASCII characters each format never writes as they are: CSV every control character
-#: (rows_csv escapes them; a line feed in a value is one more than the lines' own), JSON those
-#: json.dumps escapes (its lines are joined by commas)
+#: (rows_csv escapes them; a line feed in a value is one more than the lines' own), JSON every
+#: one too (DuckDB's writer escapes those of a text: one left is a time's mark)
 _ASCII_CONTROLS = bytes([*range(32), 127])
 _JSON_CONTROLS = bytes(range(32))
 #: the most different texts of a column a table cuts in DuckDB (each line looks its cut up)
@@ -368,7 +368,13 @@ def _printable(body: str) -> bool:
 
 
 def _json_clean(body: str) -> bool:
-    """Does ``body`` hold no character json.dumps escapes but quotes and backslashes?"""
+    """Does ``body`` hold neither a control character (the mark of a time the macros do not
+    write) nor a ``\\u00`` escape? DuckDB's JSON writer escapes a control character as
+    json.dumps does but for the hexadecimal digits' case (``\\u001B``, not ``\\u001b``), so an
+    answer with one is render's; the short escapes (``\\t``, ``\\n``...) are the same. (A text
+    holding a backslash then ``u00`` is render's too: its escape holds one.)"""
+    if "\\u00" in body:
+        return False
     if body.isascii():
         return _ascii_held(body, _JSON_CONTROLS) == 0
     return _JSON_CONTROL.search(body) is None

@@ -59,15 +59,10 @@ CREATE OR REPLACE TEMP MACRO csv_double(v) AS CASE
 END;
 CREATE OR REPLACE TEMP MACRO text_boolean(v) AS
     CASE WHEN v THEN 'true' WHEN NOT v THEN 'false' END;
-CREATE OR REPLACE TEMP MACRO json_text(v) AS CASE
-    WHEN contains(v, '"') OR contains(v, '\')
-        THEN '"' || replace(replace(v, '\', '\\'), '"', '\"') || '"'
-    ELSE '"' || v || '"'
-END;
-CREATE OR REPLACE TEMP MACRO json_list(v) AS CASE WHEN v IS NOT NULL
-    THEN '[' || array_to_string(list_transform(v, lambda e: coalesce(json_text(e), 'null')), ',')
-        || ']'
-END;
+-- DuckDB's JSON writer escapes a text as json.dumps does but for the control characters (left
+-- to render), at 80% of the cost of doing it with `replace`
+CREATE OR REPLACE TEMP MACRO json_text(v) AS CAST(to_json(v) AS VARCHAR);
+CREATE OR REPLACE TEMP MACRO json_list(v) AS CAST(to_json(v) AS VARCHAR);
 -- a time written to the microsecond (`t`), cut to the fewest of 0, 3 or 6 decimals: one
 -- strftime, then a cut, at 60% of the cost of writing the decimals from the microseconds
 CREATE OR REPLACE TEMP MACRO json_decimals(t) AS CASE
