@@ -28,9 +28,7 @@ from k8saudit.sqlfiles import run_sql
 from k8saudit.tables import (
     EXCLUDED,
     MAX_CELL,
-    RATE,
-    SHARE,
-    WHOLE,
+    REWRITTEN,
     WINDOW,
     fit,
     key_columns,
@@ -86,8 +84,9 @@ _NULL = {"csv": "", "json": "null", "markdown": ""}
 #: one too (DuckDB's writer escapes those of a text: one left is a time's mark)
 _ASCII_CONTROLS = bytes([*range(32), 127])
 _JSON_CONTROLS = bytes(range(32))
-#: the most different texts of a column a table cuts in DuckDB (each line looks its cut up)
-MAX_CUTS = 256
+#: the most different texts of a column a table cuts in DuckDB (each line looks its cut up),
+#: and the most it fetches to find them (past those render cuts them: they are not cut twice)
+MAX_CUTS, MAX_TEXTS = 256, 10_000
 #: the characters of a text checked at once as bytes (``_ascii_held``)
 _PIECE = 1 << 22
 _CSV_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -217,7 +216,7 @@ def written_table(
     where they are cut. None when DuckDB does not write it so: a column the view rewrites or
     states below the table (shares, rates, the window...), a type ``Rows`` does not hold, a
     text that does not print among the cells the table looks at, or more than ``MAX_CUTS``
-    different texts of a column cut.
+    different texts of a column cut (or ``MAX_TEXTS`` different texts of a column to cut).
 
     DuckDB finds each column's widest cell, the layout is ``tables.fit``'s, the cut texts are
     ``tables.shorten``'s (over the column's distinct texts, fetched), and DuckDB pads and joins
@@ -236,7 +235,7 @@ def written_table(
         return None
     columns, kinds = described
     names = tuple((rename or {}).get(name, name) for name in columns)
-    if any(n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in names):
+    if any(n in WINDOW or n in EXCLUDED or n.endswith(REWRITTEN) for n in names):
         return None
     labels = [HEADINGS.get(name, name) for name in names]
     keys = {HEADINGS.get(name, name) for name in key_columns(names, kinds)}
@@ -257,10 +256,12 @@ def written_table(
     widths: dict[int, int] = {}
 
     def cut(i: int, target: int) -> None:
-        found = con.execute(f"SELECT DISTINCT {cells[i]} FROM (\n{statement}\n)", values)
+        found = con.execute(
+            f"SELECT DISTINCT {cells[i]} FROM (\n{statement}\n) LIMIT {MAX_TEXTS + 1}", values
+        )
         texts = [text for (text,) in found.fetchall()]
-        if not all(map(str.isprintable, texts)):
-            raise _Declined  # render escapes them before it cuts them
+        if len(texts) > MAX_TEXTS or not all(map(str.isprintable, texts)):
+            raise _Declined  # too many to cut twice; render escapes them before it cuts them
         cut_texts = dict(zip(texts, shorten(texts, target), strict=True))
         cuts[i] = {text: short for text, short in cut_texts.items() if short != text}
         if len(cuts[i]) > MAX_CUTS:

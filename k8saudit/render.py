@@ -33,6 +33,7 @@ from k8saudit.rows import NUMERIC, Rows, as_rows, time_texts
 from k8saudit.tables import (
     EXCLUDED,
     RATE,
+    REWRITTEN,
     SHARE,
     WHOLE,
     WINDOW,
@@ -42,7 +43,7 @@ from k8saudit.tables import (
     markdown_cells,
     render_table,
     render_wrapped,
-)  # fmt: skip
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -427,7 +428,7 @@ def table_view(frame: pl.DataFrame | Rows) -> TableView:
         columns.append(values)
     shown = Rows(tuple(names), tuple(kinds), tuple(columns))
     # a key keeps its values as they are
-    labels = frozenset(HEADINGS.get(n, n) for n in keys if not n.endswith((SHARE, RATE, *WHOLE)))
+    labels = frozenset(HEADINGS.get(n, n) for n in keys if not n.endswith(REWRITTEN))
     return TableView(shown, frozenset(formatted), labels, footer_lines(rows))
 
 

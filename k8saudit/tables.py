@@ -34,8 +34,9 @@ ELLIPSIS = "…"
 WINDOW = ("window_start", "window_end")
 EXCLUDED = ("long_running", "incomplete")
 #: the ends of the names of the columns whose values an analysis's table view rewrites
-#: (``render.table_view``): shares as %, rates as /s, and times in whole milliseconds/seconds
+#: (``render.table_view``): shares as %, rates as /s, durations in whole milliseconds/seconds
 SHARE, RATE, WHOLE = "_share", "_per_s", ("_ms", "busy_s")
+REWRITTEN = (SHARE, RATE, *WHOLE)
 
 
 def escape_text(value: str) -> str:

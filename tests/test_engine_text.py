@@ -25,7 +25,7 @@ from k8saudit.engine_text import WrittenText, written_table, written_text
 from k8saudit.query_loader import get_query, list_queries
 from k8saudit.render import CONTROL, float_text, render, render_view
 from k8saudit.rows import Rows
-from k8saudit.tables import EXCLUDED, RATE, SHARE, WHOLE, WINDOW
+from k8saudit.tables import EXCLUDED, REWRITTEN, WINDOW
 
 from .helpers import event, jsonl, run_cli
 from .test_queries import EXAMPLE_ARGS
@@ -320,7 +320,7 @@ def test_duckdb_lays_out_the_table_render_lays_out(
     rows = Rows.from_relation(con.sql(statement))
     assert rows is not None
     written = written_table(con, statement, {}, None, width)
-    viewed = any(n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in names)
+    viewed = any(n in WINDOW or n in EXCLUDED or n.endswith(REWRITTEN) for n in names)
     left = any(
         _left_to_render("markdown", kind, v)
         for kind, column in zip(kinds, columns, strict=True)
@@ -344,11 +344,29 @@ def test_every_analysis_table_is_laid_out_by_duckdb_as_render_lays_it_out(
     written = run_query_text(sample, name, values, {}, "table", width)
     rows = run_query_rows(sample, name, values, {})
     assert isinstance(rows, Rows)
-    viewed = any(
-        n in WINDOW or n in EXCLUDED or n.endswith((SHARE, RATE, *WHOLE)) for n in rows.names
-    )
+    viewed = any(n in WINDOW or n in EXCLUDED or n.endswith(REWRITTEN) for n in rows.names)
     if get_query(name).table or viewed:  # its own columns, or its rates: render's
         assert written == rows
         return
     assert isinstance(written, WrittenText)
     assert written.text == render_view(rows, width)
+
+
+@pytest.mark.parametrize(("cuts", "texts"), [(1, 10), (10, 2)])
+def test_a_table_of_many_texts_to_cut_is_left_to_render(
+    monkeypatch: pytest.MonkeyPatch, cuts: int, texts: int
+) -> None:
+    from k8saudit import engine_text
+
+    con = _connection()
+    agents = [f"{'a' * 40}-{i}-{'z' * 20}" for i in range(3)]  # cut to 48 characters
+    columns = [[1, 2, 3], ["get"] * 3, agents]  # verb is the key, shown whole
+    statement = _table(con, ["n", "verb", "user_agent"], ["integer", "string", "string"], columns)
+    rows = Rows.from_relation(con.sql(statement))
+    assert rows is not None
+    written = written_table(con, statement, {}, None, 80)
+    assert written is not None and written.text == render_view(rows, 80)
+    assert "…" in written.text
+    monkeypatch.setattr(engine_text, "MAX_CUTS", cuts)
+    monkeypatch.setattr(engine_text, "MAX_TEXTS", texts)
+    assert written_table(con, statement, {}, None, 80) is None
