@@ -1,5 +1,5 @@
-"""An answer as CSV, JSON or markdown written by DuckDB: the bytes ``render`` writes, values
-never fetched.
+"""An answer as CSV, JSON, markdown or its terminal table written by DuckDB: the bytes
+``render`` writes, values never fetched.
 
 A long answer (``who``: 140 k rows of 16 columns) cost more to fetch as Python values and
 write cell by cell than to compute: ~0.4 s each of a 1.1 s command in CSV. Here DuckDB writes
@@ -10,8 +10,9 @@ writing (a control character to escape, in markdown any character that does not 
 the macros do not write as it does: they yield a control character then) makes
 ``written_text`` give None, and the caller renders the answer's ``Rows`` as before. So does a
 markdown answer with a footer (``render.footer_lines``: the window its rates divide by), which
-only the aggregates have: they are short. ``tests/test_engine_text.py`` holds both to the same
-bytes.
+only the aggregates have: they are short. The terminal table (``written_table``) is laid out by
+``tables``' own functions from the widths DuckDB finds, its cut texts cut by them too, and its
+lines padded and joined by DuckDB. ``tests/test_engine_text.py`` holds both to the same bytes.
 """
 
 from __future__ import annotations

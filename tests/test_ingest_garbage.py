@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import k8saudit
@@ -27,6 +27,8 @@ lines = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(lines, min_size=1, max_size=12))
+# a U+0001 sends the file to the line-by-line reader, which took an empty list for no record
+@example([EVENT, "\x01", "[]"])
 def test_garbage_never_crashes_and_every_record_is_accounted(content: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "input.log"

@@ -54,6 +54,8 @@ def unwrap(value: Any, *, wrapper: str = "", apiserver: str | None = None) -> It
     ['event']
     """
     if isinstance(value, list):
+        if not value:  # a record with nothing in it is still accounted for, as the engine does
+            yield Item("reject", reason="not a Kubernetes audit event (an empty list)")
         for element in value:
             yield from unwrap(element, wrapper=wrapper, apiserver=apiserver)
         return
