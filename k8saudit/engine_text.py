@@ -27,6 +27,7 @@ from k8saudit.params import HEADINGS
 from k8saudit.rows import KINDS, NUMERIC
 from k8saudit.sqlfiles import run_sql
 from k8saudit.tables import (
+    DECIMALS,
     EXCLUDED,
     MAX_CELL,
     REWRITTEN,
@@ -241,18 +242,29 @@ def written_table(
     labels = [HEADINGS.get(name, name) for name in names]
     keys = {HEADINGS.get(name, name) for name in key_columns(names, kinds)}
     run_sql(con, "text_cells")
-    decimals = _decimals(con, statement, params, columns, kinds)
-    cells = [
-        f"coalesce({TABLE_CELLS[kind].format(_quoted(name), decimals=decimals.get(name))}, '')"
-        for name, kind in zip(columns, kinds, strict=True)
-    ]
     values = dict(params) or None
+
+    def cell_of(name: str, kind: str, decimals: int | None = None) -> str:
+        return f"coalesce({TABLE_CELLS[kind].format(_quoted(name), decimals=decimals)}, '')"
+
+    # one pass finds the widest cell of each column, and a double column's decimals with the
+    # widest of its cells for each number of them it may need
+    aggregates: list[str] = []
+    first: list[int] = []
+    for name, kind in zip(columns, kinds, strict=True):
+        first.append(len(aggregates))
+        if kind == "float":
+            aggregates.append(f"coalesce(max(cell_decimals({_quoted(name)})), 0)")
+            aggregates += [f"max(length({cell_of(name, kind, d)}))" for d in range(DECIMALS + 1)]
+        else:
+            aggregates.append(f"max(length({cell_of(name, kind)}))")
+    found = _one_row(con, ", ".join(aggregates), statement, values)
+    decimals = {n: found[i] for n, k, i in zip(columns, kinds, first, strict=True) if k == "float"}
     widest = [
-        longest or 0
-        for longest in _one_row(
-            con, ", ".join(f"max(length({cell}))" for cell in cells), statement, values
-        )
+        (found[i + 1 + decimals[n]] if k == "float" else found[i]) or 0
+        for n, k, i in zip(columns, kinds, first, strict=True)
     ]
+    cells = [cell_of(n, k, decimals.get(n)) for n, k in zip(columns, kinds, strict=True)]
     cuts: dict[int, dict[str, str]] = {}
     widths: dict[int, int] = {}
 
